@@ -1,0 +1,44 @@
+/**
+ * `GET /herenow?channel=A&channel=B`: herenow for many channels in one request, fanned out
+ * to the rooms in parallel and merged into one envelope. Used by the worker's `onFetch`.
+ */
+import { z } from "zod";
+import { fail, ok } from "./http.ts";
+import { type ChannelHereNow, HereNowChannels, HereNowQuery, HereNowResponse } from "./protocol.ts";
+
+/** Asks one room for its herenow, with the given query string. */
+export type RoomFetcher = (channel: string, query: string) => Promise<Response>;
+
+/** Answers a multi-channel herenow request; `channel` may repeat or hold a comma-separated list. */
+export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher): Promise<Response> {
+  const names = [...new Set(url.searchParams.getAll("channel").flatMap((value) => value.split(",")))];
+  const channels = HereNowChannels.safeParse(names);
+  if (!channels.success) return fail(400, "bad_request", z.prettifyError(channels.error));
+  const query = HereNowQuery.safeParse({
+    includeUsers: url.searchParams.get("includeUsers") ?? undefined,
+    distinct: url.searchParams.get("distinct") ?? undefined,
+  });
+  if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
+  const params = new URLSearchParams({
+    includeUsers: String(query.data.includeUsers),
+    distinct: String(query.data.distinct),
+  }).toString();
+
+  const results = await Promise.all(
+    channels.data.map(async (channel): Promise<[string, ChannelHereNow | string]> => {
+      try {
+        const response = await fetchRoom(channel, params);
+        const body = HereNowResponse.safeParse(await response.json());
+        const entry = body.success ? body.data.content.channels[channel] : undefined;
+        return [channel, entry ?? `room answered ${response.status}`];
+      } catch (error) {
+        return [channel, (error as Error).message];
+      }
+    }),
+  );
+  const failed = results.filter(([, value]) => typeof value === "string");
+  if (failed.length > 0) {
+    return fail(502, "internal", `herenow failed for ${failed.map(([name, why]) => `${name} (${why})`).join(", ")}`);
+  }
+  return ok({ channels: Object.fromEntries(results) });
+}
