@@ -1,0 +1,407 @@
+/**
+ * The presence client: one channel over a `partysocket`, with a live member list, typed
+ * events, herenow, userData updates, leave versus close, heartbeats and resync built in.
+ * Web-standard only: it runs unchanged in browsers, Deno and Node (pass `WebSocket` from
+ * the `ws` package on Node 20).
+ */
+import { PartySocket } from "partysocket";
+import { Emitter } from "./emitter.ts";
+import { fetchHereNow, type HereNowResult } from "./http.ts";
+import { channelProblem, parseHandshake } from "../party/handshake.ts";
+import {
+  ClientMessage,
+  type ClientSettings,
+  type Counts,
+  DEFAULT_MAX_USER_DATA_BYTES,
+  type ChannelHereNow,
+  type DiffMessage,
+  type HereNowOptions,
+  type JsonValue,
+  type Member,
+  type PresenceEvent,
+  ServerMessage,
+  type SyncMessage,
+  userDataSchema,
+} from "../party/protocol.ts";
+
+export type * from "../party/protocol.ts";
+export { PresenceHttpError, createPresenceApi, type PresenceApi, type HereNowResult } from "./http.ts";
+
+/** How to reach the service and who this client is. */
+export type PresenceClientOptions = {
+  /** "localhost:1999", "my-app.user.partykit.dev" (a scheme is allowed and stripped). */
+  host: string;
+  /** The channel (room) to join. */
+  channel: string;
+  /** Omit to connect as an observer: sees presence, is not a member, is not counted. */
+  userId?: string;
+  /** JSON sent with the join and kept as the member's data. */
+  userData?: JsonValue;
+  /** What kind of client this is ("web", "app", "pc"…). */
+  clientType?: string;
+  /** "ws"/"wss"; by default ws for localhost and private addresses, wss otherwise. */
+  protocol?: "ws" | "wss";
+  /** The party name (default "main"). */
+  party?: string;
+  /** A stable connection id; by default partysocket makes one per client instance. */
+  id?: string;
+  /** A WebSocket class where there is no global one (Node 20: `import WebSocket from "ws"`). */
+  WebSocket?: unknown;
+  /** `fetch` for herenow across channels (default: the global one). */
+  fetch?: typeof fetch;
+  /** Largest userData accepted locally, matching the room's setting (default 4096). */
+  maxUserDataBytes?: number;
+  /** How long a request (herenow, leave) waits for its answer (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Fastest and slowest reconnect delays, passed to partysocket. */
+  minReconnectionDelay?: number;
+  maxReconnectionDelay?: number;
+};
+
+/** The connection's state, as `status` events report it. */
+export type ConnectionStatus = "connecting" | "open" | "closed";
+
+/** A presence event as the client reports it; `resync` marks one found by comparing snapshots after a reconnect or gap. */
+export type ClientPresenceEvent = PresenceEvent & { resync?: boolean };
+
+/** Everything a `PresenceClient` emits. */
+export type PresenceClientEvents = {
+  join: ClientPresenceEvent;
+  online: ClientPresenceEvent;
+  offline: ClientPresenceEvent;
+  leave: ClientPresenceEvent;
+  update: ClientPresenceEvent;
+  /** Every presence event, whatever its action. */
+  presence: ClientPresenceEvent;
+  /** The whole member list after any change. */
+  members: Member[];
+  /** A complete snapshot arrived (first connect, reconnect or gap). */
+  sync: { members: Member[]; counts: Counts; seq: number };
+  /** The room refused a message. */
+  error: { code: string; message: string };
+  /** The socket opened or closed. */
+  status: ConnectionStatus;
+  /** The socket closed, with the room's code and reason. */
+  close: { code: number; reason: string };
+};
+
+type Pending = { resolve: (value: never) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> };
+
+/** A live presence subscription to one channel. */
+export class PresenceClient {
+  readonly channel: string;
+  readonly userId: string | null;
+  readonly socket: PartySocket;
+  #options: PresenceClientOptions;
+  #events = new Emitter<PresenceClientEvents>();
+  #members = new Map<string, Member>();
+  #counts: Counts = { clientAmount: 0, userAmount: 0 };
+  #userData: JsonValue;
+  #seq = -1;
+  #synced = false;
+  #resyncing = false;
+  #partial: Member[] = [];
+  #settings: ClientSettings | null = null;
+  #lastHeard = Date.now();
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #requests = new Map<string, Pending>();
+  #nextRequest = 1;
+  #left = false;
+  #ready: Promise<void>;
+  #resolveReady!: () => void;
+
+  constructor(options: PresenceClientOptions) {
+    const problem = channelProblem(options.channel);
+    if (problem) throw new Error(problem);
+    const maxBytes = options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES;
+    const params = new URLSearchParams();
+    if (options.userId !== undefined) params.set("userId", options.userId);
+    if (options.userData !== undefined) params.set("userData", JSON.stringify(options.userData));
+    if (options.clientType !== undefined) params.set("clientType", options.clientType);
+    const handshake = parseHandshake(params, maxBytes);
+    if (!handshake.ok) throw new Error(handshake.message);
+
+    this.#options = options;
+    this.channel = options.channel;
+    this.userId = handshake.value.userId;
+    this.#userData = handshake.value.userData;
+    this.#ready = new Promise((resolve) => (this.#resolveReady = resolve));
+    this.socket = new PartySocket({
+      host: options.host,
+      room: options.channel,
+      party: options.party,
+      id: options.id,
+      protocol: options.protocol,
+      WebSocket: options.WebSocket,
+      minReconnectionDelay: options.minReconnectionDelay ?? 250,
+      maxReconnectionDelay: options.maxReconnectionDelay ?? 10_000,
+      maxEnqueuedMessages: 0,
+      // A function, so a reconnect carries the latest userData.
+      query: () => this.#query(),
+    });
+    this.socket.addEventListener("open", () => this.#onOpen());
+    this.socket.addEventListener("message", (event) => this.#onMessage(event.data));
+    this.socket.addEventListener("close", (event) => this.#onClose(event.code, event.reason));
+    this.#events.emit("status", "connecting");
+  }
+
+  /** Resolves once the first complete snapshot has arrived. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<K extends keyof PresenceClientEvents>(event: K, handler: (payload: PresenceClientEvents[K]) => void): () => void {
+    return this.#events.on(event, handler);
+  }
+
+  /** The members this client knows, online and offline. */
+  get members(): Member[] {
+    return [...this.#members.values()];
+  }
+
+  /** The online members only. */
+  get online(): Member[] {
+    return this.members.filter((member) => member.status === "online");
+  }
+
+  /** One member by userId. */
+  member(userId: string): Member | undefined {
+    return this.#members.get(userId);
+  }
+
+  /** The channel's counts as of the last message. */
+  get counts(): Counts {
+    return { ...this.#counts };
+  }
+
+  /** This connection's id (stable across reconnects). */
+  get connectionId(): string {
+    return this.socket.id;
+  }
+
+  /**
+   * herenow: for this channel over the socket, or for several channels (`channels`) over
+   * HTTP. Answers in GoEasy's shape: `{code: 200, content: {channels: {…}}}`.
+   */
+  async hereNow(options: HereNowOptions & { channels?: string[] } = {}): Promise<HereNowResult> {
+    const channels = options.channels ?? [this.channel];
+    if (channels.length === 1 && channels[0] === this.channel && !this.#left) {
+      const id = String(this.#nextRequest++);
+      const result = await this.#request<ChannelHereNow>(id, {
+        type: "herenow",
+        id,
+        includeUsers: options.includeUsers ?? false,
+        distinct: options.distinct ?? false,
+      });
+      return { code: 200, content: { channels: { [this.channel]: result } } };
+    }
+    return fetchHereNow(
+      { host: this.#options.host, protocol: this.#httpProtocol(), fetch: this.#options.fetch },
+      { channels, includeUsers: options.includeUsers, distinct: options.distinct },
+    );
+  }
+
+  /** Replaces this user's userData; everyone sees an `update`. */
+  setUserData(data: JsonValue): void {
+    if (this.userId === null) throw new Error("an observer has no userData");
+    const checked = userDataSchema(this.#options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES).safeParse(data);
+    if (!checked.success) throw new Error(checked.error.issues[0]?.message ?? "bad userData");
+    this.#userData = data;
+    this.#send({ type: "update", data });
+  }
+
+  /** Unsubscribes: others see `leave` at once. Then closes the socket. */
+  async leave(): Promise<void> {
+    if (this.userId !== null && !this.#left && this.socket.readyState === 1) {
+      await this.#request("leave", { type: "leave" });
+    }
+    this.#left = true;
+    this.close();
+  }
+
+  /** Disconnects: others see `offline` after the room's grace period, unless it comes back. */
+  close(): void {
+    this.#stopHeartbeat();
+    this.socket.close(1000, "client closed");
+    for (const [id, pending] of this.#requests) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error("presence client closed"));
+      this.#requests.delete(id);
+    }
+  }
+
+  #query(): Record<string, string> {
+    const query: Record<string, string> = {};
+    if (this.userId !== null && !this.#left) {
+      query.userId = this.userId;
+      query.userData = JSON.stringify(this.#userData);
+      if (this.#options.clientType !== undefined) query.clientType = this.#options.clientType;
+    }
+    return query;
+  }
+
+  #httpProtocol(): "http" | "https" | undefined {
+    if (!this.#options.protocol) return undefined;
+    return this.#options.protocol === "wss" ? "https" : "http";
+  }
+
+  #onOpen() {
+    this.#lastHeard = Date.now();
+    this.#synced = false;
+    this.#partial = [];
+    this.#events.emit("status", "open");
+  }
+
+  #onClose(code: number, reason: string) {
+    this.#stopHeartbeat();
+    this.#events.emit("close", { code, reason });
+    this.#events.emit("status", "closed");
+  }
+
+  #onMessage(data: unknown) {
+    this.#lastHeard = Date.now();
+    if (typeof data !== "string") return;
+    let message: ServerMessage;
+    try {
+      message = ServerMessage.parse(JSON.parse(data));
+    } catch (error) {
+      console.error("presence: unreadable message from the room", error);
+      return;
+    }
+    switch (message.type) {
+      case "sync":
+        return this.#onSync(message);
+      case "diff":
+        return this.#onDiff(message);
+      case "herenow":
+        return this.#settle(message.id, message.result);
+      case "left":
+        return this.#settle("leave", undefined);
+      case "pong":
+        return;
+      case "error":
+        return this.#events.emit("error", { code: message.code, message: message.message });
+      default:
+        return message satisfies never;
+    }
+  }
+
+  #onSync(message: SyncMessage) {
+    this.#partial.push(...message.members);
+    if (message.more) return;
+    const previous = this.#members;
+    const wasSynced = this.#seq >= 0;
+    this.#members = new Map(this.#partial.map((member) => [member.id, member]));
+    this.#partial = [];
+    this.#counts = { clientAmount: message.clientAmount, userAmount: message.userAmount };
+    this.#seq = message.seq;
+    this.#synced = true;
+    this.#resyncing = false;
+    this.#settings = message.settings;
+    this.#startHeartbeat();
+    // After a reconnect or a gap, tell what changed while this client was not looking.
+    if (wasSynced) {
+      for (const event of reconcile(previous, this.#members, this.#counts)) this.#fire(event);
+    }
+    this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#seq });
+    this.#events.emit("members", this.members);
+    this.#resolveReady();
+  }
+
+  #onDiff(message: DiffMessage) {
+    if (!this.#synced || this.#resyncing || message.seq <= this.#seq) return;
+    if (message.seq !== this.#seq + 1) {
+      // A gap: something was missed. Ask for a fresh snapshot and ignore diffs until then.
+      this.#resyncing = true;
+      this.#send({ type: "sync" });
+      return;
+    }
+    this.#seq = message.seq;
+    this.#counts = { clientAmount: message.clientAmount, userAmount: message.userAmount };
+    let changed = message.quiet.length > 0;
+    for (const member of message.quiet) this.#members.set(member.id, member);
+    for (const event of message.events) {
+      const before = this.#members.get(event.member.id);
+      if (event.action === "leave") this.#members.delete(event.member.id);
+      else this.#members.set(event.member.id, event.member);
+      // The snapshot may already hold this event's effect: report only real changes.
+      if (event.action === "leave" ? before !== undefined : !sameMember(before, event.member)) {
+        changed = true;
+        this.#fire(event);
+      }
+    }
+    if (changed) this.#events.emit("members", this.members);
+  }
+
+  #fire(event: ClientPresenceEvent) {
+    this.#events.emit(event.action, event);
+    this.#events.emit("presence", event);
+  }
+
+  #startHeartbeat() {
+    this.#stopHeartbeat();
+    const settings = this.#settings!;
+    this.#heartbeat = setInterval(() => {
+      if (this.socket.readyState !== 1) return;
+      if (Date.now() - this.#lastHeard > settings.heartbeatTimeoutMs) {
+        // Nothing heard for too long: the connection is half-open. Start over.
+        this.socket.reconnect(4001, "no answer from the room");
+        return;
+      }
+      this.#send({ type: "ping" });
+    }, settings.heartbeatIntervalMs);
+  }
+
+  #stopHeartbeat() {
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+  }
+
+  #send(message: ClientMessage) {
+    if (this.socket.readyState === 1) this.socket.send(JSON.stringify(ClientMessage.parse(message)));
+  }
+
+  #request<T>(id: string, message: ClientMessage): Promise<T> {
+    if (this.socket.readyState !== 1) return Promise.reject(new Error("presence client is not connected"));
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#requests.delete(id);
+        reject(new Error(`presence: no answer to ${message.type} within ${this.#timeout()} ms`));
+      }, this.#timeout());
+      this.#requests.set(id, { resolve: resolve as (value: never) => void, reject, timer });
+      this.#send(message);
+    });
+  }
+
+  #settle(id: string, value: unknown) {
+    const pending = this.#requests.get(id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#requests.delete(id);
+    pending.resolve(value as never);
+  }
+
+  #timeout(): number {
+    return this.#options.requestTimeoutMs ?? 10_000;
+  }
+}
+
+/** The events that turn member list `before` into `after`. */
+function reconcile(before: Map<string, Member>, after: Map<string, Member>, counts: Counts): ClientPresenceEvent[] {
+  const events: ClientPresenceEvent[] = [];
+  for (const [id, member] of after) {
+    const old = before.get(id);
+    if (!old) events.push({ action: "join", member, ...counts, resync: true });
+    else if (old.status !== member.status) events.push({ action: member.status, member, ...counts, resync: true });
+    else if (JSON.stringify(old.data) !== JSON.stringify(member.data)) events.push({ action: "update", member, ...counts, resync: true });
+  }
+  for (const [id, member] of before) {
+    if (!after.has(id)) events.push({ action: "leave", member, ...counts, resync: true });
+  }
+  return events;
+}
+
+function sameMember(a: Member | undefined, b: Member): boolean {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,126 @@
+/**
+ * Starts a real `partykit dev` for the tests: a free port, its own persist dir, the given
+ * PRESENCE_* vars. Used by the global setup and by tests that kill and restart a server.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** A running dev server. */
+export type DevServer = {
+  host: string;
+  port: number;
+  persistDir: string;
+  /** Stops it (SIGTERM to its process group, then SIGKILL). */
+  stop(): Promise<void>;
+  /** Kills it at once with SIGKILL, as a crash would. */
+  kill9(): Promise<void>;
+  /** Everything it printed, for failure messages. */
+  log(): string;
+};
+
+/** Timings short enough for tests, long enough for a loaded 2-core machine. */
+export const TEST_VARS: Record<string, string> = {
+  PRESENCE_GRACE_MS: "1000",
+  PRESENCE_TICK_MS: "50",
+  PRESENCE_HEARTBEAT_INTERVAL_MS: "1000",
+  PRESENCE_HEARTBEAT_TIMEOUT_MS: "4000",
+};
+
+/** A TCP port nobody listens on now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts `partykit dev` and waits until it answers HTTP. */
+export async function startDevServer(options: { vars?: Record<string, string>; persistDir?: string; port?: number } = {}): Promise<DevServer> {
+  const port = options.port ?? (await freePort());
+  const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "presence-test-"));
+  const vars = { ...TEST_VARS, ...options.vars };
+  const args = [
+    join(ROOT, "node_modules/partykit/dist/bin.mjs"),
+    "dev",
+    "--disable-request-cf-fetch",
+    "--no-hotkeys",
+    "--port",
+    String(port),
+    "--persist",
+    persistDir,
+    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}=${value}`]),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const host = `127.0.0.1:${port}`;
+
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const signal = async (sig: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, sleep(5000)]);
+  };
+  const server: DevServer = {
+    host,
+    port,
+    persistDir,
+    log: () => output,
+    stop: async () => {
+      await signal("SIGTERM");
+      await signal("SIGKILL");
+      await waitPortClosed(port);
+    },
+    kill9: async () => {
+      await signal("SIGKILL");
+      await waitPortClosed(port);
+    },
+  };
+  await waitReady(host, child, () => output);
+  return server;
+}
+
+async function waitReady(host: string, child: ChildProcess, log: () => string) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`partykit dev exited early:\n${log()}`);
+    try {
+      const response = await fetch(`http://${host}/herenow?channel=ready-check`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`partykit dev did not answer within 60 s:\n${log()}`);
+}
+
+async function waitPortClosed(port: number) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(200) });
+    } catch {
+      return;
+    }
+    await sleep(100);
+  }
+}
+
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
