@@ -21,7 +21,7 @@ import {
   type PresenceEvent,
   ServerMessage,
   type SyncMessage,
-  userDataSchema,
+  userDataProblem,
 } from "../party/protocol.ts";
 
 export type * from "../party/protocol.ts";
@@ -205,8 +205,8 @@ export class PresenceClient {
   /** Replaces this user's userData; everyone sees an `update`. */
   setUserData(data: JsonValue): void {
     if (this.userId === null) throw new Error("an observer has no userData");
-    const checked = userDataSchema(this.#options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES).safeParse(data);
-    if (!checked.success) throw new Error(checked.error.issues[0]?.message ?? "bad userData");
+    const problem = userDataProblem(data, this.#options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES);
+    if (problem) throw new Error(problem.message);
     this.#userData = data;
     this.#send({ type: "update", data });
   }

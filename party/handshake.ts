@@ -3,7 +3,7 @@
  * upgrade) and the client (before it dials), so both refuse the same input with the same words.
  */
 import { z } from "zod";
-import { ChannelName, ConnectQuery, exceedsDepth, type JsonValue, MAX_JSON_DEPTH, userDataSchema } from "./protocol.ts";
+import { ChannelName, ConnectQuery, type JsonValue, userDataProblem } from "./protocol.ts";
 
 /** A connect that passed validation. */
 export type Handshake = {
@@ -42,9 +42,8 @@ export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number
     } catch {
       return { ok: false, message: "userData is not valid JSON" };
     }
-    if (exceedsDepth(parsed)) return { ok: false, message: `userData nests deeper than ${MAX_JSON_DEPTH} levels` };
-    const data = userDataSchema(maxUserDataBytes).safeParse(parsed);
-    if (!data.success) return { ok: false, message: z.prettifyError(data.error) };
+    const problem = userDataProblem(parsed, maxUserDataBytes);
+    if (problem) return { ok: false, message: problem.message };
     // Keep the value as parsed: zod's copy drops "__proto__" keys, and userData is the user's.
     userData = parsed as JsonValue;
   }

@@ -29,7 +29,7 @@ export const ClientType = z
 export const DEFAULT_MAX_USER_DATA_BYTES = 4096;
 
 /** Any JSON value. */
-export const JsonValue = z.json();
+export const JsonValue = z.json().meta({ id: "JsonValue" });
 /** A JSON value as carried in userData. */
 export type JsonValue = z.infer<typeof JsonValue>;
 
@@ -63,6 +63,23 @@ export function userDataSchema(maxBytes: number = DEFAULT_MAX_USER_DATA_BYTES) {
   });
 }
 
+/**
+ * Checks a userData value as received (not zod's copy, which drops `__proto__` keys):
+ * depth, size of its JSON text, and JSON types. Returns the problem, or null.
+ */
+export function userDataProblem(
+  value: unknown,
+  maxBytes: number = DEFAULT_MAX_USER_DATA_BYTES,
+): { code: "too_large" | "bad_message"; message: string } | null {
+  const bad = (message: string) => ({ code: "bad_message" as const, message });
+  if (exceedsDepth(value)) return bad(`userData nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const text = JSON.stringify(value);
+  if (text === undefined) return bad("userData is not a JSON value");
+  if (utf8Bytes(text) > maxBytes) return { code: "too_large", message: `userData is larger than ${maxBytes} bytes of JSON` };
+  const parsed = JsonValue.safeParse(value);
+  return parsed.success ? null : bad(`userData: ${z.prettifyError(parsed.error)}`);
+}
+
 /** The query string of a WebSocket connect: `?userId=…&userData=…&clientType=…`. */
 export const ConnectQuery = z.object({
   /** Absent: the socket is an observer (sees presence, is not a member, is not counted). */
@@ -75,7 +92,7 @@ export const ConnectQuery = z.object({
 export type ConnectQuery = z.infer<typeof ConnectQuery>;
 
 /** Whether a member has at least one live client. */
-export const MemberStatus = z.enum(["online", "offline"]);
+export const MemberStatus = z.enum(["online", "offline"]).meta({ id: "MemberStatus" });
 export type MemberStatus = z.infer<typeof MemberStatus>;
 
 /** A user known to a channel, as clients see it. Times are epoch milliseconds. */
@@ -92,11 +109,11 @@ export const Member = z.object({
   since: z.number(),
   /** Offline: when its last client was last seen. Online: when it came online (it is seen now). */
   lastSeen: z.number(),
-});
+}).meta({ id: "Member" });
 export type Member = z.infer<typeof Member>;
 
 /** The presence actions, as GoEasy names them, plus `update`. */
-export const PresenceAction = z.enum(["join", "online", "offline", "leave", "update"]);
+export const PresenceAction = z.enum(["join", "online", "offline", "leave", "update"]).meta({ id: "PresenceAction" });
 export type PresenceAction = z.infer<typeof PresenceAction>;
 
 /** Channel counts: live clients of members, and online members. Observers are not counted. */
@@ -111,18 +128,18 @@ export const PresenceEvent = Counts.extend({
   action: PresenceAction,
   /** The member after the event (for `leave`, as it was when it left). */
   member: Member,
-});
+}).meta({ id: "PresenceEvent" });
 export type PresenceEvent = z.infer<typeof PresenceEvent>;
 
 /** One entry of herenow's `users` list. */
-export const HereNowUser = z.object({ id: UserId, data: JsonValue });
+export const HereNowUser = z.object({ id: UserId, data: JsonValue }).meta({ id: "HereNowUser" });
 export type HereNowUser = z.infer<typeof HereNowUser>;
 
 /** herenow for one channel; `users` only with includeUsers. */
 export const ChannelHereNow = Counts.extend({
   channel: ChannelName,
   users: z.array(HereNowUser).optional(),
-});
+}).meta({ id: "ChannelHereNow" });
 export type ChannelHereNow = z.infer<typeof ChannelHereNow>;
 
 /** `true`/`false` (or 1/0) in a query string; absent means false. */
@@ -167,20 +184,21 @@ export const ErrorResponse = z.object({
 });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
-/** Error codes in `error` messages and HTTP error envelopes. */
-export const ErrorCode = z.enum([
-  "bad_request",
-  "bad_message",
-  "unknown_message",
-  "too_large",
-  "binary_not_supported",
-  "rate_limited",
-  "not_a_member",
-  "not_found",
-  "method_not_allowed",
-  "misconfigured",
-  "internal",
-]);
+/** Error codes in `error` messages and HTTP error envelopes, with what each means. */
+export const ERROR_CODES = {
+  bad_request: "HTTP: a bad channel name, query parameter or handshake (400).",
+  bad_message: "The frame is not valid JSON, nests too deep, or a field has the wrong type.",
+  unknown_message: "The frame's `type` is not one the room knows.",
+  too_large: "The frame or the userData is over its size cap.",
+  binary_not_supported: "The frame is binary; the protocol is JSON text.",
+  rate_limited: "The socket sent more than its token bucket allows.",
+  not_a_member: "`update` or `leave` from an observer or a client that left.",
+  not_found: "HTTP: no such route (404).",
+  method_not_allowed: "HTTP: the route does not take this method (405).",
+  misconfigured: "The room's environment variables are invalid (500); the message names them.",
+  internal: "HTTP: a room behind a multi-channel request failed (502).",
+} as const;
+export const ErrorCode = z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]).meta({ id: "ErrorCode" });
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** Counters a room keeps of what it refused, rejected and closed. */
@@ -196,7 +214,7 @@ export const RoomStats = z.object({
   rejectedMessages: z.record(z.string(), z.number().int()),
   /** Sockets the room closed, by reason. */
   closes: z.record(z.string(), z.number().int()),
-});
+}).meta({ id: "RoomStats" });
 export type RoomStats = z.infer<typeof RoomStats>;
 
 /** `GET /parties/main/CHANNEL?stats`. */
@@ -205,23 +223,25 @@ export const StatsResponse = z.object({ code: z.literal(200), content: RoomStats
 // ---------------------------------------------------------------------------------------
 // Client → server
 
-/** Every message a client may send; one JSON text frame each. */
+/** Every message a client may send; one JSON text frame each. (`.describe` texts feed docs/protocol.md.) */
 export const ClientMessage = z.discriminatedUnion("type", [
-  /** Liveness: the room answers `pong`. Any message counts as activity. */
-  z.object({ type: z.literal("ping") }),
-  /** Replace this client's userData (and so the member's). */
-  z.object({ type: z.literal("update"), data: JsonValue }),
-  /** Unsubscribe: the member leaves (others see `leave`); the socket stays as an observer. */
-  z.object({ type: z.literal("leave") }),
-  /** Ask for this channel's herenow; answered by a `herenow` message with the same id. */
-  z.object({
-    type: z.literal("herenow"),
-    id: z.string().min(1).max(64),
-    includeUsers: z.boolean().optional(),
-    distinct: z.boolean().optional(),
-  }),
-  /** Ask for a fresh snapshot (after a sequence gap). */
-  z.object({ type: z.literal("sync") }),
+  z.object({ type: z.literal("ping") }).describe("Liveness: the room answers `pong`. Any message counts as activity."),
+  z
+    .object({ type: z.literal("update"), data: JsonValue })
+    .describe("Replace this client's userData, and so the member's: others see `update` (none if it is unchanged)."),
+  z
+    .object({ type: z.literal("leave") })
+    .describe("Unsubscribe: the member leaves at once (others see `leave`) unless the user has other clients here; the room answers `left` and the socket stays as an observer."),
+  z
+    .object({
+      type: z.literal("herenow"),
+      /** Echoed in the answer. */
+      id: z.string().min(1).max(64),
+      includeUsers: z.boolean().optional(),
+      distinct: z.boolean().optional(),
+    })
+    .describe("Ask for this channel's herenow; answered by a `herenow` message with the same id."),
+  z.object({ type: z.literal("sync") }).describe("Ask for a fresh snapshot (after a sequence gap)."),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -232,19 +252,17 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 export const ClientSettings = z.object({
   heartbeatIntervalMs: z.number().int().positive(),
   heartbeatTimeoutMs: z.number().int().positive(),
-});
+}).meta({ id: "ClientSettings" });
 export type ClientSettings = z.infer<typeof ClientSettings>;
 
-/** Every message the room sends. */
+/** Every message the room sends. (`.describe` texts feed docs/protocol.md.) */
 export const ServerMessage = z.discriminatedUnion("type", [
-  /**
-   * A full snapshot: the members, the counts and the sequence number it is current at. A
-   * large one comes in several parts in a row, each with `more: true` but the last.
-   */
   Counts.extend({
     type: z.literal("sync"),
     channel: ChannelName,
+    /** The sequence number this snapshot is current at; the next diff has seq + 1. */
     seq: z.number().int().nonnegative(),
+    /** True on every part of a large snapshot but the last. */
     more: z.boolean(),
     /** This socket's connection id and userId (null for an observer). */
     self: z.object({ connectionId: z.string(), userId: UserId.nullable() }),
@@ -252,47 +270,45 @@ export const ServerMessage = z.discriminatedUnion("type", [
     settings: ClientSettings,
     /** The room's clock, for judging `since` and `lastSeen`. */
     now: z.number(),
-  }),
-  /**
-   * The coalesced events of one tick (a large tick takes several), `seq` the previous one
-   * plus one. `quiet` holds members whose record changed without a presence event (a tab
-   * opened or its grace ran out while another stayed).
-   */
+  }).describe(
+    "A full snapshot: every member (online and offline), the counts and the sequence number it is current at. Sent on connect and on `sync`; a large one comes in several parts in a row, each with `more: true` but the last.",
+  ),
   Counts.extend({
     type: z.literal("diff"),
     seq: z.number().int().positive(),
     events: z.array(PresenceEvent),
     quiet: z.array(Member),
-  }),
-  /** The answer to a `herenow` request. */
-  z.object({ type: z.literal("herenow"), id: z.string(), result: ChannelHereNow }),
-  /** The answer to `ping`. */
-  z.object({ type: z.literal("pong"), now: z.number() }),
-  /** The answer to `leave`: this socket is now an observer. */
-  z.object({ type: z.literal("left") }),
-  /** A message was refused; nothing changed. */
-  z.object({ type: z.literal("error"), code: ErrorCode, message: z.string() }),
+  }).describe(
+    "The coalesced events of one tick (a large tick takes several messages), `seq` the previous one plus one. Events are net per user: a join and a leave in one tick cancel. `quiet` holds members whose record changed without a presence event (a second tab opened, or one tab's grace ran out while another stayed). Counts are those after the whole tick.",
+  ),
+  z
+    .object({ type: z.literal("herenow"), id: z.string(), result: ChannelHereNow })
+    .describe("The answer to a `herenow` request."),
+  z.object({ type: z.literal("pong"), now: z.number() }).describe("The answer to `ping`."),
+  z.object({ type: z.literal("left") }).describe("The answer to `leave`: this socket is now an observer."),
+  z
+    .object({ type: z.literal("error"), code: ErrorCode, message: z.string() })
+    .describe("A message was refused; nothing changed. `code` says why, `message` says what to fix."),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type SyncMessage = Extract<ServerMessage, { type: "sync" }>;
 export type DiffMessage = Extract<ServerMessage, { type: "diff" }>;
 
 /** WebSocket close codes the room uses, and what each means. */
-export const CloseCode = {
-  /** The client closed, or the room shut a socket down normally. */
-  normal: 1000,
-  /** Sustained abuse: too many rejected messages in a row (rate, size, garbage). */
-  policyViolation: 1008,
-  /** Internal error (e.g. the room's configuration is invalid). */
-  internalError: 1011,
-  /** The room or the user is at its client cap; try again later. */
-  tryAgainLater: 1013,
-  /** A newer socket with the same connection id took this one's place. */
-  replaced: 4000,
-  /** No message (not even a ping) within the heartbeat timeout. */
-  heartbeatTimeout: 4001,
+export const CLOSE_CODES = {
+  normal: { code: 1000, meaning: "The client closed, or the room shut a socket down normally." },
+  policyViolation: {
+    code: 1008,
+    meaning: "Sustained abuse: PRESENCE_ABUSE_CLOSE_AFTER rejected messages in a row (rate, size, garbage).",
+  },
+  internalError: { code: 1011, meaning: "The room cannot serve: its configuration is invalid (see the server log)." },
+  tryAgainLater: { code: 1013, meaning: "The room (PRESENCE_MAX_CLIENTS) or the user (PRESENCE_MAX_CLIENTS_PER_USER) is at its cap." },
+  replaced: { code: 4000, meaning: "A newer socket with the same connection id took this one's place." },
+  heartbeatTimeout: { code: 4001, meaning: "No message, not even a ping, within PRESENCE_HEARTBEAT_TIMEOUT_MS." },
 } as const;
-export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Close codes after which the client should not reconnect by itself. */
-export const FINAL_CLOSE_CODES: readonly number[] = [CloseCode.replaced];
+/** The close codes by name: `CloseCode.heartbeatTimeout === 4001`. */
+export const CloseCode = Object.fromEntries(Object.entries(CLOSE_CODES).map(([name, { code }]) => [name, code])) as {
+  [K in keyof typeof CLOSE_CODES]: (typeof CLOSE_CODES)[K]["code"];
+};
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

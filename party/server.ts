@@ -22,7 +22,7 @@ import {
   type PresenceEvent,
   type RoomStats,
   type ServerMessage,
-  userDataSchema,
+  userDataProblem,
 } from "./protocol.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { z } from "zod";
@@ -248,8 +248,8 @@ export default class PresenceRoom implements Party.Server {
       case "update": {
         // Keep the data as the user sent it: zod's copy drops "__proto__" keys.
         const data = (json as { data: JsonValue }).data;
-        const checked = userDataSchema(config.maxUserDataBytes).safeParse(data);
-        if (!checked.success) return this.#reject(socket, abuse, "too_large", z.prettifyError(checked.error));
+        const problem = userDataProblem(data, config.maxUserDataBytes);
+        if (problem) return this.#reject(socket, abuse, problem.code, problem.message);
         if (!this.#state.update(socket.id, data)) return this.#reject(socket, abuse, "not_a_member", "observers and clients that left have no userData");
         return this.#scheduleTick();
       }
