@@ -5,36 +5,25 @@
 import { z } from "zod";
 import { DEFAULT_MAX_USER_DATA_BYTES } from "./protocol.ts";
 
-const ms = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
-const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const ms = (fallback: number, min: number, meaning: string) =>
+  z.coerce.number().int().min(min).default(fallback).describe(meaning);
+const count = (fallback: number, meaning: string) => z.coerce.number().int().min(1).default(fallback).describe(meaning);
 
 /** Environment variables the room reads, with their defaults. */
 export const ConfigEnv = z
   .object({
-    /** How long a dropped client may take to come back before its member goes offline. */
-    PRESENCE_GRACE_MS: ms(5_000, 0),
-    /** How long events are gathered before one message goes out. */
-    PRESENCE_TICK_MS: ms(50, 1),
-    /** How long an offline member is kept before it leaves. Default 7 days. */
-    PRESENCE_RETENTION_MS: ms(7 * 24 * 3600 * 1000, 1),
-    /** How often clients send a ping. */
-    PRESENCE_HEARTBEAT_INTERVAL_MS: ms(10_000, 100),
-    /** A socket silent this long is closed (4001) and its client dropped. */
-    PRESENCE_HEARTBEAT_TIMEOUT_MS: ms(30_000, 200),
-    /** Largest text frame a client may send, in bytes. */
-    PRESENCE_MAX_MESSAGE_BYTES: count(16 * 1024),
-    /** Largest userData, in bytes of JSON. */
-    PRESENCE_MAX_USER_DATA_BYTES: count(DEFAULT_MAX_USER_DATA_BYTES),
-    /** Sustained messages per second per socket (token bucket refill). */
-    PRESENCE_RATE_PER_SEC: count(20),
-    /** Messages a socket may send at once (token bucket size). */
-    PRESENCE_RATE_BURST: count(40),
-    /** Rejected messages in a row after which a socket is closed with 1008. */
-    PRESENCE_ABUSE_CLOSE_AFTER: count(40),
-    /** Most sockets (members and observers) in one room. */
-    PRESENCE_MAX_CLIENTS: count(10_000),
-    /** Most sockets one user may have in one room. */
-    PRESENCE_MAX_CLIENTS_PER_USER: count(32),
+    PRESENCE_GRACE_MS: ms(5_000, 0, "How long a dropped client may take to come back before its member goes offline."),
+    PRESENCE_TICK_MS: ms(50, 1, "How long events are gathered before one message goes out."),
+    PRESENCE_RETENTION_MS: ms(7 * 24 * 3600 * 1000, 1, "How long an offline member is kept before it leaves. Default 7 days."),
+    PRESENCE_HEARTBEAT_INTERVAL_MS: ms(10_000, 100, "How often clients send a ping."),
+    PRESENCE_HEARTBEAT_TIMEOUT_MS: ms(30_000, 200, "A socket silent this long is closed (4001) and its client dropped."),
+    PRESENCE_MAX_MESSAGE_BYTES: count(16 * 1024, "Largest text frame a client may send, in bytes."),
+    PRESENCE_MAX_USER_DATA_BYTES: count(DEFAULT_MAX_USER_DATA_BYTES, "Largest userData, in bytes of JSON."),
+    PRESENCE_RATE_PER_SEC: count(20, "Sustained messages per second per socket (token bucket refill)."),
+    PRESENCE_RATE_BURST: count(40, "Messages a socket may send at once (token bucket size)."),
+    PRESENCE_ABUSE_CLOSE_AFTER: count(40, "Rejected messages in a row after which a socket is closed with 1008."),
+    PRESENCE_MAX_CLIENTS: count(10_000, "Most sockets (members and observers) in one room."),
+    PRESENCE_MAX_CLIENTS_PER_USER: count(32, "Most sockets one user may have in one room."),
   })
   .refine((c) => c.PRESENCE_HEARTBEAT_TIMEOUT_MS > c.PRESENCE_HEARTBEAT_INTERVAL_MS, {
     message: "PRESENCE_HEARTBEAT_TIMEOUT_MS must be larger than PRESENCE_HEARTBEAT_INTERVAL_MS",

@@ -1,0 +1,201 @@
+/**
+ * Renders docs/protocol.md from the zod schemas in party/protocol.ts, so the document cannot
+ * drift from the code. Used by test/unit/protocol-doc.test.ts (and `npm run docs`).
+ */
+import { z } from "zod";
+import { ConfigEnv } from "../../party/config.ts";
+import {
+  ChannelHereNow,
+  ClientMessage,
+  ClientSettings,
+  CLOSE_CODES,
+  ConnectQuery,
+  ERROR_CODES,
+  ErrorResponse,
+  HereNowResponse,
+  HereNowUser,
+  JsonValue,
+  MAX_HERENOW_CHANNELS,
+  MAX_JSON_DEPTH,
+  Member,
+  MemberStatus,
+  PresenceAction,
+  PresenceEvent,
+  RoomStats,
+  ServerMessage,
+  StatsResponse,
+} from "../../party/protocol.ts";
+
+type JsonSchema = {
+  $ref?: string;
+  type?: string | string[];
+  const?: unknown;
+  enum?: unknown[];
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: JsonSchema | boolean;
+  description?: string;
+  id?: string;
+  default?: unknown;
+  $defs?: Record<string, JsonSchema>;
+};
+
+/** A TypeScript-like rendering of a JSON Schema; named schemas (`.meta({id})`) appear by name. */
+function typeOf(schema: JsonSchema, top = false): string {
+  if (schema.$ref) return schema.$ref.split("/").pop()!;
+  if (!top && schema.id) return schema.id;
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
+  const union = schema.anyOf ?? schema.oneOf;
+  if (union) return union.map((s) => typeOf(s)).join(" | ");
+  switch (schema.type) {
+    case "array":
+      return `${wrap(typeOf(schema.items ?? {}))}[]`;
+    case "object": {
+      if (schema.properties) {
+        const required = new Set(schema.required ?? []);
+        const fields = Object.entries(schema.properties).map(
+          ([name, field]) => `${name}${required.has(name) ? "" : "?"}: ${typeOf(field)}`,
+        );
+        return `{ ${fields.join("; ")} }`;
+      }
+      if (typeof schema.additionalProperties === "object") return `Record<string, ${typeOf(schema.additionalProperties)}>`;
+      return "object";
+    }
+    case "integer":
+      return "integer";
+    case undefined:
+      return "unknown";
+    default:
+      return Array.isArray(schema.type) ? schema.type.join(" | ") : schema.type;
+  }
+}
+
+function wrap(type: string): string {
+  return type.includes(" ") ? `(${type})` : type;
+}
+
+/** The JSON Schema of a zod schema; a named one is resolved from its `$defs`. */
+function toSchema(schema: z.ZodType): JsonSchema {
+  const root = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const name = root.$ref?.split("/").pop();
+  return name && root.$defs?.[name] ? root.$defs[name] : root;
+}
+
+function messageTable(union: typeof ClientMessage | typeof ServerMessage): string {
+  const rows = union.options.map((option) => {
+    const schema = toSchema(option);
+    const type = String(schema.properties?.type?.const);
+    const { type: _drop, ...rest } = schema.properties ?? {};
+    const fields = Object.keys(rest).length === 0 ? "—" : `\`${typeOf({ ...schema, properties: rest }, true).replace(/\|/g, "\\|")}\``;
+    return `| \`${type}\` | ${fields} | ${option.description ?? ""} |`;
+  });
+  return ["| type | other fields | meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+function namedType(name: string, schema: z.ZodType, note: string): string {
+  const intro = note ? `${note}\n\n` : "";
+  return `### ${name}\n\n${intro}\`\`\`ts\ntype ${name} = ${typeOf(toSchema(schema), true)};\n\`\`\``;
+}
+
+/** docs/protocol.md as it should be now. */
+export function renderProtocolDoc(): string {
+  const config = toSchema(ConfigEnv);
+  const configRows = Object.entries(config.properties ?? {}).map(
+    ([name, field]) => `| \`${name}\` | ${String(field.default)} | ${field.description ?? ""} |`,
+  );
+  return `<!-- Generated from party/protocol.ts and party/config.ts by test/support/protocol-doc.ts.
+     Do not edit by hand: run \`npm run docs\`. A unit test fails when this file is stale. -->
+
+# Protocol
+
+Every message is one JSON text frame. Every schema below is defined once, with zod, in
+\`party/protocol.ts\`; the room, the client and the tests all import it.
+
+## Connecting
+
+\`ws(s)://HOST/parties/main/CHANNEL?userId=…&userData=…&clientType=…\`
+
+- **CHANNEL**: 1–128 characters of letters, digits and \`_-.:@\`.
+- **Query**: \`${typeOf(toSchema(ConnectQuery), true)}\`.
+  \`userId\` absent: an **observer**, who receives presence but is no member and is not counted.
+  \`userData\` is URL-encoded JSON, at most \`PRESENCE_MAX_USER_DATA_BYTES\` (default 4096) bytes of
+  JSON text and ${MAX_JSON_DEPTH} levels deep. \`clientType\`: 1–32 letters, digits and \`_-.\`.
+- A bad channel or query is refused **before the upgrade** with HTTP 400 and the error envelope
+  below, whose \`message\` says what is wrong. partysocket's \`_pk\` parameter is the connection
+  id, reused across reconnects.
+- After the upgrade the room sends a \`sync\` snapshot, then \`diff\` messages. A client that sees
+  a \`diff\` whose \`seq\` is not its last \`seq\` + 1 sends \`sync\` and ignores diffs until the
+  snapshot arrives.
+
+## Client → server
+
+${messageTable(ClientMessage)}
+
+## Server → client
+
+${messageTable(ServerMessage)}
+
+## Types
+
+${namedType("Member", Member, "A user known to the channel. `status` is online while at least one client is live or in grace. `since`: when it entered that status. `lastSeen`: for an offline member, when its last client was last seen; for an online one, when it came online. Times are epoch milliseconds.")}
+
+${namedType("MemberStatus", MemberStatus, "")}
+
+${namedType("PresenceEvent", PresenceEvent, "One presence action with the channel's counts after the tick it belongs to. `join`: a user became a member. `offline`: its last client has been gone for the grace period. `online`: an offline member has a live client again. `leave`: it unsubscribed, or stayed offline for the retention period; it is removed. `update`: its userData changed.")}
+
+${namedType("PresenceAction", PresenceAction, "")}
+
+${namedType("ChannelHereNow", ChannelHereNow, "herenow of one channel: `clientAmount` counts members' clients (live or in grace), `userAmount` online members; observers are not counted. `users` only with `includeUsers`; with `distinct` a user appears once, otherwise once per client.")}
+
+${namedType("HereNowUser", HereNowUser, "")}
+
+${namedType("ClientSettings", ClientSettings, "Told in every snapshot: how often to ping, and after how long a silent socket is closed.")}
+
+${namedType("RoomStats", RoomStats, "A room's counters, by reason.")}
+
+${namedType("JsonValue", JsonValue, "Any JSON value.")}
+
+## HTTP
+
+Every answer uses one envelope. Success: \`${typeOf(toSchema(HereNowResponse), true).replace(/\|/g, "\\|")}\`.
+Failure: \`${typeOf(toSchema(ErrorResponse), true)}\`, where \`code\` equals the HTTP status.
+All routes answer CORS preflights and send \`access-control-allow-origin: *\`.
+
+| route | answer |
+| --- | --- |
+| \`GET /parties/main/CHANNEL?includeUsers=true&distinct=true\` | herenow of one channel (both flags default to false; \`true\`/\`false\`/\`1\`/\`0\`) |
+| \`GET /herenow?channel=A&channel=B&includeUsers=…&distinct=…\` | herenow of 1 to ${MAX_HERENOW_CHANNELS} channels (repeat \`channel\` or separate with commas), fanned out to the rooms in parallel |
+| \`GET /parties/main/CHANNEL?stats\` | \`${typeOf(toSchema(StatsResponse), true)}\` |
+| any other path | 404 \`not_found\` |
+| another method on a route | 405 \`method_not_allowed\` |
+| a bad channel name or flag | 400 \`bad_request\` |
+
+## Error codes
+
+| code | meaning |
+| --- | --- |
+${Object.entries(ERROR_CODES)
+  .map(([code, meaning]) => `| \`${code}\` | ${meaning} |`)
+  .join("\n")}
+
+## Close codes
+
+| code | name | meaning |
+| --- | --- | --- |
+${Object.entries(CLOSE_CODES)
+  .map(([name, { code, meaning }]) => `| ${code} | \`${name}\` | ${meaning} |`)
+  .join("\n")}
+
+## Configuration
+
+The room reads these from its environment (see the README); each is validated at start.
+
+| variable | default | meaning |
+| --- | --- | --- |
+${configRows.join("\n")}
+`;
+}
