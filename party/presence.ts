@@ -120,6 +120,8 @@ export class PresenceState {
    */
   connect(client: LiveClient & { data: JsonValue }, now: number): void {
     const previous = this.#clients.get(client.key);
+    // Remember the old owner's state before the swap, so an invisible swap diffs to nothing.
+    if (previous?.userId) this.#touch(previous.userId);
     if (previous) {
       this.#clients.delete(client.key);
       const owner = previous.userId === null ? undefined : this.#members.get(previous.userId);
@@ -178,8 +180,16 @@ export class PresenceState {
    * here, the member leaves. Returns false if the client is no member.
    */
   leave(key: string): boolean {
-    if (!this.#memberOf(key)) return false;
+    const member = this.#memberOf(key);
+    if (!member) return false;
     this.#removeClient(key);
+    // Clients of this user still in grace are gone tabs, not a reason to stay: the user left.
+    const rest = [...member.clients].map((other) => this.#clients.get(other));
+    if (rest.length > 0 && rest.every((other) => other?.lingerUntil !== null)) {
+      for (const other of member.clients) this.#clients.delete(other);
+      member.clients.clear();
+      this.#members.delete(member.id);
+    }
     return true;
   }
 

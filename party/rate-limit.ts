@@ -17,7 +17,8 @@ export class TokenBucket {
   take(now: number): boolean {
     const elapsed = Math.max(0, now - this.#updated) / 1000;
     this.#tokens = Math.min(this.burst, this.#tokens + elapsed * this.ratePerSec);
-    this.#updated = now;
+    // A clock that steps back must not earn the same time twice.
+    this.#updated = Math.max(this.#updated, now);
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;

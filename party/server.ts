@@ -205,6 +205,7 @@ export default class PresenceRoom implements Party.Server {
     socket.setState(state);
     for (const other of this.room.getConnections<SocketState>(socket.id)) {
       if (other !== socket && other.state?.sid !== state.sid) {
+        if (other.state) this.#abuse.delete(other.state.sid);
         this.#close(other, CloseCode.replaced, "replaced by a newer connection with the same id");
       }
     }
@@ -360,6 +361,7 @@ export default class PresenceRoom implements Party.Server {
   #closeIdle(key: string) {
     this.#owner.delete(key);
     for (const socket of this.room.getConnections<SocketState>(key)) {
+      if (socket.state) this.#abuse.delete(socket.state.sid);
       this.#close(socket, CloseCode.heartbeatTimeout, `no message for ${this.#config?.heartbeatTimeoutMs} ms`);
     }
   }

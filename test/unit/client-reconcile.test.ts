@@ -1,0 +1,261 @@
+/**
+ * The client's member list logic (snapshots, diffs, sequence gaps, resync after reconnect),
+ * driven through a fake WebSocket class handed to partysocket: no server, no network.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
+import type { Member, ServerMessage } from "../../party/protocol.ts";
+
+class FakeWebSocket extends EventTarget {
+  static instances: FakeWebSocket[] = [];
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readyState = 0;
+  binaryType = "blob";
+  bufferedAmount = 0;
+  extensions = "";
+  protocol = "";
+  sent: unknown[] = [];
+
+  constructor(readonly url: string) {
+    super();
+    FakeWebSocket.instances.push(this);
+  }
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+
+  close(): void {
+    this.readyState = 3;
+  }
+
+  open(): void {
+    this.readyState = 1;
+    this.dispatchEvent(new Event("open"));
+  }
+
+  receive(message: ServerMessage | string): void {
+    const data = typeof message === "string" ? message : JSON.stringify(message);
+    this.dispatchEvent(new MessageEvent("message", { data }));
+  }
+
+  /** The connection dies without the client asking. */
+  die(): void {
+    this.readyState = 3;
+    this.dispatchEvent(Object.assign(new Event("close"), { code: 1006, reason: "" }));
+  }
+}
+
+const m = (id: string, over: Partial<Member> = {}): Member => ({
+  id,
+  data: null,
+  status: "online",
+  clients: 1,
+  since: 1,
+  lastSeen: 1,
+  ...over,
+});
+
+function counts(members: Member[]) {
+  const online = members.filter((x) => x.status === "online");
+  return { clientAmount: online.reduce((n, x) => n + x.clients, 0), userAmount: online.length };
+}
+
+function sync(seq: number, members: Member[], more = false): ServerMessage {
+  return {
+    type: "sync",
+    channel: "room",
+    seq,
+    more,
+    self: { connectionId: "me-1", userId: "me" },
+    members,
+    // Long enough that no heartbeat fires during a test.
+    settings: { heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000 },
+    now: 0,
+    ...counts(members),
+  };
+}
+
+function diff(seq: number, events: Array<[ClientPresenceEvent["action"], Member]>, quiet: Member[] = [], c = { clientAmount: 0, userAmount: 0 }): ServerMessage {
+  return {
+    type: "diff",
+    seq,
+    events: events.map(([action, member]) => ({ action, member, ...c })),
+    quiet,
+    ...c,
+  };
+}
+
+let client: PresenceClient;
+let events: string[];
+let resynced: boolean[];
+let membersEmitted: number;
+
+async function nextSocket(count: number): Promise<FakeWebSocket> {
+  await vi.waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThanOrEqual(count), { timeout: 2_000, interval: 2 });
+  return FakeWebSocket.instances[count - 1]!;
+}
+
+async function connected(): Promise<FakeWebSocket> {
+  client = new PresenceClient({
+    host: "127.0.0.1:1",
+    channel: "room",
+    userId: "me",
+    userData: { v: 1 },
+    WebSocket: FakeWebSocket,
+    minReconnectionDelay: 1,
+    maxReconnectionDelay: 5,
+  });
+  client.on("presence", (event) => {
+    events.push(`${event.action}:${event.member.id}`);
+    resynced.push(event.resync === true);
+  });
+  client.on("members", () => membersEmitted++);
+  const socket = await nextSocket(1);
+  socket.open();
+  return socket;
+}
+
+const ids = () => client.members.map((x) => `${x.id}:${x.status}`).sort();
+
+beforeEach(() => {
+  FakeWebSocket.instances = [];
+  events = [];
+  resynced = [];
+  membersEmitted = 0;
+});
+
+afterEach(() => {
+  client?.close();
+  vi.restoreAllMocks();
+});
+
+describe("PresenceClient member list", () => {
+  it("builds its list from the first snapshot without firing presence events", async () => {
+    const socket = await connected();
+    socket.receive(sync(4, [m("me"), m("ted", { status: "offline", clients: 0 })]));
+    await client.ready();
+    expect(ids()).toEqual(["me:online", "ted:offline"]);
+    expect(client.online.map((x) => x.id)).toEqual(["me"]);
+    expect(client.counts).toEqual({ clientAmount: 1, userAmount: 1 });
+    expect(events).toEqual([]);
+  });
+
+  it("waits for the last part of a snapshot sent in parts", async () => {
+    const socket = await connected();
+    let ready = false;
+    void client.ready().then(() => (ready = true));
+    socket.receive(sync(2, [m("a")], true));
+    await Promise.resolve();
+    expect(client.members).toEqual([]);
+    expect(ready).toBe(false);
+    socket.receive(sync(2, [m("b")], false));
+    await client.ready();
+    expect(ids()).toEqual(["a:online", "b:online"]);
+  });
+
+  it("applies diffs in sequence, one event per action, with the room's counts", async () => {
+    const socket = await connected();
+    socket.receive(sync(0, [m("me")]));
+    socket.receive(diff(1, [["join", m("ted")]], [], { clientAmount: 2, userAmount: 2 }));
+    socket.receive(diff(2, [["update", m("ted", { data: { age: 2 } })]], [], { clientAmount: 2, userAmount: 2 }));
+    socket.receive(diff(3, [["offline", m("ted", { data: { age: 2 }, status: "offline", clients: 0, since: 9 })]], [], { clientAmount: 1, userAmount: 1 }));
+    expect(client.member("ted")).toMatchObject({ status: "offline", data: { age: 2 }, since: 9 });
+    socket.receive(diff(4, [["online", m("ted", { since: 12 })]], [], { clientAmount: 2, userAmount: 2 }));
+    socket.receive(diff(5, [["leave", m("ted", { clients: 0 })]], [], { clientAmount: 1, userAmount: 1 }));
+    expect(events).toEqual(["join:ted", "update:ted", "offline:ted", "online:ted", "leave:ted"]);
+    expect(resynced.every((x) => !x)).toBe(true);
+    expect(ids()).toEqual(["me:online"]);
+    expect(client.counts).toEqual({ clientAmount: 1, userAmount: 1 });
+  });
+
+  it("applies quiet changes to the list without a presence event", async () => {
+    const socket = await connected();
+    socket.receive(sync(0, [m("me")]));
+    const before = membersEmitted;
+    socket.receive(diff(1, [], [m("me", { clients: 2 })], { clientAmount: 2, userAmount: 1 }));
+    expect(client.member("me")!.clients).toBe(2);
+    expect(events).toEqual([]);
+    expect(membersEmitted).toBe(before + 1);
+  });
+
+  it("ignores a diff whose sequence number it has already seen", async () => {
+    const socket = await connected();
+    socket.receive(sync(5, [m("me")]));
+    socket.receive(diff(5, [["join", m("ghost")]]));
+    socket.receive(diff(3, [["join", m("ghost")]]));
+    expect(client.member("ghost")).toBeUndefined();
+    expect(events).toEqual([]);
+    expect(socket.sent).not.toContainEqual({ type: "sync" });
+  });
+
+  it("does not re-fire an event whose effect the list already holds", async () => {
+    const socket = await connected();
+    socket.receive(sync(0, [m("me"), m("ted")]));
+    socket.receive(diff(1, [["join", m("ted")]]));
+    expect(events).toEqual([]);
+  });
+
+  it("asks for a snapshot on a sequence gap and ignores diffs until it arrives", async () => {
+    const socket = await connected();
+    socket.receive(sync(0, [m("me"), m("a"), m("b", { data: 1 }), m("c")]));
+    socket.receive(diff(2, [["join", m("missed")]]));
+    expect(socket.sent).toContainEqual({ type: "sync" });
+    expect(client.member("missed")).toBeUndefined();
+    socket.receive(diff(3, [["join", m("late")]]));
+    expect(client.member("late")).toBeUndefined();
+    expect(events).toEqual([]);
+
+    // The fresh snapshot: a left, b updated, c offline, d joined, me unchanged.
+    socket.receive(sync(7, [m("me"), m("b", { data: 2 }), m("c", { status: "offline", clients: 0 }), m("d")]));
+    expect(events.sort()).toEqual(["join:d", "leave:a", "offline:c", "update:b"]);
+    expect(resynced.every((x) => x)).toBe(true);
+    expect(ids()).toEqual(["b:online", "c:offline", "d:online", "me:online"]);
+
+    // Diffs flow again from the new sequence number.
+    socket.receive(diff(8, [["join", m("e")]]));
+    expect(client.member("e")).toBeDefined();
+  });
+
+  it("resyncs after a reconnect and reports what changed while it was away", async () => {
+    const first = await connected();
+    first.receive(sync(3, [m("me"), m("ted")]));
+    first.die();
+    const second = await nextSocket(2);
+    second.open();
+    second.receive(sync(9, [m("me"), m("ted", { status: "offline", clients: 0 }), m("zoe")]));
+    expect(events.sort()).toEqual(["join:zoe", "offline:ted"]);
+    expect(resynced).toEqual([true, true]);
+    // A diff numbered after the old snapshot but before the new one is stale.
+    second.receive(diff(4, [["join", m("stale")]]));
+    expect(client.member("stale")).toBeUndefined();
+  });
+
+  it("reconnects with its latest userData", async () => {
+    const first = await connected();
+    first.receive(sync(0, [m("me", { data: { v: 1 } })]));
+    expect(new URL(first.url).searchParams.get("userData")).toBe('{"v":1}');
+    client.setUserData({ v: 2 });
+    expect(first.sent).toContainEqual({ type: "update", data: { v: 2 } });
+    first.die();
+    const second = await nextSocket(2);
+    const query = new URL(second.url).searchParams;
+    expect(query.get("userId")).toBe("me");
+    expect(query.get("userData")).toBe('{"v":2}');
+  });
+
+  it("ignores unreadable messages from the room and keeps its list", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const socket = await connected();
+    socket.receive(sync(0, [m("me")]));
+    socket.receive("not json");
+    socket.receive(JSON.stringify({ type: "diff", seq: "1", events: [] }));
+    socket.receive(JSON.stringify({ type: "surprise" }));
+    expect(ids()).toEqual(["me:online"]);
+    socket.receive(diff(1, [["join", m("ok")]]));
+    expect(events).toEqual(["join:ok"]);
+  });
+});

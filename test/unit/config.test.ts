@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { type Config, DEFAULT_CONFIG, loadConfig } from "../../party/config.ts";
+
+describe("loadConfig", () => {
+  it("uses the documented defaults when nothing is set", () => {
+    const expected: Config = {
+      graceMs: 5_000,
+      tickMs: 50,
+      retentionMs: 7 * 24 * 3600 * 1000,
+      heartbeatIntervalMs: 10_000,
+      heartbeatTimeoutMs: 30_000,
+      maxMessageBytes: 16 * 1024,
+      maxUserDataBytes: 4096,
+      ratePerSec: 20,
+      rateBurst: 40,
+      abuseCloseAfter: 40,
+      maxClients: 10_000,
+      maxClientsPerUser: 32,
+    };
+    expect(loadConfig({})).toEqual(expected);
+    expect(DEFAULT_CONFIG).toEqual(expected);
+  });
+
+  it.each<[string, string, keyof Config, number]>([
+    ["PRESENCE_GRACE_MS", "1000", "graceMs", 1000],
+    ["PRESENCE_GRACE_MS", "0", "graceMs", 0],
+    ["PRESENCE_TICK_MS", "25", "tickMs", 25],
+    ["PRESENCE_RETENTION_MS", "86400000", "retentionMs", 86_400_000],
+    ["PRESENCE_HEARTBEAT_INTERVAL_MS", "1000", "heartbeatIntervalMs", 1000],
+    ["PRESENCE_HEARTBEAT_TIMEOUT_MS", "40000", "heartbeatTimeoutMs", 40_000],
+    ["PRESENCE_MAX_MESSAGE_BYTES", "2048", "maxMessageBytes", 2048],
+    ["PRESENCE_MAX_USER_DATA_BYTES", "100", "maxUserDataBytes", 100],
+    ["PRESENCE_RATE_PER_SEC", "5", "ratePerSec", 5],
+    ["PRESENCE_RATE_BURST", "7", "rateBurst", 7],
+    ["PRESENCE_ABUSE_CLOSE_AFTER", "3", "abuseCloseAfter", 3],
+    ["PRESENCE_MAX_CLIENTS", "12", "maxClients", 12],
+    ["PRESENCE_MAX_CLIENTS_PER_USER", "2", "maxClientsPerUser", 2],
+  ])("reads %s=%s from a string", (name, value, field, expected) => {
+    const config = loadConfig({ [name]: value });
+    expect(config[field]).toBe(expected);
+    // Everything else keeps its default.
+    expect({ ...config, [field]: DEFAULT_CONFIG[field] }).toEqual(DEFAULT_CONFIG);
+  });
+
+  it("reads several variables together, as the test server passes them", () => {
+    const config = loadConfig({
+      PRESENCE_GRACE_MS: "1000",
+      PRESENCE_TICK_MS: "50",
+      PRESENCE_HEARTBEAT_INTERVAL_MS: "1000",
+      PRESENCE_HEARTBEAT_TIMEOUT_MS: "4000",
+    });
+    expect(config).toMatchObject({ graceMs: 1000, tickMs: 50, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 4000 });
+  });
+
+  it("accepts numbers as well as strings", () => {
+    expect(loadConfig({ PRESENCE_GRACE_MS: 250 }).graceMs).toBe(250);
+  });
+
+  it("treats an empty value as unset", () => {
+    expect(loadConfig({ PRESENCE_GRACE_MS: "" }).graceMs).toBe(5_000);
+  });
+
+  it("ignores variables that are not its own", () => {
+    expect(loadConfig({ OTHER: "x", GRACE_MS: "-1", PARTYKIT_HOST: "h" })).toEqual(DEFAULT_CONFIG);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ["a negative grace", { PRESENCE_GRACE_MS: "-1" }, "PRESENCE_GRACE_MS"],
+    ["a non-numeric grace", { PRESENCE_GRACE_MS: "five" }, "PRESENCE_GRACE_MS"],
+    ["a fractional tick", { PRESENCE_TICK_MS: "1.5" }, "PRESENCE_TICK_MS"],
+    ["a zero tick", { PRESENCE_TICK_MS: "0" }, "PRESENCE_TICK_MS"],
+    ["a zero retention", { PRESENCE_RETENTION_MS: "0" }, "PRESENCE_RETENTION_MS"],
+    ["a non-numeric retention", { PRESENCE_RETENTION_MS: "7d" }, "PRESENCE_RETENTION_MS"],
+    ["a tiny heartbeat interval", { PRESENCE_HEARTBEAT_INTERVAL_MS: "10" }, "PRESENCE_HEARTBEAT_INTERVAL_MS"],
+    ["a zero rate", { PRESENCE_RATE_PER_SEC: "0" }, "PRESENCE_RATE_PER_SEC"],
+    ["a negative burst", { PRESENCE_RATE_BURST: "-4" }, "PRESENCE_RATE_BURST"],
+    ["a non-numeric client cap", { PRESENCE_MAX_CLIENTS: "lots" }, "PRESENCE_MAX_CLIENTS"],
+    ["a zero per-user cap", { PRESENCE_MAX_CLIENTS_PER_USER: "0" }, "PRESENCE_MAX_CLIENTS_PER_USER"],
+    ["a zero message cap", { PRESENCE_MAX_MESSAGE_BYTES: "0" }, "PRESENCE_MAX_MESSAGE_BYTES"],
+    [
+      "a timeout equal to the interval",
+      { PRESENCE_HEARTBEAT_INTERVAL_MS: "5000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000" },
+      "PRESENCE_HEARTBEAT_TIMEOUT_MS",
+    ],
+    [
+      "a timeout below the interval",
+      { PRESENCE_HEARTBEAT_INTERVAL_MS: "5000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "4000" },
+      "PRESENCE_HEARTBEAT_TIMEOUT_MS",
+    ],
+    ["a timeout below the default interval", { PRESENCE_HEARTBEAT_TIMEOUT_MS: "9000" }, "PRESENCE_HEARTBEAT_TIMEOUT_MS"],
+  ])("throws on %s, naming the variable", (_what, env, name) => {
+    expect(() => loadConfig(env)).toThrow(Error);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`invalid presence configuration:[\\s\\S]*${name}`));
+  });
+
+  it("names every bad variable at once", () => {
+    let message = "";
+    try {
+      loadConfig({ PRESENCE_GRACE_MS: "-5", PRESENCE_TICK_MS: "soon" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("PRESENCE_GRACE_MS");
+    expect(message).toContain("PRESENCE_TICK_MS");
+  });
+});

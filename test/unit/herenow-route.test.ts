@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { hereNowAcrossChannels, type RoomFetcher } from "../../party/herenow.ts";
+import { fail, ok } from "../../party/http.ts";
+import type { ChannelHereNow } from "../../party/protocol.ts";
+
+type Call = { channel: string; query: string };
+
+/** A fake set of rooms: each answers its herenow through the real `ok()` envelope. */
+function rooms(answers: Record<string, ChannelHereNow | Response | Error> = {}) {
+  const calls: Call[] = [];
+  const fetchRoom: RoomFetcher = async (channel, query) => {
+    calls.push({ channel, query });
+    const answer = answers[channel] ?? { channel, clientAmount: 0, userAmount: 0 };
+    if (answer instanceof Error) throw answer;
+    if (answer instanceof Response) return answer;
+    return ok({ channels: { [channel]: answer } });
+  };
+  return { calls, fetchRoom };
+}
+
+async function get(path: string, fetchRoom: RoomFetcher): Promise<{ status: number; body: any }> {
+  const response = await hereNowAcrossChannels(new URL(`http://host${path}`), fetchRoom);
+  return { status: response.status, body: await response.json() };
+}
+
+describe("GET /herenow across channels", () => {
+  it("merges the rooms' answers into one envelope", async () => {
+    const a: ChannelHereNow = { channel: "A", clientAmount: 2, userAmount: 1, users: [{ id: "Jack", data: { age: 18 } }, { id: "Jack", data: { age: 18 } }] };
+    const b: ChannelHereNow = { channel: "B", clientAmount: 1, userAmount: 1, users: [{ id: "Ted", data: null }] };
+    const { fetchRoom, calls } = rooms({ A: a, B: b });
+    const { status, body } = await get("/herenow?channel=A&channel=B&includeUsers=true", fetchRoom);
+    expect(status).toBe(200);
+    expect(body).toEqual({ code: 200, content: { channels: { A: a, B: b } } });
+    expect(calls.map((c) => c.channel).sort()).toEqual(["A", "B"]);
+  });
+
+  it("accepts comma-separated channels and asks each room once", async () => {
+    const { fetchRoom, calls } = rooms();
+    const { status, body } = await get("/herenow?channel=A,B&channel=B&channel=C,A", fetchRoom);
+    expect(status).toBe(200);
+    expect(Object.keys(body.content.channels)).toEqual(["A", "B", "C"]);
+    expect(calls.map((c) => c.channel)).toEqual(["A", "B", "C"]);
+  });
+
+  it("asks the rooms in parallel, not one after another", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const fetchRoom: RoomFetcher = async (channel) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return ok({ channels: { [channel]: { channel, clientAmount: 0, userAmount: 0 } } });
+    };
+    const { status } = await get("/herenow?channel=A,B,C,D", fetchRoom);
+    expect(status).toBe(200);
+    expect(most).toBe(4);
+  });
+
+  it.each<[string, string]>([
+    ["no flags", "includeUsers=false&distinct=false"],
+    ["includeUsers=true", "includeUsers=true&distinct=false"],
+    ["includeUsers=true&distinct=true", "includeUsers=true&distinct=true"],
+    ["includeUsers=1&distinct=1", "includeUsers=true&distinct=true"],
+    ["distinct=true&includeUsers=0", "includeUsers=false&distinct=true"],
+  ])("passes the flags of ?%s to every room", async (flags, expected) => {
+    const { fetchRoom, calls } = rooms();
+    await get(`/herenow?channel=A&channel=B&${flags}`, fetchRoom);
+    expect(calls).toEqual([
+      { channel: "A", query: expected },
+      { channel: "B", query: expected },
+    ]);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ["no channel", "/herenow", /at least one channel/],
+    ["an empty channel", "/herenow?channel=", /empty/],
+    ["101 channels", `/herenow?channel=${Array.from({ length: 101 }, (_, i) => `c${i}`).join(",")}`, /at most 100 channels/],
+    ["a channel with a space", "/herenow?channel=ok&channel=not%20ok", /letters, digits/],
+    ["a channel with a slash", "/herenow?channel=a%2Fb", /letters, digits/],
+    ["a channel of 129 characters", `/herenow?channel=${"x".repeat(129)}`, /longer than 128/],
+    ["a bad includeUsers flag", "/herenow?channel=A&includeUsers=yes", /includeUsers/],
+    ["a bad distinct flag", "/herenow?channel=A&distinct=maybe", /distinct/],
+  ])("answers 400 for %s and asks no room", async (_what, path, why) => {
+    const { fetchRoom, calls } = rooms();
+    const { status, body } = await get(path, fetchRoom);
+    expect(status).toBe(400);
+    expect(body).toEqual({ code: 400, error: "bad_request", message: expect.stringMatching(why) });
+    expect(calls).toEqual([]);
+  });
+
+  it("takes exactly 100 channels", async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `c${i}`);
+    const { fetchRoom, calls } = rooms();
+    const { status, body } = await get(`/herenow?${names.map((n) => `channel=${n}`).join("&")}`, fetchRoom);
+    expect(status).toBe(200);
+    expect(Object.keys(body.content.channels)).toHaveLength(100);
+    expect(calls).toHaveLength(100);
+  });
+
+  it.each<[string, Response | Error, RegExp]>([
+    ["answers an error envelope", fail(400, "bad_request", "no"), /B \(room answered 400\)/],
+    ["answers 500 with no JSON body", new Response("boom", { status: 500 }), /B \(/],
+    ["answers 200 without its own channel", ok({ channels: { other: { channel: "other", clientAmount: 0, userAmount: 0 } } }), /B \(room answered 200\)/],
+    ["answers 200 with a malformed body", ok({ nope: true }), /B \(room answered 200\)/],
+    ["throws", new Error("connection reset"), /B \(connection reset\)/],
+  ])("answers 502 naming the room when one room %s", async (_what, answer, why) => {
+    const { fetchRoom } = rooms({ B: answer });
+    const { status, body } = await get("/herenow?channel=A&channel=B", fetchRoom);
+    expect(status).toBe(502);
+    expect(body).toEqual({ code: 502, error: "internal", message: expect.stringMatching(why) });
+    expect(body.message).not.toMatch(/A \(/);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it("names every failing room", async () => {
+    const { fetchRoom } = rooms({ A: new Error("x"), C: new Error("y") });
+    const { status, body } = await get("/herenow?channel=A,B,C", fetchRoom);
+    expect(status).toBe(502);
+    expect(body.message).toMatch(/A \(x\).*C \(y\)/);
+  });
+});

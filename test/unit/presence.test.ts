@@ -1,0 +1,750 @@
+import { describe, expect, it } from "vitest";
+import { PresenceState, type PresenceTiming, type StoredMember, type TickDiff } from "../../party/presence.ts";
+import type { JsonValue, PresenceAction } from "../../party/protocol.ts";
+
+const GRACE = 1_000;
+const RETENTION = 60_000;
+const TIMEOUT = 30_000;
+const timing: PresenceTiming = { graceMs: GRACE, retentionMs: RETENTION, heartbeatTimeoutMs: TIMEOUT };
+
+/** A fresh state; all times are plain numbers. */
+function fresh(overrides: Partial<PresenceTiming> = {}): PresenceState {
+  return new PresenceState({ ...timing, ...overrides });
+}
+
+function join(state: PresenceState, key: string, userId: string | null, now: number, data: JsonValue = null): void {
+  state.connect({ key, userId, data }, now);
+}
+
+/** The events of a diff as "action:userId" strings (empty for no diff). */
+function actions(diff: TickDiff | null): string[] {
+  return (diff?.events ?? []).map((e) => `${e.action}:${e.member.id}`);
+}
+
+/** Joins users and closes the tick, so tests start from a settled state. */
+function settled(entries: Array<[key: string, userId: string | null, data?: JsonValue]>, now = 0): PresenceState {
+  const state = fresh();
+  for (const [key, userId, data] of entries) join(state, key, userId, now, data ?? null);
+  state.takeDiff();
+  return state;
+}
+
+describe("PresenceState events and counts", () => {
+  it("announces a join per new user with the counts after the whole tick", () => {
+    const state = fresh();
+    join(state, "a1", "alice", 0, { age: 1 });
+    join(state, "b1", "bob", 0);
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["join:alice", "join:bob"]);
+    for (const event of diff!.events) {
+      expect(event.clientAmount).toBe(2);
+      expect(event.userAmount).toBe(2);
+    }
+    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: { age: 1 }, status: "online", clients: 1, since: 0, lastSeen: 0 });
+    expect(diff).toMatchObject({ clientAmount: 2, userAmount: 2 });
+  });
+
+  it("returns no diff when nothing happened in a tick", () => {
+    const state = settled([["a1", "alice"]]);
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("walks join, update, offline, online and leave with the counts after each tick", () => {
+    const state = fresh();
+    const ticks: Array<[string, () => void, string[], number, number]> = [
+      ["alice joins", () => join(state, "a1", "alice", 0), ["join:alice"], 1, 1],
+      ["bob joins with two tabs", () => (join(state, "b1", "bob", 10), join(state, "b2", "bob", 10)), ["join:bob"], 3, 2],
+      ["alice updates", () => state.update("a1", { mood: "happy" }), ["update:alice"], 3, 2],
+      ["alice drops (still in grace)", () => state.drop("a1", 100), [], 3, 2],
+      ["grace runs out", () => state.expire(100 + GRACE), ["offline:alice"], 2, 1],
+      ["alice is back", () => join(state, "a2", "alice", 2_000), ["online:alice"], 3, 2],
+      ["bob leaves one tab", () => state.leave("b1"), [], 2, 2],
+      ["bob leaves the other", () => state.leave("b2"), ["leave:bob"], 1, 1],
+    ];
+    for (const [what, act, expected, clientAmount, userAmount] of ticks) {
+      act();
+      const diff = state.takeDiff();
+      expect(actions(diff), what).toEqual(expected);
+      expect(state.counts(), what).toEqual({ clientAmount, userAmount });
+      for (const event of diff?.events ?? []) expect(event, what).toMatchObject({ clientAmount, userAmount });
+    }
+  });
+
+  it("does not count observers and gives them no events", () => {
+    const state = fresh();
+    join(state, "o1", null, 0);
+    join(state, "o2", null, 0);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.counts()).toEqual({ clientAmount: 0, userAmount: 0 });
+    join(state, "a1", "alice", 0);
+    expect(actions(state.takeDiff())).toEqual(["join:alice"]);
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+    expect(state.members().map((m) => m.id)).toEqual(["alice"]);
+    expect(state.userOf("o1")).toBeNull();
+    expect(state.liveClientCount()).toBe(3);
+  });
+
+  it("forgets an observer that drops at once, without grace or event", () => {
+    const state = settled([["o1", null]]);
+    state.drop("o1", 5);
+    expect(state.userOf("o1")).toBeUndefined();
+    expect(state.liveClientCount()).toBe(0);
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("refuses update and leave from an observer or an unknown key", () => {
+    const state = settled([["o1", null]]);
+    expect(state.update("o1", 1)).toBe(false);
+    expect(state.leave("o1")).toBe(false);
+    expect(state.update("nope", 1)).toBe(false);
+    expect(state.leave("nope")).toBe(false);
+    expect(state.touch("nope", 1)).toBe(false);
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("announces a second tab only as a quiet change of the member's client count", () => {
+    const state = settled([["a1", "alice"]]);
+    join(state, "a2", "alice", 10);
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([]);
+    expect(diff!.quiet).toEqual([expect.objectContaining({ id: "alice", clients: 2 })]);
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 1 });
+  });
+
+  it("lists a user once per client in herenow, or once with distinct", () => {
+    const state = settled([
+      ["a1", "alice", { n: 1 }],
+      ["a2", "alice", { n: 1 }],
+      ["a3", "alice", { n: 1 }],
+      ["b1", "bob"],
+      ["o1", null],
+    ]);
+    expect(state.hereNow("room")).toEqual({ channel: "room", clientAmount: 4, userAmount: 2 });
+    expect(state.hereNow("room", { includeUsers: false, distinct: true })).not.toHaveProperty("users");
+    expect(state.hereNow("room", { includeUsers: true })).toEqual({
+      channel: "room",
+      clientAmount: 4,
+      userAmount: 2,
+      users: [
+        { id: "alice", data: { n: 1 } },
+        { id: "alice", data: { n: 1 } },
+        { id: "alice", data: { n: 1 } },
+        { id: "bob", data: null },
+      ],
+    });
+    expect(state.hereNow("room", { includeUsers: true, distinct: true }).users).toEqual([
+      { id: "alice", data: { n: 1 } },
+      { id: "bob", data: null },
+    ]);
+  });
+
+  it("keeps offline members out of herenow but in members()", () => {
+    const state = settled([["a1", "alice"], ["b1", "bob"]]);
+    state.drop("a1", 0);
+    state.expire(GRACE);
+    state.takeDiff();
+    expect(state.hereNow("room", { includeUsers: true })).toEqual({
+      channel: "room",
+      clientAmount: 1,
+      userAmount: 1,
+      users: [{ id: "bob", data: null }],
+    });
+    expect(state.member("alice")).toMatchObject({ status: "offline", clients: 0 });
+    expect(state.members().map((m) => [m.id, m.status])).toEqual([["alice", "offline"], ["bob", "online"]]);
+  });
+
+  it("counts a dropped client in herenow (non-distinct) while it is in grace", () => {
+    const state = settled([["a1", "alice"], ["a2", "alice"]]);
+    state.drop("a1", 0);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.hereNow("room", { includeUsers: true }).users).toHaveLength(2);
+    expect(state.liveClientCount("alice")).toBe(1);
+    state.expire(GRACE);
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([]);
+    expect(diff!.quiet).toEqual([expect.objectContaining({ id: "alice", status: "online", clients: 1 })]);
+    expect(state.hereNow("room", { includeUsers: true }).users).toHaveLength(1);
+  });
+});
+
+describe("PresenceState grace", () => {
+  it("does not announce anything when a client drops and returns with the same key within grace", () => {
+    const state = settled([["a1", "alice"], ["b1", "bob"]]);
+    state.drop("a1", 100);
+    expect(state.takeDiff()).toBeNull();
+    join(state, "a1", "alice", 100 + GRACE - 1);
+    expect(actions(state.takeDiff())).toEqual([]);
+    state.expire(100 + GRACE * 10);
+    expect(actions(state.takeDiff())).toEqual([]);
+    expect(state.member("alice")).toMatchObject({ status: "online", clients: 1, since: 0 });
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
+  });
+
+  it("produces no diff at all when a client comes back with the same key within grace", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 100);
+    state.takeDiff();
+    join(state, "a1", "alice", 200);
+    // Nothing anyone sees changed (alice had one counted client before and after).
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("does not announce anything when a client drops and returns with a new key within grace", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 100);
+    join(state, "a2", "alice", 600);
+    expect(actions(state.takeDiff())).toEqual([]);
+    // Both the lingering and the new client count until the grace of the old one runs out.
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 1 });
+    state.expire(100 + GRACE);
+    expect(actions(state.takeDiff())).toEqual([]);
+    expect(state.member("alice")).toMatchObject({ status: "online", clients: 1, since: 0 });
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+  });
+
+  it("announces offline exactly at the grace deadline, with since = deadline and lastSeen = drop time", () => {
+    const state = settled([["a1", "alice"], ["b1", "bob"]]);
+    state.drop("a1", 500);
+    state.expire(500 + GRACE - 1);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.member("alice")!.status).toBe("online");
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
+
+    state.expire(500 + GRACE);
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([
+      {
+        action: "offline",
+        member: { id: "alice", data: null, status: "offline", clients: 0, since: 500 + GRACE, lastSeen: 500 },
+        clientAmount: 1,
+        userAmount: 1,
+      },
+    ]);
+  });
+
+  it("goes offline only when the last of several dropped tabs runs out of grace", () => {
+    const state = settled([["a1", "alice"], ["a2", "alice"]]);
+    state.drop("a1", 0);
+    state.drop("a2", 300);
+    state.expire(GRACE);
+    expect(actions(state.takeDiff())).toEqual([]);
+    expect(state.member("alice")!.status).toBe("online");
+    state.expire(300 + GRACE);
+    expect(actions(state.takeDiff())).toEqual(["offline:alice"]);
+    expect(state.member("alice")).toMatchObject({ since: 300 + GRACE, lastSeen: 300 });
+  });
+
+  it("announces online with fresh since and lastSeen when an offline member reconnects", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 0);
+    state.expire(GRACE);
+    state.takeDiff();
+    join(state, "a1", "alice", 5_000, { back: true });
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([
+      {
+        action: "online",
+        member: { id: "alice", data: { back: true }, status: "online", clients: 1, since: 5_000, lastSeen: 5_000 },
+        clientAmount: 1,
+        userAmount: 1,
+      },
+    ]);
+  });
+
+  it("ignores a second drop of a client already in grace (the deadline is not pushed back)", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 0);
+    state.drop("a1", 800);
+    state.expire(GRACE);
+    expect(actions(state.takeDiff())).toEqual(["offline:alice"]);
+  });
+
+  it("does not accept activity, updates or leaves from a client in grace", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 0);
+    expect(state.touch("a1", 10)).toBe(false);
+    expect(state.update("a1", { x: 1 })).toBe(false);
+    expect(state.leave("a1")).toBe(false);
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("with zero grace, a drop goes offline at the next expire", () => {
+    const state = fresh({ graceMs: 0 });
+    join(state, "a1", "alice", 0);
+    state.takeDiff();
+    state.drop("a1", 10);
+    state.expire(10);
+    expect(actions(state.takeDiff())).toEqual(["offline:alice"]);
+  });
+});
+
+describe("PresenceState leave and retention", () => {
+  it("quietly drops one of two tabs that leaves, with no leave event", () => {
+    const state = settled([["a1", "alice"], ["a2", "alice"], ["b1", "bob"]]);
+    expect(state.leave("a1")).toBe(true);
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([]);
+    expect(diff!.quiet).toEqual([expect.objectContaining({ id: "alice", status: "online", clients: 1 })]);
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
+    // The tab that left is an observer no more of alice: it no longer counts at all.
+    expect(state.liveClientCount("alice")).toBe(1);
+  });
+
+  it("announces leave at once when the last tab leaves, and deletes the member", () => {
+    const state = settled([["a1", "alice", { x: 1 }], ["b1", "bob"]], 7);
+    state.leave("a1");
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([
+      {
+        action: "leave",
+        member: { id: "alice", data: { x: 1 }, status: "online", clients: 0, since: 7, lastSeen: 7 },
+        clientAmount: 1,
+        userAmount: 1,
+      },
+    ]);
+    expect(diff!.deletes).toEqual(["alice"]);
+    expect(diff!.upserts).toEqual([]);
+    expect(state.member("alice")).toBeUndefined();
+  });
+
+  it("announces leave at once when the only live tab leaves while another tab is in grace", () => {
+    const state = settled([["a1", "alice"], ["a2", "alice"], ["b1", "bob"]]);
+    state.drop("a2", 10);
+    state.leave("a1");
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["leave:alice"]);
+    expect(state.member("alice")).toBeUndefined();
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+    // The tab that was in grace is gone too: its deadline brings no offline later.
+    state.expire(10 + GRACE);
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("lets an offline member leave when retention expires, counted from when it was last seen", () => {
+    const state = settled([["a1", "alice"], ["b1", "bob"]]);
+    state.drop("a1", 100);
+    state.expire(100 + GRACE);
+    state.takeDiff();
+    state.expire(100 + RETENTION - 1);
+    expect(state.takeDiff()).toBeNull();
+    state.expire(100 + RETENTION);
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([
+      {
+        action: "leave",
+        member: { id: "alice", data: null, status: "offline", clients: 0, since: 100 + GRACE, lastSeen: 100 },
+        clientAmount: 1,
+        userAmount: 1,
+      },
+    ]);
+    expect(diff!.deletes).toEqual(["alice"]);
+    expect(state.members().map((m) => m.id)).toEqual(["bob"]);
+  });
+
+  it("announces join again (not online) when a user comes back after it left", () => {
+    const state = settled([["a1", "alice"]]);
+    state.leave("a1");
+    state.takeDiff();
+    join(state, "a9", "alice", 50);
+    expect(actions(state.takeDiff())).toEqual(["join:alice"]);
+  });
+});
+
+describe("PresenceState coalescing per tick", () => {
+  it("cancels a join and a leave of the same user in one tick", () => {
+    const state = settled([["b1", "bob"]]);
+    join(state, "a1", "alice", 10);
+    state.leave("a1");
+    expect(state.takeDiff()).toBeNull();
+    expect(state.member("alice")).toBeUndefined();
+  });
+
+  it("merges a join and an update into one join with the final data", () => {
+    const state = fresh();
+    join(state, "a1", "alice", 0, { v: 1 });
+    state.update("a1", { v: 2 });
+    state.update("a1", { v: 3 });
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["join:alice"]);
+    expect(diff!.events[0]!.member.data).toEqual({ v: 3 });
+    expect(diff!.upserts).toEqual([expect.objectContaining({ id: "alice", data: { v: 3 } })]);
+  });
+
+  it("merges several updates into one update with the final data", () => {
+    const state = settled([["a1", "alice", { v: 0 }]]);
+    state.update("a1", { v: 1 });
+    state.update("a1", { v: 2 });
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["update:alice"]);
+    expect(diff!.events[0]!.member.data).toEqual({ v: 2 });
+  });
+
+  it("announces nothing for an update with the same data (key order ignored)", () => {
+    const state = settled([["a1", "alice", { a: 1, b: [1, { c: null }] }]]);
+    expect(state.update("a1", { b: [1, { c: null }], a: 1 })).toBe(true);
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("announces nothing for an update that is changed and changed back in one tick", () => {
+    const state = settled([["a1", "alice", "x"]]);
+    state.update("a1", "y");
+    state.update("a1", "x");
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it.each<[string, JsonValue, JsonValue]>([
+    ["a number to a string", 1, "1"],
+    ["null to an empty object", null, {}],
+    ["an array to an object", [], {}],
+    ["an extra key", { a: 1 }, { a: 1, b: 2 }],
+    ["a nested value", { a: { b: 1 } }, { a: { b: 2 } }],
+    ["array order", [1, 2], [2, 1]],
+  ])("announces an update for a change of %s", (_what, from, to) => {
+    const state = settled([["a1", "alice", from]]);
+    state.update("a1", to);
+    expect(actions(state.takeDiff())).toEqual(["update:alice"]);
+  });
+
+  it("orders events by when their users were first touched in the tick", () => {
+    const state = settled([["a1", "alice"], ["b1", "bob"]]);
+    state.update("b1", 1);
+    join(state, "c1", "carol", 0);
+    state.update("a1", 2);
+    state.update("b1", 3);
+    expect(actions(state.takeDiff())).toEqual(["update:bob", "join:carol", "update:alice"]);
+  });
+
+  it("reports online (not offline+online) when grace ran out and the user returned in the same tick", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 0);
+    state.takeDiff();
+    state.expire(GRACE);
+    join(state, "a2", "alice", GRACE);
+    expect(actions(state.takeDiff())).toEqual([]);
+    expect(state.member("alice")).toMatchObject({ status: "online", clients: 1 });
+  });
+
+  it("reports join and offline when a user joins and its grace runs out in the same tick", () => {
+    const state = fresh({ graceMs: 0 });
+    join(state, "a1", "alice", 0);
+    state.drop("a1", 0);
+    state.expire(0);
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["join:alice", "offline:alice"]);
+    expect(diff!.upserts).toEqual([expect.objectContaining({ id: "alice", status: "offline" })]);
+  });
+});
+
+describe("PresenceState connection keys", () => {
+  it("is silent when a live key is replaced by a new socket of the same user", () => {
+    const state = settled([["a1", "alice", { v: 1 }]]);
+    join(state, "a1", "alice", 100, { v: 1 });
+    expect(actions(state.takeDiff())).toEqual([]);
+    expect(state.member("alice")).toMatchObject({ clients: 1, since: 0 });
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+  });
+
+  it("produces no diff at all when a live key is replaced by a new socket of the same user", () => {
+    const state = settled([["a1", "alice", { v: 1 }]]);
+    join(state, "a1", "alice", 100, { v: 1 });
+    expect(state.takeDiff()).toBeNull();
+  });
+
+  it("announces an update when a replacing socket brings new userData", () => {
+    const state = settled([["a1", "alice", { v: 1 }]]);
+    join(state, "a1", "alice", 100, { v: 2 });
+    expect(actions(state.takeDiff())).toEqual(["update:alice"]);
+  });
+
+  it("takes the client away from the old user when a key moves to another user", () => {
+    const state = settled([["k", "alice"]]);
+    join(state, "k", "bob", 100);
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["offline:alice", "join:bob"]);
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+    expect(state.userOf("k")).toBe("bob");
+  });
+
+  it("turns an observer key into a member when it reconnects with a userId", () => {
+    const state = settled([["k", null]]);
+    join(state, "k", "alice", 10);
+    expect(actions(state.takeDiff())).toEqual(["join:alice"]);
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+  });
+});
+
+describe("PresenceState heartbeats and deadlines", () => {
+  it("returns the keys silent for the heartbeat timeout and drops them into grace", () => {
+    const state = settled([["a1", "alice"], ["b1", "bob"], ["o1", null]]);
+    expect(state.touch("b1", 10_000)).toBe(true);
+    expect(state.expire(TIMEOUT - 1)).toEqual([]);
+    expect(state.expire(TIMEOUT).sort()).toEqual(["a1", "o1"]);
+    // Dropped at once: no longer live, but alice is still counted during grace.
+    expect(state.liveClientCount()).toBe(1);
+    expect(state.userOf("o1")).toBeUndefined();
+    expect(state.touch("a1", TIMEOUT)).toBe(false);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
+    // Not reported twice.
+    expect(state.expire(TIMEOUT + 1)).toEqual([]);
+
+    state.expire(TIMEOUT + GRACE);
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["offline:alice"]);
+    expect(diff!.events[0]!.member).toMatchObject({ since: TIMEOUT + GRACE, lastSeen: TIMEOUT });
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+  });
+
+  it("counts any activity as liveness", () => {
+    const state = settled([["a1", "alice"]]);
+    for (let t = 20_000; t <= 200_000; t += 20_000) {
+      state.touch("a1", t);
+      expect(state.expire(t + TIMEOUT - 1)).toEqual([]);
+    }
+    expect(state.member("alice")!.status).toBe("online");
+  });
+
+  it("with zero grace, an idle client's member goes offline in the same expire call", () => {
+    const state = fresh({ graceMs: 0 });
+    join(state, "a1", "alice", 0);
+    state.takeDiff();
+    expect(state.expire(TIMEOUT)).toEqual(["a1"]);
+    expect(actions(state.takeDiff())).toEqual(["offline:alice"]);
+  });
+
+  it("has no deadline when empty", () => {
+    expect(fresh().nextDeadline()).toBeNull();
+  });
+
+  it("gives the earliest of idle, grace and retention deadlines", () => {
+    const state = fresh();
+    join(state, "a1", "alice", 0);
+    join(state, "b1", "bob", 0);
+    join(state, "c1", "carol", 0);
+    state.takeDiff();
+    // Idle: the earliest lastActive + timeout.
+    state.touch("a1", 5_000);
+    state.touch("b1", 5_000);
+    state.touch("c1", 3_000);
+    expect(state.nextDeadline()).toBe(3_000 + TIMEOUT);
+    // Grace: a drop's deadline is earlier than any idle one.
+    state.drop("c1", 4_000);
+    expect(state.nextDeadline()).toBe(4_000 + GRACE);
+    state.expire(4_000 + GRACE);
+    state.takeDiff();
+    // Retention of carol (offline, lastSeen 4000) is later than the idle ones now.
+    expect(state.nextDeadline()).toBe(5_000 + TIMEOUT);
+    // With only carol left offline, her retention is the next deadline.
+    state.leave("a1");
+    state.leave("b1");
+    expect(state.nextDeadline()).toBe(4_000 + RETENTION);
+  });
+
+  it("picks retention when it comes before every idle deadline", () => {
+    const state = fresh({ retentionMs: 2_000 });
+    join(state, "a1", "alice", 0);
+    join(state, "b1", "bob", 0);
+    state.drop("a1", 0);
+    state.expire(GRACE);
+    expect(state.nextDeadline()).toBe(0 + 2_000);
+  });
+
+  it("needs no deadline for an offline member once it has left", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 0);
+    state.expire(GRACE);
+    state.expire(RETENTION);
+    expect(state.nextDeadline()).toBeNull();
+    expect(state.members()).toEqual([]);
+  });
+});
+
+describe("PresenceState persistence diff", () => {
+  it("upserts a joined member and nothing else", () => {
+    const state = fresh();
+    join(state, "a1", "alice", 3, { a: 1 });
+    join(state, "o1", null, 3);
+    const diff = state.takeDiff();
+    expect(diff!.upserts).toEqual([{ id: "alice", data: { a: 1 }, status: "online", since: 3, lastSeen: 3 }]);
+    expect(diff!.deletes).toEqual([]);
+  });
+
+  it("persists no client counts: a second tab gives a quiet change but no upsert", () => {
+    const state = settled([["a1", "alice"]]);
+    join(state, "a2", "alice", 9);
+    const diff = state.takeDiff();
+    expect(diff!.upserts).toEqual([]);
+    expect(diff!.deletes).toEqual([]);
+  });
+
+  it.each<[string, (s: PresenceState) => void, StoredMember[], string[]]>([
+    ["update", (s) => s.update("a1", { v: 2 }), [{ id: "alice", data: { v: 2 }, status: "online", since: 0, lastSeen: 0 }], []],
+    [
+      "offline",
+      (s) => (s.drop("a1", 10), s.expire(10 + GRACE)),
+      [{ id: "alice", data: { v: 1 }, status: "offline", since: 10 + GRACE, lastSeen: 10 }],
+      [],
+    ],
+    ["leave", (s) => s.leave("a1"), [], ["alice"]],
+    ["a drop still in grace", (s) => s.drop("a1", 10), [], []],
+    ["an update to the same data", (s) => s.update("a1", { v: 1 }), [], []],
+  ])("persists %s as expected", (_what, act, upserts, deletes) => {
+    const state = settled([["a1", "alice", { v: 1 }]]);
+    act(state);
+    const diff = state.takeDiff();
+    expect(diff?.upserts ?? []).toEqual(upserts);
+    expect(diff?.deletes ?? []).toEqual(deletes);
+  });
+
+  it("persists online again after an offline member comes back", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 0);
+    state.expire(GRACE);
+    state.takeDiff();
+    join(state, "a2", "alice", 3_000);
+    expect(state.takeDiff()!.upserts).toEqual([{ id: "alice", data: null, status: "online", since: 3_000, lastSeen: 3_000 }]);
+  });
+
+  it("deletes a member whose retention expired", () => {
+    const state = settled([["a1", "alice"]]);
+    state.drop("a1", 0);
+    state.expire(GRACE);
+    state.takeDiff();
+    state.expire(RETENTION);
+    expect(state.takeDiff()).toMatchObject({ upserts: [], deletes: ["alice"] });
+  });
+
+  it("writes nothing for a join that left within the tick", () => {
+    const state = fresh();
+    join(state, "a1", "alice", 0);
+    state.leave("a1");
+    expect(state.takeDiff()).toBeNull();
+  });
+});
+
+describe("PresenceState.rebuild", () => {
+  const T = 1_000_000;
+  const online = (id: string, data: JsonValue = null): StoredMember => ({ id, data, status: "online", since: 10, lastSeen: 10 });
+  const offline = (id: string, lastSeen: number): StoredMember => ({
+    id,
+    data: { was: id },
+    status: "offline",
+    since: lastSeen + GRACE,
+    lastSeen,
+  });
+
+  it("keeps members whose sockets survived online, with no event and unchanged times", () => {
+    const state = PresenceState.rebuild(timing, [online("alice", { a: 1 }), online("bob")], [
+      { key: "a1", userId: "alice" },
+      { key: "a2", userId: "alice" },
+      { key: "b1", userId: "bob" },
+      { key: "o1", userId: null },
+    ], T);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.member("alice")).toEqual({ id: "alice", data: { a: 1 }, status: "online", clients: 2, since: 10, lastSeen: 10 });
+    expect(state.counts()).toEqual({ clientAmount: 3, userAmount: 2 });
+    state.expire(T + GRACE * 5);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.liveClientCount()).toBe(4);
+  });
+
+  it("sends a stored online member with no surviving socket offline after grace, through expire", () => {
+    const state = PresenceState.rebuild(timing, [online("alice"), online("ghost")], [{ key: "a1", userId: "alice" }], T);
+    expect(state.takeDiff()).toBeNull();
+    // Still counted during grace: it may come back.
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
+    expect(state.nextDeadline()).toBe(T + GRACE);
+    state.expire(T + GRACE - 1);
+    expect(state.takeDiff()).toBeNull();
+    state.expire(T + GRACE);
+    const diff = state.takeDiff();
+    expect(diff!.events).toEqual([
+      {
+        action: "offline",
+        member: { id: "ghost", data: null, status: "offline", clients: 0, since: T + GRACE, lastSeen: T },
+        clientAmount: 1,
+        userAmount: 1,
+      },
+    ]);
+    expect(diff!.upserts).toEqual([expect.objectContaining({ id: "ghost", status: "offline" })]);
+  });
+
+  it("gives no event when the user of a vanished socket reconnects within grace after the rebuild", () => {
+    const state = PresenceState.rebuild(timing, [online("alice", { a: 1 })], [], T);
+    join(state, "a-new", "alice", T + 200, { a: 1 });
+    expect(actions(state.takeDiff())).toEqual([]);
+    state.expire(T + GRACE);
+    expect(actions(state.takeDiff())).toEqual([]);
+    expect(state.member("alice")).toMatchObject({ status: "online", clients: 1, since: 10 });
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+  });
+
+  it("joins a surviving socket whose member storage does not have", () => {
+    const state = PresenceState.rebuild(timing, [], [{ key: "a1", userId: "alice" }], T);
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["join:alice"]);
+    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: null, status: "online", clients: 1, since: T, lastSeen: T });
+    expect(diff!.upserts).toHaveLength(1);
+  });
+
+  it("brings a stored offline member with a surviving socket online, keeping its data", () => {
+    const state = PresenceState.rebuild(timing, [offline("alice", 50)], [{ key: "a1", userId: "alice" }], T);
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual(["online:alice"]);
+    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: { was: "alice" }, status: "online", clients: 1, since: T, lastSeen: T });
+  });
+
+  it("keeps stored offline members without sockets offline, and lets them leave at retention", () => {
+    const state = PresenceState.rebuild(timing, [offline("alice", 50)], [], T);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.member("alice")!.status).toBe("offline");
+    expect(state.counts()).toEqual({ clientAmount: 0, userAmount: 0 });
+    expect(state.nextDeadline()).toBe(50 + RETENTION);
+    // Retention has long passed by T: the first expire lets it leave.
+    state.expire(T);
+    expect(actions(state.takeDiff())).toEqual(["leave:alice"]);
+  });
+
+  it("does not count surviving observers", () => {
+    const state = PresenceState.rebuild(timing, [], [{ key: "o1", userId: null }], T);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.counts()).toEqual({ clientAmount: 0, userAmount: 0 });
+    expect(state.liveClientCount()).toBe(1);
+  });
+
+  it("treats surviving sockets as active at rebuild time for the heartbeat", () => {
+    const state = PresenceState.rebuild(timing, [online("alice")], [{ key: "a1", userId: "alice" }], T);
+    expect(state.nextDeadline()).toBe(T + TIMEOUT);
+    expect(state.expire(T + TIMEOUT - 1)).toEqual([]);
+    expect(state.expire(T + TIMEOUT)).toEqual(["a1"]);
+  });
+});
+
+describe("PresenceState with many users", () => {
+  it("keeps counts equal to a simple model through a scripted churn", () => {
+    const state = fresh();
+    const model = new Map<string, number>(); // userId -> counted clients
+    const actionsSeen: Array<[string, PresenceAction]> = [];
+    let now = 0;
+    for (let i = 0; i < 50; i++) {
+      join(state, `k${i}`, `u${i % 10}`, now);
+      model.set(`u${i % 10}`, (model.get(`u${i % 10}`) ?? 0) + 1);
+    }
+    for (const e of state.takeDiff()!.events) actionsSeen.push([e.member.id, e.action]);
+    expect(actionsSeen).toHaveLength(10);
+    expect(state.counts()).toEqual({ clientAmount: 50, userAmount: 10 });
+    // Every client of u0..u4 leaves explicitly.
+    for (let i = 0; i < 50; i++) if (i % 10 < 5) state.leave(`k${i}`);
+    const diff = state.takeDiff()!;
+    expect(diff.events.map((e) => e.action)).toEqual(Array(5).fill("leave"));
+    expect(state.counts()).toEqual({ clientAmount: 25, userAmount: 5 });
+    // The rest drop; after grace they are offline.
+    now = 100;
+    for (let i = 0; i < 50; i++) if (i % 10 >= 5) state.drop(`k${i}`, now);
+    expect(state.counts()).toEqual({ clientAmount: 25, userAmount: 5 });
+    state.expire(now + GRACE);
+    expect(state.takeDiff()!.events.map((e) => e.action)).toEqual(Array(5).fill("offline"));
+    expect(state.counts()).toEqual({ clientAmount: 0, userAmount: 0 });
+    expect(state.members()).toHaveLength(5);
+  });
+});

@@ -1,0 +1,265 @@
+import { describe, expect, it } from "vitest";
+import {
+  ClientMessage,
+  ErrorResponse,
+  exceedsDepth,
+  HereNowChannels,
+  HereNowQuery,
+  HereNowResponse,
+  MAX_JSON_DEPTH,
+  ServerMessage,
+  userDataSchema,
+  utf8Bytes,
+} from "../../party/protocol.ts";
+
+const member = { id: "Jack", data: { age: 18 }, status: "online", clients: 1, since: 1, lastSeen: 1 };
+const settings = { heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000 };
+
+describe("ClientMessage", () => {
+  it.each<[string, unknown]>([
+    ["ping", { type: "ping" }],
+    ["update with an object", { type: "update", data: { age: 19 } }],
+    ["update with null", { type: "update", data: null }],
+    ["update with an array", { type: "update", data: [1, "two", false] }],
+    ["leave", { type: "leave" }],
+    ["sync", { type: "sync" }],
+    ["herenow with an id", { type: "herenow", id: "r1" }],
+    ["herenow with flags", { type: "herenow", id: "r1", includeUsers: true, distinct: false }],
+    ["herenow with a 64-character id", { type: "herenow", id: "i".repeat(64) }],
+  ])("accepts %s", (_what, message) => {
+    expect(ClientMessage.safeParse(message).success).toBe(true);
+  });
+
+  it.each<[string, unknown]>([
+    ["null", null],
+    ["a string", "ping"],
+    ["an array", [{ type: "ping" }]],
+    ["no type", {}],
+    ["an unknown type", { type: "hello" }],
+    ["a numeric type", { type: 1 }],
+    ["a type in the wrong case", { type: "PING" }],
+    ["update without data", { type: "update" }],
+    ["update with undefined data", { type: "update", data: undefined }],
+    ["update with NaN data", { type: "update", data: Number.NaN }],
+    ["herenow without id", { type: "herenow" }],
+    ["herenow with an empty id", { type: "herenow", id: "" }],
+    ["herenow with a 65-character id", { type: "herenow", id: "i".repeat(65) }],
+    ["herenow with a numeric id", { type: "herenow", id: 7 }],
+    ["herenow with a string flag", { type: "herenow", id: "r", includeUsers: "true" }],
+    ["herenow with a numeric flag", { type: "herenow", id: "r", distinct: 1 }],
+  ])("rejects %s", (_what, message) => {
+    expect(ClientMessage.safeParse(message).success).toBe(false);
+  });
+
+  it("does not pollute Object.prototype or read a type through __proto__", () => {
+    const message = JSON.parse('{"type":"update","data":{"__proto__":{"polluted":true}}}') as unknown;
+    ClientMessage.safeParse(message);
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+    expect(ClientMessage.safeParse(JSON.parse('{"__proto__":{"type":"ping"}}')).success).toBe(false);
+  });
+});
+
+describe("ServerMessage", () => {
+  it.each<[string, unknown]>([
+    [
+      "a sync",
+      {
+        type: "sync",
+        channel: "room",
+        seq: 0,
+        more: false,
+        self: { connectionId: "c1", userId: "Jack" },
+        members: [member],
+        settings,
+        now: 5,
+        clientAmount: 1,
+        userAmount: 1,
+      },
+    ],
+    [
+      "an observer's sync",
+      {
+        type: "sync",
+        channel: "room",
+        seq: 3,
+        more: true,
+        self: { connectionId: "c1", userId: null },
+        members: [],
+        settings,
+        now: 5,
+        clientAmount: 0,
+        userAmount: 0,
+      },
+    ],
+    [
+      "a diff",
+      {
+        type: "diff",
+        seq: 1,
+        clientAmount: 1,
+        userAmount: 1,
+        events: [{ action: "join", member, clientAmount: 1, userAmount: 1 }],
+        quiet: [],
+      },
+    ],
+    [
+      "a diff with every action",
+      {
+        type: "diff",
+        seq: 9,
+        clientAmount: 0,
+        userAmount: 0,
+        events: ["join", "online", "offline", "leave", "update"].map((action) => ({ action, member, clientAmount: 0, userAmount: 0 })),
+        quiet: [{ ...member, status: "offline", clients: 0 }],
+      },
+    ],
+    ["a herenow answer", { type: "herenow", id: "r1", result: { channel: "room", clientAmount: 1, userAmount: 1, users: [{ id: "Jack", data: null }] } }],
+    ["a pong", { type: "pong", now: 1 }],
+    ["left", { type: "left" }],
+    ["an error", { type: "error", code: "rate_limited", message: "slow down" }],
+  ])("accepts %s", (_what, message) => {
+    expect(ServerMessage.safeParse(message).success).toBe(true);
+  });
+
+  it.each<[string, unknown]>([
+    ["an unknown type", { type: "hello" }],
+    ["a diff with seq 0", { type: "diff", seq: 0, clientAmount: 0, userAmount: 0, events: [], quiet: [] }],
+    ["a diff with negative counts", { type: "diff", seq: 1, clientAmount: -1, userAmount: 0, events: [], quiet: [] }],
+    [
+      "a diff with an unknown action",
+      { type: "diff", seq: 1, clientAmount: 0, userAmount: 0, events: [{ action: "kick", member, clientAmount: 0, userAmount: 0 }], quiet: [] },
+    ],
+    [
+      "a diff with a bad member status",
+      { type: "diff", seq: 1, clientAmount: 0, userAmount: 0, events: [], quiet: [{ ...member, status: "away" }] },
+    ],
+    [
+      "a sync with a bad channel name",
+      {
+        type: "sync",
+        channel: "a/b",
+        seq: 0,
+        more: false,
+        self: { connectionId: "c", userId: null },
+        members: [],
+        settings,
+        now: 0,
+        clientAmount: 0,
+        userAmount: 0,
+      },
+    ],
+    ["a sync without members", { type: "sync", channel: "r", seq: 0, more: false, self: { connectionId: "c", userId: null }, settings, now: 0, clientAmount: 0, userAmount: 0 }],
+    ["an error with an unknown code", { type: "error", code: "oops", message: "x" }],
+    ["an error without a message", { type: "error", code: "internal" }],
+    ["a pong without now", { type: "pong" }],
+    ["a herenow answer without a result", { type: "herenow", id: "r1" }],
+  ])("rejects %s", (_what, message) => {
+    expect(ServerMessage.safeParse(message).success).toBe(false);
+  });
+});
+
+describe("HTTP schemas", () => {
+  it("accepts the brief's herenow response shape", () => {
+    const body = {
+      code: 200,
+      content: {
+        channels: {
+          channel_A: {
+            channel: "channel_A",
+            clientAmount: 2,
+            userAmount: 2,
+            users: [
+              { id: "Jack", data: { age: 18 } },
+              { id: "Ted", data: null },
+            ],
+          },
+        },
+      },
+    };
+    expect(HereNowResponse.parse(body)).toEqual(body);
+  });
+
+  it("rejects an error envelope whose code is not an error status", () => {
+    expect(ErrorResponse.safeParse({ code: 400, error: "bad_request", message: "m" }).success).toBe(true);
+    expect(ErrorResponse.safeParse({ code: 200, error: "bad_request", message: "m" }).success).toBe(false);
+  });
+
+  it.each<[Record<string, string | undefined>, { includeUsers: boolean; distinct: boolean }]>([
+    [{}, { includeUsers: false, distinct: false }],
+    [{ includeUsers: "true" }, { includeUsers: true, distinct: false }],
+    [{ includeUsers: "1", distinct: "1" }, { includeUsers: true, distinct: true }],
+    [{ includeUsers: "false", distinct: "0" }, { includeUsers: false, distinct: false }],
+    [{ includeUsers: "" }, { includeUsers: false, distinct: false }],
+  ])("reads the herenow query %j", (query, expected) => {
+    expect(HereNowQuery.parse(query)).toEqual(expected);
+  });
+
+  it.each(["yes", "TRUE", "2", "on"])("rejects the query flag %j", (flag) => {
+    expect(HereNowQuery.safeParse({ includeUsers: flag }).success).toBe(false);
+  });
+
+  it("takes 1 to 100 valid channel names", () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`);
+    expect(HereNowChannels.safeParse(names(1)).success).toBe(true);
+    expect(HereNowChannels.safeParse(names(100)).success).toBe(true);
+    expect(HereNowChannels.safeParse(names(0)).success).toBe(false);
+    expect(HereNowChannels.safeParse(names(101)).success).toBe(false);
+    expect(HereNowChannels.safeParse(["ok", "not ok"]).success).toBe(false);
+  });
+});
+
+describe("userDataSchema and utf8Bytes", () => {
+  it("measures UTF-8 bytes, not characters", () => {
+    expect(utf8Bytes("abc")).toBe(3);
+    expect(utf8Bytes("é")).toBe(2);
+    expect(utf8Bytes("🎉")).toBe(4);
+  });
+
+  it("caps userData by the bytes of its JSON text", () => {
+    const schema = userDataSchema(10);
+    expect(schema.safeParse("12345678").success).toBe(true); // "12345678" with quotes: 10 bytes
+    expect(schema.safeParse("123456789").success).toBe(false);
+    expect(schema.safeParse({ a: 1 }).success).toBe(true);
+  });
+});
+
+describe("exceedsDepth", () => {
+  const arrays = (levels: number): unknown => JSON.parse("[".repeat(levels) + "]".repeat(levels));
+  const objects = (levels: number): unknown => {
+    let value: unknown = {};
+    for (let i = 1; i < levels; i++) value = { k: value };
+    return value;
+  };
+
+  it.each<[string, unknown]>([
+    ["null", null],
+    ["a number", 5],
+    ["a string", "[[[[[[[[[["],
+    ["an empty object", {}],
+    ["a flat array", [1, 2, 3]],
+  ])("does not flag %s", (_what, value) => {
+    expect(exceedsDepth(value)).toBe(false);
+  });
+
+  it.each([
+    ["arrays", arrays],
+    ["objects", objects],
+  ] as const)("allows exactly MAX_JSON_DEPTH levels of %s and flags one more", (_what, make) => {
+    expect(exceedsDepth(make(MAX_JSON_DEPTH))).toBe(false);
+    expect(exceedsDepth(make(MAX_JSON_DEPTH + 1))).toBe(true);
+  });
+
+  it("honours a custom maximum", () => {
+    expect(exceedsDepth(arrays(3), 3)).toBe(false);
+    expect(exceedsDepth(arrays(4), 3)).toBe(true);
+    expect(exceedsDepth({}, 0)).toBe(true);
+  });
+
+  it("finds a deep branch beside shallow ones", () => {
+    expect(exceedsDepth({ a: 1, b: [2], c: { d: arrays(MAX_JSON_DEPTH) } })).toBe(true);
+  });
+
+  it("handles nesting far beyond the call stack without throwing", () => {
+    expect(exceedsDepth(arrays(200_000))).toBe(true);
+  });
+});
