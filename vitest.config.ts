@@ -7,7 +7,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts"],
+          // The browser test shares the integration server: one dev server on a 2-core machine.
+          include: ["test/integration/**/*.test.ts", "test/browser/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 90_000,

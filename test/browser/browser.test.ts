@@ -1,0 +1,230 @@
+/**
+ * The client runs unchanged in a browser: client/index.ts is bundled for the browser with
+ * esbuild (a Node built-in anywhere in its imports fails the build), served from a tiny page on
+ * 127.0.0.1, and driven in Debian's Chromium through playwright-core. The page's client uses
+ * the browser's own WebSocket and fetch; a Node client in the same channel watches it.
+ * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it these tests fail, they never skip.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import type { ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
+import { freshChannel, joined, waitFor } from "../support/clients.ts";
+
+type ClientModule = typeof import("../../client/index.ts");
+
+declare global {
+  interface Window {
+    /** The bundled client module, set by the page once it has loaded. */
+    presence?: ClientModule;
+    /** The page's client and what it saw, set by the tests. */
+    client?: PresenceClient;
+    seen?: ClientPresenceEvent[];
+  }
+}
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const host = inject("host");
+
+const PAGE = `<!doctype html>
+<html>
+  <head><meta charset="utf-8"><link rel="icon" href="data:,"><title>presence</title></head>
+  <body>
+    <script type="module">
+      import * as presence from "/presence-client.js";
+      window.presence = presence;
+    </script>
+  </body>
+</html>`;
+
+let bundleDir: string;
+let pageServer: Server;
+let pageUrl: string;
+let browser: Browser;
+let bundleInputs: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH; the browser tests do not skip`);
+  }
+  bundleDir = mkdtempSync(join(tmpdir(), "presence-browser-"));
+  const result = await build({
+    entryPoints: [join(ROOT, "client/index.ts")],
+    absWorkingDir: ROOT,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    outfile: join(bundleDir, "presence-client.js"),
+    metafile: true,
+    logLevel: "silent",
+  });
+  bundleInputs = Object.keys(result.metafile.inputs);
+  const script = readFileSync(join(bundleDir, "presence-client.js"));
+
+  pageServer = createServer((request, response) => {
+    if (request.url === "/") {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(PAGE);
+    } else if (request.url === "/presence-client.js") {
+      response.writeHead(200, { "content-type": "text/javascript; charset=utf-8" }).end(script);
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((done) => pageServer.listen(0, "127.0.0.1", done));
+  const address = pageServer.address();
+  pageUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((done) => (pageServer ? pageServer.close(() => done()) : done()));
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+});
+
+const nodeClients: PresenceClient[] = [];
+const pages: Page[] = [];
+afterEach(async () => {
+  for (const client of nodeClients.splice(0)) client.close();
+  for (const page of pages.splice(0)) if (!page.isClosed()) await page.close();
+});
+
+/** A fresh page with the bundle loaded; collects the page's errors and the WebSocket URLs it opens. */
+async function openPage(): Promise<{ page: Page; errors: string[]; sockets: string[] }> {
+  const page = await browser.newPage();
+  pages.push(page);
+  const errors: string[] = [];
+  const sockets: string[] = [];
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  page.on("websocket", (socket) => sockets.push(socket.url()));
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => window.presence !== undefined);
+  return { page, errors, sockets };
+}
+
+/** Starts a PresenceClient inside the page (no WebSocket option) and waits for its first snapshot. */
+async function browserJoin(page: Page, options: { host: string; channel: string; userId: string; userData: unknown }) {
+  await page.evaluate(async ({ host, channel, userId, userData }) => {
+    const { PresenceClient } = window.presence!;
+    const client = new PresenceClient({ host, channel, userId, userData: userData as never, clientType: "web" });
+    window.client = client;
+    window.seen = [];
+    client.on("presence", (event) => window.seen!.push(event));
+    await client.ready();
+  }, options);
+}
+
+/** What the page's client saw, as plain data. */
+function browserSeen(page: Page): Promise<Array<{ action: string; id: string; data: unknown }>> {
+  return page.evaluate(() => window.seen!.map((event) => ({ action: event.action, id: event.member.id, data: event.member.data })));
+}
+
+describe("the client in a browser (Chromium)", () => {
+  it("bundles for the browser from web-standard code only: the client, the protocol, partysocket and zod", () => {
+    const roots = new Set(bundleInputs.map((input) => (input.startsWith("node_modules/") ? input.split("/").slice(0, 2).join("/") : input.split("/")[0])));
+    expect([...roots].sort()).toEqual(["client", "node_modules/partysocket", "node_modules/zod", "party"]);
+    expect(bundleInputs.filter((input) => input.startsWith("party/")).sort()).toEqual(["party/handshake.ts", "party/protocol.ts"]);
+  });
+
+  it("joins over the browser's own WebSocket, and a Node client sees it join, update and leave", async () => {
+    const channel = freshChannel("browser");
+    const node = await joined(host, { channel, userId: "node-user", userData: { side: "node" } });
+    nodeClients.push(node);
+    const nodeSaw: ClientPresenceEvent[] = [];
+    node.on("presence", (event) => nodeSaw.push(event));
+
+    const { page, errors, sockets } = await openPage();
+    await browserJoin(page, { host, channel, userId: "browser-user", userData: { side: "browser" } });
+
+    // The page opened a real browser WebSocket to the room, with the handshake in the URL.
+    expect(sockets).toHaveLength(1);
+    const socketUrl = new URL(sockets[0]!);
+    expect(`${socketUrl.protocol}//${socketUrl.host}${socketUrl.pathname}`).toBe(`ws://${host}/parties/main/${channel}`);
+    expect(socketUrl.searchParams.get("userId")).toBe("browser-user");
+    expect(JSON.parse(socketUrl.searchParams.get("userData")!)).toEqual({ side: "browser" });
+    expect(socketUrl.searchParams.get("clientType")).toBe("web");
+
+    // Node sees the browser's user join, with its data and the counts after it.
+    const join = await waitFor("Node to see the browser user join", () => nodeSaw.find((e) => e.action === "join" && e.member.id === "browser-user"));
+    expect(join.member).toMatchObject({ id: "browser-user", data: { side: "browser" }, status: "online", clients: 1 });
+    expect({ clientAmount: join.clientAmount, userAmount: join.userAmount }).toEqual({ clientAmount: 2, userAmount: 2 });
+
+    // The page sees the Node user in its list.
+    const nodeInPage = await page.evaluate(() => window.client!.member("node-user"));
+    expect(nodeInPage).toMatchObject({ id: "node-user", data: { side: "node" }, status: "online" });
+
+    // hereNow from the page: over its socket, and across channels over the browser's fetch (CORS).
+    const overSocket = await page.evaluate((channel) => window.client!.hereNow({ includeUsers: true, distinct: true }).then((r) => r.content.channels[channel]), channel);
+    expect(overSocket).toEqual({
+      channel,
+      clientAmount: 2,
+      userAmount: 2,
+      users: expect.arrayContaining([
+        { id: "node-user", data: { side: "node" } },
+        { id: "browser-user", data: { side: "browser" } },
+      ]),
+    });
+    expect(overSocket?.users).toHaveLength(2);
+    const other = `${channel}-empty`;
+    const overHttp = await page.evaluate(({ channel, other }) => window.client!.hereNow({ channels: [channel, other] }), { channel, other });
+    expect(overHttp).toEqual({
+      code: 200,
+      content: {
+        channels: {
+          [channel]: { channel, clientAmount: 2, userAmount: 2 },
+          [other]: { channel: other, clientAmount: 0, userAmount: 0 },
+        },
+      },
+    });
+
+    // The Node user's update reaches the page as an event.
+    node.setUserData({ side: "node", v: 2 });
+    await page.waitForFunction(() => window.seen!.some((e) => e.action === "update" && e.member.id === "node-user"));
+    expect((await browserSeen(page)).filter((e) => e.id === "node-user")).toEqual([{ action: "update", id: "node-user", data: { side: "node", v: 2 } }]);
+
+    // The browser user's update reaches Node.
+    await page.evaluate(() => window.client!.setUserData({ side: "browser", v: 2 }));
+    const update = await waitFor("Node to see the browser user's update", () => nodeSaw.find((e) => e.action === "update" && e.member.id === "browser-user"));
+    expect(update.member.data).toEqual({ side: "browser", v: 2 });
+
+    // The browser user leaves: Node sees `leave` at once (no offline) and drops it.
+    await page.evaluate(() => window.client!.leave());
+    const leave = await waitFor("Node to see the browser user leave", () => nodeSaw.find((e) => e.action === "leave" && e.member.id === "browser-user"));
+    expect({ clientAmount: leave.clientAmount, userAmount: leave.userAmount }).toEqual({ clientAmount: 1, userAmount: 1 });
+    expect(node.member("browser-user")).toBeUndefined();
+    expect(nodeSaw.filter((e) => e.member.id === "browser-user").map((e) => e.action)).toEqual(["join", "update", "leave"]);
+    expect(errors).toEqual([]);
+  });
+
+  it("announces a closed tab as offline after grace, not as leave", async () => {
+    const channel = freshChannel("browser");
+    const node = await joined(host, { channel, userId: "node-user" });
+    nodeClients.push(node);
+    const nodeSaw: ClientPresenceEvent[] = [];
+    node.on("presence", (event) => nodeSaw.push(event));
+
+    const { page } = await openPage();
+    await browserJoin(page, { host, channel, userId: "tab-user", userData: null });
+    await waitFor("Node to see the tab join", () => node.member("tab-user")?.status === "online");
+
+    await page.close();
+    const offline = await waitFor("Node to see the closed tab go offline", () => nodeSaw.find((e) => e.action === "offline" && e.member.id === "tab-user"));
+    expect(offline.member.status).toBe("offline");
+    expect(node.member("tab-user")?.status).toBe("offline");
+    expect(nodeSaw.filter((e) => e.member.id === "tab-user").map((e) => e.action)).toEqual(["join", "offline"]);
+  });
+});
