@@ -97,6 +97,8 @@ export class PresenceClient {
   #members = new Map<string, Member>();
   #counts: Counts = { clientAmount: 0, userAmount: 0 };
   #userData: JsonValue;
+  /** The JSON of an update sent and not yet seen back from the room. */
+  #sentData: string | null = null;
   #seq = -1;
   #synced = false;
   #resyncing = false;
@@ -208,6 +210,7 @@ export class PresenceClient {
     const problem = userDataProblem(data, this.#options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES);
     if (problem) throw new Error(problem.message);
     this.#userData = data;
+    this.#sentData = JSON.stringify(data);
     this.#send({ type: "update", data });
   }
 
@@ -304,6 +307,7 @@ export class PresenceClient {
     if (wasSynced) {
       for (const event of reconcile(previous, this.#members, this.#counts)) this.#fire(event);
     }
+    this.#adoptOwnData();
     this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#seq });
     this.#events.emit("members", this.members);
     this.#resolveReady();
@@ -325,13 +329,25 @@ export class PresenceClient {
       const before = this.#members.get(event.member.id);
       if (event.action === "leave") this.#members.delete(event.member.id);
       else this.#members.set(event.member.id, event.member);
-      // The snapshot may already hold this event's effect: report only real changes.
-      if (event.action === "leave" ? before !== undefined : !sameMember(before, event.member)) {
-        changed = true;
-        this.#fire(event);
-      }
+      // The snapshot may already hold part of this event's effect: report what changed here.
+      const action = event.action === "leave" ? (before ? "leave" : null) : changeOf(before, event.member);
+      if (action) this.#fire({ ...event, action });
+      changed ||= action !== null || !sameMember(before, event.member);
     }
+    this.#adoptOwnData();
     if (changed) this.#events.emit("members", this.members);
+  }
+
+  /** Keeps this client's userData in step with its member, so a reconnect does not bring back old data. */
+  #adoptOwnData() {
+    const own = this.userId === null || this.#left ? undefined : this.#members.get(this.userId);
+    if (!own) return;
+    // Until the room echoes this client's own update, the local value is the newer one.
+    if (this.#sentData !== null) {
+      if (JSON.stringify(own.data) !== this.#sentData) return;
+      this.#sentData = null;
+    }
+    this.#userData = own.data;
   }
 
   #fire(event: ClientPresenceEvent) {
@@ -391,15 +407,21 @@ export class PresenceClient {
 function reconcile(before: Map<string, Member>, after: Map<string, Member>, counts: Counts): ClientPresenceEvent[] {
   const events: ClientPresenceEvent[] = [];
   for (const [id, member] of after) {
-    const old = before.get(id);
-    if (!old) events.push({ action: "join", member, ...counts, resync: true });
-    else if (old.status !== member.status) events.push({ action: member.status, member, ...counts, resync: true });
-    else if (JSON.stringify(old.data) !== JSON.stringify(member.data)) events.push({ action: "update", member, ...counts, resync: true });
+    const action = changeOf(before.get(id), member);
+    if (action) events.push({ action, member, ...counts, resync: true });
   }
   for (const [id, member] of before) {
     if (!after.has(id)) events.push({ action: "leave", member, ...counts, resync: true });
   }
   return events;
+}
+
+/** What a member's arrival or new record means to a list that held `before`: join, a status change, update, or nothing. */
+function changeOf(before: Member | undefined, after: Member): PresenceEvent["action"] | null {
+  if (!before) return "join";
+  if (before.status !== after.status) return after.status;
+  if (JSON.stringify(before.data) !== JSON.stringify(after.data)) return "update";
+  return null;
 }
 
 function sameMember(a: Member | undefined, b: Member): boolean {

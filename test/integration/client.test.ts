@@ -1,0 +1,283 @@
+/**
+ * The PresenceClient against the shared `partykit dev`: its member list equals herenow after
+ * a series of actions, it resyncs after a reconnect and after a sequence gap, and it refuses
+ * bad options locally, before dialing.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { type ClientPresenceEvent, PresenceClient, type PresenceClientOptions } from "../../client/index.ts";
+import { HereNowResponse, MAX_JSON_DEPTH, StatsResponse } from "../../party/protocol.ts";
+import { type DevServer, TEST_VARS, sleep, startDevServer } from "../support/dev-server.ts";
+import { freshChannel, getJson, joined, presenceClient, waitFor } from "../support/clients.ts";
+
+const host = inject("host");
+const GRACE_MS = Number(TEST_VARS.PRESENCE_GRACE_MS);
+const SETTLE_MS = 6 * Number(TEST_VARS.PRESENCE_TICK_MS);
+
+const open: PresenceClient[] = [];
+afterEach(() => {
+  for (const client of open.splice(0)) client.close();
+});
+
+async function client(options: Omit<PresenceClientOptions, "host">): Promise<PresenceClient> {
+  const c = await joined(host, options);
+  open.push(c);
+  return c;
+}
+
+/** The online members as herenow would list them per client: id, data and client count. */
+function clientView(c: PresenceClient) {
+  return {
+    clientAmount: c.counts.clientAmount,
+    userAmount: c.counts.userAmount,
+    users: c.online.map((m) => ({ id: m.id, data: m.data, clients: m.clients })).sort((a, b) => a.id.localeCompare(b.id)),
+  };
+}
+
+/** herenow over HTTP in the same form as `clientView`. */
+async function httpView(channel: string) {
+  const { body } = await getJson(host, `/parties/main/${channel}?includeUsers=true&distinct=false`);
+  const entry = HereNowResponse.parse(body).content.channels[channel]!;
+  const users = new Map<string, { id: string; data: unknown; clients: number }>();
+  for (const user of entry.users ?? []) {
+    const seen = users.get(user.id);
+    if (seen) seen.clients++;
+    else users.set(user.id, { id: user.id, data: user.data, clients: 1 });
+  }
+  return {
+    clientAmount: entry.clientAmount,
+    userAmount: entry.userAmount,
+    users: [...users.values()].sort((a, b) => a.id.localeCompare(b.id)),
+  };
+}
+
+/** Waits until the client's list equals herenow, then asserts it (for a readable diff if not). */
+async function expectListEqualsHereNow(c: PresenceClient, channel: string) {
+  await waitFor("the client's list to equal herenow", async () => isDeepStrictEqual(clientView(c), await httpView(channel)));
+  expect(clientView(c)).toEqual(await httpView(channel));
+}
+
+describe("the member list", () => {
+  it("equals HTTP herenow after joins, second tabs, updates, leaves and closes", async () => {
+    const channel = freshChannel();
+    const watcher = await client({ channel });
+    const actions: string[] = [];
+    watcher.on("presence", (event) => actions.push(`${event.action} ${event.member.id}`));
+
+    // Each step waits until the watcher has seen it: a join and a leave in one tick would cancel.
+    const seen = (n: number) => waitFor(`${n} events`, () => actions.length === n);
+    const a1 = await client({ channel, userId: "A", userData: { a: 1 }, clientType: "web" });
+    await seen(1);
+    await client({ channel, userId: "A", userData: { a: 1 }, clientType: "app" });
+    await waitFor("A's second tab", () => watcher.member("A")?.clients === 2);
+    const b = await client({ channel, userId: "B", userData: { b: 1 } });
+    await seen(2);
+    const c = await client({ channel, userId: "C" });
+    await seen(3);
+    const d = await client({ channel, userId: "D", userData: { d: 1 } });
+    await seen(4);
+    b.setUserData({ b: 2 });
+    await seen(5);
+    await c.leave();
+    await seen(6);
+    a1.close();
+    d.close();
+    const e = await client({ channel, userId: "E", userData: "e" });
+
+    await waitFor("D to go offline", () => watcher.member("D")?.status === "offline", GRACE_MS + 10_000);
+    await expectListEqualsHereNow(watcher, channel);
+    await expectListEqualsHereNow(e, channel);
+    expect(watcher.members.map((m) => [m.id, m.status, m.clients, m.data]).sort()).toEqual([
+      ["A", "online", 1, { a: 1 }],
+      ["B", "online", 1, { b: 2 }],
+      ["D", "offline", 0, { d: 1 }],
+      ["E", "online", 1, "e"],
+    ]);
+    expect(watcher.counts).toEqual({ clientAmount: 3, userAmount: 3 });
+    expect(actions).toEqual(["join A", "join B", "join C", "join D", "update B", "leave C", "join E", "offline D"]);
+  });
+
+  it("reports what changed while its socket was down as resync events, then equals herenow", async () => {
+    const channel = freshChannel();
+    const leaver = await client({ channel, userId: "Leaver" });
+    const updater = await client({ channel, userId: "Updater", userData: 1 });
+    const dropper = await client({ channel, userId: "Dropper" });
+    const watcher = await client({ channel });
+    const helper = await client({ channel });
+    await sleep(SETTLE_MS);
+    let syncs = 0;
+    watcher.on("sync", () => syncs++);
+    const events: ClientPresenceEvent[] = [];
+    watcher.on("presence", (event) => events.push(event));
+
+    watcher.socket.close();
+    await leaver.leave();
+    updater.setUserData(2);
+    await client({ channel, userId: "Newcomer" });
+    dropper.close();
+    await waitFor("the dropper to go offline", () => helper.member("Dropper")?.status === "offline", GRACE_MS + 10_000);
+    await waitFor("the helper to see everything", () => helper.member("Newcomer") && helper.member("Updater")?.data === 2);
+    expect(events).toEqual([]);
+
+    watcher.socket.reconnect();
+    await waitFor("the resync", () => syncs === 1);
+    expect(events.map((e) => [e.action, e.member.id, e.resync]).sort()).toEqual([
+      ["join", "Newcomer", true],
+      ["leave", "Leaver", true],
+      ["offline", "Dropper", true],
+      ["update", "Updater", true],
+    ]);
+    expect(watcher.member("Updater")!.data).toBe(2);
+    expect(watcher.member("Leaver")).toBeUndefined();
+    await expectListEqualsHereNow(watcher, channel);
+  });
+
+  it("equals herenow after partysocket reconnects repeatedly while others come and go", async () => {
+    const channel = freshChannel();
+    const watcher = await client({ channel });
+    const others: PresenceClient[] = [];
+    for (let round = 0; round < 6; round++) {
+      watcher.socket.reconnect();
+      const joiner = presenceClient(host, { channel, userId: `U${round}`, userData: { round } });
+      open.push(joiner);
+      others.push(joiner);
+      await joiner.ready();
+      if (round % 2 === 1) await others[round - 1]!.leave();
+      if (round % 3 === 2) joiner.setUserData({ round, updated: true });
+      await sleep(20 * round);
+    }
+    await waitFor("the watcher to be open", () => watcher.socket.readyState === 1);
+    await expectListEqualsHereNow(watcher, channel);
+    expect(watcher.online.map((m) => m.id).sort()).toEqual(["U1", "U3", "U5"]);
+    expect(watcher.member("U5")!.data).toEqual({ round: 5, updated: true });
+  });
+
+  it("asks for a new snapshot when it sees a sequence gap and does not apply the diff after the gap", async () => {
+    const channel = freshChannel();
+    await client({ channel, userId: "Real" });
+    const watcher = await client({ channel });
+    await sleep(SETTLE_MS);
+    let syncs = 0;
+    watcher.on("sync", () => syncs++);
+    const joins: string[] = [];
+    watcher.on("join", (event) => joins.push(event.member.id));
+
+    // A diff far ahead of the client's sequence: something was missed.
+    const ghost = { id: "Ghost", data: null, status: "online", clients: 1, since: 1, lastSeen: 1 };
+    const gapped = { type: "diff", seq: 1e9, clientAmount: 99, userAmount: 99, quiet: [], events: [{ action: "join", member: ghost, clientAmount: 99, userAmount: 99 }] };
+    watcher.socket.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(gapped) }));
+
+    await waitFor("the fresh snapshot", () => syncs === 1);
+    expect(watcher.member("Ghost")).toBeUndefined();
+    expect(joins).toEqual([]);
+    expect(watcher.counts).toEqual({ clientAmount: 1, userAmount: 1 });
+
+    // Diffs from the room apply again after the snapshot.
+    await client({ channel, userId: "After" });
+    await waitFor("the next join", () => joins.includes("After"));
+    expect(joins).toEqual(["After"]);
+    await expectListEqualsHereNow(watcher, channel);
+  });
+});
+
+describe("a snapshot taken in the middle of a tick (own server, 1 s ticks)", () => {
+  let server: DevServer;
+  beforeAll(async () => {
+    server = await startDevServer({ vars: { PRESENCE_TICK_MS: "1000" } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("reports a member its snapshot already holds as update, not join, when the tick folds the join with a later update", async () => {
+    const channel = freshChannel();
+    const user = await joined(server.host, { channel, userId: "U", userData: { v: 1 } });
+    open.push(user);
+    // Connects while the tick that will announce U's join is still open: its snapshot has U.
+    const watcher = await joined(server.host, { channel });
+    open.push(watcher);
+    expect(watcher.member("U")).toMatchObject({ status: "online", data: { v: 1 } });
+    const actions: string[] = [];
+    watcher.on("presence", (event) => actions.push(`${event.action} ${event.member.id}`));
+    user.setUserData({ v: 2 });
+
+    await waitFor("the watcher to see v2", () => (watcher.member("U")?.data as { v: number } | undefined)?.v === 2, 10_000);
+    expect(actions).toEqual(["update U"]);
+  });
+});
+
+describe("leave and close", () => {
+  it("does not come back after leave(), nor after close()", async () => {
+    const channel = freshChannel();
+    const watcher = await client({ channel });
+    const leaver = await client({ channel, userId: "Leaver" });
+    const closer = await client({ channel, userId: "Closer" });
+    await leaver.leave();
+    closer.close();
+    await sleep(GRACE_MS + 700);
+    expect(leaver.socket.readyState).toBe(3);
+    expect(closer.socket.readyState).toBe(3);
+    expect(watcher.member("Leaver")).toBeUndefined();
+    expect(watcher.member("Closer")?.status).toBe("offline");
+    expect(await httpView(channel)).toEqual({ clientAmount: 0, userAmount: 0, users: [] });
+  });
+
+  it("reconnects with the latest userData, so a reconnect after setUserData announces nothing more", async () => {
+    const channel = freshChannel();
+    const user = await client({ channel, userId: "U", userData: { v: 1 } });
+    const watcher = await client({ channel });
+    await sleep(SETTLE_MS);
+    const actions: string[] = [];
+    watcher.on("presence", (event) => actions.push(event.action));
+    user.setUserData({ v: 2 });
+    await waitFor("the update", () => actions.length === 1);
+    user.socket.reconnect();
+    let syncs = 0;
+    user.on("sync", () => syncs++);
+    await waitFor("the reconnect", () => syncs === 1);
+    await sleep(SETTLE_MS);
+    expect(actions).toEqual(["update"]);
+    expect(user.member("U")!.data).toEqual({ v: 2 });
+    expect((await httpView(channel)).users).toEqual([{ id: "U", data: { v: 2 }, clients: 1 }]);
+  });
+});
+
+describe("local validation", () => {
+  const deep = JSON.parse("[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1));
+  const cases: Array<{ name: string; options: Partial<PresenceClientOptions>; message: RegExp; dials?: false }> = [
+    { name: "a channel name with a space", options: { channel: "bad name" }, message: /bad channel name/ },
+    { name: "an empty channel name", options: { channel: "" }, message: /channel name is empty/ },
+    { name: "a channel name of 129 characters", options: { channel: "c".repeat(129) }, message: /longer than 128/ },
+    { name: "an empty userId", options: { userId: "" }, message: /userId is empty/ },
+    { name: "a userId of 129 characters", options: { userId: "u".repeat(129) }, message: /userId is longer than 128/ },
+    { name: "userData over 4 KiB", options: { userId: "u", userData: "x".repeat(4095) }, message: /larger than 4096 bytes/ },
+    { name: "userData over the configured cap", options: { userId: "u", userData: "x".repeat(20), maxUserDataBytes: 16 }, message: /larger than 16 bytes/ },
+    { name: "userData nested too deep", options: { userId: "u", userData: deep }, message: /nests deeper than 32/ },
+    { name: "userData without a userId", options: { userData: { a: 1 } }, message: /userData needs a userId/ },
+    { name: "a clientType with a space", options: { userId: "u", clientType: "my app" }, message: /clientType may only hold/ },
+    { name: "a clientType of 33 characters", options: { userId: "u", clientType: "t".repeat(33) }, message: /clientType is longer than 32/ },
+  ];
+
+  it.each(cases)("throws on $name before dialing", async ({ options, message }) => {
+    const channel = freshChannel();
+    expect(() => presenceClient(host, { channel, ...options })).toThrow(message);
+    if (options.channel !== undefined) return;
+    await sleep(SETTLE_MS);
+    const { body } = await getJson(host, `/parties/main/${channel}?stats`);
+    expect(StatsResponse.parse(body).content).toMatchObject({ sockets: 0, refusedConnections: {} });
+  });
+
+  it.each([
+    { name: "userData over 4 KiB", userId: "u", data: "x".repeat(4095), message: /larger than 4096 bytes/ },
+    { name: "any userData on an observer", userId: undefined, data: { a: 1 }, message: /observer has no userData/ },
+  ])("refuses setUserData with $name locally and sends nothing", async ({ userId, data, message }) => {
+    const channel = freshChannel();
+    const c = await client({ channel, userId });
+    await sleep(SETTLE_MS);
+    expect(() => c.setUserData(data)).toThrow(message);
+    await sleep(SETTLE_MS);
+    const { body } = await getJson(host, `/parties/main/${channel}?stats`);
+    expect(StatsResponse.parse(body).content.rejectedMessages).toEqual({});
+    if (userId) expect(c.member(userId)!.data).toBeNull();
+  });
+});
