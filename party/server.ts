@@ -22,6 +22,8 @@ import {
   type PresenceEvent,
   type RoomStats,
   type ServerMessage,
+  type SyncMessage,
+  type Counts,
   userDataProblem,
 } from "./protocol.ts";
 import { TokenBucket } from "./rate-limit.ts";
@@ -68,6 +70,8 @@ export default class PresenceRoom implements Party.Server {
   #stats = { refusedConnections: {}, rejectedMessages: {}, closes: {} } as NonNullable<Meta["stats"]>;
   #statsDirty = false;
   #tick: ReturnType<typeof setTimeout> | null = null;
+  /** The serialised snapshot, valid until the next diff. */
+  #snapshot: { seq: number; counts: Counts; parts: string[] } | null = null;
   #alarmAt: number | null = null;
 
   constructor(readonly room: Party.Room) {}
@@ -345,6 +349,7 @@ export default class PresenceRoom implements Party.Server {
     for (const key of this.#state.expire(now)) this.#closeIdle(key);
     const diff = this.#state.takeDiff();
     if (diff) {
+      this.#snapshot = null;
       this.#broadcast(diff);
       await this.#persist(diff);
     } else if (this.#statsDirty) {
@@ -399,19 +404,33 @@ export default class PresenceRoom implements Party.Server {
 
   // ---------------------------------------------------------------- replies
 
+  /**
+   * Sends the snapshot. Its member list is serialised once and reused by every socket until
+   * the next diff goes out, so a join storm costs one serialisation per tick, not per join.
+   * It may already hold changes of the open tick; the next diff repeats them, and applying an
+   * event is an assignment, so nothing counts twice.
+   */
   #sendSync(socket: Socket) {
     const config = this.#config!;
-    const base = {
-      type: "sync" as const,
-      channel: this.#channel,
+    this.#snapshot ??= {
       seq: this.#seq,
-      self: { connectionId: socket.id, userId: socket.state?.left ? null : (socket.state?.userId ?? null) },
-      ...this.#state.counts(),
-      settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
-      now: Date.now(),
+      counts: this.#state.counts(),
+      parts: chunkByBytes(this.#state.members(), MAX_OUTGOING_BYTES).map((members) => JSON.stringify(members)),
     };
-    const parts = chunkByBytes(this.#state.members(), MAX_OUTGOING_BYTES);
-    parts.forEach((members, i) => this.#send(socket, { ...base, members, more: i < parts.length - 1 }));
+    const { seq, counts, parts } = this.#snapshot;
+    parts.forEach((members, i) => {
+      const head: Omit<SyncMessage, "members"> = {
+        type: "sync",
+        channel: this.#channel,
+        seq,
+        more: i < parts.length - 1,
+        self: { connectionId: socket.id, userId: socket.state?.left ? null : (socket.state?.userId ?? null) },
+        ...counts,
+        settings: { heartbeatIntervalMs: config.heartbeatIntervalMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+        now: Date.now(),
+      };
+      sendText(socket, `${JSON.stringify(head).slice(0, -1)},"members":${members}}`);
+    });
   }
 
   #send(socket: Socket, message: ServerMessage) {
