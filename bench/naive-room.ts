@@ -1,0 +1,66 @@
+/**
+ * The baseline for `npm run bench`: a hand-rolled presence room as people usually write it
+ * on PartyKit. On connect it sends the joiner the full member list and broadcasts a `join`
+ * to everyone else at once; on close it broadcasts a `leave`. No batching, no grace, no
+ * storage. Its member list lives in each socket's state (the PartyKit way with hibernation,
+ * as our room runs), so both rooms run under the same engine mode.
+ *
+ * Not part of the service: only bench/partykit.json mounts it, as the `naive` party.
+ */
+import type * as Party from "partykit/server";
+
+type State = { id: string };
+
+/** Server → client: `{type:"list",ids}` to the joiner, then `{type:"join"|"leave",id}`. */
+type NaiveMessage = { type: "list"; ids: string[] } | { type: "join"; id: string } | { type: "leave"; id: string };
+
+export default class NaiveRoom implements Party.Server {
+  readonly options: Party.ServerOptions = { hibernate: true };
+
+  constructor(readonly room: Party.Room) {}
+
+  onConnect(socket: Party.Connection<State>, ctx: Party.ConnectionContext) {
+    const id = new URL(ctx.request.url).searchParams.get("userId") ?? socket.id;
+    socket.setState({ id });
+    const ids: string[] = [];
+    for (const other of this.room.getConnections<State>()) if (other.state) ids.push(other.state.id);
+    send(socket, { type: "list", ids });
+    this.room.broadcast(JSON.stringify({ type: "join", id } satisfies NaiveMessage), [socket.id]);
+  }
+
+  onClose(socket: Party.Connection<State>) {
+    this.#left(socket);
+  }
+
+  onError(socket: Party.Connection<State>) {
+    this.#left(socket);
+  }
+
+  #left(socket: Party.Connection<State>) {
+    const id = socket.state?.id;
+    if (id !== undefined) this.room.broadcast(JSON.stringify({ type: "leave", id } satisfies NaiveMessage), [socket.id]);
+  }
+
+  /** herenow in the same envelope as the real room, listing one user per socket. */
+  onRequest(request: Party.Request) {
+    const url = new URL(request.url);
+    const users: Array<{ id: string; data: null }> = [];
+    for (const socket of this.room.getConnections<State>()) if (socket.state) users.push({ id: socket.state.id, data: null });
+    const distinctUsers = new Set(users.map((user) => user.id)).size;
+    const channel = {
+      channel: this.room.id,
+      clientAmount: users.length,
+      userAmount: distinctUsers,
+      ...(url.searchParams.get("includeUsers") === "true" ? { users } : {}),
+    };
+    return Response.json({ code: 200, content: { channels: { [this.room.id]: channel } } });
+  }
+}
+
+function send(socket: Party.Connection, message: NaiveMessage) {
+  try {
+    socket.send(JSON.stringify(message));
+  } catch {
+    // Closed meanwhile.
+  }
+}
