@@ -43,7 +43,7 @@ export type PresenceClientOptions = {
   protocol?: "ws" | "wss";
   /** The party name (default "main"). */
   party?: string;
-  /** A stable connection id; by default partysocket makes one per client instance. */
+  /** A stable connection id (1–64 letters, digits and `_-.:`); by default partysocket makes one per client instance. */
   id?: string;
   /** A WebSocket class where there is no global one (Node 20: `import WebSocket from "ws"`). */
   WebSocket?: unknown;
@@ -120,6 +120,7 @@ export class PresenceClient {
     if (options.userId !== undefined) params.set("userId", options.userId);
     if (options.userData !== undefined) params.set("userData", JSON.stringify(options.userData));
     if (options.clientType !== undefined) params.set("clientType", options.clientType);
+    if (options.id !== undefined) params.set("_pk", options.id);
     const handshake = parseHandshake(params, maxBytes);
     if (!handshake.ok) throw new Error(handshake.message);
 
@@ -267,7 +268,10 @@ export class PresenceClient {
     if (typeof data !== "string") return;
     let message: ServerMessage;
     try {
-      message = ServerMessage.parse(JSON.parse(data));
+      const raw: unknown = JSON.parse(data);
+      ServerMessage.parse(raw);
+      // Keep the value as sent: zod's copy drops "__proto__" keys, and userData is the user's.
+      message = raw as ServerMessage;
     } catch (error) {
       console.error("presence: unreadable message from the room", error);
       return;

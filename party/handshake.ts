@@ -7,6 +7,7 @@ import { ChannelName, ConnectQuery, type JsonValue, userDataProblem } from "./pr
 
 /** A connect that passed validation. */
 export type Handshake = {
+  connectionId: string | undefined;
   userId: string | null;
   userData: JsonValue;
   clientType: string | undefined;
@@ -21,17 +22,17 @@ export function channelProblem(channel: string): string | null {
   return parsed.success ? null : `bad channel name ${JSON.stringify(channel.slice(0, 140))}: ${parsed.error.issues[0]?.message}`;
 }
 
-/** Validates `?userId=…&userData=…&clientType=…` (userData is URL-encoded JSON). */
+/** Validates `?userId=…&userData=…&clientType=…&_pk=…` (userData is URL-encoded JSON); other parameters are ignored. */
 export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number): HandshakeResult {
   const raw: Record<string, string> = {};
-  for (const key of ["userId", "userData", "clientType"] as const) {
+  for (const key of ["userId", "userData", "clientType", "_pk"] as const) {
     const all = params.getAll(key);
     if (all.length > 1) return { ok: false, message: `${key} is given ${all.length} times` };
     if (all[0] !== undefined) raw[key] = all[0];
   }
   const query = ConnectQuery.safeParse(raw);
   if (!query.success) return { ok: false, message: z.prettifyError(query.error) };
-  const { userId, userData: dataText, clientType } = query.data;
+  const { userId, userData: dataText, clientType, _pk: connectionId } = query.data;
 
   let userData: JsonValue = null;
   if (dataText !== undefined) {
@@ -47,5 +48,5 @@ export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number
     // Keep the value as parsed: zod's copy drops "__proto__" keys, and userData is the user's.
     userData = parsed as JsonValue;
   }
-  return { ok: true, value: { userId: userId ?? null, userData, clientType } };
+  return { ok: true, value: { connectionId, userId: userId ?? null, userData, clientType } };
 }

@@ -286,6 +286,30 @@ export class PresenceState {
     return diff;
   }
 
+  /**
+   * The channel as of the last `takeDiff`: what every client's list holds once it applied
+   * the last diff. A snapshot must show this, not the open tick's in-between state, or a
+   * change undone within the tick (which no diff carries) would stay wrong in it.
+   */
+  committed(): { members: Member[]; counts: Counts } {
+    const members: Member[] = [];
+    for (const [id, record] of this.#members) {
+      const before = this.#before.get(id);
+      if (before === undefined) members.push(toMember(record));
+      else if (before !== null) members.push(before);
+    }
+    for (const [id, before] of this.#before) {
+      if (before !== null && !this.#members.has(id)) members.push(before);
+    }
+    const counts: Counts = { clientAmount: 0, userAmount: 0 };
+    for (const member of members) {
+      if (member.status !== "online") continue;
+      counts.userAmount++;
+      counts.clientAmount += member.clients;
+    }
+    return { members, counts };
+  }
+
   /** Live and in-grace clients of members, and online members. Observers are not counted. */
   counts(): Counts {
     let clientAmount = 0;

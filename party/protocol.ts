@@ -25,6 +25,13 @@ export const ClientType = z
   .max(32, "clientType is longer than 32 characters")
   .regex(/^[A-Za-z0-9_\-.]+$/, "clientType may only hold letters, digits and _-.");
 
+/** A connection id (partysocket's `_pk`, reused across reconnects): 1–64 letters, digits and `_-.:`. */
+export const ConnectionId = z
+  .string()
+  .min(1, "connection id (_pk) is empty")
+  .max(64, "connection id (_pk) is longer than 64 characters")
+  .regex(/^[A-Za-z0-9_\-.:]+$/, "connection id (_pk) may only hold letters, digits and _-.:");
+
 /** Default cap on the JSON text of one user's userData, in bytes (UTF-8). */
 export const DEFAULT_MAX_USER_DATA_BYTES = 4096;
 
@@ -88,6 +95,8 @@ export const ConnectQuery = z.object({
   userData: z.string().optional(),
   /** What kind of client this is ("web", "app", "pc"…). */
   clientType: ClientType.optional(),
+  /** The connection id; partysocket sets it. Absent: the room makes one. */
+  _pk: ConnectionId.optional(),
 });
 export type ConnectQuery = z.infer<typeof ConnectQuery>;
 

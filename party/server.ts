@@ -99,9 +99,14 @@ export default class PresenceRoom implements Party.Server {
       );
       return fail(400, "bad_request", `refused: ${handshake.message}`);
     }
-    // PartyKit keeps the request URL in the socket's 2 KB state: move userData to a header.
-    url.searchParams.delete("userData");
-    const forwarded = new Request(url.toString(), request as unknown as Request);
+    // PartyKit keeps the request URL in the socket's 2 KB state: pass on only the validated,
+    // bounded parameters, and carry userData in a header.
+    const { connectionId, userId, clientType } = handshake.value;
+    const kept = new URLSearchParams();
+    if (connectionId !== undefined) kept.set("_pk", connectionId);
+    if (userId !== null) kept.set("userId", userId);
+    if (clientType !== undefined) kept.set("clientType", clientType);
+    const forwarded = new Request(`${url.origin}${url.pathname}?${kept}`, request as unknown as Request);
     forwarded.headers.set(USER_DATA_HEADER, JSON.stringify(handshake.value.userData));
     return forwarded as unknown as Party.Request;
   }
@@ -405,18 +410,18 @@ export default class PresenceRoom implements Party.Server {
   // ---------------------------------------------------------------- replies
 
   /**
-   * Sends the snapshot. Its member list is serialised once and reused by every socket until
-   * the next diff goes out, so a join storm costs one serialisation per tick, not per join.
-   * It may already hold changes of the open tick; the next diff repeats them, and applying an
-   * event is an assignment, so nothing counts twice.
+   * Sends the snapshot: the channel as of the last diff (`seq`), without the open tick's
+   * changes, which the next diff brings. Its member list is serialised once and reused by
+   * every socket until that diff goes out, so a join storm costs one serialisation per
+   * tick, not one per join.
    */
   #sendSync(socket: Socket) {
     const config = this.#config!;
-    this.#snapshot ??= {
-      seq: this.#seq,
-      counts: this.#state.counts(),
-      parts: chunkByBytes(this.#state.members(), MAX_OUTGOING_BYTES).map((members) => JSON.stringify(members)),
-    };
+    if (!this.#snapshot) {
+      const { members, counts } = this.#state.committed();
+      const parts = chunkByBytes(members, MAX_OUTGOING_BYTES).map((part) => JSON.stringify(part));
+      this.#snapshot = { seq: this.#seq, counts, parts };
+    }
     const { seq, counts, parts } = this.#snapshot;
     parts.forEach((members, i) => {
       const head: Omit<SyncMessage, "members"> = {

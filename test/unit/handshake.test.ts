@@ -72,9 +72,19 @@ describe("parseHandshake accepts good connects", () => {
     expect(parseHandshake(query({ userId: "a", userData: text }), MAX).ok).toBe(true);
   });
 
-  it("ignores unrelated query parameters (partysocket's _pk, a token)", () => {
+  it("keeps partysocket's _pk as the connection id and ignores unrelated parameters", () => {
     const result = parseHandshake(query({ userId: "a", _pk: "abc", token: "t" }), MAX);
-    expect(result).toEqual({ ok: true, value: { userId: "a", userData: null, clientType: undefined } });
+    expect(result).toEqual({ ok: true, value: { connectionId: "abc", userId: "a", userData: null, clientType: undefined } });
+  });
+
+  it.each([
+    ["an empty _pk", "", /connection id \(_pk\) is empty/],
+    ["a _pk of 65 characters", "p".repeat(65), /longer than 64/],
+    ["a _pk with a slash", "a/b", /may only hold/],
+  ])("refuses %s", (_name, pk, message) => {
+    const result = parseHandshake(query({ userId: "a", _pk: pk }), MAX);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toMatch(message);
   });
 });
 

@@ -748,3 +748,38 @@ describe("PresenceState with many users", () => {
     expect(state.members()).toHaveLength(5);
   });
 });
+
+describe("PresenceState committed view (what snapshots show)", () => {
+  it("shows the channel as of the last tick, without the open tick's changes", () => {
+    const state = settled([["a1", "alice", { v: "X" }]]);
+    join(state, "b1", "bob", 5);
+    state.update("a1", { v: "Y" });
+    expect(state.committed()).toEqual({
+      members: [{ id: "alice", data: { v: "X" }, status: "online", clients: 1, since: 0, lastSeen: 0 }],
+      counts: { clientAmount: 1, userAmount: 1 },
+    });
+    state.takeDiff();
+    expect(state.committed().members.map((m) => [m.id, m.data])).toEqual([
+      ["alice", { v: "Y" }],
+      ["bob", null],
+    ]);
+    expect(state.committed().counts).toEqual({ clientAmount: 2, userAmount: 2 });
+  });
+
+  it("never shows a change that is undone within the tick, which no diff would correct", () => {
+    const state = settled([["a1", "alice", { v: "X" }], ["a2", "alice", { v: "X" }]]);
+    state.update("a1", { v: "Y" });
+    const midTick = state.committed();
+    state.update("a1", { v: "X" });
+    expect(state.takeDiff()).toBeNull();
+    expect(midTick.members).toEqual(state.committed().members);
+    expect(midTick.members[0]).toMatchObject({ data: { v: "X" }, clients: 2 });
+  });
+
+  it("keeps a member that left in the open tick, and leaves out one that joined", () => {
+    const state = settled([["a1", "alice"]]);
+    state.leave("a1");
+    join(state, "b1", "bob", 1);
+    expect(state.committed().members.map((m) => m.id)).toEqual(["alice"]);
+  });
+});
