@@ -109,6 +109,8 @@ export class PresenceClient {
   #requests = new Map<string, Pending>();
   #nextRequest = 1;
   #left = false;
+  /** Set when the room refused this client: later socket events are old news. */
+  #gaveUp = false;
   #ready: Promise<void>;
   #resolveReady!: () => void;
 
@@ -257,7 +259,16 @@ export class PresenceClient {
     this.#events.emit("status", "open");
   }
 
+  /** The room refused this socket (1013 follows): report it now and stop reconnecting; the app decides when to try again. */
+  #refused(reason: string) {
+    this.#gaveUp = true;
+    this.close();
+    this.#events.emit("close", { code: 1013, reason });
+    this.#events.emit("status", "closed");
+  }
+
   #onClose(code: number, reason: string) {
+    if (this.#gaveUp) return;
     this.#stopHeartbeat();
     this.#events.emit("close", { code, reason });
     this.#events.emit("status", "closed");
@@ -288,7 +299,9 @@ export class PresenceClient {
       case "pong":
         return;
       case "error":
-        return this.#events.emit("error", { code: message.code, message: message.message });
+        this.#events.emit("error", { code: message.code, message: message.message });
+        if (message.code === "room_full" || message.code === "user_full") this.#refused(message.message);
+        return;
       default:
         return message satisfies never;
     }

@@ -31,6 +31,8 @@ export type LiveClient = {
   key: string;
   userId: string | null;
   clientType?: string | undefined;
+  /** When the socket last sent a message, if known (kept across hibernation). */
+  lastActive?: number | undefined;
 };
 
 /** What one tick produced: the events to broadcast and the rows to persist. */
@@ -400,7 +402,8 @@ function newClient(client: LiveClient, now: number): ClientRecord {
     key: client.key,
     userId: client.userId,
     clientType: client.clientType,
-    lastActive: now,
+    // A socket that survived a wake keeps its silence: the idle clock must not restart.
+    lastActive: Math.min(client.lastActive ?? now, now),
     lingerUntil: null,
     droppedAt: null,
   };

@@ -202,6 +202,8 @@ export const ERROR_CODES = {
   binary_not_supported: "The frame is binary; the protocol is JSON text.",
   rate_limited: "The socket sent more than its token bucket allows.",
   not_a_member: "`update` or `leave` from an observer or a client that left.",
+  room_full: "The room is at PRESENCE_MAX_CLIENTS: the socket is closed with 1013 right after.",
+  user_full: "The user is at PRESENCE_MAX_CLIENTS_PER_USER in this room: the socket is closed with 1013 right after.",
   not_found: "HTTP: no such route (404).",
   method_not_allowed: "HTTP: the route does not take this method (405).",
   misconfigured: "The room's environment variables are invalid (500); the message names them.",

@@ -37,6 +37,11 @@ type SocketState = {
   clientType?: string | undefined;
   /** When the socket was accepted; the newest of two sockets with one id wins. */
   at: number;
+  /**
+   * When it last sent a message, written at most once per ACTIVE_WRITE_MS: memory is lost
+   * when the room hibernates, and a silent socket must not look fresh after every wake.
+   */
+  active?: number;
   /** Set once the client has left: the socket is an observer from then on. */
   left?: boolean;
 };
@@ -48,6 +53,8 @@ const USER_DATA_HEADER = "x-presence-user-data";
 const INTERNAL_HEADER = "x-presence-internal";
 /** Largest single WebSocket message the room sends (workerd's cap is 1 MiB). */
 const MAX_OUTGOING_BYTES = 512 * 1024;
+/** How stale a socket's saved last-activity time may get; the idle check allows for it. */
+const ACTIVE_WRITE_MS = 1000;
 const MEMBER_PREFIX = "m:";
 const META_KEY = "meta";
 
@@ -229,6 +236,8 @@ export default class PresenceRoom implements Party.Server {
     const config = this.#config;
     const now = Date.now();
     this.#state.touch(socket.id, now);
+    const state = socket.state!;
+    if (now - (state.active ?? state.at) >= ACTIVE_WRITE_MS) socket.setState({ ...state, active: now });
 
     const abuse = this.#abuseOf(socket, now);
     if (!abuse.bucket.take(now)) return this.#reject(socket, abuse, "rate_limited", `over ${config.ratePerSec} messages/s (burst ${config.rateBurst})`);
@@ -465,8 +474,14 @@ export default class PresenceRoom implements Party.Server {
     this.#send(socket, { type: "error", code, message });
   }
 
+  /**
+   * Refuses an accepted socket. The error frame goes first: with hibernatable sockets a close
+   * made while handling another event can take until the next hibernation to end the TCP
+   * connection, so clients learn why from the frame, at once.
+   */
   #refuse(socket: Socket, reason: "room_full" | "user_full", message: string) {
     this.#count("refusedConnections", reason);
+    this.#send(socket, { type: "error", code: reason, message });
     this.#close(socket, CloseCode.tryAgainLater, message);
   }
 
@@ -488,7 +503,7 @@ export default class PresenceRoom implements Party.Server {
 
 function socketToClient(socket: Socket) {
   const state = socket.state!;
-  return { key: socket.id, userId: state.left ? null : state.userId, clientType: state.clientType };
+  return { key: socket.id, userId: state.left ? null : state.userId, clientType: state.clientType, lastActive: state.active ?? state.at };
 }
 
 /** Sends without throwing: a socket may close between iteration and send. */

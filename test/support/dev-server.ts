@@ -90,7 +90,12 @@ export async function startDevServer(options: { vars?: Record<string, string>; p
       await waitPortClosed(port);
     },
   };
-  await waitReady(host, child, () => output);
+  try {
+    await waitReady(host, child, () => output);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   return server;
 }
 
