@@ -194,7 +194,3 @@ export async function closeFrame(ws: WebSocket, timeoutMs = 10_000): Promise<Clo
   }
 }
 
-/** Resolves with the time the `close` event came (the TCP connection ended), or null if not within `ms`. */
-export function closedWithin(closed: Promise<unknown>, ms: number): Promise<number | null> {
-  return Promise.race([closed.then(() => Date.now()), sleep(ms).then(() => null)]);
-}

@@ -633,6 +633,20 @@ describe("PresenceState.rebuild", () => {
     lastSeen,
   });
 
+  it("keeps a surviving socket's idle clock from its saved last activity, not from the wake", () => {
+    const lastActive = T - TIMEOUT + 500;
+    const state = PresenceState.rebuild(timing, [online("alice")], [{ key: "a1", userId: "alice", lastActive }], T);
+    state.takeDiff();
+    expect(state.nextDeadline()).toBe(lastActive + TIMEOUT);
+    expect(state.expire(lastActive + TIMEOUT - 1)).toEqual([]);
+    expect(state.expire(lastActive + TIMEOUT)).toEqual(["a1"]);
+  });
+
+  it("starts the idle clock at the wake when a socket's last activity is unknown", () => {
+    const state = PresenceState.rebuild(timing, [online("alice")], [{ key: "a1", userId: "alice" }], T);
+    expect(state.nextDeadline()).toBe(T + TIMEOUT);
+  });
+
   it("keeps members whose sockets survived online, with no event and unchanged times", () => {
     const state = PresenceState.rebuild(timing, [online("alice", { a: 1 }), online("bob")], [
       { key: "a1", userId: "alice" },
