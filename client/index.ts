@@ -150,7 +150,10 @@ export class PresenceClient {
     this.#events.emit("status", "connecting");
   }
 
-  /** Resolves once the first complete snapshot has arrived. */
+  /**
+   * Resolves once the first complete snapshot has arrived and, for a member, once the room
+   * has announced this user online (the tick after the connect), so the list includes itself.
+   */
   ready(): Promise<void> {
     return this.#ready;
   }
@@ -327,7 +330,7 @@ export class PresenceClient {
     this.#adoptOwnData();
     this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#seq });
     this.#events.emit("members", this.members);
-    this.#resolveReady();
+    this.#checkReady();
   }
 
   #onDiff(message: DiffMessage) {
@@ -353,6 +356,11 @@ export class PresenceClient {
     }
     this.#adoptOwnData();
     if (changed) this.#events.emit("members", this.members);
+    this.#checkReady();
+  }
+
+  #checkReady() {
+    if (this.userId === null || this.#left || this.#members.get(this.userId)?.status === "online") this.#resolveReady();
   }
 
   /** Keeps this client's userData in step with its member, so a reconnect does not bring back old data. */
