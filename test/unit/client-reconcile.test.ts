@@ -152,9 +152,22 @@ describe("PresenceClient member list", () => {
     await Promise.resolve();
     expect(client.members).toEqual([]);
     expect(ready).toBe(false);
-    socket.receive(sync(2, [m("b")], false));
+    socket.receive(sync(2, [m("b"), m("me")], false));
     await client.ready();
-    expect(ids()).toEqual(["a:online", "b:online"]);
+    expect(ids()).toEqual(["a:online", "b:online", "me:online"]);
+  });
+
+  it("resolves ready() only once the room has announced this user, not at a snapshot without it", async () => {
+    const socket = await connected();
+    let ready = false;
+    void client.ready().then(() => (ready = true));
+    socket.receive(sync(4, [m("a")]));
+    await Promise.resolve();
+    expect(ready).toBe(false);
+    socket.receive(diff(5, [["join", m("me")]], [], { clientAmount: 2, userAmount: 2 }));
+    await client.ready();
+    expect(ready).toBe(true);
+    expect(client.member("me")?.status).toBe("online");
   });
 
   it("applies diffs in sequence, one event per action, with the room's counts", async () => {
