@@ -282,7 +282,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
     /** The room's clock, for judging `since` and `lastSeen`. */
     now: z.number(),
   }).describe(
-    "A full snapshot: every member (online and offline), the counts and the sequence number it is current at. Sent on connect and on `sync`; a large one comes in several parts in a row, each with `more: true` but the last.",
+    "A full snapshot of the channel as of the last diff: every member (online and offline), the counts and that diff's sequence number. The open tick's changes (a joiner's own join among them) come in the next diff. Sent on connect and on `sync`; a large one comes in several parts in a row, each with `more: true` but the last.",
   ),
   Counts.extend({
     type: z.literal("diff"),
