@@ -43,8 +43,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** How to start a dev server. */
+export type DevServerOptions = {
+  vars?: Record<string, string>;
+  persistDir?: string;
+  port?: number;
+  /** The path polled until it answers (default `/herenow?channel=ready-check`). */
+  readyPath?: string;
+  /** Ready at any HTTP answer, not only a 200 (for a room that is meant to be misconfigured). */
+  readyOnAnyStatus?: boolean;
+};
+
 /** Starts `partykit dev` and waits until it answers HTTP. */
-export async function startDevServer(options: { vars?: Record<string, string>; persistDir?: string; port?: number } = {}): Promise<DevServer> {
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "presence-test-"));
   const vars = { ...TEST_VARS, ...options.vars };
@@ -91,7 +102,7 @@ export async function startDevServer(options: { vars?: Record<string, string>; p
     },
   };
   try {
-    await waitReady(host, child, () => output);
+    await waitReady(`http://${host}${options.readyPath ?? "/herenow?channel=ready-check"}`, options.readyOnAnyStatus ?? false, child, () => output);
   } catch (error) {
     await server.stop();
     throw error;
@@ -99,13 +110,13 @@ export async function startDevServer(options: { vars?: Record<string, string>; p
   return server;
 }
 
-async function waitReady(host: string, child: ChildProcess, log: () => string) {
+async function waitReady(url: string, anyStatus: boolean, child: ChildProcess, log: () => string) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`partykit dev exited early:\n${log()}`);
     try {
-      const response = await fetch(`http://${host}/herenow?channel=ready-check`);
-      if (response.status === 200) return;
+      const response = await fetch(url);
+      if (anyStatus || response.status === 200) return;
     } catch {
       // not listening yet
     }

@@ -2,80 +2,20 @@
  * Helpers for the liveness, reconnect and limits tests: a dev server that may be
  * misconfigured, room stats, an event recorder for PresenceClients, and raw-socket tools.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import type { Socket as NetSocket } from "node:net";
 import WebSocket from "ws";
 import type { PresenceClient } from "../../client/index.ts";
 import { type Member, type RoomStats, StatsResponse } from "../../party/protocol.ts";
-import { type DevServer, freePort, sleep, TEST_VARS } from "./dev-server.ts";
+import { type DevServer, sleep, startDevServer } from "./dev-server.ts";
 import { getJson } from "./clients.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-
 /**
- * Starts `partykit dev` like `startDevServer` (TEST_VARS overridden by `vars`), but is ready
- * as soon as a room answers any HTTP status: a misconfigured room answers 500 (and
- * `/herenow` 502), never 200. Stops the process if it does not come up.
+ * Starts `partykit dev` like `startDevServer` (TEST_VARS overridden by `vars`), but ready as
+ * soon as a room answers any HTTP status: a misconfigured room answers 500 (and `/herenow`
+ * 502), never 200.
  */
-export async function startAnyDevServer(vars: Record<string, string>): Promise<DevServer> {
-  const port = await freePort();
-  const persistDir = mkdtempSync(join(tmpdir(), "presence-liveness-"));
-  const args = [
-    join(ROOT, "node_modules/partykit/dist/bin.mjs"),
-    "dev",
-    "--disable-request-cf-fetch",
-    "--no-hotkeys",
-    "--port",
-    String(port),
-    "--persist",
-    persistDir,
-    ...Object.entries({ ...TEST_VARS, ...vars }).flatMap(([key, value]) => ["--var", `${key}=${value}`]),
-  ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const host = `127.0.0.1:${port}`;
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  const signal = async (sig: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // already gone
-    }
-    await Promise.race([exited, sleep(5000)]);
-  };
-  const server: DevServer = {
-    host,
-    port,
-    persistDir,
-    log: () => output,
-    stop: async () => {
-      await signal("SIGTERM");
-      await signal("SIGKILL");
-    },
-    kill9: () => signal("SIGKILL"),
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`partykit dev exited early:\n${output}`);
-    try {
-      // Any answer from a room means the worker is up.
-      await fetch(`http://${host}/parties/main/ready-check`);
-      return server;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`partykit dev did not answer within 60 s:\n${output}`);
-    }
-    await sleep(200);
-  }
+export function startAnyDevServer(vars: Record<string, string>): Promise<DevServer> {
+  return startDevServer({ vars, readyPath: "/parties/main/ready-check", readyOnAnyStatus: true });
 }
 
 /** A room's counters, from `GET /parties/main/CHANNEL?stats`. */
