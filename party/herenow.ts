@@ -28,8 +28,9 @@ export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher): P
     channels.data.map(async (channel): Promise<[string, ChannelHereNow | string]> => {
       try {
         const response = await fetchRoom(channel, params);
-        const body = HereNowResponse.safeParse(await response.json());
-        const entry = body.success ? body.data.content.channels[channel] : undefined;
+        const raw: unknown = await response.json();
+        // Validate, but pass on the room's own object: it keeps GoEasy's key order and the data as sent.
+        const entry = HereNowResponse.safeParse(raw).success ? (raw as HereNowResponse).content.channels[channel] : undefined;
         return [channel, entry ?? `room answered ${response.status}`];
       } catch (error) {
         return [channel, (error as Error).message];
