@@ -165,7 +165,9 @@ export default class PresenceRoom implements Party.Server {
     const live = this.#liveSockets();
     this.#state = PresenceState.rebuild(config, stored.values(), live.map(socketToClient), now);
     this.#alarmAt = await this.room.storage.getAlarm();
-    this.#scheduleTick();
+    // Settle what came due while the room was down (grace, retention) before anyone is
+    // served, so a first snapshot never shows a member that has already left.
+    await this.#flush();
   }
 
   #roomId(): string | null {

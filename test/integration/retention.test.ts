@@ -1,0 +1,85 @@
+/**
+ * Retention against a real `partykit dev` with a short retention period: an offline member
+ * leaves when the storage alarm fires, with nobody doing anything, and a room woken after
+ * the deadline never shows it.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { PresenceClient } from "../../client/index.ts";
+import { freshChannel, getJson, joined, waitFor } from "../support/clients.ts";
+import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
+
+const GRACE_MS = 500;
+const RETENTION_MS = 2500;
+let server: DevServer;
+const open: PresenceClient[] = [];
+
+beforeAll(async () => {
+  server = await startDevServer({ vars: { PRESENCE_GRACE_MS: String(GRACE_MS), PRESENCE_RETENTION_MS: String(RETENTION_MS) } });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+afterEach(() => {
+  for (const client of open.splice(0)) client.close();
+});
+
+async function client(options: { channel: string; userId?: string; userData?: unknown }) {
+  const c = await joined(server.host, options as Parameters<typeof joined>[1]);
+  open.push(c);
+  return c;
+}
+
+describe("retention of offline members", () => {
+  it("announces leave when an offline member's retention runs out, from the alarm alone", async () => {
+    const channel = freshChannel("retention");
+    const watcher = await client({ channel });
+    const bob = await client({ channel, userId: "Bob", userData: { v: 1 } });
+    await waitFor("the watcher to see Bob", () => watcher.member("Bob"));
+    const seen: Array<{ action: string; at: number }> = [];
+    watcher.on("presence", (event) => event.member.id === "Bob" && seen.push({ action: event.action, at: Date.now() }));
+    const closedAt = Date.now();
+    bob.close();
+
+    await waitFor("Bob's leave", () => seen.some((e) => e.action === "leave"), GRACE_MS + RETENTION_MS + 5000);
+    expect(seen.map((e) => e.action)).toEqual(["offline", "leave"]);
+    // Retention counts from when Bob was last seen, not from the offline event.
+    expect(seen[1]!.at - closedAt).toBeGreaterThanOrEqual(RETENTION_MS - 100);
+    expect(watcher.member("Bob")).toBeUndefined();
+    const stats = await getJson(server.host, `/parties/main/${channel}?stats`);
+    expect(stats.body.content).toMatchObject({ members: 0, clientAmount: 0, userAmount: 0 });
+  });
+
+  it("keeps an offline member, with its data, until retention runs out", async () => {
+    const channel = freshChannel("retention-kept");
+    const watcher = await client({ channel });
+    const carol = await client({ channel, userId: "Carol", userData: { v: 7 } });
+    carol.close();
+    await waitFor("Carol offline", () => watcher.member("Carol")?.status === "offline", GRACE_MS + 5000);
+    await sleep(RETENTION_MS / 3);
+    expect(watcher.member("Carol")).toMatchObject({ status: "offline", data: { v: 7 } });
+    const stats = await getJson(server.host, `/parties/main/${channel}?stats`);
+    expect(stats.body.content).toMatchObject({ members: 1, userAmount: 0 });
+  });
+
+  it("never shows a member whose retention ran out while the server was down", async () => {
+    const channel = freshChannel("retention-down");
+    const watcher = await client({ channel });
+    const dave = await client({ channel, userId: "Dave", userData: { v: 1 } });
+    dave.close();
+    await waitFor("Dave offline", () => watcher.member("Dave")?.status === "offline", GRACE_MS + 5000);
+    watcher.close();
+    open.splice(0);
+    await sleep(300); // the tick that wrote Dave offline has reached storage
+    const { port, persistDir } = server;
+    await server.stop();
+    await sleep(RETENTION_MS + 500);
+    server = await startDevServer({ port, persistDir, vars: { PRESENCE_GRACE_MS: String(GRACE_MS), PRESENCE_RETENTION_MS: String(RETENTION_MS) } });
+
+    const fresh = await client({ channel });
+    const seen: string[] = [];
+    fresh.on("presence", (event) => seen.push(`${event.action} ${event.member.id}`));
+    expect(fresh.members).toEqual([]);
+    await sleep(500);
+    expect(seen).toEqual([]);
+  });
+});
