@@ -189,12 +189,14 @@ export class PresenceClient {
   }
 
   /**
-   * herenow: for this channel over the socket, or for several channels (`channels`) over
-   * HTTP. Answers in GoEasy's shape: `{code: 200, content: {channels: {…}}}`.
+   * herenow: for this channel over the socket, or over HTTP for several channels
+   * (`channels`) or while the socket is not open. Answers in GoEasy's shape:
+   * `{code: 200, content: {channels: {…}}}`.
    */
   async hereNow(options: HereNowOptions & { channels?: string[] } = {}): Promise<HereNowResult> {
     const channels = options.channels ?? [this.channel];
-    if (channels.length === 1 && channels[0] === this.channel && !this.#left) {
+    // Over the socket when it can answer; over HTTP otherwise (other channels, or reconnecting).
+    if (channels.length === 1 && channels[0] === this.channel && !this.#left && this.socket.readyState === 1) {
       const id = String(this.#nextRequest++);
       const result = await this.#request<ChannelHereNow>(id, {
         type: "herenow",

@@ -61,16 +61,6 @@ export function utf8Bytes(text: string): number {
 }
 
 /**
- * userData: any JSON value whose JSON text is at most `maxBytes` bytes. Check
- * `exceedsDepth` first: zod walks nested values recursively.
- */
-export function userDataSchema(maxBytes: number = DEFAULT_MAX_USER_DATA_BYTES) {
-  return JsonValue.refine((value) => utf8Bytes(JSON.stringify(value)) <= maxBytes, {
-    message: `userData is larger than ${maxBytes} bytes of JSON`,
-  });
-}
-
-/**
  * Checks a userData value as received (not zod's copy, which drops `__proto__` keys):
  * depth, size of its JSON text, and JSON types. Returns the problem, or null.
  */

@@ -16,7 +16,7 @@ import WebSocket from "ws";
 import type { PresenceClient } from "../../client/index.ts";
 import { DEFAULT_CONFIG } from "../../party/config.ts";
 import { parseHandshake } from "../../party/handshake.ts";
-import { ClientMessage, exceedsDepth, type RoomStats, StatsResponse, userDataSchema, utf8Bytes } from "../../party/protocol.ts";
+import { ClientMessage, exceedsDepth, type RoomStats, StatsResponse, userDataProblem, utf8Bytes } from "../../party/protocol.ts";
 import { presenceClient } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 import { comparable, httpHereNow, sleep, withTimeout } from "./model.ts";
@@ -186,7 +186,8 @@ function expectFor(frame: Frame, member: boolean): { expect: Expectation; parsed
     case "herenow":
       return { expect: { reply: "herenow", id: message.id, users: message.includeUsers === true }, parsed: true };
     case "update": {
-      if (!userDataSchema(MAX_DATA_BYTES).safeParse((json as { data: unknown }).data).success) return error("too_large", true);
+      const problem = userDataProblem((json as { data: unknown }).data, MAX_DATA_BYTES);
+      if (problem) return error(problem.code, true);
       return member ? { expect: { reply: "none" }, parsed: true } : error("not_a_member", true);
     }
     case "leave":

@@ -272,3 +272,27 @@ describe("PresenceClient member list", () => {
     expect(events).toEqual(["join:ok"]);
   });
 });
+
+describe("PresenceClient hereNow", () => {
+  it("asks over HTTP while its socket is not open, instead of failing", async () => {
+    const urls: string[] = [];
+    const answer = { code: 200, content: { channels: { room: { channel: "room", clientAmount: 1, userAmount: 1 } } } };
+    const fakeFetch = (async (url: string | URL | Request) => {
+      urls.push(String(url));
+      return new Response(JSON.stringify(answer), { status: 200 });
+    }) as typeof fetch;
+    client = new PresenceClient({ host: "127.0.0.1:1", channel: "room", userId: "me", WebSocket: FakeWebSocket, fetch: fakeFetch });
+    await nextSocket(1); // dialled, never opened
+    await expect(client.hereNow()).resolves.toEqual(answer);
+    expect(urls).toEqual(["http://127.0.0.1:1/herenow?channel=room&includeUsers=false&distinct=false"]);
+  });
+
+  it("asks over the socket when it is open", async () => {
+    const socket = await connected();
+    const pending = client.hereNow({ includeUsers: true });
+    const sent = socket.sent.at(-1) as { type: string; id: string; includeUsers: boolean };
+    expect(sent).toMatchObject({ type: "herenow", includeUsers: true, distinct: false });
+    socket.receive({ type: "herenow", id: sent.id, result: { channel: "room", clientAmount: 0, userAmount: 0, users: [] } });
+    await expect(pending).resolves.toEqual({ code: 200, content: { channels: { room: { channel: "room", clientAmount: 0, userAmount: 0, users: [] } } } });
+  });
+});

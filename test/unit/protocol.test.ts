@@ -8,7 +8,7 @@ import {
   HereNowResponse,
   MAX_JSON_DEPTH,
   ServerMessage,
-  userDataSchema,
+  userDataProblem,
   utf8Bytes,
 } from "../../party/protocol.ts";
 
@@ -208,7 +208,7 @@ describe("HTTP schemas", () => {
   });
 });
 
-describe("userDataSchema and utf8Bytes", () => {
+describe("userDataProblem and utf8Bytes", () => {
   it("measures UTF-8 bytes, not characters", () => {
     expect(utf8Bytes("abc")).toBe(3);
     expect(utf8Bytes("é")).toBe(2);
@@ -216,10 +216,22 @@ describe("userDataSchema and utf8Bytes", () => {
   });
 
   it("caps userData by the bytes of its JSON text", () => {
-    const schema = userDataSchema(10);
-    expect(schema.safeParse("12345678").success).toBe(true); // "12345678" with quotes: 10 bytes
-    expect(schema.safeParse("123456789").success).toBe(false);
-    expect(schema.safeParse({ a: 1 }).success).toBe(true);
+    expect(userDataProblem("12345678", 10)).toBeNull(); // "12345678" with quotes: 10 bytes
+    expect(userDataProblem("123456789", 10)).toEqual({ code: "too_large", message: "userData is larger than 10 bytes of JSON" });
+    expect(userDataProblem({ a: 1 }, 10)).toBeNull();
+  });
+
+  it("measures the value as sent, __proto__ keys included (zod's copy leaves them out)", () => {
+    const value = JSON.parse('{"__proto__":{"padding":"xxxxxxxxxxxxxxxxxxxx"}}') as unknown;
+    expect(userDataProblem(value, 20)?.code).toBe("too_large");
+  });
+
+  it.each<[string, unknown]>([
+    ["too deep", JSON.parse("[".repeat(40) + "]".repeat(40))],
+    ["not JSON (a function)", () => 1],
+    ["not JSON (undefined)", undefined],
+  ])("calls userData that is %s a bad_message", (_name, value) => {
+    expect(userDataProblem(value, 4096)?.code).toBe("bad_message");
   });
 });
 
