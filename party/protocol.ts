@@ -197,7 +197,7 @@ export const ERROR_CODES = {
   not_found: "HTTP: no such route (404).",
   method_not_allowed: "HTTP: the route does not take this method (405).",
   misconfigured: "The room's environment variables are invalid (500); the message names them.",
-  internal: "HTTP: a room behind a multi-channel request failed (502).",
+  internal: "The room failed to handle a message (a bug; it is logged and counted), or HTTP: a room behind a multi-channel request failed (502).",
 } as const;
 export const ErrorCode = z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]).meta({ id: "ErrorCode" });
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -234,6 +234,17 @@ export default class PresenceRoom implements Party.Server {
   }
 
   onMessage(message: string | ArrayBuffer | ArrayBufferView, socket: Socket) {
+    try {
+      this.#handleMessage(message, socket);
+    } catch (error) {
+      // A bug must cost one answer, not the room: say so to the sender and carry on.
+      console.error("presence: message handler failed", error);
+      this.#count("rejectedMessages", "internal");
+      this.#send(socket, { type: "error", code: "internal", message: "the room failed to handle this message" });
+    }
+  }
+
+  #handleMessage(message: string | ArrayBuffer | ArrayBufferView, socket: Socket) {
     if (!this.#isCurrent(socket) || !this.#config) return;
     const config = this.#config;
     const now = Date.now();
