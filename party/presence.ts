@@ -65,6 +65,9 @@ export class PresenceState {
   readonly #timing: PresenceTiming;
   readonly #members = new Map<string, MemberRecord>();
   readonly #clients = new Map<string, ClientRecord>();
+  /** Live (not in grace) clients, in all and per user: the caps are checked on every connect. */
+  #liveTotal = 0;
+  readonly #liveByUser = new Map<string, number>();
   /** Each member touched this tick, with its record as it was before (null: absent). */
   #before = new Map<string, Member | null>();
 
@@ -92,7 +95,7 @@ export class PresenceState {
       const member = client.userId === null ? undefined : state.#members.get(client.userId);
       if (client.userId !== null && member?.status === "online") {
         // Survived with its member: no event, nothing changed.
-        state.#clients.set(client.key, newClient(client, now));
+        state.#put(newClient(client, now));
         member.clients.add(client.key);
       } else {
         // An observer, or a member the storage missed or had offline: connect normally.
@@ -102,7 +105,7 @@ export class PresenceState {
     for (const member of state.#members.values()) {
       if (member.status === "online" && member.clients.size === 0) {
         const key = `restored:${member.id}`;
-        state.#clients.set(key, {
+        state.#put({
           key,
           userId: member.id,
           clientType: undefined,
@@ -125,17 +128,17 @@ export class PresenceState {
     // Remember the old owner's state before the swap, so an invisible swap diffs to nothing.
     if (previous?.userId) this.#touch(previous.userId);
     if (previous) {
-      this.#clients.delete(client.key);
+      this.#del(client.key);
       const owner = previous.userId === null ? undefined : this.#members.get(previous.userId);
       if (owner && previous.userId !== client.userId) {
         // The key moved to another user: the old one lost this client for good.
-        this.#clients.set(client.key, { ...previous, lingerUntil: now, droppedAt: now });
+        this.#put({ ...previous, lingerUntil: now, droppedAt: now });
         this.#removeClient(client.key);
       } else {
         owner?.clients.delete(client.key);
       }
     }
-    this.#clients.set(client.key, newClient(client, now));
+    this.#put(newClient(client, now));
     if (client.userId === null) return;
 
     const member = this.#members.get(client.userId);
@@ -188,7 +191,7 @@ export class PresenceState {
     // Clients of this user still in grace are gone tabs, not a reason to stay: the user left.
     const rest = [...member.clients].map((other) => this.#clients.get(other));
     if (rest.length > 0 && rest.every((other) => other?.lingerUntil !== null)) {
-      for (const other of member.clients) this.#clients.delete(other);
+      for (const other of member.clients) this.#del(other);
       member.clients.clear();
       this.#members.delete(member.id);
     }
@@ -203,11 +206,10 @@ export class PresenceState {
     const client = this.#clients.get(key);
     if (!client || client.lingerUntil !== null) return;
     if (client.userId === null) {
-      this.#clients.delete(key);
+      this.#del(key);
       return;
     }
-    client.lingerUntil = now + this.#timing.graceMs;
-    client.droppedAt = now;
+    this.#put({ ...client, lingerUntil: now + this.#timing.graceMs, droppedAt: now });
   }
 
   /**
@@ -340,13 +342,33 @@ export class PresenceState {
     return this.#clients.get(key)?.userId;
   }
 
-  /** Sockets the room holds now (members' and observers', not those in grace). */
+  /** Sockets the room holds now (members' and observers', not those in grace); O(1), it runs on every connect. */
   liveClientCount(userId?: string): number {
-    let n = 0;
-    for (const client of this.#clients.values()) {
-      if (client.lingerUntil === null && (userId === undefined || client.userId === userId)) n++;
-    }
-    return n;
+    return userId === undefined ? this.#liveTotal : (this.#liveByUser.get(userId) ?? 0);
+  }
+
+  /** Stores a client record, replacing any with its key, and keeps the live counts. */
+  #put(record: ClientRecord): void {
+    this.#del(record.key);
+    this.#clients.set(record.key, record);
+    this.#countLive(record, 1);
+  }
+
+  /** Forgets a client record, keeping the live counts. */
+  #del(key: string): void {
+    const record = this.#clients.get(key);
+    if (!record) return;
+    this.#clients.delete(key);
+    this.#countLive(record, -1);
+  }
+
+  #countLive(record: ClientRecord, delta: 1 | -1): void {
+    if (record.lingerUntil !== null) return;
+    this.#liveTotal += delta;
+    if (record.userId === null) return;
+    const n = (this.#liveByUser.get(record.userId) ?? 0) + delta;
+    if (n === 0) this.#liveByUser.delete(record.userId);
+    else this.#liveByUser.set(record.userId, n);
   }
 
   /** The channel's herenow answer, in GoEasy's shape. */
@@ -380,7 +402,7 @@ export class PresenceState {
   #removeClient(key: string): void {
     const client = this.#clients.get(key);
     if (!client) return;
-    this.#clients.delete(key);
+    this.#del(key);
     if (client.userId === null) return;
     const member = this.#members.get(client.userId);
     if (!member) return;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { PresenceState, type PresenceTiming, type StoredMember, type TickDiff } from "../../party/presence.ts";
 import type { JsonValue, PresenceAction } from "../../party/protocol.ts";
 
@@ -795,5 +796,46 @@ describe("PresenceState committed view (what snapshots show)", () => {
     state.leave("a1");
     join(state, "b1", "bob", 1);
     expect(state.committed().members.map((m) => m.id)).toEqual(["alice"]);
+  });
+});
+
+describe("PresenceState live client counts (checked on every connect)", () => {
+  it("match a plain count of the keys whose last event was a connect, over random histories", () => {
+    const keys = ["k1", "k2", "k3", "k4", "k5"];
+    const users = [null, "alice", "bob"];
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("connect" as const), key: fc.constantFrom(...keys), user: fc.constantFrom(...users) }),
+      fc.record({ kind: fc.constantFrom("drop" as const, "leave" as const, "update" as const), key: fc.constantFrom(...keys) }),
+      fc.record({ kind: fc.constant("tick" as const), ms: fc.integer({ min: 0, max: 2 * GRACE }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const state = fresh({ heartbeatTimeoutMs: 1e12 });
+        const live = new Map<string, string | null>();
+        let now = 0;
+        for (const o of ops) {
+          if (o.kind === "connect") {
+            state.connect({ key: o.key, userId: o.user, data: null }, now);
+            live.set(o.key, o.user);
+          } else if (o.kind === "drop") {
+            state.drop(o.key, now);
+            live.delete(o.key);
+          } else if (o.kind === "leave") {
+            if (state.leave(o.key)) live.delete(o.key);
+          } else if (o.kind === "update") {
+            state.update(o.key, { at: now });
+          } else if (o.kind === "tick") {
+            now += o.ms;
+            state.expire(now);
+            state.takeDiff();
+          }
+          expect(state.liveClientCount()).toBe(live.size);
+          for (const user of ["alice", "bob"]) {
+            expect(state.liveClientCount(user)).toBe([...live.values()].filter((u) => u === user).length);
+          }
+        }
+      }),
+      { seed: 42, numRuns: 300 },
+    );
   });
 });
