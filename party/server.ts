@@ -25,6 +25,7 @@ import {
   type SyncMessage,
   type Counts,
   userDataProblem,
+  utf8Bytes,
 } from "./protocol.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { z } from "zod";
@@ -255,7 +256,8 @@ export default class PresenceRoom implements Party.Server {
     const abuse = this.#abuseOf(socket, now);
     if (!abuse.bucket.take(now)) return this.#reject(socket, abuse, "rate_limited", `over ${config.ratePerSec} messages/s (burst ${config.rateBurst})`);
     if (typeof message !== "string") return this.#reject(socket, abuse, "binary_not_supported", "send JSON text frames, not binary");
-    if (message.length > config.maxMessageBytes || new TextEncoder().encode(message).byteLength > config.maxMessageBytes) {
+    // A UTF-16 unit takes at most 3 UTF-8 bytes: only a frame near the cap needs encoding.
+    if (message.length * 3 > config.maxMessageBytes && utf8Bytes(message) > config.maxMessageBytes) {
       return this.#reject(socket, abuse, "too_large", `message is larger than ${config.maxMessageBytes} bytes`);
     }
     let json: unknown;
