@@ -69,6 +69,8 @@ describe("kill -9 of the dev server during churn", () => {
       const killedAt = Date.now();
       await server!.kill9();
       s.beginOutage();
+      // One user's clients all close now and stay closed: it must end offline with its data.
+      expect(s.parkOneUser(), "a member to close for good during the outage").not.toBeNull();
       const before = { closed: s.done.close + s.done.vanish, updated: s.done.update, joined: s.done.join };
       await churn(s, OUTAGE_ACTIONS_MS);
       const closedMeanwhile = s.done.close + s.done.vanish - before.closed;

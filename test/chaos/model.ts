@@ -303,6 +303,8 @@ export class Swarm {
   #step = 0;
   readonly #outageUpdated = new Set<string>();
   readonly #outageClosed = new Set<string>();
+  /** Users closed for good during an outage: the churn leaves them alone from then on. */
+  readonly #parked = new Set<string>();
   /** Users with a client closed during any outage so far. */
   readonly closedInOutage = new Set<string>();
 
@@ -397,7 +399,7 @@ export class Swarm {
     }
 
     const userId = this.options.userIds[userIndex]!;
-    const made = this.#try(action, userId, clientRoll, value);
+    const made = !this.#parked.has(userId) && this.#try(action, userId, clientRoll, value);
 
     this.done[made ? action : "skipped"]++;
     return made ? action : null;
@@ -573,6 +575,30 @@ export class Swarm {
 
   endOutage(): void {
     this.outage = false;
+  }
+
+  /**
+   * During an outage, closes every client of one member that is not busy and leaves it alone
+   * from then on, so each run has a user that must end offline with its data. Returns it.
+   */
+  parkOneUser(): string | null {
+    const now = Date.now();
+    const candidates = this.options.userIds.filter((userId) => {
+      if (this.#parked.has(userId) || this.#isBusy(userId, now) || this.#outageUpdated.has(userId)) return false;
+      const mine = this.live().filter((c) => c.userId === userId && !c.pinned);
+      return mine.length > 0 && this.model.user(userId).member !== undefined;
+    });
+    if (candidates.length === 0) return null;
+    const userId = candidates[Math.floor(this.options.rng.next() * candidates.length)]!;
+    this.#parked.add(userId);
+    this.#outageClosed.add(userId);
+    this.closedInOutage.add(userId);
+    for (const target of this.live().filter((c) => c.userId === userId)) {
+      this.#record("close (outage, for good)", target);
+      target.client.close();
+      this.#closed(target, now);
+    }
+    return userId;
   }
 
   /** Waits until every live client has its socket open and a fresh snapshot. */
