@@ -9,15 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
 import { presenceClient } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
-import { agrees, chaosSeed, converge, explain, Prng, PresenceModel, sleep, Swarm } from "./model.ts";
+import { agrees, chaosSeed, chaosVars, converge, explain, Prng, PresenceModel, sleep, Swarm } from "./model.ts";
 
 const GRACE_MS = 2000;
-const VARS = {
-  PRESENCE_GRACE_MS: String(GRACE_MS),
-  PRESENCE_TICK_MS: "50",
-  PRESENCE_HEARTBEAT_INTERVAL_MS: "1000",
-  PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000",
-};
+const VARS = chaosVars(GRACE_MS);
 /** How long the random churn runs (override with CHAOS_CHURN_MS). */
 const CHURN_MS = Number(process.env.CHAOS_CHURN_MS ?? 20_000);
 const USERS = 60;

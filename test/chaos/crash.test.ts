@@ -7,15 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
-import { agrees, chaosSeed, converge, explain, Prng, PresenceModel, sleep, Swarm } from "./model.ts";
+import { agrees, chaosSeed, chaosVars, converge, explain, Prng, PresenceModel, sleep, Swarm } from "./model.ts";
 
 const GRACE_MS = 3000;
-const VARS = {
-  PRESENCE_GRACE_MS: String(GRACE_MS),
-  PRESENCE_TICK_MS: "50",
-  PRESENCE_HEARTBEAT_INTERVAL_MS: "1000",
-  PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000",
-};
+const VARS = chaosVars(GRACE_MS);
 const CRASHES = 2;
 const CHURN_BETWEEN_MS = 4000;
 const OUTAGE_ACTIONS_MS = 1000;

@@ -22,6 +22,16 @@ import type { JsonValue, Member } from "../../party/protocol.ts";
 // ------------------------------------------------------------------------------ PRNG
 
 /** mulberry32: small, fast and good enough to drive a simulation. */
+/** The room settings the churn and crash servers share; only the grace period differs. */
+export function chaosVars(graceMs: number): Record<string, string> {
+  return {
+    PRESENCE_GRACE_MS: String(graceMs),
+    PRESENCE_TICK_MS: "50",
+    PRESENCE_HEARTBEAT_INTERVAL_MS: "1000",
+    PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000",
+  };
+}
+
 export class Prng {
   #state: number;
 
