@@ -1,8 +1,11 @@
 /**
- * The HTTP side of the service, for servers (and for the client's multi-channel herenow):
- * herenow for one or many channels, and a room's stats. Uses only `fetch`.
+ * HTTP to the service with `fetch` only: the base URL, one request helper that checks the
+ * answer against its generated schema and turns the error envelope into a `PresenceHttpError`,
+ * and herenow across channels (which the client uses too).
  */
-import { ErrorResponse, HereNowResponse, type HereNowOptions, StatsResponse, type RoomStats } from "../party/protocol.ts";
+import { check, type Schema } from "../party/shared/check.ts";
+import type { HereNowOptions, HereNowResponse } from "../party/shared/protocol.ts";
+import { DEFS, ErrorResponseSchema, HereNowResponseSchema } from "../party/shared/schemas.generated.ts";
 
 /** herenow's answer in GoEasy's shape. */
 export type HereNowResult = HereNowResponse;
@@ -15,8 +18,8 @@ export type PresenceApiOptions = {
   protocol?: "http" | "https" | undefined;
   /** A `fetch` to use (default: the global one). */
   fetch?: typeof fetch | undefined;
-  /** The party name (default "main"). */
-  party?: string;
+  /** The channel party's name (default "main"). */
+  party?: string | undefined;
 };
 
 /** An HTTP answer from the service that was not a success; `code` is the HTTP status. */
@@ -31,41 +34,10 @@ export class PresenceHttpError extends Error {
   }
 }
 
-/** The server-side API. */
-export type PresenceApi = {
-  /** herenow for one or many channels (at most 100), in one request. */
-  hereNow(request: HereNowOptions & { channels: string[] }): Promise<HereNowResult>;
-  /** A room's counters of refused connections, rejected messages and closes. */
-  stats(channel: string): Promise<RoomStats>;
-};
-
-/** Makes the server-side API for a host. */
-export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
-  return {
-    hereNow: (request) => fetchHereNow(options, request),
-    async stats(channel) {
-      const party = options.party ?? "main";
-      const body = await getJson(options, `/parties/${party}/${channel}?stats`);
-      return StatsResponse.parse(body).content;
-    },
-  };
-}
-
-/** `GET /herenow?channel=…` for the given channels. */
-export async function fetchHereNow(
-  options: PresenceApiOptions,
-  request: HereNowOptions & { channels: string[] },
-): Promise<HereNowResult> {
-  const query = new URLSearchParams();
-  for (const channel of request.channels) query.append("channel", channel);
-  query.set("includeUsers", String(request.includeUsers ?? false));
-  query.set("distinct", String(request.distinct ?? false));
-  return HereNowResponse.parse(await getJson(options, `/herenow?${query}`));
-}
-
-async function getJson(options: PresenceApiOptions, path: string): Promise<unknown> {
+/** Sends a request and returns the success envelope, checked against `schema`; throws `PresenceHttpError` otherwise. */
+export async function requestJson<T>(options: PresenceApiOptions, path: string, schema: Schema, init: RequestInit = {}): Promise<T> {
   const doFetch = options.fetch ?? fetch;
-  const response = await doFetch(`${baseUrl(options)}${path}`);
+  const response = await doFetch(`${baseUrl(options)}${path}`, init);
   const text = await response.text();
   let body: unknown;
   try {
@@ -74,15 +46,28 @@ async function getJson(options: PresenceApiOptions, path: string): Promise<unkno
     throw new PresenceHttpError(response.status, "bad_response", text.slice(0, 200));
   }
   if (!response.ok) {
-    const error = ErrorResponse.safeParse(body);
-    throw error.success
-      ? new PresenceHttpError(error.data.code, error.data.error, error.data.message)
-      : new PresenceHttpError(response.status, "bad_response", text.slice(0, 200));
+    if (check(ErrorResponseSchema, body, DEFS) === null) {
+      const error = body as { code: number; error: string; message: string };
+      throw new PresenceHttpError(error.code, error.error, error.message);
+    }
+    throw new PresenceHttpError(response.status, "bad_response", text.slice(0, 200));
   }
-  return body;
+  const problem = check(schema, body, DEFS);
+  if (problem) throw new PresenceHttpError(response.status, "bad_response", `unexpected answer: ${problem}`);
+  return body as T;
 }
 
-function baseUrl(options: PresenceApiOptions): string {
+/** `GET /herenow?channel=…` for the given channels. */
+export function fetchHereNow(options: PresenceApiOptions, request: HereNowOptions & { channels: string[] }): Promise<HereNowResult> {
+  const query = new URLSearchParams();
+  for (const channel of request.channels) query.append("channel", channel);
+  if (request.includeUsers) query.set("includeUsers", "true");
+  if (request.distinct) query.set("distinct", "true");
+  return requestJson<HereNowResult>(options, `/herenow?${query}`, HereNowResponseSchema);
+}
+
+/** The service's base URL, `http(s)://host`. */
+export function baseUrl(options: Pick<PresenceApiOptions, "host" | "protocol">): string {
   const host = options.host.replace(/^(https?|wss?):\/\//, "").replace(/\/$/, "");
   const local = /^(localhost|127\.|\[::1\]|10\.|192\.168\.)/.test(host);
   const protocol = options.protocol ?? (local ? "http" : "https");

@@ -5,27 +5,28 @@
  * the `ws` package on Node 20).
  */
 import { PartySocket } from "partysocket";
+import { check } from "../party/shared/check.ts";
+import { channelProblem, parseHandshake } from "../party/shared/handshake.ts";
+import { DEFAULT_MAX_USER_DATA_BYTES, jsonEqual, type JsonValue, userDataProblem } from "../party/shared/json.ts";
+import type {
+  ChannelHereNow,
+  ClientMessage,
+  ClientSettings,
+  Counts,
+  HereNowOptions,
+  Member,
+  ServerMessage,
+  SyncMessage,
+} from "../party/shared/protocol.ts";
+import { DEFS, ServerMessageSchema } from "../party/shared/schemas.generated.ts";
 import { Emitter } from "./emitter.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
-import { channelProblem, parseHandshake } from "../party/handshake.ts";
-import {
-  ClientMessage,
-  type ClientSettings,
-  type Counts,
-  DEFAULT_MAX_USER_DATA_BYTES,
-  type ChannelHereNow,
-  type DiffMessage,
-  type HereNowOptions,
-  type JsonValue,
-  type Member,
-  type PresenceEvent,
-  ServerMessage,
-  type SyncMessage,
-  userDataProblem,
-} from "../party/protocol.ts";
+import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
 
-export type * from "../party/protocol.ts";
-export { PresenceHttpError, createPresenceApi, type PresenceApi, type HereNowResult } from "./http.ts";
+export type * from "../party/shared/protocol.ts";
+export type { JsonValue } from "../party/shared/json.ts";
+export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
+export { MemberList, type ClientPresenceEvent, type ListChange, type DiffOutcome } from "./member-list.ts";
 
 /** How to reach the service and who this client is. */
 export type PresenceClientOptions = {
@@ -61,9 +62,6 @@ export type PresenceClientOptions = {
 /** The connection's state, as `status` events report it. */
 export type ConnectionStatus = "connecting" | "open" | "closed";
 
-/** A presence event as the client reports it; `resync` marks one found by comparing snapshots after a reconnect or gap. */
-export type ClientPresenceEvent = PresenceEvent & { resync?: boolean };
-
 /** Everything a `PresenceClient` emits. */
 export type PresenceClientEvents = {
   join: ClientPresenceEvent;
@@ -94,15 +92,10 @@ export class PresenceClient {
   readonly socket: PartySocket;
   #options: PresenceClientOptions;
   #events = new Emitter<PresenceClientEvents>();
-  #members = new Map<string, Member>();
-  #counts: Counts = { clientAmount: 0, userAmount: 0 };
+  #list = new MemberList();
   #userData: JsonValue;
-  /** The JSON of an update sent and not yet seen back from the room. */
-  #sentData: string | null = null;
-  #seq = -1;
-  #synced = false;
-  #resyncing = false;
-  #partial: Member[] = [];
+  /** An update sent and not yet seen back from the room (undefined: none). */
+  #sentData: JsonValue | undefined = undefined;
   #settings: ClientSettings | null = null;
   #lastHeard = Date.now();
   #heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -165,7 +158,7 @@ export class PresenceClient {
 
   /** The members this client knows, online and offline. */
   get members(): Member[] {
-    return [...this.#members.values()];
+    return this.#list.members;
   }
 
   /** The online members only. */
@@ -175,12 +168,12 @@ export class PresenceClient {
 
   /** One member by userId. */
   member(userId: string): Member | undefined {
-    return this.#members.get(userId);
+    return this.#list.member(userId);
   }
 
   /** The channel's counts as of the last message. */
   get counts(): Counts {
-    return { ...this.#counts };
+    return this.#list.counts;
   }
 
   /** This connection's id (stable across reconnects). */
@@ -198,16 +191,12 @@ export class PresenceClient {
     // Over the socket when it can answer; over HTTP otherwise (other channels, or reconnecting).
     if (channels.length === 1 && channels[0] === this.channel && !this.#left && this.socket.readyState === 1) {
       const id = String(this.#nextRequest++);
-      const result = await this.#request<ChannelHereNow>(id, {
-        type: "herenow",
-        id,
-        includeUsers: options.includeUsers ?? false,
-        distinct: options.distinct ?? false,
-      });
+      const { channels: _omit, ...flags } = options;
+      const result = await this.#request<ChannelHereNow>(id, { type: "herenow", id, ...flags });
       return { code: 200, content: { channels: { [this.channel]: result } } };
     }
     return fetchHereNow(
-      { host: this.#options.host, protocol: this.#httpProtocol(), fetch: this.#options.fetch },
+      { host: this.#options.host, protocol: this.#httpProtocol(), fetch: this.#options.fetch, party: this.#options.party },
       { channels, includeUsers: options.includeUsers, distinct: options.distinct },
     );
   }
@@ -218,7 +207,7 @@ export class PresenceClient {
     const problem = userDataProblem(data, this.#options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES);
     if (problem) throw new Error(problem.message);
     this.#userData = data;
-    this.#sentData = JSON.stringify(data);
+    this.#sentData = data;
     this.#send({ type: "update", data });
   }
 
@@ -259,8 +248,7 @@ export class PresenceClient {
 
   #onOpen() {
     this.#lastHeard = Date.now();
-    this.#synced = false;
-    this.#partial = [];
+    this.#list.reconnected();
     this.#events.emit("status", "open");
   }
 
@@ -281,22 +269,17 @@ export class PresenceClient {
 
   #onMessage(data: unknown) {
     this.#lastHeard = Date.now();
-    if (typeof data !== "string") return;
-    let message: ServerMessage;
-    try {
-      const raw: unknown = JSON.parse(data);
-      ServerMessage.parse(raw);
-      // Keep the value as sent: zod's copy drops "__proto__" keys, and userData is the user's.
-      message = raw as ServerMessage;
-    } catch (error) {
-      console.error("presence: unreadable message from the room", error);
-      return;
-    }
+    const message = readServerMessage(data);
+    if (!message) return;
     switch (message.type) {
       case "sync":
         return this.#onSync(message);
-      case "diff":
-        return this.#onDiff(message);
+      case "diff": {
+        const outcome = this.#list.applyDiff(message);
+        if (outcome.kind === "gap") return this.#send({ type: "sync" });
+        if (outcome.kind === "applied") this.#report(outcome.change);
+        return;
+      }
       case "herenow":
         return this.#settle(message.id, message.result);
       case "left":
@@ -313,66 +296,37 @@ export class PresenceClient {
   }
 
   #onSync(message: SyncMessage) {
-    this.#partial.push(...message.members);
-    if (message.more) return;
-    const previous = this.#members;
-    const wasSynced = this.#seq >= 0;
-    this.#members = new Map(this.#partial.map((member) => [member.id, member]));
-    this.#partial = [];
-    this.#counts = { clientAmount: message.clientAmount, userAmount: message.userAmount };
-    this.#seq = message.seq;
-    this.#synced = true;
-    this.#resyncing = false;
+    const change = this.#list.applySync(message);
+    if (!change) return;
     this.#settings = message.settings;
     this.#startHeartbeat();
-    // After a reconnect or a gap, tell what changed while this client was not looking.
-    if (wasSynced) {
-      for (const event of reconcile(previous, this.#members, this.#counts)) this.#fire(event);
-    }
+    for (const event of change.events) this.#fire(event);
     this.#adoptOwnData();
-    this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#seq });
+    this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#list.seq });
     this.#events.emit("members", this.members);
     this.#checkReady();
   }
 
-  #onDiff(message: DiffMessage) {
-    if (!this.#synced || this.#resyncing || message.seq <= this.#seq) return;
-    if (message.seq !== this.#seq + 1) {
-      // A gap: something was missed. Ask for a fresh snapshot and ignore diffs until then.
-      this.#resyncing = true;
-      this.#send({ type: "sync" });
-      return;
-    }
-    this.#seq = message.seq;
-    this.#counts = { clientAmount: message.clientAmount, userAmount: message.userAmount };
-    let changed = message.quiet.length > 0;
-    for (const member of message.quiet) this.#members.set(member.id, member);
-    for (const event of message.events) {
-      const before = this.#members.get(event.member.id);
-      if (event.action === "leave") this.#members.delete(event.member.id);
-      else this.#members.set(event.member.id, event.member);
-      // The snapshot may already hold part of this event's effect: report what changed here.
-      const action = event.action === "leave" ? (before ? "leave" : null) : changeOf(before, event.member);
-      if (action) this.#fire({ ...event, action });
-      changed ||= action !== null || !sameMember(before, event.member);
-    }
+  /** Reports what a diff changed. */
+  #report(change: ListChange) {
+    for (const event of change.events) this.#fire(event);
     this.#adoptOwnData();
-    if (changed) this.#events.emit("members", this.members);
+    if (change.changed) this.#events.emit("members", this.members);
     this.#checkReady();
   }
 
   #checkReady() {
-    if (this.userId === null || this.#left || this.#members.get(this.userId)?.status === "online") this.#resolveReady();
+    if (this.userId === null || this.#left || this.member(this.userId)?.status === "online") this.#resolveReady();
   }
 
   /** Keeps this client's userData in step with its member, so a reconnect does not bring back old data. */
   #adoptOwnData() {
-    const own = this.userId === null || this.#left ? undefined : this.#members.get(this.userId);
+    const own = this.userId === null || this.#left ? undefined : this.member(this.userId);
     if (!own) return;
     // Until the room echoes this client's own update, the local value is the newer one.
-    if (this.#sentData !== null) {
-      if (JSON.stringify(own.data) !== this.#sentData) return;
-      this.#sentData = null;
+    if (this.#sentData !== undefined) {
+      if (!jsonEqual(own.data, this.#sentData)) return;
+      this.#sentData = undefined;
     }
     this.#userData = own.data;
   }
@@ -402,7 +356,7 @@ export class PresenceClient {
   }
 
   #send(message: ClientMessage) {
-    if (this.socket.readyState === 1) this.socket.send(JSON.stringify(ClientMessage.parse(message)));
+    if (this.socket.readyState === 1) this.socket.send(JSON.stringify(message));
   }
 
   #request<T>(id: string, message: ClientMessage): Promise<T> {
@@ -430,27 +384,21 @@ export class PresenceClient {
   }
 }
 
-/** The events that turn member list `before` into `after`. */
-function reconcile(before: Map<string, Member>, after: Map<string, Member>, counts: Counts): ClientPresenceEvent[] {
-  const events: ClientPresenceEvent[] = [];
-  for (const [id, member] of after) {
-    const action = changeOf(before.get(id), member);
-    if (action) events.push({ action, member, ...counts, resync: true });
+/** Parses and checks a frame from the room; an unreadable one is logged and dropped. */
+function readServerMessage(data: unknown): ServerMessage | null {
+  if (typeof data !== "string") return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    console.error("presence: a frame from the room is not JSON");
+    return null;
   }
-  for (const [id, member] of before) {
-    if (!after.has(id)) events.push({ action: "leave", member, ...counts, resync: true });
+  const problem = check(ServerMessageSchema, raw, DEFS);
+  if (problem) {
+    console.error(`presence: unreadable message from the room: ${problem}`);
+    return null;
   }
-  return events;
-}
-
-/** What a member's arrival or new record means to a list that held `before`: join, a status change, update, or nothing. */
-function changeOf(before: Member | undefined, after: Member): PresenceEvent["action"] | null {
-  if (!before) return "join";
-  if (before.status !== after.status) return after.status;
-  if (JSON.stringify(before.data) !== JSON.stringify(after.data)) return "update";
-  return null;
-}
-
-function sameMember(a: Member | undefined, b: Member): boolean {
-  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  // Kept as parsed: `__proto__` keys in userData stay plain data.
+  return raw as ServerMessage;
 }

@@ -134,10 +134,16 @@ function browserSeen(page: Page): Promise<Array<{ action: string; id: string; da
 }
 
 describe("the client in a browser (Chromium)", () => {
-  it("bundles for the browser from web-standard code only: the client, the protocol, partysocket and zod", () => {
+  it("bundles for the browser from web-standard code only: the client, the shared checks, and partysocket (no zod)", () => {
     const roots = new Set(bundleInputs.map((input) => (input.startsWith("node_modules/") ? input.split("/").slice(0, 2).join("/") : input.split("/")[0])));
-    expect([...roots].sort()).toEqual(["client", "node_modules/partysocket", "node_modules/zod", "party"]);
-    expect(bundleInputs.filter((input) => input.startsWith("party/")).sort()).toEqual(["party/handshake.ts", "party/protocol.ts"]);
+    expect([...roots].sort()).toEqual(["client", "node_modules/partysocket", "party"]);
+    expect(bundleInputs.filter((input) => input.startsWith("party/")).sort()).toEqual([
+      "party/shared/check.ts",
+      "party/shared/handshake.ts",
+      "party/shared/json.ts",
+      "party/shared/presence-change.ts",
+      "party/shared/schemas.generated.ts",
+    ]);
   });
 
   it("joins over the browser's own WebSocket, and a Node client sees it join, update and leave", async () => {
@@ -173,9 +179,10 @@ describe("the client in a browser (Chromium)", () => {
       channel,
       clientAmount: 2,
       userAmount: 2,
+      clientTypes: { web: 1 },
       users: expect.arrayContaining([
         { id: "node-user", data: { side: "node" } },
-        { id: "browser-user", data: { side: "browser" } },
+        { id: "browser-user", data: { side: "browser" }, clientTypes: { web: 1 } },
       ]),
     });
     expect(overSocket?.users).toHaveLength(2);
@@ -185,8 +192,8 @@ describe("the client in a browser (Chromium)", () => {
       code: 200,
       content: {
         channels: {
-          [channel]: { channel, clientAmount: 2, userAmount: 2 },
-          [other]: { channel: other, clientAmount: 0, userAmount: 0 },
+          [channel]: { channel, clientAmount: 2, userAmount: 2, clientTypes: { web: 1 } },
+          [other]: { channel: other, clientAmount: 0, userAmount: 0, clientTypes: {} },
         },
       },
     });

@@ -14,9 +14,11 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { PresenceClient } from "../../client/index.ts";
-import { DEFAULT_CONFIG } from "../../party/config.ts";
-import { parseHandshake } from "../../party/handshake.ts";
-import { ClientMessage, exceedsDepth, type RoomStats, StatsResponse, userDataProblem, utf8Bytes } from "../../party/protocol.ts";
+import { decodeFrame } from "../../party/channel/frames.ts";
+import { DEFAULT_CONFIG } from "../../party/shared/config.ts";
+import { parseHandshake } from "../../party/shared/handshake.ts";
+import { utf8Bytes } from "../../party/shared/json.ts";
+import { ClientMessage, type RoomStats, StatsResponse } from "../../party/shared/protocol.ts";
 import { presenceClient } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 import { comparable, httpHereNow, sleep, withTimeout } from "./model.ts";
@@ -155,43 +157,28 @@ function received(frame: Frame): string | null {
 }
 
 /**
- * What the room must answer to one frame, per the protocol: binary and oversized frames,
- * bad JSON, nesting deeper than 32, schema failures (named types: bad_message; others:
- * unknown_message), oversized userData, and messages only members may send. `parsed` says
- * whether the frame passed the schema (which resets the abuse counter).
+ * What the room must answer to one frame: the room's own decoder (binary, size, JSON, depth,
+ * schema, userData) says which error, if any; then what a valid message is answered with,
+ * and `not_a_member` for what only members may send. `parsed` says whether the frame was a
+ * well-formed message (which ends a run of rejections). The decoder itself is checked
+ * against answers written out by hand in test/unit/frames.test.ts.
  */
 function expectFor(frame: Frame, member: boolean): { expect: Expectation; parsed: boolean } {
   const text = received(frame);
-  const error = (code: string, parsed = false) => ({ expect: { reply: "error" as const, code }, parsed });
-  if (text === null) return error("binary_not_supported");
-  if (text.length > MAX_BYTES || utf8Bytes(text) > MAX_BYTES) return error("too_large");
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return error("bad_message");
-  }
-  if (exceedsDepth(json)) return error("bad_message");
-  const parsed = ClientMessage.safeParse(json);
-  if (!parsed.success) {
-    const type = (json as { type?: unknown } | null)?.type;
-    return error(KNOWN_TYPES.some((known) => known === type) ? "bad_message" : "unknown_message");
-  }
-  const message = parsed.data;
+  const decoded = decodeFrame(text ?? new Uint8Array(), { maxMessageBytes: MAX_BYTES, maxUserDataBytes: MAX_DATA_BYTES });
+  if (!decoded.ok) return { expect: { reply: "error", code: decoded.code }, parsed: decoded.parsed };
+  const message = decoded.message;
   switch (message.type) {
     case "ping":
       return { expect: { reply: "pong" }, parsed: true };
     case "sync":
       return { expect: { reply: "sync" }, parsed: true };
     case "herenow":
-      return { expect: { reply: "herenow", id: message.id, users: message.includeUsers === true }, parsed: true };
-    case "update": {
-      const problem = userDataProblem((json as { data: unknown }).data, MAX_DATA_BYTES);
-      if (problem) return error(problem.code, true);
-      return member ? { expect: { reply: "none" }, parsed: true } : error("not_a_member", true);
-    }
+      return { expect: { reply: "herenow", id: message.id, users: message.includeUsers }, parsed: true };
+    case "update":
+      return member ? { expect: { reply: "none" }, parsed: true } : { expect: { reply: "error", code: "not_a_member" }, parsed: true };
     case "leave":
-      return member ? { expect: { reply: "left" }, parsed: true } : error("not_a_member", true);
+      return member ? { expect: { reply: "left" }, parsed: true } : { expect: { reply: "error", code: "not_a_member" }, parsed: true };
   }
 }
 
@@ -554,7 +541,7 @@ describe("a flood at the default limits (20 msg/s, burst 40, close after 40 reje
       sent += FRAMES;
       // Meanwhile the room answers an honest client over its socket, and HTTP.
       const [honest, http] = await Promise.all([alice.hereNow({ includeUsers: true }), fetch(`http://${host}/parties/main/${channel}`)]);
-      expect(honest.content.channels[channel]).toEqual({ channel, clientAmount: 1, userAmount: 1, users: [{ id: "alice", data: { n: 0 } }] });
+      expect(honest.content.channels[channel]).toEqual({ channel, clientAmount: 1, userAmount: 1, clientTypes: {}, users: [{ id: "alice", data: { n: 0 } }] });
       expect(http.status).toBe(200);
 
       const replies: Array<Record<string, any>> = [];
@@ -772,15 +759,15 @@ describe("prototype-pollution keys in userData", () => {
     const raw = (await (await fetch(`http://${host}/parties/main/${channel}?includeUsers=true`)).json()) as Record<string, any>;
     expect(JSON.stringify(raw.content.channels[channel].users[0].data)).toBe(canonical(last));
     const plain = (await (await fetch(`http://${host}/parties/main/${channel}`)).json()) as Record<string, any>;
-    expect(Object.keys(plain.content.channels[channel]).sort(), "herenow without includeUsers").toEqual(["channel", "clientAmount", "userAmount"]);
+    expect(Object.keys(plain.content.channels[channel]).sort(), "herenow without includeUsers").toEqual(["channel", "clientAmount", "clientTypes", "userAmount"]);
     member.send({ kind: "herenow", text: '{"type":"herenow","id":"probe"}' });
     const reply = await member.next(5000);
-    expect("text" in reply && Object.keys(JSON.parse(reply.text).result).sort(), "herenow over the socket").toEqual(["channel", "clientAmount", "userAmount"]);
+    expect("text" in reply && Object.keys(JSON.parse(reply.text).result).sort(), "herenow over the socket").toEqual(["channel", "clientAmount", "clientTypes", "userAmount"]);
     const observer = await Peer.open(host, channel);
     expect(observer.sync!.self).toEqual({ connectionId: expect.any(String), userId: null });
     expect(Object.keys(observer.sync!).sort()).toEqual(["channel", "clientAmount", "members", "more", "now", "self", "seq", "settings", "type", "userAmount"]);
     const stats = await roomStats(host, channel);
-    expect(Object.keys(stats).sort()).toEqual(["channel", "clientAmount", "closes", "members", "refusedConnections", "rejectedMessages", "sockets", "userAmount"]);
+    expect(Object.keys(stats).sort()).toEqual(["channel", "clientAmount", "closes", "members", "refusedConnections", "rejectedMessages", "sockets", "starts", "userAmount"]);
     expect(stats.rejectedMessages).toEqual({});
     console.log(`CHAOS-SUMMARY proto updates=${n}`);
   });

@@ -17,7 +17,7 @@
  */
 import WebSocket from "ws";
 import { PresenceClient } from "../../client/index.ts";
-import type { JsonValue, Member } from "../../party/protocol.ts";
+import type { JsonValue, Member } from "../../party/shared/protocol.ts";
 
 // ------------------------------------------------------------------------------ PRNG
 
@@ -596,7 +596,7 @@ export class Swarm {
     const candidates = this.options.userIds.filter((userId) => {
       if (this.#parked.has(userId) || this.#isBusy(userId, now) || this.#outageUpdated.has(userId)) return false;
       const mine = this.live().filter((c) => c.userId === userId && !c.pinned);
-      return mine.length > 0 && this.model.user(userId).member !== undefined;
+      return mine.length > 0 && this.model.user(userId).member;
     });
     if (candidates.length === 0) return null;
     const userId = candidates[Math.floor(this.options.rng.next() * candidates.length)]!;

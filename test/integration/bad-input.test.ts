@@ -5,7 +5,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { ErrorResponse, HereNowResponse, MAX_JSON_DEPTH, type ServerMessage, StatsResponse } from "../../party/protocol.ts";
+import { MAX_JSON_DEPTH } from "../../party/shared/json.ts";
+import { ErrorResponse, HereNowResponse, type ServerMessage, StatsResponse } from "../../party/shared/protocol.ts";
 import { TEST_VARS, sleep } from "../support/dev-server.ts";
 import { freshChannel, getJson, joined, type RawSocket, rawSocket, refusedConnect, waitFor } from "../support/clients.ts";
 
@@ -213,7 +214,7 @@ describe("bad messages", () => {
 
     expect(observer.messages.slice(seen).filter((m) => m.type === "diff")).toEqual([]);
     const herenow = (await getJson(host, `/parties/main/${channel}?includeUsers=true`)).body;
-    expect(herenow.content.channels[channel]).toEqual({ channel, clientAmount: 1, userAmount: 1, users: [{ id: "M", data: 1 }] });
+    expect(herenow.content.channels[channel]).toEqual({ channel, clientAmount: 1, userAmount: 1, clientTypes: {}, users: [{ id: "M", data: 1 }] });
     expect((await stats(channel)).rejectedMessages).toEqual({ not_a_member: 2 });
   });
 
@@ -225,6 +226,6 @@ describe("bad messages", () => {
     expect(await errorReply(s, JSON.stringify({ type: "update", data: 2 }))).toMatchObject({ code: "not_a_member" });
     expect(await errorReply(s, JSON.stringify({ type: "leave" }))).toMatchObject({ code: "not_a_member" });
     const herenow = (await getJson(host, `/parties/main/${channel}?includeUsers=true`)).body;
-    expect(herenow.content.channels[channel]).toEqual({ channel, clientAmount: 0, userAmount: 0, users: [] });
+    expect(herenow.content.channels[channel]).toEqual({ channel, clientAmount: 0, userAmount: 0, clientTypes: {}, users: [] });
   });
 });

@@ -4,8 +4,9 @@
  * error route in the same envelope with the right status.
  */
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { createPresenceApi, PresenceHttpError, type PresenceClient } from "../../client/index.ts";
-import { ErrorResponse, HereNowResponse, MAX_HERENOW_CHANNELS, StatsResponse } from "../../party/protocol.ts";
+import type { PresenceClient } from "../../client/index.ts";
+import { createPresenceApi, PresenceHttpError } from "../../client/server.ts";
+import { ErrorResponse, HereNowResponse, MAX_HERENOW_CHANNELS, StatsResponse } from "../../party/shared/protocol.ts";
 import { freshChannel, getJson, joined, waitFor } from "../support/clients.ts";
 
 const host = inject("host");
@@ -37,14 +38,15 @@ async function twoChannels() {
       channel: a,
       clientAmount: 3,
       userAmount: 2,
+      clientTypes: {},
       users: [
         { id: "Jack", data: { age: 18 } },
         ...(distinct ? [] : [{ id: "Jack", data: { age: 18 } }]),
         { id: "Ted", data: null },
       ],
     },
-    [b]: { channel: b, clientAmount: 1, userAmount: 1, users: [{ id: "Ann", data: ["x"] }] },
-    [c]: { channel: c, clientAmount: 0, userAmount: 0, users: [] },
+    [b]: { channel: b, clientAmount: 1, userAmount: 1, clientTypes: {}, users: [{ id: "Ann", data: ["x"] }] },
+    [c]: { channel: c, clientAmount: 0, userAmount: 0, clientTypes: {}, users: [] },
   });
   return { a, b, c, expected, watcher };
 }
@@ -77,8 +79,8 @@ describe("GET /herenow across channels", () => {
       code: 200,
       content: {
         channels: {
-          [a]: { channel: a, clientAmount: 3, userAmount: 2 },
-          [b]: { channel: b, clientAmount: 1, userAmount: 1 },
+          [a]: { channel: a, clientAmount: 3, userAmount: 2, clientTypes: {} },
+          [b]: { channel: b, clientAmount: 1, userAmount: 1, clientTypes: {} },
         },
       },
     });
@@ -98,7 +100,7 @@ describe("GET /herenow across channels", () => {
     });
     expect(await watcher.hereNow({ channels: [b] })).toEqual({
       code: 200,
-      content: { channels: { [b]: { channel: b, clientAmount: 1, userAmount: 1 } } },
+      content: { channels: { [b]: { channel: b, clientAmount: 1, userAmount: 1, clientTypes: {} } } },
     });
   });
 

@@ -1,11 +1,12 @@
 /**
  * Retention against a real `partykit dev` with a short retention period: an offline member
- * leaves when the storage alarm fires, with nobody doing anything, and a room woken after
- * the deadline never shows it.
+ * leaves when the storage alarm fires, with nobody doing anything; retention counts from when
+ * the member was last seen; and a room woken after the deadline never shows it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import { freshChannel, getJson, joined, waitFor } from "../support/clients.ts";
+import type { SyncMessage } from "../../party/shared/protocol.ts";
+import { freshChannel, getJson, joined, rawSocket, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 
 const GRACE_MS = 500;
@@ -42,7 +43,6 @@ describe("retention of offline members", () => {
 
     await waitFor("Bob's leave", () => seen.some((e) => e.action === "leave"), GRACE_MS + RETENTION_MS + 5000);
     expect(seen.map((e) => e.action)).toEqual(["offline", "leave"]);
-    // Retention counts from when Bob was last seen, not from the offline event.
     expect(seen[1]!.at - closedAt).toBeGreaterThanOrEqual(RETENTION_MS - 100);
     expect(watcher.member("Bob")).toBeUndefined();
     const stats = await getJson(server.host, `/parties/main/${channel}?stats`);
@@ -69,7 +69,8 @@ describe("retention of offline members", () => {
     await waitFor("Dave offline", () => watcher.member("Dave")?.status === "offline", GRACE_MS + 5000);
     watcher.close();
     open.splice(0);
-    await sleep(300); // the tick that wrote Dave offline has reached storage
+    // A diff reaches clients only once it is stored: what the watcher saw is on disk.
+    const seqBefore = await snapshotSeq(channel);
     const { port, persistDir } = server;
     await server.stop();
     await sleep(RETENTION_MS + 500);
@@ -79,7 +80,43 @@ describe("retention of offline members", () => {
     const seen: string[] = [];
     fresh.on("presence", (event) => seen.push(`${event.action} ${event.member.id}`));
     expect(fresh.members).toEqual([]);
+    // Not an empty room: the stored Dave was loaded, and his leave settled before anyone was served.
+    expect(await snapshotSeq(channel)).toBe(seqBefore + 1);
     await sleep(500);
     expect(seen).toEqual([]);
+  });
+});
+
+/** The sequence number a new socket's snapshot is current at. */
+async function snapshotSeq(channel: string): Promise<number> {
+  const socket = await rawSocket(server.host, channel);
+  const sync = await waitFor("a snapshot", () => socket.messages.find((m): m is SyncMessage => m.type === "sync"));
+  socket.ws.close();
+  return sync.seq;
+}
+
+describe("retention shorter than grace (own server)", () => {
+  // With retention shorter than grace, "from last seen" and "from the offline event" differ
+  // in what clients see: the first leaves at once when grace ends, the second goes offline first.
+  let short: DevServer;
+  beforeAll(async () => {
+    short = await startDevServer({ vars: { PRESENCE_GRACE_MS: "1500", PRESENCE_RETENTION_MS: "500" } });
+  });
+  afterAll(async () => {
+    await short?.stop();
+  });
+
+  it("counts retention from when the member was last seen: a member past it when grace ends leaves without going offline", async () => {
+    const channel = freshChannel("retention-short");
+    const watcher = await joined(short.host, { channel });
+    const eve = await joined(short.host, { channel, userId: "Eve" });
+    open.push(watcher, eve);
+    await waitFor("the watcher to see Eve", () => watcher.member("Eve"));
+    const seen: string[] = [];
+    watcher.on("presence", (event) => event.member.id === "Eve" && seen.push(event.action));
+    eve.close();
+    await waitFor("Eve's leave", () => seen.includes("leave"), 15_000);
+    expect(seen).toEqual(["leave"]);
+    expect(watcher.member("Eve")).toBeUndefined();
   });
 });

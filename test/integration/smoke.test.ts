@@ -26,6 +26,7 @@ describe("a channel with two users", () => {
             channel,
             clientAmount: 2,
             userAmount: 2,
+            clientTypes: {},
             users: [
               { id: "Jack", data: { age: 18 } },
               { id: "Ted", data: null },

@@ -5,14 +5,13 @@
 import type { Socket as NetSocket } from "node:net";
 import WebSocket from "ws";
 import type { PresenceClient } from "../../client/index.ts";
-import { type Member, type RoomStats, StatsResponse } from "../../party/protocol.ts";
+import { type Member, type RoomStats, StatsResponse } from "../../party/shared/protocol.ts";
 import { type DevServer, sleep, startDevServer } from "./dev-server.ts";
 import { getJson } from "./clients.ts";
 
 /**
  * Starts `partykit dev` like `startDevServer` (TEST_VARS overridden by `vars`), but ready as
- * soon as a room answers any HTTP status: a misconfigured room answers 500 (and `/herenow`
- * 502), never 200.
+ * soon as a room answers any HTTP status: a misconfigured service answers 500, never 200.
  */
 export function startAnyDevServer(vars: Record<string, string>): Promise<DevServer> {
   return startDevServer({ vars, readyPath: "/parties/main/ready-check", readyOnAnyStatus: true });

@@ -3,7 +3,8 @@
  * drift from the code. Used by test/unit/protocol-doc.test.ts (and `npm run docs`).
  */
 import { z } from "zod";
-import { ConfigEnv } from "../../party/config.ts";
+import { ConfigEnv } from "../../party/shared/config.ts";
+import { MAX_JSON_DEPTH } from "../../party/shared/json.ts";
 import {
   ChannelHereNow,
   ClientMessage,
@@ -16,7 +17,6 @@ import {
   HereNowUser,
   JsonValue,
   MAX_HERENOW_CHANNELS,
-  MAX_JSON_DEPTH,
   Member,
   MemberStatus,
   PresenceAction,
@@ -24,7 +24,7 @@ import {
   RoomStats,
   ServerMessage,
   StatsResponse,
-} from "../../party/protocol.ts";
+} from "../../party/shared/protocol.ts";
 
 type JsonSchema = {
   $ref?: string;
@@ -107,13 +107,13 @@ export function renderProtocolDoc(): string {
   const configRows = Object.entries(config.properties ?? {}).map(
     ([name, field]) => `| \`${name}\` | ${String(field.default)} | ${field.description ?? ""} |`,
   );
-  return `<!-- Generated from party/protocol.ts and party/config.ts by test/support/protocol-doc.ts.
+  return `<!-- Generated from party/shared/protocol.ts and party/shared/config.ts by test/support/protocol-doc.ts.
      Do not edit by hand: run \`npm run docs\`. A unit test fails when this file is stale. -->
 
 # Protocol
 
 Every message is one JSON text frame. Every schema below is defined once, with zod, in
-\`party/protocol.ts\`; the room, the client and the tests all import it.
+\`party/shared/protocol.ts\`; the room, the client and the tests all import it.
 
 ## Connecting
 

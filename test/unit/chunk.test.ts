@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkByBytes } from "../../party/chunk.ts";
+import { chunkByBytes } from "../../party/channel/chunk.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
 

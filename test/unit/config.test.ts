@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Config, DEFAULT_CONFIG, loadConfig } from "../../party/config.ts";
+import { type Config, DEFAULT_CONFIG, loadConfig } from "../../party/shared/config.ts";
 
 describe("loadConfig", () => {
   it("uses the documented defaults when nothing is set", () => {

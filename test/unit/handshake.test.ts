@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { channelProblem, parseHandshake } from "../../party/handshake.ts";
-import { DEFAULT_MAX_USER_DATA_BYTES, MAX_JSON_DEPTH } from "../../party/protocol.ts";
+import { channelProblem, parseHandshake } from "../../party/shared/handshake.ts";
+import { DEFAULT_MAX_USER_DATA_BYTES, MAX_JSON_DEPTH } from "../../party/shared/json.ts";
 
 const MAX = DEFAULT_MAX_USER_DATA_BYTES;
 

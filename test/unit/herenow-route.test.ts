@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { hereNowAcrossChannels, type RoomFetcher } from "../../party/herenow.ts";
-import { fail, ok } from "../../party/http.ts";
-import type { ChannelHereNow } from "../../party/protocol.ts";
+import { hereNowAcrossChannels, type RoomFetcher } from "../../party/edge/herenow.ts";
+import { fail, ok } from "../../party/shared/envelope.ts";
+import type { ChannelHereNow } from "../../party/shared/protocol.ts";
 
 type Call = { channel: string; query: string };
 
@@ -10,7 +10,7 @@ function rooms(answers: Record<string, ChannelHereNow | Response | Error> = {}) 
   const calls: Call[] = [];
   const fetchRoom: RoomFetcher = async (channel, query) => {
     calls.push({ channel, query });
-    const answer = answers[channel] ?? { channel, clientAmount: 0, userAmount: 0 };
+    const answer = answers[channel] ?? { channel, clientAmount: 0, userAmount: 0, clientTypes: {} };
     if (answer instanceof Error) throw answer;
     if (answer instanceof Response) return answer;
     return ok({ channels: { [channel]: answer } });
@@ -25,8 +25,8 @@ async function get(path: string, fetchRoom: RoomFetcher): Promise<{ status: numb
 
 describe("GET /herenow across channels", () => {
   it("merges the rooms' answers into one envelope", async () => {
-    const a: ChannelHereNow = { channel: "A", clientAmount: 2, userAmount: 1, users: [{ id: "Jack", data: { age: 18 } }, { id: "Jack", data: { age: 18 } }] };
-    const b: ChannelHereNow = { channel: "B", clientAmount: 1, userAmount: 1, users: [{ id: "Ted", data: null }] };
+    const a: ChannelHereNow = { channel: "A", clientAmount: 2, userAmount: 1, clientTypes: {}, users: [{ id: "Jack", data: { age: 18 } }, { id: "Jack", data: { age: 18 } }] };
+    const b: ChannelHereNow = { channel: "B", clientAmount: 1, userAmount: 1, clientTypes: {}, users: [{ id: "Ted", data: null }] };
     const { fetchRoom, calls } = rooms({ A: a, B: b });
     const { status, body } = await get("/herenow?channel=A&channel=B&includeUsers=true", fetchRoom);
     expect(status).toBe(200);
@@ -50,7 +50,7 @@ describe("GET /herenow across channels", () => {
       most = Math.max(most, inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight--;
-      return ok({ channels: { [channel]: { channel, clientAmount: 0, userAmount: 0 } } });
+      return ok({ channels: { [channel]: { channel, clientAmount: 0, userAmount: 0, clientTypes: {} } } });
     };
     const { status } = await get("/herenow?channel=A,B,C,D", fetchRoom);
     expect(status).toBe(200);

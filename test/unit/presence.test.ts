@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { PresenceState, type PresenceTiming, type StoredMember, type TickDiff } from "../../party/presence.ts";
-import type { JsonValue, PresenceAction } from "../../party/protocol.ts";
+import { PresenceState, type PresenceTiming, type StoredMember, type TickDiff } from "../../party/channel/presence.ts";
+import type { JsonValue, PresenceAction } from "../../party/shared/protocol.ts";
 
 const GRACE = 1_000;
 const RETENTION = 60_000;
@@ -13,8 +13,8 @@ function fresh(overrides: Partial<PresenceTiming> = {}): PresenceState {
   return new PresenceState({ ...timing, ...overrides });
 }
 
-function join(state: PresenceState, key: string, userId: string | null, now: number, data: JsonValue = null): void {
-  state.connect({ key, userId, data }, now);
+function join(state: PresenceState, connectionId: string, userId: string | null, now: number, data: JsonValue = null, clientType?: string): void {
+  state.connect({ connectionId, userId, data, clientType }, now);
 }
 
 /** The events of a diff as "action:userId" strings (empty for no diff). */
@@ -41,7 +41,7 @@ describe("PresenceState events and counts", () => {
       expect(event.clientAmount).toBe(2);
       expect(event.userAmount).toBe(2);
     }
-    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: { age: 1 }, status: "online", clients: 1, since: 0, lastSeen: 0 });
+    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: { age: 1 }, status: "online", clients: 1, clientTypes: {}, since: 0, lastSeen: 0 });
     expect(diff).toMatchObject({ clientAmount: 2, userAmount: 2 });
   });
 
@@ -120,12 +120,13 @@ describe("PresenceState events and counts", () => {
       ["b1", "bob"],
       ["o1", null],
     ]);
-    expect(state.hereNow("room")).toEqual({ channel: "room", clientAmount: 4, userAmount: 2 });
+    expect(state.hereNow("room")).toEqual({ channel: "room", clientAmount: 4, userAmount: 2, clientTypes: {} });
     expect(state.hereNow("room", { includeUsers: false, distinct: true })).not.toHaveProperty("users");
     expect(state.hereNow("room", { includeUsers: true })).toEqual({
       channel: "room",
       clientAmount: 4,
       userAmount: 2,
+      clientTypes: {},
       users: [
         { id: "alice", data: { n: 1 } },
         { id: "alice", data: { n: 1 } },
@@ -139,6 +140,46 @@ describe("PresenceState events and counts", () => {
     ]);
   });
 
+  it("serves client types: each client's type in herenow, counts by type per member and per channel", () => {
+    const state = fresh();
+    join(state, "a1", "alice", 0, null, "web");
+    join(state, "a2", "alice", 0, null, "web");
+    join(state, "a3", "alice", 0, null, "app");
+    join(state, "b1", "bob", 0, null, "pc");
+    join(state, "b2", "bob", 0);
+    join(state, "o1", null, 0, null, "web");
+    const diff = state.takeDiff()!;
+    expect(diff.events.map((e) => [e.member.id, e.member.clientTypes])).toEqual([
+      ["alice", { web: 2, app: 1 }],
+      ["bob", { pc: 1 }],
+    ]);
+    expect(state.hereNow("room")).toEqual({ channel: "room", clientAmount: 5, userAmount: 2, clientTypes: { web: 2, app: 1, pc: 1 } });
+    expect(state.hereNow("room", { includeUsers: true }).users).toEqual([
+      { id: "alice", data: null, clientType: "web" },
+      { id: "alice", data: null, clientType: "web" },
+      { id: "alice", data: null, clientType: "app" },
+      { id: "bob", data: null, clientType: "pc" },
+      { id: "bob", data: null },
+    ]);
+    expect(state.hereNow("room", { includeUsers: true, distinct: true }).users).toEqual([
+      { id: "alice", data: null, clientTypes: { web: 2, app: 1 } },
+      { id: "bob", data: null, clientTypes: { pc: 1 } },
+    ]);
+  });
+
+  it("reports a change of client types as a quiet change, and counts a dropped client's type through grace", () => {
+    const state = fresh();
+    join(state, "a1", "alice", 0, null, "web");
+    state.takeDiff();
+    join(state, "a2", "alice", 10, null, "app");
+    expect(state.takeDiff()!.quiet).toEqual([expect.objectContaining({ id: "alice", clients: 2, clientTypes: { web: 1, app: 1 } })]);
+    state.drop("a2", 20);
+    expect(state.takeDiff()).toBeNull();
+    expect(state.member("alice")!.clientTypes).toEqual({ web: 1, app: 1 });
+    state.expire(20 + GRACE);
+    expect(state.takeDiff()!.quiet).toEqual([expect.objectContaining({ id: "alice", clients: 1, clientTypes: { web: 1 } })]);
+  });
+
   it("keeps offline members out of herenow but in members()", () => {
     const state = settled([["a1", "alice"], ["b1", "bob"]]);
     state.drop("a1", 0);
@@ -148,6 +189,7 @@ describe("PresenceState events and counts", () => {
       channel: "room",
       clientAmount: 1,
       userAmount: 1,
+      clientTypes: {},
       users: [{ id: "bob", data: null }],
     });
     expect(state.member("alice")).toMatchObject({ status: "offline", clients: 0 });
@@ -216,7 +258,7 @@ describe("PresenceState grace", () => {
     expect(diff!.events).toEqual([
       {
         action: "offline",
-        member: { id: "alice", data: null, status: "offline", clients: 0, since: 500 + GRACE, lastSeen: 500 },
+        member: { id: "alice", data: null, status: "offline", clients: 0, clientTypes: {}, since: 500 + GRACE, lastSeen: 500 },
         clientAmount: 1,
         userAmount: 1,
       },
@@ -245,7 +287,7 @@ describe("PresenceState grace", () => {
     expect(diff!.events).toEqual([
       {
         action: "online",
-        member: { id: "alice", data: { back: true }, status: "online", clients: 1, since: 5_000, lastSeen: 5_000 },
+        member: { id: "alice", data: { back: true }, status: "online", clients: 1, clientTypes: {}, since: 5_000, lastSeen: 5_000 },
         clientAmount: 1,
         userAmount: 1,
       },
@@ -298,7 +340,7 @@ describe("PresenceState leave and retention", () => {
     expect(diff!.events).toEqual([
       {
         action: "leave",
-        member: { id: "alice", data: { x: 1 }, status: "online", clients: 0, since: 7, lastSeen: 7 },
+        member: { id: "alice", data: { x: 1 }, status: "online", clients: 0, clientTypes: {}, since: 7, lastSeen: 7 },
         clientAmount: 1,
         userAmount: 1,
       },
@@ -333,7 +375,7 @@ describe("PresenceState leave and retention", () => {
     expect(diff!.events).toEqual([
       {
         action: "leave",
-        member: { id: "alice", data: null, status: "offline", clients: 0, since: 100 + GRACE, lastSeen: 100 },
+        member: { id: "alice", data: null, status: "offline", clients: 0, clientTypes: {}, since: 100 + GRACE, lastSeen: 100 },
         clientAmount: 1,
         userAmount: 1,
       },
@@ -415,13 +457,16 @@ describe("PresenceState coalescing per tick", () => {
     expect(actions(state.takeDiff())).toEqual(["update:bob", "join:carol", "update:alice"]);
   });
 
-  it("reports online (not offline+online) when grace ran out and the user returned in the same tick", () => {
+  it("announces neither offline nor online when grace ran out and the user returned in the same tick, only a quiet change", () => {
     const state = settled([["a1", "alice"]]);
     state.drop("a1", 0);
     state.takeDiff();
     state.expire(GRACE);
     join(state, "a2", "alice", GRACE);
-    expect(actions(state.takeDiff())).toEqual([]);
+    const diff = state.takeDiff();
+    expect(actions(diff)).toEqual([]);
+    // Clients saw alice online throughout; her record changed (she came online again at GRACE).
+    expect(diff!.quiet).toEqual([expect.objectContaining({ id: "alice", status: "online", clients: 1, since: GRACE, lastSeen: GRACE })]);
     expect(state.member("alice")).toMatchObject({ status: "online", clients: 1 });
   });
 
@@ -636,7 +681,7 @@ describe("PresenceState.rebuild", () => {
 
   it("keeps a surviving socket's idle clock from its saved last activity, not from the wake", () => {
     const lastActive = T - TIMEOUT + 500;
-    const state = PresenceState.rebuild(timing, [online("alice")], [{ key: "a1", userId: "alice", lastActive }], T);
+    const state = PresenceState.rebuild(timing, [online("alice")], [{ connectionId: "a1", userId: "alice", lastActive }], T);
     state.takeDiff();
     expect(state.nextDeadline()).toBe(lastActive + TIMEOUT);
     expect(state.expire(lastActive + TIMEOUT - 1)).toEqual([]);
@@ -644,19 +689,19 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("starts the idle clock at the wake when a socket's last activity is unknown", () => {
-    const state = PresenceState.rebuild(timing, [online("alice")], [{ key: "a1", userId: "alice" }], T);
+    const state = PresenceState.rebuild(timing, [online("alice")], [{ connectionId: "a1", userId: "alice" }], T);
     expect(state.nextDeadline()).toBe(T + TIMEOUT);
   });
 
   it("keeps members whose sockets survived online, with no event and unchanged times", () => {
     const state = PresenceState.rebuild(timing, [online("alice", { a: 1 }), online("bob")], [
-      { key: "a1", userId: "alice" },
-      { key: "a2", userId: "alice" },
-      { key: "b1", userId: "bob" },
-      { key: "o1", userId: null },
+      { connectionId: "a1", userId: "alice" },
+      { connectionId: "a2", userId: "alice" },
+      { connectionId: "b1", userId: "bob" },
+      { connectionId: "o1", userId: null },
     ], T);
     expect(state.takeDiff()).toBeNull();
-    expect(state.member("alice")).toEqual({ id: "alice", data: { a: 1 }, status: "online", clients: 2, since: 10, lastSeen: 10 });
+    expect(state.member("alice")).toEqual({ id: "alice", data: { a: 1 }, status: "online", clients: 2, clientTypes: {}, since: 10, lastSeen: 10 });
     expect(state.counts()).toEqual({ clientAmount: 3, userAmount: 2 });
     state.expire(T + GRACE * 5);
     expect(state.takeDiff()).toBeNull();
@@ -664,7 +709,7 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("sends a stored online member with no surviving socket offline after grace, through expire", () => {
-    const state = PresenceState.rebuild(timing, [online("alice"), online("ghost")], [{ key: "a1", userId: "alice" }], T);
+    const state = PresenceState.rebuild(timing, [online("alice"), online("ghost")], [{ connectionId: "a1", userId: "alice" }], T);
     expect(state.takeDiff()).toBeNull();
     // Still counted during grace: it may come back.
     expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
@@ -676,7 +721,7 @@ describe("PresenceState.rebuild", () => {
     expect(diff!.events).toEqual([
       {
         action: "offline",
-        member: { id: "ghost", data: null, status: "offline", clients: 0, since: T + GRACE, lastSeen: T },
+        member: { id: "ghost", data: null, status: "offline", clients: 0, clientTypes: {}, since: T + GRACE, lastSeen: T },
         clientAmount: 1,
         userAmount: 1,
       },
@@ -695,18 +740,18 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("joins a surviving socket whose member storage does not have", () => {
-    const state = PresenceState.rebuild(timing, [], [{ key: "a1", userId: "alice" }], T);
+    const state = PresenceState.rebuild(timing, [], [{ connectionId: "a1", userId: "alice" }], T);
     const diff = state.takeDiff();
     expect(actions(diff)).toEqual(["join:alice"]);
-    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: null, status: "online", clients: 1, since: T, lastSeen: T });
+    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: null, status: "online", clients: 1, clientTypes: {}, since: T, lastSeen: T });
     expect(diff!.upserts).toHaveLength(1);
   });
 
   it("brings a stored offline member with a surviving socket online, keeping its data", () => {
-    const state = PresenceState.rebuild(timing, [offline("alice", 50)], [{ key: "a1", userId: "alice" }], T);
+    const state = PresenceState.rebuild(timing, [offline("alice", 50)], [{ connectionId: "a1", userId: "alice" }], T);
     const diff = state.takeDiff();
     expect(actions(diff)).toEqual(["online:alice"]);
-    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: { was: "alice" }, status: "online", clients: 1, since: T, lastSeen: T });
+    expect(diff!.events[0]!.member).toEqual({ id: "alice", data: { was: "alice" }, status: "online", clients: 1, clientTypes: {}, since: T, lastSeen: T });
   });
 
   it("keeps stored offline members without sockets offline, and lets them leave at retention", () => {
@@ -721,14 +766,14 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("does not count surviving observers", () => {
-    const state = PresenceState.rebuild(timing, [], [{ key: "o1", userId: null }], T);
+    const state = PresenceState.rebuild(timing, [], [{ connectionId: "o1", userId: null }], T);
     expect(state.takeDiff()).toBeNull();
     expect(state.counts()).toEqual({ clientAmount: 0, userAmount: 0 });
     expect(state.liveClientCount()).toBe(1);
   });
 
   it("treats surviving sockets as active at rebuild time for the heartbeat", () => {
-    const state = PresenceState.rebuild(timing, [online("alice")], [{ key: "a1", userId: "alice" }], T);
+    const state = PresenceState.rebuild(timing, [online("alice")], [{ connectionId: "a1", userId: "alice" }], T);
     expect(state.nextDeadline()).toBe(T + TIMEOUT);
     expect(state.expire(T + TIMEOUT - 1)).toEqual([]);
     expect(state.expire(T + TIMEOUT)).toEqual(["a1"]);
@@ -770,7 +815,7 @@ describe("PresenceState committed view (what snapshots show)", () => {
     join(state, "b1", "bob", 5);
     state.update("a1", { v: "Y" });
     expect(state.committed()).toEqual({
-      members: [{ id: "alice", data: { v: "X" }, status: "online", clients: 1, since: 0, lastSeen: 0 }],
+      members: [{ id: "alice", data: { v: "X" }, status: "online", clients: 1, clientTypes: {}, since: 0, lastSeen: 0 }],
       counts: { clientAmount: 1, userAmount: 1 },
     });
     state.takeDiff();
@@ -815,7 +860,7 @@ describe("PresenceState live client counts (checked on every connect)", () => {
         let now = 0;
         for (const o of ops) {
           if (o.kind === "connect") {
-            state.connect({ key: o.key, userId: o.user, data: null }, now);
+            state.connect({ connectionId: o.key, userId: o.user, data: null }, now);
             live.set(o.key, o.user);
           } else if (o.kind === "drop") {
             state.drop(o.key, now);

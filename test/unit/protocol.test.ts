@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  ClientMessage,
-  ErrorResponse,
-  exceedsDepth,
-  HereNowChannels,
-  HereNowQuery,
-  HereNowResponse,
-  MAX_JSON_DEPTH,
-  ServerMessage,
-  userDataProblem,
-  utf8Bytes,
-} from "../../party/protocol.ts";
+import { exceedsDepth, MAX_JSON_DEPTH, userDataProblem, utf8Bytes } from "../../party/shared/json.ts";
+import { ClientMessage, ErrorResponse, HereNowChannels, HereNowQuery, HereNowResponse, ServerMessage } from "../../party/shared/protocol.ts";
 
-const member = { id: "Jack", data: { age: 18 }, status: "online", clients: 1, since: 1, lastSeen: 1 };
+const member = { id: "Jack", data: { age: 18 }, status: "online", clients: 1, clientTypes: { web: 1 }, since: 1, lastSeen: 1 };
 const settings = { heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000 };
 
 describe("ClientMessage", () => {
@@ -113,7 +103,7 @@ describe("ServerMessage", () => {
         quiet: [{ ...member, status: "offline", clients: 0 }],
       },
     ],
-    ["a herenow answer", { type: "herenow", id: "r1", result: { channel: "room", clientAmount: 1, userAmount: 1, users: [{ id: "Jack", data: null }] } }],
+    ["a herenow answer", { type: "herenow", id: "r1", result: { channel: "room", clientAmount: 1, userAmount: 1, clientTypes: { web: 1 }, users: [{ id: "Jack", data: null, clientType: "web" }] } }],
     ["a pong", { type: "pong", now: 1 }],
     ["left", { type: "left" }],
     ["an error", { type: "error", code: "rate_limited", message: "slow down" }],
@@ -159,8 +149,8 @@ describe("ServerMessage", () => {
 });
 
 describe("HTTP schemas", () => {
-  it("accepts the brief's herenow response shape", () => {
-    const body = {
+  it("keeps every field of the brief's herenow response shape, adding only clientTypes", () => {
+    const brief = {
       code: 200,
       content: {
         channels: {
@@ -176,7 +166,12 @@ describe("HTTP schemas", () => {
         },
       },
     };
-    expect(HereNowResponse.parse(body)).toEqual(body);
+    const ours = structuredClone(brief) as typeof brief & { content: { channels: { channel_A: { clientTypes?: object } } } };
+    ours.content.channels.channel_A.clientTypes = { web: 1, app: 1 };
+    expect(HereNowResponse.parse(ours)).toEqual(ours);
+    // clientTypes is the one addition our answer requires.
+    const problems = HereNowResponse.safeParse(brief).error!.issues.map((issue) => issue.path.join("."));
+    expect(problems).toEqual(["content.channels.channel_A.clientTypes"]);
   });
 
   it("rejects an error envelope whose code is not an error status", () => {

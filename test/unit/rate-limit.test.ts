@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../../party/rate-limit.ts";
+import { TokenBucket } from "../../party/channel/rate-limit.ts";
 
 /** How many takes succeed at `now` until the first refusal (capped). */
 function drain(bucket: TokenBucket, now: number, cap = 10_000): number {

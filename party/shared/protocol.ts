@@ -5,25 +5,30 @@
  */
 import { z } from "zod";
 
+import type { JsonValue as Json } from "./json.ts";
+
 /** Channel (room) names: 1–128 letters, digits and `_-.:@`. */
 export const ChannelName = z
   .string()
   .min(1, "channel name is empty")
   .max(128, "channel name is longer than 128 characters")
-  .regex(/^[A-Za-z0-9_\-.:@]+$/, "channel name may only hold letters, digits and _-.:@");
+  .regex(/^[A-Za-z0-9_\-.:@]+$/, "channel name may only hold letters, digits and _-.:@")
+  .meta({ id: "ChannelName" });
 
 /** A user id: any non-empty string of at most 128 characters. */
 export const UserId = z
   .string()
   .min(1, "userId is empty")
-  .max(128, "userId is longer than 128 characters");
+  .max(128, "userId is longer than 128 characters")
+  .meta({ id: "UserId" });
 
 /** A client type tag ("web", "ios", "pc", …): 1–32 letters, digits and `_-.`. */
 export const ClientType = z
   .string()
   .min(1, "clientType is empty")
   .max(32, "clientType is longer than 32 characters")
-  .regex(/^[A-Za-z0-9_\-.]+$/, "clientType may only hold letters, digits and _-.");
+  .regex(/^[A-Za-z0-9_\-.]+$/, "clientType may only hold letters, digits and _-.")
+  .meta({ id: "ClientType" });
 
 /** A connection id (partysocket's `_pk`, reused across reconnects): 1–64 letters, digits and `_-.:`. */
 export const ConnectionId = z
@@ -32,50 +37,10 @@ export const ConnectionId = z
   .max(64, "connection id (_pk) is longer than 64 characters")
   .regex(/^[A-Za-z0-9_\-.:]+$/, "connection id (_pk) may only hold letters, digits and _-.:");
 
-/** Default cap on the JSON text of one user's userData, in bytes (UTF-8). */
-export const DEFAULT_MAX_USER_DATA_BYTES = 4096;
-
-/** Any JSON value. */
+/** Any JSON value (the type is `JsonValue` from json.ts; this is its schema). */
 export const JsonValue = z.json().meta({ id: "JsonValue" });
-/** A JSON value as carried in userData. */
-export type JsonValue = z.infer<typeof JsonValue>;
-
-/** Deepest nesting of arrays and objects accepted in any message or userData. */
-export const MAX_JSON_DEPTH = 32;
-
-/** True if a parsed JSON value nests deeper than `max` (checked without recursion). */
-export function exceedsDepth(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item !== "object" || item === null) continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
-/** The UTF-8 size of a string, in bytes. */
-export function utf8Bytes(text: string): number {
-  return new TextEncoder().encode(text).byteLength;
-}
-
-/**
- * Checks a userData value as received (not zod's copy, which drops `__proto__` keys):
- * depth, size of its JSON text, and JSON types. Returns the problem, or null.
- */
-export function userDataProblem(
-  value: unknown,
-  maxBytes: number = DEFAULT_MAX_USER_DATA_BYTES,
-): { code: "too_large" | "bad_message"; message: string } | null {
-  const bad = (message: string) => ({ code: "bad_message" as const, message });
-  if (exceedsDepth(value)) return bad(`userData nests deeper than ${MAX_JSON_DEPTH} levels`);
-  const text = JSON.stringify(value);
-  if (text === undefined) return bad("userData is not a JSON value");
-  if (utf8Bytes(text) > maxBytes) return { code: "too_large", message: `userData is larger than ${maxBytes} bytes of JSON` };
-  const parsed = JsonValue.safeParse(value);
-  return parsed.success ? null : bad(`userData: ${z.prettifyError(parsed.error)}`);
-}
+/** A JSON value. */
+export type JsonValue = Json;
 
 /** The query string of a WebSocket connect: `?userId=…&userData=…&clientType=…`. */
 export const ConnectQuery = z.object({
@@ -89,6 +54,10 @@ export const ConnectQuery = z.object({
   _pk: ConnectionId.optional(),
 });
 export type ConnectQuery = z.infer<typeof ConnectQuery>;
+
+/** Client counts by `clientType`: `{"web": 2, "app": 1}`. Types with no client are left out. */
+export const ClientTypeCounts = z.record(ClientType, z.number().int().positive()).meta({ id: "ClientTypeCounts" });
+export type ClientTypeCounts = z.infer<typeof ClientTypeCounts>;
 
 /** Whether a member has at least one live client. */
 export const MemberStatus = z.enum(["online", "offline"]).meta({ id: "MemberStatus" });
@@ -104,6 +73,8 @@ export const Member = z.object({
   status: MemberStatus,
   /** How many of the member's clients the channel counts now. */
   clients: z.number().int().nonnegative(),
+  /** Those clients by `clientType` (`{"web": 2, "app": 1}`); clients without a type are in `clients` only. */
+  clientTypes: ClientTypeCounts,
   /** When the member entered its current status. */
   since: z.number(),
   /** Offline: when its last client was last seen. Online: when it came online (it is seen now). */
@@ -130,34 +101,46 @@ export const PresenceEvent = Counts.extend({
 }).meta({ id: "PresenceEvent" });
 export type PresenceEvent = z.infer<typeof PresenceEvent>;
 
-/** One entry of herenow's `users` list. */
-export const HereNowUser = z.object({ id: UserId, data: JsonValue }).meta({ id: "HereNowUser" });
+/**
+ * One entry of herenow's `users` list: once per client (with that client's `clientType`), or
+ * with `distinct` once per user (with its `clientTypes`).
+ */
+export const HereNowUser = z.object({
+  id: UserId,
+  data: JsonValue,
+  /** Without `distinct`: this client's type, when it has one. */
+  clientType: ClientType.optional(),
+  /** With `distinct`: the user's clients here by type, when any has a type. */
+  clientTypes: ClientTypeCounts.optional(),
+}).meta({ id: "HereNowUser" });
 export type HereNowUser = z.infer<typeof HereNowUser>;
 
-/** herenow for one channel; `users` only with includeUsers. */
+/** herenow for one channel: GoEasy's fields, plus `clientTypes`; `users` only with includeUsers. */
 export const ChannelHereNow = Counts.extend({
   channel: ChannelName,
+  /** The counted clients by type. */
+  clientTypes: ClientTypeCounts,
   users: z.array(HereNowUser).optional(),
 }).meta({ id: "ChannelHereNow" });
 export type ChannelHereNow = z.infer<typeof ChannelHereNow>;
 
-/** `true`/`false` (or 1/0) in a query string; absent means false. */
-const QueryBoolean = z
-  .enum(["true", "false", "1", "0", ""])
-  .optional()
-  .transform((value) => value === "true" || value === "1");
-
-/** The options of a herenow request. */
+/** The options of a herenow request, wherever it comes from (socket, query string, helper). */
 export const HereNowOptions = z.object({
   /** List the users (default false). */
   includeUsers: z.boolean().default(false),
   /** List a user once however many clients it has (default false: once per client). */
   distinct: z.boolean().default(false),
 });
+/** herenow options as a caller gives them (each may be left out). */
 export type HereNowOptions = z.input<typeof HereNowOptions>;
 
-/** herenow's query string on a room: `?includeUsers=true&distinct=true`. */
-export const HereNowQuery = z.object({ includeUsers: QueryBoolean, distinct: QueryBoolean });
+/** `true`/`false` (or 1/0) in a query string. */
+const QueryBoolean = z.enum(["true", "false", "1", "0", ""]).transform((value) => value === "true" || value === "1");
+
+/** herenow's options in a query string (`?includeUsers=true&distinct=true`), resolved to `HereNowOptions`. */
+export const HereNowQuery = z
+  .object({ includeUsers: QueryBoolean.optional(), distinct: QueryBoolean.optional() })
+  .pipe(HereNowOptions);
 
 /** Most channels one `/herenow` request may name. */
 export const MAX_HERENOW_CHANNELS = 100;
@@ -209,7 +192,9 @@ export const RoomStats = z.object({
   userAmount: z.number().int(),
   members: z.number().int(),
   sockets: z.number().int(),
-  /** Connections refused by reason (room_full, user_full). */
+  /** How many times the room has started: its first load, and every restart or wake after an eviction. */
+  starts: z.number().int(),
+  /** Connections refused by reason (bad_handshake, room_full, user_full). */
   refusedConnections: z.record(z.string(), z.number().int()),
   /** Messages rejected by error code. */
   rejectedMessages: z.record(z.string(), z.number().int()),
@@ -238,13 +223,15 @@ export const ClientMessage = z.discriminatedUnion("type", [
       type: z.literal("herenow"),
       /** Echoed in the answer. */
       id: z.string().min(1).max(64),
-      includeUsers: z.boolean().optional(),
-      distinct: z.boolean().optional(),
+      ...HereNowOptions.shape,
     })
     .describe("Ask for this channel's herenow; answered by a `herenow` message with the same id."),
   z.object({ type: z.literal("sync") }).describe("Ask for a fresh snapshot (after a sequence gap)."),
 ]);
-export type ClientMessage = z.infer<typeof ClientMessage>;
+/** A client message as sent (fields with defaults may be left out). */
+export type ClientMessage = z.input<typeof ClientMessage>;
+/** A client message as the room reads it, defaults applied. */
+export type ParsedClientMessage = z.output<typeof ClientMessage>;
 
 // ---------------------------------------------------------------------------------------
 // Server → client

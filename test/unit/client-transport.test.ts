@@ -1,10 +1,12 @@
 /**
- * The client's member list logic (snapshots, diffs, sequence gaps, resync after reconnect),
- * driven through a fake WebSocket class handed to partysocket: no server, no network.
+ * What the PresenceClient does around its member list (which test/unit/member-list.test.ts
+ * covers alone): ready(), asking for a snapshot on a gap, reconnecting with its latest
+ * userData, dropping unreadable frames, herenow. Driven through a fake WebSocket class
+ * handed to partysocket: no server, no network.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
-import type { Member, ServerMessage } from "../../party/protocol.ts";
+import type { Member, ServerMessage } from "../../party/shared/protocol.ts";
 
 class FakeWebSocket extends EventTarget {
   static instances: FakeWebSocket[] = [];
@@ -54,6 +56,7 @@ const m = (id: string, over: Partial<Member> = {}): Member => ({
   data: null,
   status: "online",
   clients: 1,
+  clientTypes: {},
   since: 1,
   lastSeen: 1,
   ...over,
@@ -133,7 +136,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe("PresenceClient member list", () => {
+describe("PresenceClient around its member list", () => {
   it("builds its list from the first snapshot without firing presence events", async () => {
     const socket = await connected();
     socket.receive(sync(4, [m("me"), m("ted", { status: "offline", clients: 0 })]));
@@ -142,19 +145,6 @@ describe("PresenceClient member list", () => {
     expect(client.online.map((x) => x.id)).toEqual(["me"]);
     expect(client.counts).toEqual({ clientAmount: 1, userAmount: 1 });
     expect(events).toEqual([]);
-  });
-
-  it("waits for the last part of a snapshot sent in parts", async () => {
-    const socket = await connected();
-    let ready = false;
-    void client.ready().then(() => (ready = true));
-    socket.receive(sync(2, [m("a")], true));
-    await Promise.resolve();
-    expect(client.members).toEqual([]);
-    expect(ready).toBe(false);
-    socket.receive(sync(2, [m("b"), m("me")], false));
-    await client.ready();
-    expect(ids()).toEqual(["a:online", "b:online", "me:online"]);
   });
 
   it("resolves ready() only once the room has announced this user, not at a snapshot without it", async () => {
@@ -170,48 +160,6 @@ describe("PresenceClient member list", () => {
     expect(client.member("me")?.status).toBe("online");
   });
 
-  it("applies diffs in sequence, one event per action, with the room's counts", async () => {
-    const socket = await connected();
-    socket.receive(sync(0, [m("me")]));
-    socket.receive(diff(1, [["join", m("ted")]], [], { clientAmount: 2, userAmount: 2 }));
-    socket.receive(diff(2, [["update", m("ted", { data: { age: 2 } })]], [], { clientAmount: 2, userAmount: 2 }));
-    socket.receive(diff(3, [["offline", m("ted", { data: { age: 2 }, status: "offline", clients: 0, since: 9 })]], [], { clientAmount: 1, userAmount: 1 }));
-    expect(client.member("ted")).toMatchObject({ status: "offline", data: { age: 2 }, since: 9 });
-    socket.receive(diff(4, [["online", m("ted", { since: 12 })]], [], { clientAmount: 2, userAmount: 2 }));
-    socket.receive(diff(5, [["leave", m("ted", { clients: 0 })]], [], { clientAmount: 1, userAmount: 1 }));
-    expect(events).toEqual(["join:ted", "update:ted", "offline:ted", "online:ted", "leave:ted"]);
-    expect(resynced.every((x) => !x)).toBe(true);
-    expect(ids()).toEqual(["me:online"]);
-    expect(client.counts).toEqual({ clientAmount: 1, userAmount: 1 });
-  });
-
-  it("applies quiet changes to the list without a presence event", async () => {
-    const socket = await connected();
-    socket.receive(sync(0, [m("me")]));
-    const before = membersEmitted;
-    socket.receive(diff(1, [], [m("me", { clients: 2 })], { clientAmount: 2, userAmount: 1 }));
-    expect(client.member("me")!.clients).toBe(2);
-    expect(events).toEqual([]);
-    expect(membersEmitted).toBe(before + 1);
-  });
-
-  it("ignores a diff whose sequence number it has already seen", async () => {
-    const socket = await connected();
-    socket.receive(sync(5, [m("me")]));
-    socket.receive(diff(5, [["join", m("ghost")]]));
-    socket.receive(diff(3, [["join", m("ghost")]]));
-    expect(client.member("ghost")).toBeUndefined();
-    expect(events).toEqual([]);
-    expect(socket.sent).not.toContainEqual({ type: "sync" });
-  });
-
-  it("does not re-fire an event whose effect the list already holds", async () => {
-    const socket = await connected();
-    socket.receive(sync(0, [m("me"), m("ted")]));
-    socket.receive(diff(1, [["join", m("ted")]]));
-    expect(events).toEqual([]);
-  });
-
   it("asks for a snapshot on a sequence gap and ignores diffs until it arrives", async () => {
     const socket = await connected();
     socket.receive(sync(0, [m("me"), m("a"), m("b", { data: 1 }), m("c")]));
@@ -224,6 +172,7 @@ describe("PresenceClient member list", () => {
 
     // The fresh snapshot: a left, b updated, c offline, d joined, me unchanged.
     socket.receive(sync(7, [m("me"), m("b", { data: 2 }), m("c", { status: "offline", clients: 0 }), m("d")]));
+    expect(socket.sent.filter((x) => JSON.stringify(x) === '{"type":"sync"}')).toHaveLength(1);
     expect(events.sort()).toEqual(["join:d", "leave:a", "offline:c", "update:b"]);
     expect(resynced.every((x) => x)).toBe(true);
     expect(ids()).toEqual(["b:online", "c:offline", "d:online", "me:online"]);
@@ -276,7 +225,7 @@ describe("PresenceClient member list", () => {
 describe("PresenceClient hereNow", () => {
   it("asks over HTTP while its socket is not open, instead of failing", async () => {
     const urls: string[] = [];
-    const answer = { code: 200, content: { channels: { room: { channel: "room", clientAmount: 1, userAmount: 1 } } } };
+    const answer = { code: 200, content: { channels: { room: { channel: "room", clientAmount: 1, userAmount: 1, clientTypes: {} } } } };
     const fakeFetch = (async (url: string | URL | Request) => {
       urls.push(String(url));
       return new Response(JSON.stringify(answer), { status: 200 });
@@ -284,15 +233,16 @@ describe("PresenceClient hereNow", () => {
     client = new PresenceClient({ host: "127.0.0.1:1", channel: "room", userId: "me", WebSocket: FakeWebSocket, fetch: fakeFetch });
     await nextSocket(1); // dialled, never opened
     await expect(client.hereNow()).resolves.toEqual(answer);
-    expect(urls).toEqual(["http://127.0.0.1:1/herenow?channel=room&includeUsers=false&distinct=false"]);
+    expect(urls).toEqual(["http://127.0.0.1:1/herenow?channel=room"]);
   });
 
   it("asks over the socket when it is open", async () => {
     const socket = await connected();
     const pending = client.hereNow({ includeUsers: true });
     const sent = socket.sent.at(-1) as { type: string; id: string; includeUsers: boolean };
-    expect(sent).toMatchObject({ type: "herenow", includeUsers: true, distinct: false });
-    socket.receive({ type: "herenow", id: sent.id, result: { channel: "room", clientAmount: 0, userAmount: 0, users: [] } });
-    await expect(pending).resolves.toEqual({ code: 200, content: { channels: { room: { channel: "room", clientAmount: 0, userAmount: 0, users: [] } } } });
+    expect(sent).toEqual({ type: "herenow", id: sent.id, includeUsers: true });
+    const result = { channel: "room", clientAmount: 0, userAmount: 0, clientTypes: {}, users: [] };
+    socket.receive({ type: "herenow", id: sent.id, result });
+    await expect(pending).resolves.toEqual({ code: 200, content: { channels: { room: result } } });
   });
 });

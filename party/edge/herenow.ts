@@ -3,8 +3,8 @@
  * to the rooms in parallel and merged into one envelope. Used by the worker's `onFetch`.
  */
 import { z } from "zod";
-import { fail, ok } from "./http.ts";
-import { type ChannelHereNow, HereNowChannels, HereNowQuery, HereNowResponse } from "./protocol.ts";
+import { fail, ok } from "../shared/envelope.ts";
+import { type ChannelHereNow, HereNowChannels, HereNowQuery, HereNowResponse } from "../shared/protocol.ts";
 
 /** Asks one room for its herenow, with the given query string. */
 export type RoomFetcher = (channel: string, query: string) => Promise<Response>;
@@ -19,10 +19,7 @@ export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher): P
     distinct: url.searchParams.get("distinct") ?? undefined,
   });
   if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
-  const params = new URLSearchParams({
-    includeUsers: String(query.data.includeUsers),
-    distinct: String(query.data.distinct),
-  }).toString();
+  const params = new URLSearchParams({ includeUsers: String(query.data.includeUsers), distinct: String(query.data.distinct) }).toString();
 
   const results = await Promise.all(
     channels.data.map(async (channel): Promise<[string, ChannelHereNow | string]> => {

@@ -1,7 +1,7 @@
 /**
  * The HTTP envelope every route answers with (GoEasy's shape): `{code: 200, content}` on
  * success, `{code, error, message}` with the same HTTP status on failure. Used by the room
- * and by the multi-channel herenow route.
+ * channel room, the edge and every other party.
  */
 import type { ErrorCode } from "./protocol.ts";
 

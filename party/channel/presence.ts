@@ -3,15 +3,9 @@
  * coalesced diff of each tick. It knows nothing of sockets or storage; every method takes
  * the time as a parameter, so tests drive it with a fake clock and never sleep.
  */
-import type {
-  ChannelHereNow,
-  Counts,
-  HereNowOptions,
-  HereNowUser,
-  JsonValue,
-  Member,
-  PresenceEvent,
-} from "./protocol.ts";
+import { type JsonValue, jsonEqual } from "../shared/json.ts";
+import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, HereNowUser, Member, PresenceEvent } from "../shared/protocol.ts";
+import { presenceChange, sameMember } from "../shared/presence-change.ts";
 
 /** The timing settings the state machine needs. */
 export type PresenceTiming = {
@@ -23,12 +17,13 @@ export type PresenceTiming = {
   heartbeatTimeoutMs: number;
 };
 
-/** A member as persisted: the wire member less the derived client count. */
-export type StoredMember = Omit<Member, "clients">;
+/** A member as persisted: the wire member less what its clients give (their count, by type). */
+export type StoredMember = Omit<Member, "clients" | "clientTypes">;
 
 /** A live socket as the room knows it after a restart or a wake from hibernation. */
 export type LiveClient = {
-  key: string;
+  /** The connection id (partysocket's, reused across reconnects). */
+  connectionId: string;
   userId: string | null;
   clientType?: string | undefined;
   /** When the socket last sent a message, if known (kept across hibernation). */
@@ -48,7 +43,7 @@ export type TickDiff = Counts & {
 };
 
 type ClientRecord = {
-  key: string;
+  connectionId: string;
   userId: string | null;
   clientType: string | undefined;
   lastActive: number;
@@ -96,7 +91,7 @@ export class PresenceState {
       if (client.userId !== null && member?.status === "online") {
         // Survived with its member: no event, nothing changed.
         state.#put(newClient(client, now));
-        member.clients.add(client.key);
+        member.clients.add(client.connectionId);
       } else {
         // An observer, or a member the storage missed or had offline: connect normally.
         state.connect({ ...client, data: member?.data ?? null }, now);
@@ -104,38 +99,38 @@ export class PresenceState {
     }
     for (const member of state.#members.values()) {
       if (member.status === "online" && member.clients.size === 0) {
-        const key = `restored:${member.id}`;
+        const connectionId = `restored:${member.id}`;
         state.#put({
-          key,
+          connectionId,
           userId: member.id,
           clientType: undefined,
           lastActive: now,
           lingerUntil: now + timing.graceMs,
           droppedAt: now,
         });
-        member.clients.add(key);
+        member.clients.add(connectionId);
       }
     }
     return state;
   }
 
   /**
-   * A socket joined. A client with the same key (partysocket reuses its id across
+   * A socket joined. A client with the same connectionId (partysocket reuses its id across
    * reconnects) is replaced: for the same user that is no change at all.
    */
   connect(client: LiveClient & { data: JsonValue }, now: number): void {
-    const previous = this.#clients.get(client.key);
+    const previous = this.#clients.get(client.connectionId);
     // Remember the old owner's state before the swap, so an invisible swap diffs to nothing.
     if (previous?.userId) this.#touch(previous.userId);
     if (previous) {
-      this.#del(client.key);
+      this.#del(client.connectionId);
       const owner = previous.userId === null ? undefined : this.#members.get(previous.userId);
       if (owner && previous.userId !== client.userId) {
-        // The key moved to another user: the old one lost this client for good.
+        // The connectionId moved to another user: the old one lost this client for good.
         this.#put({ ...previous, lingerUntil: now, droppedAt: now });
-        this.#removeClient(client.key);
+        this.#removeClient(client.connectionId);
       } else {
-        owner?.clients.delete(client.key);
+        owner?.clients.delete(client.connectionId);
       }
     }
     this.#put(newClient(client, now));
@@ -150,11 +145,11 @@ export class PresenceState {
         status: "online",
         since: now,
         lastSeen: now,
-        clients: new Set([client.key]),
+        clients: new Set([client.connectionId]),
       });
       return;
     }
-    member.clients.add(client.key);
+    member.clients.add(client.connectionId);
     member.data = client.data;
     if (member.status === "offline") {
       member.lastSeen = now;
@@ -163,17 +158,17 @@ export class PresenceState {
     }
   }
 
-  /** Any message from a client: it is alive. Returns false for an unknown key. */
-  touch(key: string, now: number): boolean {
-    const client = this.#clients.get(key);
+  /** Any message from a client: it is alive. Returns false for an unknown connectionId. */
+  touch(connectionId: string, now: number): boolean {
+    const client = this.#clients.get(connectionId);
     if (!client || client.lingerUntil !== null) return false;
     client.lastActive = now;
     return true;
   }
 
   /** The client's user changes its userData. Returns false if the client is no member. */
-  update(key: string, data: JsonValue): boolean {
-    const member = this.#memberOf(key);
+  update(connectionId: string, data: JsonValue): boolean {
+    const member = this.#memberOf(connectionId);
     if (!member) return false;
     this.#touch(member.id);
     member.data = data;
@@ -184,10 +179,10 @@ export class PresenceState {
    * The client unsubscribes: it stops counting at once; if its user has no other client
    * here, the member leaves. Returns false if the client is no member.
    */
-  leave(key: string): boolean {
-    const member = this.#memberOf(key);
+  leave(connectionId: string): boolean {
+    const member = this.#memberOf(connectionId);
     if (!member) return false;
-    this.#removeClient(key);
+    this.#removeClient(connectionId);
     // Clients of this user still in grace are gone tabs, not a reason to stay: the user left.
     const rest = [...member.clients].map((other) => this.#clients.get(other));
     if (rest.length > 0 && rest.every((other) => other?.lingerUntil !== null)) {
@@ -202,11 +197,11 @@ export class PresenceState {
    * The socket is gone without a leave (closed, lost, idle). The client is still counted
    * for the grace period, so a reload or a blip changes nothing anyone sees.
    */
-  drop(key: string, now: number): void {
-    const client = this.#clients.get(key);
+  drop(connectionId: string, now: number): void {
+    const client = this.#clients.get(connectionId);
     if (!client || client.lingerUntil !== null) return;
     if (client.userId === null) {
-      this.#del(key);
+      this.#del(connectionId);
       return;
     }
     this.#put({ ...client, lingerUntil: now + this.#timing.graceMs, droppedAt: now });
@@ -222,11 +217,11 @@ export class PresenceState {
     const idle: string[] = [];
     for (const client of [...this.#clients.values()]) {
       if (client.lingerUntil !== null) {
-        if (client.lingerUntil <= now) this.#removeClient(client.key);
+        if (client.lingerUntil <= now) this.#removeClient(client.connectionId);
       } else if (client.lastActive + this.#timing.heartbeatTimeoutMs <= now) {
-        idle.push(client.key);
-        this.drop(client.key, now);
-        if (this.#timing.graceMs === 0) this.#removeClient(client.key);
+        idle.push(client.connectionId);
+        this.drop(client.connectionId, now);
+        if (this.#timing.graceMs === 0) this.#removeClient(client.connectionId);
       }
     }
     for (const member of [...this.#members.values()]) {
@@ -266,22 +261,18 @@ export class PresenceState {
     const diff: TickDiff = { ...counts, events: [], quiet: [], upserts: [], deletes: [] };
     for (const [id, before] of this.#before) {
       const record = this.#members.get(id);
-      const after = record ? toMember(record) : null;
+      const after = record ? this.#toMember(record) : null;
       if (record && (!before || !storedEqual(before, toStored(record)))) diff.upserts.push(toStored(record));
       if (!after && before) diff.deletes.push(id);
       const event = (action: PresenceEvent["action"], member: Member) =>
         diff.events.push({ action, member, ...counts });
 
-      if (!before && after) {
-        event("join", after);
-        if (after.status === "offline") event("offline", after);
-      } else if (before && !after) {
-        event("leave", { ...before, clients: 0 });
-      } else if (before && after) {
-        if (before.status !== after.status) event(after.status, after);
-        else if (!jsonEqual(before.data, after.data)) event("update", after);
-        else if (!memberEqual(before, after)) diff.quiet.push(after);
-      }
+      const action = presenceChange(before, after);
+      if (action === "leave") event("leave", { ...before!, clients: 0, clientTypes: {} });
+      else if (action !== null) event(action, after!);
+      else if (!sameMember(before, after)) diff.quiet.push(after!);
+      // A user who joins already offline (rebuilt from storage) is announced as both.
+      if (action === "join" && after!.status === "offline") event("offline", after!);
     }
     this.#before = new Map();
     if (diff.events.length === 0 && diff.quiet.length === 0 && diff.deletes.length === 0 && diff.upserts.length === 0) {
@@ -299,7 +290,7 @@ export class PresenceState {
     const members: Member[] = [];
     for (const [id, record] of this.#members) {
       const before = this.#before.get(id);
-      if (before === undefined) members.push(toMember(record));
+      if (before === undefined) members.push(this.#toMember(record));
       else if (before !== null) members.push(before);
     }
     for (const [id, before] of this.#before) {
@@ -328,18 +319,18 @@ export class PresenceState {
 
   /** Every member, online and offline, as clients see them. */
   members(): Member[] {
-    return [...this.#members.values()].map(toMember);
+    return [...this.#members.values()].map((record) => this.#toMember(record));
   }
 
   /** One member, or undefined. */
   member(userId: string): Member | undefined {
     const record = this.#members.get(userId);
-    return record && toMember(record);
+    return record && this.#toMember(record);
   }
 
-  /** The userId behind a client key: a string for a member's client, null for an observer. */
-  userOf(key: string): string | null | undefined {
-    return this.#clients.get(key)?.userId;
+  /** The userId behind a client connectionId: a string for a member's client, null for an observer. */
+  userOf(connectionId: string): string | null | undefined {
+    return this.#clients.get(connectionId)?.userId;
   }
 
   /** Sockets the room holds now (members' and observers', not those in grace); O(1), it runs on every connect. */
@@ -347,18 +338,18 @@ export class PresenceState {
     return userId === undefined ? this.#liveTotal : (this.#liveByUser.get(userId) ?? 0);
   }
 
-  /** Stores a client record, replacing any with its key, and keeps the live counts. */
+  /** Stores a client record, replacing any with its connectionId, and keeps the live counts. */
   #put(record: ClientRecord): void {
-    this.#del(record.key);
-    this.#clients.set(record.key, record);
+    this.#del(record.connectionId);
+    this.#clients.set(record.connectionId, record);
     this.#countLive(record, 1);
   }
 
   /** Forgets a client record, keeping the live counts. */
-  #del(key: string): void {
-    const record = this.#clients.get(key);
+  #del(connectionId: string): void {
+    const record = this.#clients.get(connectionId);
     if (!record) return;
-    this.#clients.delete(key);
+    this.#clients.delete(connectionId);
     this.#countLive(record, -1);
   }
 
@@ -371,22 +362,56 @@ export class PresenceState {
     else this.#liveByUser.set(record.userId, n);
   }
 
-  /** The channel's herenow answer, in GoEasy's shape. */
+  /**
+   * The channel's herenow answer, in GoEasy's shape plus client types: `users` once per
+   * client with its `clientType`, or with `distinct` once per user with its `clientTypes`.
+   */
   hereNow(channel: string, options: HereNowOptions = {}): ChannelHereNow {
-    const result: ChannelHereNow = { channel, ...this.counts() };
-    if (!options.includeUsers) return result;
+    const result: ChannelHereNow = { channel, ...this.counts(), clientTypes: {} };
     const users: HereNowUser[] = [];
     for (const member of this.#members.values()) {
       if (member.status !== "online") continue;
-      const times = options.distinct ? 1 : member.clients.size;
-      for (let i = 0; i < times; i++) users.push({ id: member.id, data: member.data });
+      const types = this.#clientTypes(member);
+      for (const [type, n] of Object.entries(types)) result.clientTypes[type] = (result.clientTypes[type] ?? 0) + n;
+      if (!options.includeUsers) continue;
+      if (options.distinct) {
+        // GoEasy's entry as it is, plus the types only when there are any.
+        users.push(Object.keys(types).length > 0 ? { id: member.id, data: member.data, clientTypes: types } : { id: member.id, data: member.data });
+        continue;
+      }
+      for (const connectionId of member.clients) {
+        const clientType = this.#clients.get(connectionId)?.clientType;
+        users.push(clientType === undefined ? { id: member.id, data: member.data } : { id: member.id, data: member.data, clientType });
+      }
     }
-    result.users = users;
+    if (options.includeUsers) result.users = users;
     return result;
   }
 
-  #memberOf(key: string): MemberRecord | undefined {
-    const client = this.#clients.get(key);
+  /** A member's counted clients by type (untyped ones are left out). */
+  #clientTypes(member: MemberRecord): ClientTypeCounts {
+    const types: ClientTypeCounts = {};
+    for (const connectionId of member.clients) {
+      const type = this.#clients.get(connectionId)?.clientType;
+      if (type !== undefined) types[type] = (types[type] ?? 0) + 1;
+    }
+    return types;
+  }
+
+  #toMember(record: MemberRecord): Member {
+    return {
+      id: record.id,
+      data: record.data,
+      status: record.status,
+      clients: record.clients.size,
+      clientTypes: this.#clientTypes(record),
+      since: record.since,
+      lastSeen: record.lastSeen,
+    };
+  }
+
+  #memberOf(connectionId: string): MemberRecord | undefined {
+    const client = this.#clients.get(connectionId);
     if (!client || client.userId === null || client.lingerUntil !== null) return undefined;
     return this.#members.get(client.userId);
   }
@@ -395,19 +420,19 @@ export class PresenceState {
   #touch(userId: string): void {
     if (this.#before.has(userId)) return;
     const record = this.#members.get(userId);
-    this.#before.set(userId, record ? toMember(record) : null);
+    this.#before.set(userId, record ? this.#toMember(record) : null);
   }
 
   /** Forgets a client; its member goes offline (dropped) or leaves (unsubscribed) if it was the last. */
-  #removeClient(key: string): void {
-    const client = this.#clients.get(key);
+  #removeClient(connectionId: string): void {
+    const client = this.#clients.get(connectionId);
     if (!client) return;
-    this.#del(key);
+    this.#del(connectionId);
     if (client.userId === null) return;
     const member = this.#members.get(client.userId);
     if (!member) return;
     this.#touch(member.id);
-    member.clients.delete(key);
+    member.clients.delete(connectionId);
     if (member.clients.size > 0) return;
     if (client.lingerUntil === null || client.droppedAt === null) {
       this.#members.delete(member.id);
@@ -421,24 +446,13 @@ export class PresenceState {
 
 function newClient(client: LiveClient, now: number): ClientRecord {
   return {
-    key: client.key,
+    connectionId: client.connectionId,
     userId: client.userId,
     clientType: client.clientType,
     // A socket that survived a wake keeps its silence: the idle clock must not restart.
     lastActive: Math.min(client.lastActive ?? now, now),
     lingerUntil: null,
     droppedAt: null,
-  };
-}
-
-function toMember(record: MemberRecord): Member {
-  return {
-    id: record.id,
-    data: record.data,
-    status: record.status,
-    clients: record.clients.size,
-    since: record.since,
-    lastSeen: record.lastSeen,
   };
 }
 
@@ -454,22 +468,4 @@ function toStored(record: MemberRecord): StoredMember {
 
 function storedEqual(a: StoredMember, b: StoredMember): boolean {
   return a.status === b.status && a.since === b.since && a.lastSeen === b.lastSeen && jsonEqual(a.data, b.data);
-}
-
-function memberEqual(a: Member, b: Member): boolean {
-  return a.clients === b.clients && storedEqual(a, b);
-}
-
-/** Deep equality of two JSON values (key order ignored). */
-export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]!));
-  }
-  const ak = Object.keys(a);
-  const bo = b as Record<string, JsonValue>;
-  const ao = a as Record<string, JsonValue>;
-  return ak.length === Object.keys(bo).length && ak.every((k) => Object.hasOwn(bo, k) && jsonEqual(ao[k]!, bo[k]!));
 }

@@ -3,7 +3,7 @@
  * `partykit env add` for deploys) and validated once at start.
  */
 import { z } from "zod";
-import { DEFAULT_MAX_USER_DATA_BYTES } from "./protocol.ts";
+import { DEFAULT_MAX_USER_DATA_BYTES } from "./json.ts";
 
 const ms = (fallback: number, min: number, meaning: string) =>
   z.coerce.number().int().min(min).default(fallback).describe(meaning);
@@ -49,16 +49,35 @@ export type Config = {
 /** The defaults, as used when no variable is set. */
 export const DEFAULT_CONFIG: Config = toConfig(ConfigEnv.parse({}));
 
+/** Settings read from an environment: valid, or the sentence that names each bad variable. */
+export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/** Reads and validates the settings once per environment object. */
+export function readConfig(env: Record<string, unknown>): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env);
+    cache.set(env, result);
+  }
+  return result;
+}
+
 /** Reads and validates the settings; throws an Error naming each bad variable. */
 export function loadConfig(env: Record<string, unknown>): Config {
+  const result = parseConfig(env);
+  if (!result.ok) throw new Error(result.message);
+  return result.config;
+}
+
+function parseConfig(env: Record<string, unknown>): ConfigResult {
   const relevant = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => key.startsWith("PRESENCE_") && value !== ""),
   );
   const parsed = ConfigEnv.safeParse(relevant);
-  if (!parsed.success) {
-    throw new Error(`invalid presence configuration: ${z.prettifyError(parsed.error)}`);
-  }
-  return toConfig(parsed.data);
+  if (!parsed.success) return { ok: false, message: `invalid presence configuration: ${z.prettifyError(parsed.error)}` };
+  return { ok: true, config: toConfig(parsed.data) };
 }
 
 function toConfig(env: z.infer<typeof ConfigEnv>): Config {

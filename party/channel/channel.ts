@@ -1,0 +1,265 @@
+/**
+ * A channel with valid settings: each PartyKit callback of the room handed to the parts
+ * that do the work (presence state, socket registry, frame decoder, tick loop, store,
+ * snapshot cache, stats, routes). Only this file knows all of them.
+ */
+import type * as Party from "partykit/server";
+import type { Config } from "../shared/config.ts";
+import { readHandshake } from "../shared/handshake.ts";
+import { CloseCode, type ErrorCode, type ServerMessage } from "../shared/protocol.ts";
+import { type Decoded, decodeFrame } from "./frames.ts";
+import { diffFrames, SnapshotCache } from "./outgoing.ts";
+import { type LiveClient, PresenceState } from "./presence.ts";
+import { answerRequest } from "./routes.ts";
+import { type Socket, SocketRegistry, type SocketState } from "./sockets.ts";
+import { StatsCounters } from "./stats.ts";
+import { ChannelStore, type Meta } from "./store.ts";
+import { TickLoop } from "./tick-loop.ts";
+
+type Refusal = Extract<Decoded, { ok: false }>;
+
+/** One channel room's live behaviour. */
+export class Channel {
+  readonly #room: Party.Room;
+  readonly #config: Config;
+  readonly #sockets: SocketRegistry;
+  readonly #stats = new StatsCounters();
+  readonly #store: ChannelStore;
+  readonly #snapshot = new SnapshotCache();
+  readonly #ticks: TickLoop;
+  #state: PresenceState;
+  /** The channel's name: alarms cannot read `room.id`, so it is kept in the meta row too. */
+  #name = "";
+  /** The sequence number of the last diff sent. */
+  #seq = 0;
+  /** How many times this room has started (first load, restarts, wakes after eviction). */
+  #starts = 0;
+
+  constructor(room: Party.Room, config: Config) {
+    this.#room = room;
+    this.#config = config;
+    this.#sockets = new SocketRegistry(config);
+    this.#store = new ChannelStore(room.storage);
+    this.#state = new PresenceState(config);
+    this.#ticks = new TickLoop({
+      tickMs: config.tickMs,
+      storage: room.storage,
+      run: (now) => this.#tick(now),
+      nextDeadline: () => this.#state.nextDeadline(),
+    });
+  }
+
+  /** Rebuilds the channel from storage and the sockets that survived, and settles what came due meanwhile. */
+  async start(): Promise<void> {
+    const { meta, members } = await this.#store.load();
+    this.#seq = meta?.seq ?? 0;
+    this.#stats.restore(meta?.stats);
+    this.#name = meta?.channel ?? roomId(this.#room) ?? "";
+    this.#starts = (meta?.starts ?? 0) + 1;
+    if (this.#name) await this.#store.saveMeta(this.#meta());
+    const { owners, stale } = this.#sockets.adopt(this.#room.getConnections<SocketState>());
+    for (const socket of stale) this.#close(socket, CloseCode.replaced, "replaced by a newer connection with the same id");
+    this.#state = PresenceState.rebuild(this.#config, members, owners.map(liveClient), Date.now());
+    await this.#ticks.load();
+    // Grace or retention that ran out while the room was down is settled before anyone is served.
+    await this.#ticks.flush();
+  }
+
+  connect(socket: Socket, ctx: Party.ConnectionContext): void {
+    const { userId, userData, clientType } = readHandshake(ctx.request as unknown as Request);
+    const now = Date.now();
+    // A reconnect of the same partysocket reuses the id: it is not a new client.
+    const replacing = this.#sockets.owned(socket.id);
+    if (!replacing && this.#state.liveClientCount() >= this.#config.maxClients) {
+      return this.#refuse(socket, "room_full", `room is full (${this.#config.maxClients} clients); try again later`);
+    }
+    if (userId !== null && !replacing && this.#state.liveClientCount(userId) >= this.#config.maxClientsPerUser) {
+      return this.#refuse(socket, "user_full", `user ${userId} has ${this.#config.maxClientsPerUser} clients here already`);
+    }
+    const instance = crypto.randomUUID();
+    this.#sockets.accept(socket, { instance, userId, clientType, at: now });
+    // Compared by instance: with hibernation, getConnections() returns new wrapper objects.
+    for (const other of this.#room.getConnections<SocketState>(socket.id)) {
+      if (other.state?.instance !== instance) this.#close(other, CloseCode.replaced, "replaced by a newer connection with the same id");
+    }
+    this.#state.connect({ connectionId: socket.id, userId, clientType, data: userData }, now);
+    this.#sendSnapshot(socket);
+    this.#ticks.schedule();
+  }
+
+  message(frame: string | ArrayBuffer | ArrayBufferView, socket: Socket): void {
+    try {
+      this.#handle(frame, socket);
+    } catch (error) {
+      // A bug must cost one answer, not the room: say so to the sender and carry on.
+      console.error("presence: message handler failed", error);
+      this.#stats.count("rejectedMessages", "internal");
+      this.#send(socket, { type: "error", code: "internal", message: "the room failed to handle this message" });
+    }
+  }
+
+  /** A socket closed or failed: its client goes into grace, unless a newer socket took its id. */
+  gone(socket: Socket): void {
+    if (!this.#sockets.isCurrent(socket)) return;
+    this.#sockets.release(socket.id);
+    this.#state.drop(socket.id, Date.now());
+    this.#ticks.schedule();
+  }
+
+  request(request: Party.Request): Promise<Response> {
+    return answerRequest(request, {
+      channel: this.#name,
+      state: this.#state,
+      stats: this.#stats,
+      starts: this.#starts,
+      sockets: () => [...this.#room.getConnections()].length,
+    });
+  }
+
+  alarm(): Promise<void> {
+    return this.#ticks.alarm();
+  }
+
+  #handle(frame: string | ArrayBuffer | ArrayBufferView, socket: Socket): void {
+    if (!this.#sockets.isCurrent(socket)) return;
+    const now = Date.now();
+    this.#state.touch(socket.id, now);
+    this.#sockets.noteActivity(socket, now);
+    if (!this.#sockets.admit(socket, now)) {
+      const { ratePerSec, rateBurst } = this.#config;
+      return this.#reject(socket, { ok: false, code: "rate_limited", message: `over ${ratePerSec} messages/s (burst ${rateBurst})`, parsed: false });
+    }
+    const decoded = decodeFrame(frame, this.#config);
+    if (!decoded.ok) return this.#reject(socket, decoded);
+    this.#sockets.forgive(socket);
+    const message = decoded.message;
+    switch (message.type) {
+      case "ping":
+        return this.#send(socket, { type: "pong", now });
+      case "update":
+        if (!this.#state.update(socket.id, message.data)) return this.#notAMember(socket, "observers and clients that left have no userData");
+        return this.#ticks.schedule();
+      case "leave":
+        if (!this.#state.leave(socket.id)) return this.#notAMember(socket, "this client is not a member");
+        // The socket stays open as an observer.
+        socket.setState({ ...socket.state!, userId: null });
+        this.#state.connect({ connectionId: socket.id, userId: null, data: null }, now);
+        this.#send(socket, { type: "left" });
+        return this.#ticks.schedule();
+      case "herenow":
+        return this.#send(socket, { type: "herenow", id: message.id, result: this.#state.hereNow(this.#name, message) });
+      case "sync":
+        return this.#sendSnapshot(socket);
+      default:
+        return message satisfies never;
+    }
+  }
+
+  /** One tick: deadlines, then the diff to storage and then to every socket. */
+  async #tick(now: number): Promise<void> {
+    for (const connectionId of this.#state.expire(now)) this.#closeIdle(connectionId);
+    const diff = this.#state.takeDiff();
+    if (!diff) {
+      if (this.#stats.dirty) await this.#store.saveMeta(this.#meta());
+      return;
+    }
+    // From here a snapshot shows the new state at the new number; the diff, sent below,
+    // is then old news to a socket that got that snapshot meanwhile.
+    this.#snapshot.invalidate();
+    const { frames, seq } = diffFrames(diff, this.#seq);
+    this.#seq = seq;
+    // Stored before anyone hears of it: no client ever saw a change that a crash could lose.
+    await this.#store.saveMembers(diff.upserts, diff.deletes);
+    await this.#store.saveMeta(this.#meta());
+    for (const socket of this.#room.getConnections()) for (const text of frames) sendText(socket, text);
+  }
+
+  #meta(): Meta {
+    return { channel: this.#name, seq: this.#seq, starts: this.#starts, stats: this.#stats.saved() };
+  }
+
+  /** Closes the sockets the state judged idle; it already stopped counting them as live. */
+  #closeIdle(connectionId: string): void {
+    this.#sockets.release(connectionId);
+    for (const socket of this.#room.getConnections(connectionId)) {
+      this.#close(socket, CloseCode.heartbeatTimeout, `no message for ${this.#config.heartbeatTimeoutMs} ms`);
+    }
+  }
+
+  /**
+   * Sends the snapshot: the channel as of the last diff (`seq`), without the open tick's
+   * changes, which the next diff brings.
+   */
+  #sendSnapshot(socket: Socket): void {
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#config;
+    const frames = this.#snapshot.frames(() => this.#state.committed(), this.#seq, {
+      channel: this.#name,
+      self: { connectionId: socket.id, userId: socket.state?.userId ?? null },
+      settings: { heartbeatIntervalMs, heartbeatTimeoutMs },
+      now: Date.now(),
+    });
+    for (const text of frames) sendText(socket, text);
+  }
+
+  #notAMember(socket: Socket, message: string): void {
+    this.#reject(socket, { ok: false, code: "not_a_member", message, parsed: true });
+  }
+
+  /** Answers a refused message with an error, counts it, and closes a socket that keeps at it. */
+  #reject(socket: Socket, refusal: Refusal): void {
+    this.#stats.count("rejectedMessages", refusal.code);
+    if (refusal.parsed) this.#sockets.forgive(socket);
+    const { strikes, close } = this.#sockets.strike(socket);
+    if (!close) return this.#send(socket, { type: "error", code: refusal.code, message: refusal.message });
+    this.#send(socket, { type: "error", code: refusal.code, message: `${refusal.message}; closing after ${strikes} rejected messages in a row` });
+    this.gone(socket);
+    this.#close(socket, CloseCode.policyViolation, `too many rejected messages (${refusal.code})`);
+  }
+
+  /**
+   * Refuses an accepted socket. The error frame goes first: with hibernatable sockets a close
+   * made while handling another event can take until the next hibernation to end the TCP
+   * connection, so clients learn why from the frame, at once.
+   */
+  #refuse(socket: Socket, reason: Extract<ErrorCode, "room_full" | "user_full">, message: string): void {
+    this.#stats.count("refusedConnections", reason);
+    this.#send(socket, { type: "error", code: reason, message });
+    this.#close(socket, CloseCode.tryAgainLater, message);
+  }
+
+  #close(socket: Party.Connection, code: number, reason: string): void {
+    this.#stats.countClose(code);
+    try {
+      socket.close(code, reason.slice(0, 120));
+    } catch {
+      // Already closed: nothing to do.
+    }
+  }
+
+  #send(socket: Socket, message: ServerMessage): void {
+    sendText(socket, JSON.stringify(message));
+  }
+}
+
+function liveClient(socket: Socket): LiveClient {
+  const state = socket.state!;
+  return { connectionId: socket.id, userId: state.userId, clientType: state.clientType, lastActive: state.active ?? state.at };
+}
+
+function roomId(room: Party.Room): string | null {
+  try {
+    return room.id;
+  } catch {
+    // Inside an alarm, room.id throws (partykit 0.0.115).
+    return null;
+  }
+}
+
+/** Sends without throwing: a socket may close between iteration and send. */
+function sendText(socket: Party.Connection, text: string): void {
+  try {
+    socket.send(text);
+  } catch {
+    // The close handler will account for it.
+  }
+}

@@ -1,0 +1,49 @@
+/** The channel room's counters of what it refused, rejected and closed, by reason; persisted with the room's meta row. */
+import { CloseCode, type RoomStats } from "../shared/protocol.ts";
+
+/** The counters as stored and reported. */
+export type Counters = Pick<RoomStats, "refusedConnections" | "rejectedMessages" | "closes">;
+
+/** Counters by group and reason, with a flag for "changed since last saved". */
+export class StatsCounters {
+  #counters: Counters = { refusedConnections: {}, rejectedMessages: {}, closes: {} };
+  #dirty = false;
+
+  /** Restores the counters saved before a restart. */
+  restore(saved: Counters | undefined): void {
+    if (saved) this.#counters = saved;
+  }
+
+  /** Counts one event of `group` for `reason`. */
+  count(group: keyof Counters, reason: string): void {
+    const counters = this.#counters[group];
+    counters[reason] = (counters[reason] ?? 0) + 1;
+    this.#dirty = true;
+  }
+
+  /** Counts a close the room made, by the close code's name. */
+  countClose(code: number): void {
+    this.count("closes", closeName(code));
+  }
+
+  /** Whether a count changed since the last `saved()`. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /** The counters to persist; clears the dirty flag. */
+  saved(): Counters {
+    this.#dirty = false;
+    return this.#counters;
+  }
+
+  /** The counters to report. */
+  get counters(): Counters {
+    return this.#counters;
+  }
+}
+
+function closeName(code: number): string {
+  const entry = Object.entries(CloseCode).find(([, value]) => value === code);
+  return entry ? entry[0] : String(code);
+}

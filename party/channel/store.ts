@@ -1,0 +1,45 @@
+/**
+ * The channel room's storage layout: one row per member (`m:USERID`) and one meta row (the
+ * channel's name, which alarms cannot read from the room, its sequence number and counters).
+ * Written once per tick, in batches within storage's 128-keys-per-call cap.
+ */
+import type * as Party from "partykit/server";
+import type { StoredMember } from "./presence.ts";
+import type { Counters } from "./stats.ts";
+
+const MEMBER_PREFIX = "m:";
+const META_KEY = "meta";
+/** Storage's cap on keys per put or delete. */
+const BATCH = 128;
+
+/** The meta row. */
+export type Meta = { channel: string; seq: number; starts?: number; stats?: Counters };
+
+/** Reads and writes a channel's rows. */
+export class ChannelStore {
+  readonly #storage: Party.Storage;
+
+  constructor(storage: Party.Storage) {
+    this.#storage = storage;
+  }
+
+  /** Everything a room needs to rebuild itself. */
+  async load(): Promise<{ meta: Meta | undefined; members: StoredMember[] }> {
+    const meta = await this.#storage.get<Meta>(META_KEY);
+    const rows = await this.#storage.list<StoredMember>({ prefix: MEMBER_PREFIX });
+    return { meta, members: [...rows.values()] };
+  }
+
+  /** Writes changed members and deletes removed ones. */
+  async saveMembers(upserts: StoredMember[], deletes: string[]): Promise<void> {
+    const rows = upserts.map((member) => [MEMBER_PREFIX + member.id, member] as const);
+    for (let i = 0; i < rows.length; i += BATCH) await this.#storage.put(Object.fromEntries(rows.slice(i, i + BATCH)));
+    const keys = deletes.map((id) => MEMBER_PREFIX + id);
+    for (let i = 0; i < keys.length; i += BATCH) await this.#storage.delete(keys.slice(i, i + BATCH));
+  }
+
+  /** Writes the meta row. */
+  async saveMeta(meta: Meta): Promise<void> {
+    await this.#storage.put<Meta>(META_KEY, meta);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * A WebSocket connect: its validation, shared by the edge (before the upgrade) and the client
+ * (before it dials), so both refuse the same input with the same words; and the hand-off of
+ * the validated handshake from the edge to the channel room, which lives here with it.
+ */
+import { check } from "./check.ts";
+import { type JsonValue, userDataProblem } from "./json.ts";
+import { ChannelNameSchema, ConnectQuerySchema, DEFS } from "./schemas.generated.ts";
+
+/** A connect that passed validation. */
+export type Handshake = {
+  /** partysocket's `_pk`: the connection id, reused across reconnects. Absent: PartyKit makes one. */
+  connectionId: string | undefined;
+  /** null: an observer. */
+  userId: string | null;
+  userData: JsonValue;
+  clientType: string | undefined;
+};
+
+/** The result of validating a connect: the handshake, or the sentence that says what is wrong. */
+export type HandshakeResult = { ok: true; value: Handshake } | { ok: false; message: string };
+
+/** Checks a channel name; returns the problem, or null. */
+export function channelProblem(channel: string): string | null {
+  const problem = check(ChannelNameSchema, channel, DEFS);
+  return problem === null ? null : `bad channel name ${JSON.stringify(channel.slice(0, 140))}: ${problem}`;
+}
+
+/** Validates `?userId=…&userData=…&clientType=…&_pk=…` (userData is URL-encoded JSON); other parameters are ignored. */
+export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number): HandshakeResult {
+  const raw: Record<string, string> = {};
+  for (const key of ["userId", "userData", "clientType", "_pk"] as const) {
+    const all = params.getAll(key);
+    if (all.length > 1) return { ok: false, message: `${key} is given ${all.length} times` };
+    if (all[0] !== undefined) raw[key] = all[0];
+  }
+  const problem = check(ConnectQuerySchema, raw, DEFS);
+  if (problem) return { ok: false, message: problem };
+  const { userId, userData: dataText, clientType, _pk: connectionId } = raw;
+
+  let userData: JsonValue = null;
+  if (dataText !== undefined) {
+    if (userId === undefined) return { ok: false, message: "userData needs a userId (observers have no userData)" };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(dataText);
+    } catch {
+      return { ok: false, message: "userData is not valid JSON" };
+    }
+    const dataProblem = userDataProblem(parsed, maxUserDataBytes);
+    if (dataProblem) return { ok: false, message: dataProblem.message };
+    userData = parsed as JsonValue;
+  }
+  return { ok: true, value: { connectionId, userId: userId ?? null, userData, clientType } };
+}
+
+/** The header that carries the accepted handshake from the edge to the room (set only by the edge). */
+const HANDSHAKE_HEADER = "x-presence-handshake";
+
+/** What the room learns of an accepted connect. */
+export type AcceptedHandshake = Omit<Handshake, "connectionId">;
+
+/**
+ * The request the edge passes on to the room: the URL keeps only `_pk` (PartyKit stores the
+ * URL in the socket's ~2 KB attachment, and 4 KiB of userData would not fit), and the accepted
+ * handshake travels in a header that overwrites anything the client sent under that name.
+ */
+export function forwardHandshake(request: Request, handshake: Handshake): Request {
+  const url = new URL(request.url);
+  const kept = new URLSearchParams();
+  if (handshake.connectionId !== undefined) kept.set("_pk", handshake.connectionId);
+  const forwarded = new Request(`${url.origin}${url.pathname}?${kept}`, request);
+  const accepted: AcceptedHandshake = { userId: handshake.userId, userData: handshake.userData, clientType: handshake.clientType };
+  forwarded.headers.set(HANDSHAKE_HEADER, JSON.stringify(accepted));
+  return forwarded;
+}
+
+/** The handshake the edge accepted, as the room reads it in `onConnect`. */
+export function readHandshake(request: Request): AcceptedHandshake {
+  const text = request.headers.get(HANDSHAKE_HEADER);
+  // Only the edge reaches a room's onConnect, and it always sets the header.
+  if (text === null) throw new Error(`${HANDSHAKE_HEADER} is missing: the connect did not pass the edge`);
+  return JSON.parse(text) as AcceptedHandshake;
+}

@@ -1,0 +1,128 @@
+/**
+ * The zod-free checker with the generated schema data agrees with zod itself: the same
+ * values pass and fail, and a failure names the field (in zod's words where the schema has them).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { check } from "../../party/shared/check.ts";
+import * as protocol from "../../party/shared/protocol.ts";
+import * as generated from "../../party/shared/schemas.generated.ts";
+
+const member = (id: string, over: Record<string, unknown> = {}) => ({
+  id,
+  data: { name: id, tags: ["a", 1, null] },
+  status: "online",
+  clients: 2,
+  clientTypes: { web: 1, app: 1 },
+  since: 1,
+  lastSeen: 2,
+  ...over,
+});
+
+/** Valid instances of each generated root, to mutate. */
+const VALID: Record<keyof typeof protocol & string, unknown[]> = {
+  ChannelName: ["room-1", "a", "org:team.room_2@x"],
+  ConnectQuery: [{}, { userId: "Jack", userData: "{}", clientType: "web", _pk: "abc-1" }],
+  ServerMessage: [
+    {
+      type: "sync",
+      channel: "room",
+      seq: 0,
+      more: false,
+      self: { connectionId: "c1", userId: null },
+      members: [member("a"), member("b", { status: "offline", clients: 0, clientTypes: {} })],
+      settings: { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 },
+      now: 5,
+      clientAmount: 2,
+      userAmount: 1,
+    },
+    { type: "diff", seq: 3, clientAmount: 1, userAmount: 1, events: [{ action: "join", member: member("a"), clientAmount: 1, userAmount: 1 }], quiet: [member("b")] },
+    { type: "herenow", id: "7", result: { channel: "room", clientAmount: 1, userAmount: 1, clientTypes: { web: 1 }, users: [{ id: "a", data: null, clientType: "web" }] } },
+    { type: "pong", now: 1 },
+    { type: "left" },
+    { type: "error", code: "rate_limited", message: "slow down" },
+  ],
+  HereNowResponse: [{ code: 200, content: { channels: { room: { channel: "room", clientAmount: 0, userAmount: 0, clientTypes: {} } } } }],
+  ErrorResponse: [{ code: 404, error: "not_found", message: "no route" }],
+  StatsResponse: [
+    {
+      code: 200,
+      content: { channel: "room", clientAmount: 0, userAmount: 0, members: 0, sockets: 1, starts: 1, refusedConnections: {}, rejectedMessages: { bad_message: 2 }, closes: {} },
+    },
+  ],
+} as never;
+
+const ROOTS = Object.keys(VALID) as Array<keyof typeof VALID>;
+
+/** Replaces the value at one path of a JSON value (or deletes the key) and returns the copy. */
+function mutate(value: unknown, steps: number[], replacement: unknown, remove: boolean): unknown {
+  if (steps.length === 0 || typeof value !== "object" || value === null) return replacement;
+  const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...value };
+  const keys = Object.keys(copy);
+  if (keys.length === 0) return replacement;
+  const key = keys[steps[0]! % keys.length]!;
+  if (steps.length === 1 && remove && !Array.isArray(copy)) delete copy[key];
+  else (copy as Record<string, unknown>)[key] = mutate((copy as Record<string, unknown>)[key], steps.slice(1), replacement, remove);
+  return copy;
+}
+
+const anyJson = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.constantFrom("", "x".repeat(129), "a b", -1, 0, 1.5, 2 ** 53, "online", "join", "web", "rate_limited", {}, [], null),
+);
+
+describe("check with the generated schemas agrees with zod", () => {
+  for (const name of ROOTS) {
+    const zodSchema = (protocol as unknown as Record<string, z.ZodType>)[name]!;
+    const data = (generated as Record<string, unknown>)[`${name}Schema`] as Parameters<typeof check>[0];
+
+    it(`${name}: the valid samples pass both`, () => {
+      for (const value of VALID[name]) {
+        expect(zodSchema.safeParse(value).success, JSON.stringify(value)).toBe(true);
+        expect(check(data, value, generated.DEFS), JSON.stringify(value)).toBeNull();
+      }
+    });
+
+    it(`${name}: any mutation of a valid sample passes or fails both alike`, () => {
+      const outcomes = { pass: 0, fail: 0 };
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...VALID[name]),
+          fc.array(fc.nat(), { minLength: 0, maxLength: 5 }),
+          anyJson,
+          fc.boolean(),
+          (base, steps, replacement, remove) => {
+            const value = mutate(base, steps, replacement, remove);
+            const byZod = zodSchema.safeParse(value).success;
+            const problem = check(data, value, generated.DEFS);
+            expect(problem === null, `${JSON.stringify(value)}: zod ${byZod}, check ${problem}`).toBe(byZod);
+            outcomes[byZod ? "pass" : "fail"]++;
+          },
+        ),
+        { numRuns: 1500, seed: 42 },
+      );
+      // Both sides of the rule were exercised, not only one.
+      expect(outcomes.pass).toBeGreaterThan(20);
+      expect(outcomes.fail).toBeGreaterThan(20);
+    });
+  }
+});
+
+describe("check says what is wrong", () => {
+  const say = (name: keyof typeof VALID, value: unknown) =>
+    check((generated as Record<string, unknown>)[`${name}Schema`] as Parameters<typeof check>[0], value, generated.DEFS);
+
+  it.each<[string, keyof typeof VALID, unknown, string]>([
+    ["an empty channel name, in zod's words", "ChannelName", "", "channel name is empty"],
+    ["a channel name with a space", "ChannelName", "a b", "channel name may only hold letters, digits and _-.:@"],
+    ["a long userId", "ConnectQuery", { userId: "u".repeat(129) }, "userId is longer than 128 characters"],
+    ["a clientType with a slash", "ConnectQuery", { userId: "a", clientType: "a/b" }, "clientType may only hold letters, digits and _-."],
+    ["a missing field, by its path", "ServerMessage", { type: "pong" }, "now is missing"],
+    ["a nested field, by its path", "ServerMessage", { type: "diff", seq: 1, clientAmount: 0, userAmount: 0, events: [], quiet: [{ id: "a" }] }, "quiet[0].data is missing"],
+    ["an unknown message type", "ServerMessage", { type: "nope" }, 'type must be one of "sync", "diff", "herenow", "pong", "left", "error"'],
+    ["a negative count", "ServerMessage", { type: "diff", seq: 1, clientAmount: -1, userAmount: 0, events: [], quiet: [] }, "clientAmount must be at least 0"],
+  ])("names %s", (_what, name, value, message) => {
+    expect(say(name, value)).toBe(message);
+  });
+});
