@@ -1,14 +1,16 @@
 /**
- * The client runs unchanged in a browser: client/index.ts is bundled for the browser with
- * esbuild (a Node built-in anywhere in its imports fails the build), served from a tiny page on
- * 127.0.0.1, and driven in Debian's Chromium through playwright-core. The page's client uses
- * the browser's own WebSocket and fetch; a Node client in the same channel watches it.
+ * The packed package runs unchanged in a browser: `partykit-presence/client`, as installed
+ * from the tarball (test/support/packed.ts), is bundled for the browser with esbuild (a Node
+ * built-in anywhere in its imports fails the build), served from a tiny page on 127.0.0.1,
+ * and driven in Debian's Chromium through playwright-core. The page's client uses the
+ * browser's own WebSocket and fetch; a Node client in the same channel watches it. A second
+ * page renders a React component with `usePresence` from `partykit-presence/react`.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it these tests fail, they never skip.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { build } from "esbuild";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
@@ -24,23 +26,47 @@ declare global {
     /** The page's client and what it saw, set by the tests. */
     client?: PresenceClient;
     seen?: ClientPresenceEvent[];
+    /** The React page's entry: renders a roster of `channel` as `userId`; returns an unmount function. */
+    renderRoster?: (options: { host: string; channel: string; userId: string }) => () => void;
   }
 }
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const host = inject("host");
+const packedDir = inject("packedDir");
 
-const PAGE = `<!doctype html>
+/** The React page's module: a roster component on usePresence, from the installed package. */
+const ROSTER_SOURCE = `
+import { createElement as h } from "react";
+import { createRoot } from "react-dom/client";
+import { usePresence } from "partykit-presence/react";
+
+function Roster({ host, channel, userId }) {
+  const { online, counts, status } = usePresence({ host, channel, userId, userData: { ui: "react" }, clientType: "web" });
+  return h("section", { id: "roster", "data-status": status, "data-users": counts.userAmount, "data-clients": counts.clientAmount },
+    h("ul", null, online.map((m) => h("li", { key: m.id, "data-types": Object.keys(m.clientTypes).join(",") }, m.id))));
+}
+
+window.renderRoster = (props) => {
+  const root = createRoot(document.getElementById("app"));
+  root.render(h(Roster, props));
+  return () => root.unmount();
+};
+`;
+
+const pageHtml = (script: string) => `<!doctype html>
 <html>
   <head><meta charset="utf-8"><link rel="icon" href="data:,"><title>presence</title></head>
   <body>
-    <script type="module">
-      import * as presence from "/presence-client.js";
-      window.presence = presence;
-    </script>
+    <div id="app"></div>
+    <script type="module">${script}</script>
   </body>
 </html>`;
+
+const PAGES: Record<string, string> = {
+  "/": pageHtml(`import * as presence from "/presence-client.js"; window.presence = presence;`),
+  "/react": pageHtml(`import "/roster.js";`),
+};
 
 let bundleDir: string;
 let pageServer: Server;
@@ -48,33 +74,43 @@ let pageUrl: string;
 let browser: Browser;
 let bundleInputs: string[] = [];
 
+/** Bundles one entry for the browser from the scratch project where the package is installed. */
+async function bundle(entry: string, outfile: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [entry],
+    absWorkingDir: packedDir,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    outfile: join(bundleDir, outfile),
+    metafile: true,
+    logLevel: "silent",
+    define: { "process.env.NODE_ENV": '"production"' },
+  });
+  return Object.keys(result.metafile.inputs);
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH; the browser tests do not skip`);
   }
   bundleDir = mkdtempSync(join(tmpdir(), "presence-browser-"));
-  const result = await build({
-    entryPoints: [join(ROOT, "client/index.ts")],
-    absWorkingDir: ROOT,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    outfile: join(bundleDir, "presence-client.js"),
-    metafile: true,
-    logLevel: "silent",
-  });
-  bundleInputs = Object.keys(result.metafile.inputs);
-  const script = readFileSync(join(bundleDir, "presence-client.js"));
+  writeFileSync(join(packedDir, "client-entry.mjs"), 'export * from "partykit-presence/client";\n');
+  writeFileSync(join(packedDir, "roster-entry.mjs"), ROSTER_SOURCE);
+  bundleInputs = await bundle("client-entry.mjs", "presence-client.js");
+  await bundle("roster-entry.mjs", "roster.js");
+  const scripts: Record<string, Buffer> = {
+    "/presence-client.js": readFileSync(join(bundleDir, "presence-client.js")),
+    "/roster.js": readFileSync(join(bundleDir, "roster.js")),
+  };
 
   pageServer = createServer((request, response) => {
-    if (request.url === "/") {
-      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(PAGE);
-    } else if (request.url === "/presence-client.js") {
-      response.writeHead(200, { "content-type": "text/javascript; charset=utf-8" }).end(script);
-    } else {
-      response.writeHead(404).end();
-    }
+    const html = PAGES[request.url ?? ""];
+    const script = scripts[request.url ?? ""];
+    if (html) response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+    else if (script) response.writeHead(200, { "content-type": "text/javascript; charset=utf-8" }).end(script);
+    else response.writeHead(404).end();
   });
   await new Promise<void>((done) => pageServer.listen(0, "127.0.0.1", done));
   const address = pageServer.address();
@@ -101,7 +137,7 @@ afterEach(async () => {
 });
 
 /** A fresh page with the bundle loaded; collects the page's errors and the WebSocket URLs it opens. */
-async function openPage(): Promise<{ page: Page; errors: string[]; sockets: string[] }> {
+async function openPage(path = "/"): Promise<{ page: Page; errors: string[]; sockets: string[] }> {
   const page = await browser.newPage();
   pages.push(page);
   const errors: string[] = [];
@@ -111,8 +147,8 @@ async function openPage(): Promise<{ page: Page; errors: string[]; sockets: stri
     if (message.type() === "error") errors.push(`console: ${message.text()}`);
   });
   page.on("websocket", (socket) => sockets.push(socket.url()));
-  await page.goto(pageUrl);
-  await page.waitForFunction(() => window.presence !== undefined);
+  await page.goto(new URL(path, pageUrl).href);
+  await page.waitForFunction(() => window.presence !== undefined || window.renderRoster !== undefined);
   return { page, errors, sockets };
 }
 
@@ -134,16 +170,10 @@ function browserSeen(page: Page): Promise<Array<{ action: string; id: string; da
 }
 
 describe("the client in a browser (Chromium)", () => {
-  it("bundles for the browser from web-standard code only: the client, the shared checks, and partysocket (no zod)", () => {
-    const roots = new Set(bundleInputs.map((input) => (input.startsWith("node_modules/") ? input.split("/").slice(0, 2).join("/") : input.split("/")[0])));
-    expect([...roots].sort()).toEqual(["client", "node_modules/partysocket", "party"]);
-    expect(bundleInputs.filter((input) => input.startsWith("party/")).sort()).toEqual([
-      "party/shared/check.ts",
-      "party/shared/handshake.ts",
-      "party/shared/json.ts",
-      "party/shared/presence-change.ts",
-      "party/shared/schemas.generated.ts",
-    ]);
+  it("bundles the packed client for the browser from web-standard code only: the package and partysocket, no zod", () => {
+    const roots = new Set(bundleInputs.map((input) => (input.startsWith("node_modules/") ? input.split("/").slice(0, 2).join("/") : input)));
+    expect([...roots].sort()).toEqual(["client-entry.mjs", "node_modules/partykit-presence", "node_modules/partysocket"]);
+    expect(bundleInputs.filter((input) => input.startsWith("node_modules/partykit-presence/")).every((input) => input.includes("/dist/"))).toBe(true);
   });
 
   it("joins over the browser's own WebSocket, and a Node client sees it join, update and leave", async () => {
@@ -235,3 +265,51 @@ describe("the client in a browser (Chromium)", () => {
     expect(nodeSaw.filter((e) => e.member.id === "tab-user").map((e) => e.action)).toEqual(["join", "offline"]);
   });
 });
+
+describe("usePresence from partykit-presence/react, rendered in Chromium", () => {
+  /** The roster as the page shows it: status, counts, and the listed users with their client types. */
+  const roster = (page: Page) =>
+    page.evaluate(() => {
+      const section = document.getElementById("roster");
+      if (!section) return null;
+      return {
+        status: section.dataset.status,
+        users: Number(section.dataset.users),
+        clients: Number(section.dataset.clients),
+        online: [...section.querySelectorAll("li")].map((li) => `${li.textContent}:${li.dataset.types}`).sort(),
+      };
+    });
+
+  it("renders the live member list, follows joins and leaves, and leaves the channel on unmount", async () => {
+    const channel = freshChannel("react");
+    const { page, errors } = await openPage("/react");
+    await page.evaluate(({ host, channel }) => {
+      const unmount = window.renderRoster!({ host, channel, userId: "react-user" });
+      (window as unknown as { unmount: () => void }).unmount = unmount;
+    }, { host, channel });
+    await page.waitForFunction(() => document.getElementById("roster")?.dataset.status === "open");
+    await page.waitForFunction(() => document.querySelectorAll("#roster li").length === 1);
+    expect(await roster(page)).toEqual({ status: "open", users: 1, clients: 1, online: ["react-user:web"] });
+
+    // A Node user joins: the component re-renders with it; the Node user sees the React user.
+    const node = await joined(host, { channel, userId: "node-user", clientType: "app" });
+    nodeClients.push(node);
+    expect(node.member("react-user")).toMatchObject({ status: "online", data: { ui: "react" }, clientTypes: { web: 1 } });
+    await page.waitForFunction(() => document.querySelectorAll("#roster li").length === 2);
+    expect(await roster(page)).toEqual({ status: "open", users: 2, clients: 2, online: ["node-user:app", "react-user:web"] });
+
+    // It leaves: gone from the component at once.
+    await node.leave();
+    await page.waitForFunction(() => document.querySelectorAll("#roster li").length === 1);
+    expect(await roster(page)).toMatchObject({ users: 1, online: ["react-user:web"] });
+
+    // Unmounting closes the hook's client: a watcher sees the React user go offline after grace.
+    const watcher = await joined(host, { channel });
+    nodeClients.push(watcher);
+    await page.evaluate(() => (window as unknown as { unmount: () => void }).unmount());
+    await waitFor("the watcher to see the React user offline", () => watcher.member("react-user")?.status === "offline", 15_000);
+    expect(await roster(page)).toBeNull();
+    expect(errors).toEqual([]);
+  });
+});
+
