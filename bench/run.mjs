@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run bench` (`node bench/run.mjs`): our presence room (party/server.ts, as shipped,
+ * `npm run bench` (`node bench/run.mjs`): our presence room (party/channel/room.ts, as shipped,
  * default settings) against a hand-rolled baseline (bench/naive-room.ts: one broadcast per
  * join, no batching) and the engine's floor (bench/empty-room.ts: accepts, does nothing),
  * side by side, under one `partykit dev -c bench/partykit.json --disable-request-cf-fetch`
@@ -23,6 +23,8 @@
  *   --rooms empty,ours,naive BENCH_ROOMS   which rooms to run (empty = the engine's floor)
  *   --json FILE           BENCH_JSON       also write the raw figures as JSON
  *   --server-per-room true BENCH_SERVER_PER_ROOM  a fresh dev server per room (cleaner RSS)
+ *   --write FILE          BENCH_WRITE      also write the report into FILE's generated section
+ *                                          (`<!-- bench:begin -->` … `<!-- bench:end -->`)
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
  * out is reported as such in the table), 1 when the bench itself could not run.
  */
@@ -33,6 +35,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { writeSection } from "../scripts/doc-section.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, "..");
@@ -46,7 +49,7 @@ class UsageError extends Error {}
 /** @typedef {"empty" | "ours" | "naive"} Kind */
 /**
  * @typedef {{ sizes: number[]; concurrency: number; herenowMs: number; herenowMax: number;
- *   timeoutMs: number; rooms: Kind[]; json: string | null; serverPerRoom: boolean }} Options
+ *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; serverPerRoom: boolean }} Options
  */
 
 /** @returns {Options} */
@@ -92,6 +95,7 @@ function parseOptions() {
     timeoutMs: int("timeout-ms", "BENCH_TIMEOUT_MS", 90_000, 600_000),
     rooms,
     json: get("json", "BENCH_JSON") ?? null,
+    write: get("write", "BENCH_WRITE") ?? null,
     serverPerRoom: ["1", "true", "yes"].includes(get("server-per-room", "BENCH_SERVER_PER_ROOM") ?? ""),
   };
 }
@@ -628,8 +632,12 @@ function table(rows) {
 /**
  * @param {Options} options @param {StormResult[]} storms @param {HereNowResult[]} herenows
  * @param {number} totalSeconds
+ * @returns {string} the report, as printed
  */
 function report(options, storms, herenows, totalSeconds) {
+  /** @type {string[]} */
+  const out = [];
+  const print = (/** @type {string} */ line) => out.push(line);
   /** @param {Kind} kind @param {number} n */
   const storm = (kind, n) => storms.find((s) => s.kind === kind && s.n === n);
   /** @param {Kind} kind @param {number} n */
@@ -669,11 +677,11 @@ function report(options, storms, herenows, totalSeconds) {
     row("  mean latency (ms)", (h) => h.meanMs, 2);
     row("  p99 latency (ms)", (h) => h.p99Ms, 2);
   }
-  console.log("");
-  console.log(table(rows));
-  console.log("");
-  console.log(table(httpRows));
-  console.log("");
+  print("");
+  print(table(rows));
+  print("");
+  print(table(httpRows));
+  print("");
   /** @type {string[]} */
   const notes = [];
   for (const s of storms) {
@@ -691,15 +699,18 @@ function report(options, storms, herenows, totalSeconds) {
     if (h.users !== h.n || h.clientAmount !== h.n) notes.push(`${h.kind} N=${h.n}: herenow listed ${h.users} users, clientAmount ${h.clientAmount} (expected ${h.n})`);
     if (h.errors) notes.push(`${h.kind} N=${h.n}: ${h.errors} herenow requests failed`);
   }
-  console.log(`floor* = a room that accepts sockets and does nothing (bench/empty-room.ts): the engine's own cost;`);
-  console.log(`         its clients see no one, so its "time until all see all" is its connect phase.`);
-  console.log(`ratio = naive / ours (above 1: ours uses less; for requests/s above 1 the naive room is faster).`);
-  console.log(
+  print(`floor* = a room that accepts sockets and does nothing (bench/empty-room.ts): the engine's own cost;`);
+  print(`         its clients see no one, so its "time until all see all" is its connect phase.`);
+  print(`ratio = naive / ours (above 1: ours uses less; for requests/s above 1 the naive room is faster).`);
+  print(
     `workerd = ${options.serverPerRoom ? "a fresh dev server per room" : "one process for all rooms (RSS is cumulative: compare growth, or use --server-per-room true)"}; ` +
       `RSS peak from ${storms[0]?.workerd.peakFrom ?? "n/a"}, growth = peak minus RSS at the storm's start.`,
   );
-  for (const note of notes) console.log(`NOTE ${note}`);
-  console.log(`Total bench time ${fmt(totalSeconds, 1)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
+  for (const note of notes) print(`NOTE ${note}`);
+  print(`Total bench time ${fmt(totalSeconds, 1)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
+  const text = out.join("\n");
+  console.log(text);
+  return text;
 }
 
 // ------------------------------------------------------------------------------ main
@@ -780,8 +791,13 @@ async function main() {
     }
   }
   if (restarts) console.log(`NOTE ${restarts} scenario run(s) were voided by a workerd restart and run again.`);
-  report(options, storms, herenows, (performance.now() - started) / 1000);
+  const text = report(options, storms, herenows, (performance.now() - started) / 1000);
   if (options.json) writeFileSync(options.json, JSON.stringify({ options, storms, herenows }, null, 2));
+  if (options.write && !crashed) {
+    const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`;
+    writeSection(options.write, "bench", command, `\`\`\`text\n${text.trim()}\n\`\`\``);
+    console.log(`wrote the report into ${options.write}`);
+  }
   return crashed ? 1 : 0;
 }
 

@@ -282,15 +282,17 @@ export type ServerMessage = z.infer<typeof ServerMessage>;
 export type SyncMessage = Extract<ServerMessage, { type: "sync" }>;
 export type DiffMessage = Extract<ServerMessage, { type: "diff" }>;
 
-/** WebSocket close codes the room uses, and what each means. */
+/** WebSocket close codes the room sends, and what each means. */
 export const CLOSE_CODES = {
-  normal: { code: 1000, meaning: "The client closed, or the room shut a socket down normally." },
   policyViolation: {
     code: 1008,
     meaning: "Sustained abuse: PRESENCE_ABUSE_CLOSE_AFTER rejected messages in a row (rate, size, garbage).",
   },
-  internalError: { code: 1011, meaning: "The room cannot serve: its configuration is invalid (see the server log)." },
-  tryAgainLater: { code: 1013, meaning: "The room (PRESENCE_MAX_CLIENTS) or the user (PRESENCE_MAX_CLIENTS_PER_USER) is at its cap." },
+  internalError: {
+    code: 1011,
+    meaning: "The room's settings are invalid. The edge refuses every connect with 500 before that, so a client sees this only if a socket reached such a room another way.",
+  },
+  tryAgainLater: { code: 1013, meaning: "The room (PRESENCE_MAX_CLIENTS) or the user (PRESENCE_MAX_CLIENTS_PER_USER) is at its cap; an `error` frame says which first." },
   replaced: { code: 4000, meaning: "A newer socket with the same connection id took this one's place." },
   heartbeatTimeout: { code: 4001, meaning: "No message, not even a ping, within PRESENCE_HEARTBEAT_TIMEOUT_MS." },
 } as const;
