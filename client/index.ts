@@ -11,7 +11,6 @@ import { DEFAULT_MAX_USER_DATA_BYTES, jsonEqual, type JsonValue, userDataProblem
 import type {
   ChannelHereNow,
   ClientMessage,
-  ClientSettings,
   Counts,
   HereNowOptions,
   Member,
@@ -22,6 +21,8 @@ import { DEFS, ServerMessageSchema } from "../party/shared/schemas.generated.ts"
 import { Emitter } from "./emitter.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
 import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { PendingRequests } from "./requests.ts";
 
 export type * from "../party/shared/protocol.ts";
 export type { JsonValue } from "../party/shared/json.ts";
@@ -83,8 +84,6 @@ export type PresenceClientEvents = {
   close: { code: number; reason: string };
 };
 
-type Pending = { resolve: (value: never) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> };
-
 /** A live presence subscription to one channel. */
 export class PresenceClient {
   readonly channel: string;
@@ -96,10 +95,8 @@ export class PresenceClient {
   #userData: JsonValue;
   /** An update sent and not yet seen back from the room (undefined: none). */
   #sentData: JsonValue | undefined = undefined;
-  #settings: ClientSettings | null = null;
-  #lastHeard = Date.now();
-  #heartbeat: ReturnType<typeof setInterval> | null = null;
-  #requests = new Map<string, Pending>();
+  readonly #heartbeat: Heartbeat;
+  #requests = new PendingRequests();
   #nextRequest = 1;
   #left = false;
   /** Set when the room refused this client: later socket events are old news. */
@@ -124,6 +121,12 @@ export class PresenceClient {
     this.userId = handshake.value.userId;
     this.#userData = handshake.value.userData;
     this.#ready = new Promise((resolve) => (this.#resolveReady = resolve));
+    this.#heartbeat = new Heartbeat({
+      open: () => this.socket.readyState === 1,
+      ping: () => this.#send({ type: "ping" }),
+      // Nothing heard for too long: the connection is half-open. Start over.
+      silent: () => this.socket.reconnect(4001, "no answer from the room"),
+    });
     this.socket = new PartySocket({
       host: options.host,
       room: options.channel,
@@ -222,13 +225,9 @@ export class PresenceClient {
 
   /** Disconnects: others see `offline` after the room's grace period, unless it comes back. */
   close(): void {
-    this.#stopHeartbeat();
+    this.#heartbeat.stop();
     this.socket.close(1000, "client closed");
-    for (const [id, pending] of this.#requests) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error("presence client closed"));
-      this.#requests.delete(id);
-    }
+    this.#requests.rejectAll(new Error("presence client closed"));
   }
 
   #query(): Record<string, string> {
@@ -247,7 +246,7 @@ export class PresenceClient {
   }
 
   #onOpen() {
-    this.#lastHeard = Date.now();
+    this.#heartbeat.heard();
     this.#list.reconnected();
     this.#events.emit("status", "open");
   }
@@ -262,13 +261,13 @@ export class PresenceClient {
 
   #onClose(code: number, reason: string) {
     if (this.#gaveUp) return;
-    this.#stopHeartbeat();
+    this.#heartbeat.stop();
     this.#events.emit("close", { code, reason });
     this.#events.emit("status", "closed");
   }
 
   #onMessage(data: unknown) {
-    this.#lastHeard = Date.now();
+    this.#heartbeat.heard();
     const message = readServerMessage(data);
     if (!message) return;
     switch (message.type) {
@@ -281,9 +280,9 @@ export class PresenceClient {
         return;
       }
       case "herenow":
-        return this.#settle(message.id, message.result);
+        return this.#requests.settle(message.id, message.result);
       case "left":
-        return this.#settle("leave", undefined);
+        return this.#requests.settle("leave", undefined);
       case "pong":
         return;
       case "error":
@@ -298,8 +297,7 @@ export class PresenceClient {
   #onSync(message: SyncMessage) {
     const change = this.#list.applySync(message);
     if (!change) return;
-    this.#settings = message.settings;
-    this.#startHeartbeat();
+    this.#heartbeat.start(message.settings);
     for (const event of change.events) this.#fire(event);
     this.#adoptOwnData();
     this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#list.seq });
@@ -336,47 +334,13 @@ export class PresenceClient {
     this.#events.emit("presence", event);
   }
 
-  #startHeartbeat() {
-    this.#stopHeartbeat();
-    const settings = this.#settings!;
-    this.#heartbeat = setInterval(() => {
-      if (this.socket.readyState !== 1) return;
-      if (Date.now() - this.#lastHeard > settings.heartbeatTimeoutMs) {
-        // Nothing heard for too long: the connection is half-open. Start over.
-        this.socket.reconnect(4001, "no answer from the room");
-        return;
-      }
-      this.#send({ type: "ping" });
-    }, settings.heartbeatIntervalMs);
-  }
-
-  #stopHeartbeat() {
-    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
-    this.#heartbeat = null;
-  }
-
   #send(message: ClientMessage) {
     if (this.socket.readyState === 1) this.socket.send(JSON.stringify(message));
   }
 
   #request<T>(id: string, message: ClientMessage): Promise<T> {
     if (this.socket.readyState !== 1) return Promise.reject(new Error("presence client is not connected"));
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#requests.delete(id);
-        reject(new Error(`presence: no answer to ${message.type} within ${this.#timeout()} ms`));
-      }, this.#timeout());
-      this.#requests.set(id, { resolve: resolve as (value: never) => void, reject, timer });
-      this.#send(message);
-    });
-  }
-
-  #settle(id: string, value: unknown) {
-    const pending = this.#requests.get(id);
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    this.#requests.delete(id);
-    pending.resolve(value as never);
+    return this.#requests.wait<T>(id, message.type, this.#timeout(), () => this.#send(message));
   }
 
   #timeout(): number {

@@ -3,9 +3,11 @@
  * coalesced diff of each tick. It knows nothing of sockets or storage; every method takes
  * the time as a parameter, so tests drive it with a fake clock and never sleep.
  */
-import { type JsonValue, jsonEqual } from "../shared/json.ts";
-import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, HereNowUser, Member, PresenceEvent } from "../shared/protocol.ts";
+import type { JsonValue } from "../shared/json.ts";
+import type { ChannelHereNow, Counts, HereNowOptions, Member, PresenceEvent } from "../shared/protocol.ts";
 import { presenceChange, sameMember } from "../shared/presence-change.ts";
+import { ClientBook, type LiveClient, newClientRecord } from "./client-book.ts";
+import { hereNowOf, type MemberRecord, type StoredMember, storedEqual, toMember, toStored } from "./member-view.ts";
 
 /** The timing settings the state machine needs. */
 export type PresenceTiming = {
@@ -17,18 +19,9 @@ export type PresenceTiming = {
   heartbeatTimeoutMs: number;
 };
 
-/** A member as persisted: the wire member less what its clients give (their count, by type). */
-export type StoredMember = Omit<Member, "clients" | "clientTypes">;
+export type { StoredMember } from "./member-view.ts";
 
-/** A live socket as the room knows it after a restart or a wake from hibernation. */
-export type LiveClient = {
-  /** The connection id (partysocket's, reused across reconnects). */
-  connectionId: string;
-  userId: string | null;
-  clientType?: string | undefined;
-  /** When the socket last sent a message, if known (kept across hibernation). */
-  lastActive?: number | undefined;
-};
+export type { LiveClient } from "./client-book.ts";
 
 /** What one tick produced: the events to broadcast and the rows to persist. */
 export type TickDiff = Counts & {
@@ -42,27 +35,11 @@ export type TickDiff = Counts & {
   deletes: string[];
 };
 
-type ClientRecord = {
-  connectionId: string;
-  userId: string | null;
-  clientType: string | undefined;
-  lastActive: number;
-  /** Set when the socket is gone without a leave: the client is counted until then. */
-  lingerUntil: number | null;
-  /** When the socket was found gone (lingerUntil − grace). */
-  droppedAt: number | null;
-};
-
-type MemberRecord = StoredMember & { clients: Set<string> };
-
 /** The presence of one channel. */
 export class PresenceState {
   readonly #timing: PresenceTiming;
   readonly #members = new Map<string, MemberRecord>();
-  readonly #clients = new Map<string, ClientRecord>();
-  /** Live (not in grace) clients, in all and per user: the caps are checked on every connect. */
-  #liveTotal = 0;
-  readonly #liveByUser = new Map<string, number>();
+  readonly #clients = new ClientBook();
   /** Each member touched this tick, with its record as it was before (null: absent). */
   #before = new Map<string, Member | null>();
 
@@ -90,7 +67,7 @@ export class PresenceState {
       const member = client.userId === null ? undefined : state.#members.get(client.userId);
       if (client.userId !== null && member?.status === "online") {
         // Survived with its member: no event, nothing changed.
-        state.#put(newClient(client, now));
+        state.#clients.put(newClientRecord(client, now));
         member.clients.add(client.connectionId);
       } else {
         // An observer, or a member the storage missed or had offline: connect normally.
@@ -100,7 +77,7 @@ export class PresenceState {
     for (const member of state.#members.values()) {
       if (member.status === "online" && member.clients.size === 0) {
         const connectionId = `restored:${member.id}`;
-        state.#put({
+        state.#clients.put({
           connectionId,
           userId: member.id,
           clientType: undefined,
@@ -123,17 +100,17 @@ export class PresenceState {
     // Remember the old owner's state before the swap, so an invisible swap diffs to nothing.
     if (previous?.userId) this.#touch(previous.userId);
     if (previous) {
-      this.#del(client.connectionId);
+      this.#clients.delete(client.connectionId);
       const owner = previous.userId === null ? undefined : this.#members.get(previous.userId);
       if (owner && previous.userId !== client.userId) {
         // The connectionId moved to another user: the old one lost this client for good.
-        this.#put({ ...previous, lingerUntil: now, droppedAt: now });
+        this.#clients.put({ ...previous, lingerUntil: now, droppedAt: now });
         this.#removeClient(client.connectionId);
       } else {
         owner?.clients.delete(client.connectionId);
       }
     }
-    this.#put(newClient(client, now));
+    this.#clients.put(newClientRecord(client, now));
     if (client.userId === null) return;
 
     const member = this.#members.get(client.userId);
@@ -186,7 +163,7 @@ export class PresenceState {
     // Clients of this user still in grace are gone tabs, not a reason to stay: the user left.
     const rest = [...member.clients].map((other) => this.#clients.get(other));
     if (rest.length > 0 && rest.every((other) => other?.lingerUntil !== null)) {
-      for (const other of member.clients) this.#del(other);
+      for (const other of member.clients) this.#clients.delete(other);
       member.clients.clear();
       this.#members.delete(member.id);
     }
@@ -201,10 +178,10 @@ export class PresenceState {
     const client = this.#clients.get(connectionId);
     if (!client || client.lingerUntil !== null) return;
     if (client.userId === null) {
-      this.#del(connectionId);
+      this.#clients.delete(connectionId);
       return;
     }
-    this.#put({ ...client, lingerUntil: now + this.#timing.graceMs, droppedAt: now });
+    this.#clients.put({ ...client, lingerUntil: now + this.#timing.graceMs, droppedAt: now });
   }
 
   /**
@@ -261,7 +238,7 @@ export class PresenceState {
     const diff: TickDiff = { ...counts, events: [], quiet: [], upserts: [], deletes: [] };
     for (const [id, before] of this.#before) {
       const record = this.#members.get(id);
-      const after = record ? this.#toMember(record) : null;
+      const after = record ? toMember(record, this.#clients) : null;
       if (record && (!before || !storedEqual(before, toStored(record)))) diff.upserts.push(toStored(record));
       if (!after && before) diff.deletes.push(id);
       const event = (action: PresenceEvent["action"], member: Member) =>
@@ -290,7 +267,7 @@ export class PresenceState {
     const members: Member[] = [];
     for (const [id, record] of this.#members) {
       const before = this.#before.get(id);
-      if (before === undefined) members.push(this.#toMember(record));
+      if (before === undefined) members.push(toMember(record, this.#clients));
       else if (before !== null) members.push(before);
     }
     for (const [id, before] of this.#before) {
@@ -319,13 +296,13 @@ export class PresenceState {
 
   /** Every member, online and offline, as clients see them. */
   members(): Member[] {
-    return [...this.#members.values()].map((record) => this.#toMember(record));
+    return [...this.#members.values()].map((record) => toMember(record, this.#clients));
   }
 
   /** One member, or undefined. */
   member(userId: string): Member | undefined {
     const record = this.#members.get(userId);
-    return record && this.#toMember(record);
+    return record && toMember(record, this.#clients);
   }
 
   /** The userId behind a client connectionId: a string for a member's client, null for an observer. */
@@ -335,79 +312,12 @@ export class PresenceState {
 
   /** Sockets the room holds now (members' and observers', not those in grace); O(1), it runs on every connect. */
   liveClientCount(userId?: string): number {
-    return userId === undefined ? this.#liveTotal : (this.#liveByUser.get(userId) ?? 0);
+    return this.#clients.liveCount(userId);
   }
 
-  /** Stores a client record, replacing any with its connectionId, and keeps the live counts. */
-  #put(record: ClientRecord): void {
-    this.#del(record.connectionId);
-    this.#clients.set(record.connectionId, record);
-    this.#countLive(record, 1);
-  }
-
-  /** Forgets a client record, keeping the live counts. */
-  #del(connectionId: string): void {
-    const record = this.#clients.get(connectionId);
-    if (!record) return;
-    this.#clients.delete(connectionId);
-    this.#countLive(record, -1);
-  }
-
-  #countLive(record: ClientRecord, delta: 1 | -1): void {
-    if (record.lingerUntil !== null) return;
-    this.#liveTotal += delta;
-    if (record.userId === null) return;
-    const n = (this.#liveByUser.get(record.userId) ?? 0) + delta;
-    if (n === 0) this.#liveByUser.delete(record.userId);
-    else this.#liveByUser.set(record.userId, n);
-  }
-
-  /**
-   * The channel's herenow answer, in GoEasy's shape plus client types: `users` once per
-   * client with its `clientType`, or with `distinct` once per user with its `clientTypes`.
-   */
+  /** The channel's herenow answer: GoEasy's shape plus client types (see `hereNowOf`). */
   hereNow(channel: string, options: HereNowOptions = {}): ChannelHereNow {
-    const result: ChannelHereNow = { channel, ...this.counts(), clientTypes: {} };
-    const users: HereNowUser[] = [];
-    for (const member of this.#members.values()) {
-      if (member.status !== "online") continue;
-      const types = this.#clientTypes(member);
-      for (const [type, n] of Object.entries(types)) result.clientTypes[type] = (result.clientTypes[type] ?? 0) + n;
-      if (!options.includeUsers) continue;
-      if (options.distinct) {
-        // GoEasy's entry as it is, plus the types only when there are any.
-        users.push(Object.keys(types).length > 0 ? { id: member.id, data: member.data, clientTypes: types } : { id: member.id, data: member.data });
-        continue;
-      }
-      for (const connectionId of member.clients) {
-        const clientType = this.#clients.get(connectionId)?.clientType;
-        users.push(clientType === undefined ? { id: member.id, data: member.data } : { id: member.id, data: member.data, clientType });
-      }
-    }
-    if (options.includeUsers) result.users = users;
-    return result;
-  }
-
-  /** A member's counted clients by type (untyped ones are left out). */
-  #clientTypes(member: MemberRecord): ClientTypeCounts {
-    const types: ClientTypeCounts = {};
-    for (const connectionId of member.clients) {
-      const type = this.#clients.get(connectionId)?.clientType;
-      if (type !== undefined) types[type] = (types[type] ?? 0) + 1;
-    }
-    return types;
-  }
-
-  #toMember(record: MemberRecord): Member {
-    return {
-      id: record.id,
-      data: record.data,
-      status: record.status,
-      clients: record.clients.size,
-      clientTypes: this.#clientTypes(record),
-      since: record.since,
-      lastSeen: record.lastSeen,
-    };
+    return hereNowOf(channel, this.counts(), this.#members.values(), this.#clients, options);
   }
 
   #memberOf(connectionId: string): MemberRecord | undefined {
@@ -420,14 +330,14 @@ export class PresenceState {
   #touch(userId: string): void {
     if (this.#before.has(userId)) return;
     const record = this.#members.get(userId);
-    this.#before.set(userId, record ? this.#toMember(record) : null);
+    this.#before.set(userId, record ? toMember(record, this.#clients) : null);
   }
 
   /** Forgets a client; its member goes offline (dropped) or leaves (unsubscribed) if it was the last. */
   #removeClient(connectionId: string): void {
     const client = this.#clients.get(connectionId);
     if (!client) return;
-    this.#del(connectionId);
+    this.#clients.delete(connectionId);
     if (client.userId === null) return;
     const member = this.#members.get(client.userId);
     if (!member) return;
@@ -442,30 +352,4 @@ export class PresenceState {
       member.lastSeen = client.droppedAt;
     }
   }
-}
-
-function newClient(client: LiveClient, now: number): ClientRecord {
-  return {
-    connectionId: client.connectionId,
-    userId: client.userId,
-    clientType: client.clientType,
-    // A socket that survived a wake keeps its silence: the idle clock must not restart.
-    lastActive: Math.min(client.lastActive ?? now, now),
-    lingerUntil: null,
-    droppedAt: null,
-  };
-}
-
-function toStored(record: MemberRecord): StoredMember {
-  return {
-    id: record.id,
-    data: record.data,
-    status: record.status,
-    since: record.since,
-    lastSeen: record.lastSeen,
-  };
-}
-
-function storedEqual(a: StoredMember, b: StoredMember): boolean {
-  return a.status === b.status && a.since === b.since && a.lastSeen === b.lastSeen && jsonEqual(a.data, b.data);
 }

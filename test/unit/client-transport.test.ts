@@ -5,8 +5,9 @@
  * handed to partysocket: no server, no network.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
-import type { Member, ServerMessage } from "../../party/shared/protocol.ts";
+import { PresenceClient } from "../../client/index.ts";
+import type { ServerMessage } from "../../party/shared/protocol.ts";
+import { diffMessage as diff, member as m, syncMessage as sync } from "../support/messages.ts";
 
 class FakeWebSocket extends EventTarget {
   static instances: FakeWebSocket[] = [];
@@ -49,47 +50,6 @@ class FakeWebSocket extends EventTarget {
     this.readyState = 3;
     this.dispatchEvent(Object.assign(new Event("close"), { code: 1006, reason: "" }));
   }
-}
-
-const m = (id: string, over: Partial<Member> = {}): Member => ({
-  id,
-  data: null,
-  status: "online",
-  clients: 1,
-  clientTypes: {},
-  since: 1,
-  lastSeen: 1,
-  ...over,
-});
-
-function counts(members: Member[]) {
-  const online = members.filter((x) => x.status === "online");
-  return { clientAmount: online.reduce((n, x) => n + x.clients, 0), userAmount: online.length };
-}
-
-function sync(seq: number, members: Member[], more = false): ServerMessage {
-  return {
-    type: "sync",
-    channel: "room",
-    seq,
-    more,
-    self: { connectionId: "me-1", userId: "me" },
-    members,
-    // Long enough that no heartbeat fires during a test.
-    settings: { heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000 },
-    now: 0,
-    ...counts(members),
-  };
-}
-
-function diff(seq: number, events: Array<[ClientPresenceEvent["action"], Member]>, quiet: Member[] = [], c = { clientAmount: 0, userAmount: 0 }): ServerMessage {
-  return {
-    type: "diff",
-    seq,
-    events: events.map(([action, member]) => ({ action, member, ...c })),
-    quiet,
-    ...c,
-  };
 }
 
 let client: PresenceClient;

@@ -1,41 +1,8 @@
 /** The client's member list as pure logic: snapshots, diffs in sequence, gaps and resyncs, without sockets. */
 import { describe, expect, it } from "vitest";
 import { type ListChange, MemberList } from "../../client/member-list.ts";
-import type { DiffMessage, Member, PresenceAction, SyncMessage } from "../../party/shared/protocol.ts";
-
-const m = (id: string, over: Partial<Member> = {}): Member => ({
-  id,
-  data: null,
-  status: "online",
-  clients: 1,
-  clientTypes: {},
-  since: 1,
-  lastSeen: 1,
-  ...over,
-});
-
-function counts(members: Member[]) {
-  const online = members.filter((x) => x.status === "online");
-  return { clientAmount: online.reduce((n, x) => n + x.clients, 0), userAmount: online.length };
-}
-
-function sync(seq: number, members: Member[], more = false): SyncMessage {
-  return {
-    type: "sync",
-    channel: "room",
-    seq,
-    more,
-    self: { connectionId: "me-1", userId: "me" },
-    members,
-    settings: { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 },
-    now: 0,
-    ...counts(members),
-  };
-}
-
-function diff(seq: number, events: Array<[PresenceAction, Member]>, quiet: Member[] = [], c = { clientAmount: 0, userAmount: 0 }): DiffMessage {
-  return { type: "diff", seq, events: events.map(([action, member]) => ({ action, member, ...c })), quiet, ...c };
-}
+import type { DiffMessage } from "../../party/shared/protocol.ts";
+import { diffMessage as diff, member as m, syncMessage as sync } from "../support/messages.ts";
 
 /** The events of a change as "action:id" strings, "(resync)" marking those found by comparing snapshots. */
 const said = (change: ListChange | null) => (change?.events ?? []).map((e) => `${e.action}:${e.member.id}${e.resync ? " (resync)" : ""}`);

@@ -1,0 +1,87 @@
+/**
+ * The clients of one channel as `PresenceState` keeps them: a record per connection id, and
+ * the live ones (not in grace) counted in all and per user as they change, because the caps
+ * are checked on every connect and must not cost a scan.
+ */
+
+/** One client: a socket, live or lingering in grace after it was lost. */
+export type ClientRecord = {
+  connectionId: string;
+  /** null: an observer. */
+  userId: string | null;
+  clientType: string | undefined;
+  lastActive: number;
+  /** Set when the socket is gone without a leave: the client is counted until then. */
+  lingerUntil: number | null;
+  /** When the socket was found gone (lingerUntil − grace). */
+  droppedAt: number | null;
+};
+
+/** A live socket as the room knows it: on connect, or after a restart or a wake from hibernation. */
+export type LiveClient = {
+  /** The connection id (partysocket's, reused across reconnects). */
+  connectionId: string;
+  userId: string | null;
+  clientType?: string | undefined;
+  /** When the socket last sent a message, if known (kept across hibernation). */
+  lastActive?: number | undefined;
+};
+
+/** The record of a socket that just connected or survived a wake. */
+export function newClientRecord(client: LiveClient, now: number): ClientRecord {
+  return {
+    connectionId: client.connectionId,
+    userId: client.userId,
+    clientType: client.clientType,
+    // A socket that survived a wake keeps its silence: the idle clock must not restart.
+    lastActive: Math.min(client.lastActive ?? now, now),
+    lingerUntil: null,
+    droppedAt: null,
+  };
+}
+
+/** Client records by connection id, with live counts. */
+export class ClientBook {
+  readonly #records = new Map<string, ClientRecord>();
+  #liveTotal = 0;
+  readonly #liveByUser = new Map<string, number>();
+
+  /** The record of a connection id. */
+  get(connectionId: string): ClientRecord | undefined {
+    return this.#records.get(connectionId);
+  }
+
+  /** Every record. */
+  values(): IterableIterator<ClientRecord> {
+    return this.#records.values();
+  }
+
+  /** Stores a record, replacing any with its connection id. */
+  put(record: ClientRecord): void {
+    this.delete(record.connectionId);
+    this.#records.set(record.connectionId, record);
+    this.#count(record, 1);
+  }
+
+  /** Forgets a record. */
+  delete(connectionId: string): void {
+    const record = this.#records.get(connectionId);
+    if (!record) return;
+    this.#records.delete(connectionId);
+    this.#count(record, -1);
+  }
+
+  /** Live clients (members' and observers', not those in grace), in all or of one user. O(1). */
+  liveCount(userId?: string): number {
+    return userId === undefined ? this.#liveTotal : (this.#liveByUser.get(userId) ?? 0);
+  }
+
+  #count(record: ClientRecord, delta: 1 | -1): void {
+    if (record.lingerUntil !== null) return;
+    this.#liveTotal += delta;
+    if (record.userId === null) return;
+    const n = (this.#liveByUser.get(record.userId) ?? 0) + delta;
+    if (n === 0) this.#liveByUser.delete(record.userId);
+    else this.#liveByUser.set(record.userId, n);
+  }
+}
