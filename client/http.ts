@@ -20,6 +20,8 @@ export type PresenceApiOptions = {
   fetch?: typeof fetch | undefined;
   /** The channel party's name (default "main"). */
   party?: string | undefined;
+  /** The service's PRESENCE_SERVER_KEY, sent as `Authorization: Bearer` (server side only: never ship it to browsers). */
+  serverKey?: string | undefined;
 };
 
 /** An HTTP answer from the service that was not a success; `code` is the HTTP status. */
@@ -37,7 +39,9 @@ export class PresenceHttpError extends Error {
 /** Sends a request and returns the success envelope, checked against `schema`; throws `PresenceHttpError` otherwise. */
 export async function requestJson<T>(options: PresenceApiOptions, path: string, schema: Schema, init: RequestInit = {}): Promise<T> {
   const doFetch = options.fetch ?? fetch;
-  const response = await doFetch(`${baseUrl(options)}${path}`, init);
+  const headers = new Headers(init.headers);
+  if (options.serverKey !== undefined) headers.set("authorization", `Bearer ${options.serverKey}`);
+  const response = await doFetch(`${baseUrl(options)}${path}`, { ...init, headers });
   const text = await response.text();
   let body: unknown;
   try {
@@ -57,12 +61,13 @@ export async function requestJson<T>(options: PresenceApiOptions, path: string, 
   return body as T;
 }
 
-/** `GET /herenow?channel=…` for the given channels. */
-export function fetchHereNow(options: PresenceApiOptions, request: HereNowOptions & { channels: string[] }): Promise<HereNowResult> {
+/** `GET /herenow?channel=…` for the given channels; with a client token when the service has auth on. */
+export function fetchHereNow(options: PresenceApiOptions, request: HereNowOptions & { channels: string[]; token?: string | undefined }): Promise<HereNowResult> {
   const query = new URLSearchParams();
   for (const channel of request.channels) query.append("channel", channel);
   if (request.includeUsers) query.set("includeUsers", "true");
   if (request.distinct) query.set("distinct", "true");
+  if (request.token !== undefined) query.set("token", request.token);
   return requestJson<HereNowResult>(options, `/herenow?${query}`, HereNowResponseSchema);
 }
 

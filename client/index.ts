@@ -23,66 +23,13 @@ import { fetchHereNow, type HereNowResult } from "./http.ts";
 import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { PendingRequests } from "./requests.ts";
+import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
 
 export type * from "../party/shared/protocol.ts";
 export type { JsonValue } from "../party/shared/json.ts";
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
 export { MemberList, type ClientPresenceEvent, type ListChange, type DiffOutcome } from "./member-list.ts";
-
-/** How to reach the service and who this client is. */
-export type PresenceClientOptions = {
-  /** "localhost:1999", "my-app.user.partykit.dev" (a scheme is allowed and stripped). */
-  host: string;
-  /** The channel (room) to join. */
-  channel: string;
-  /** Omit to connect as an observer: sees presence, is not a member, is not counted. */
-  userId?: string;
-  /** JSON sent with the join and kept as the member's data. */
-  userData?: JsonValue;
-  /** What kind of client this is ("web", "app", "pc"…). */
-  clientType?: string;
-  /** "ws"/"wss"; by default ws for localhost and private addresses, wss otherwise. */
-  protocol?: "ws" | "wss";
-  /** The party name (default "main"). */
-  party?: string;
-  /** A stable connection id (1–64 letters, digits and `_-.:`); by default partysocket makes one per client instance. */
-  id?: string;
-  /** A WebSocket class where there is no global one (Node 20: `import WebSocket from "ws"`). */
-  WebSocket?: unknown;
-  /** `fetch` for herenow across channels (default: the global one). */
-  fetch?: typeof fetch;
-  /** Largest userData accepted locally, matching the room's setting (default 4096). */
-  maxUserDataBytes?: number;
-  /** How long a request (herenow, leave) waits for its answer (default 10 s). */
-  requestTimeoutMs?: number;
-  /** Fastest and slowest reconnect delays, passed to partysocket. */
-  minReconnectionDelay?: number;
-  maxReconnectionDelay?: number;
-};
-
-/** The connection's state, as `status` events report it. */
-export type ConnectionStatus = "connecting" | "open" | "closed";
-
-/** Everything a `PresenceClient` emits. */
-export type PresenceClientEvents = {
-  join: ClientPresenceEvent;
-  online: ClientPresenceEvent;
-  offline: ClientPresenceEvent;
-  leave: ClientPresenceEvent;
-  update: ClientPresenceEvent;
-  /** Every presence event, whatever its action. */
-  presence: ClientPresenceEvent;
-  /** The whole member list after any change. */
-  members: Member[];
-  /** A complete snapshot arrived (first connect, reconnect or gap). */
-  sync: { members: Member[]; counts: Counts; seq: number };
-  /** The room refused a message. */
-  error: { code: string; message: string };
-  /** The socket opened or closed. */
-  status: ConnectionStatus;
-  /** The socket closed, with the room's code and reason. */
-  close: { code: number; reason: string };
-};
+export type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions, TokenSource } from "./types.ts";
 
 /** A live presence subscription to one channel. */
 export class PresenceClient {
@@ -200,7 +147,7 @@ export class PresenceClient {
     }
     return fetchHereNow(
       { host: this.#options.host, protocol: this.#httpProtocol(), fetch: this.#options.fetch, party: this.#options.party },
-      { channels, includeUsers: options.includeUsers, distinct: options.distinct },
+      { channels, includeUsers: options.includeUsers, distinct: options.distinct, token: await this.#token() },
     );
   }
 
@@ -230,14 +177,22 @@ export class PresenceClient {
     this.#requests.rejectAll(new Error("presence client closed"));
   }
 
-  #query(): Record<string, string> {
+  async #query(): Promise<Record<string, string>> {
     const query: Record<string, string> = {};
     if (this.userId !== null && !this.#left) {
       query.userId = this.userId;
       query.userData = JSON.stringify(this.#userData);
       if (this.#options.clientType !== undefined) query.clientType = this.#options.clientType;
     }
+    const token = await this.#token();
+    if (token !== undefined) query.token = token;
     return query;
+  }
+
+  /** The token to send now: the given one, or a fresh one from the provider. */
+  async #token(): Promise<string | undefined> {
+    const source = this.#options.token;
+    return typeof source === "function" ? await source() : source;
   }
 
   #httpProtocol(): "http" | "https" | undefined {
@@ -251,11 +206,14 @@ export class PresenceClient {
     this.#events.emit("status", "open");
   }
 
-  /** The room refused this socket (1013 follows): report it now and stop reconnecting; the app decides when to try again. */
-  #refused(reason: string) {
+  /**
+   * The room refused this socket (1013 follows) or a newer client replaced it (4002 follows):
+   * report it now and stop reconnecting; the app decides when to try again.
+   */
+  #gaveUpWith(code: number, reason: string) {
     this.#gaveUp = true;
     this.close();
-    this.#events.emit("close", { code: 1013, reason });
+    this.#events.emit("close", { code, reason });
     this.#events.emit("status", "closed");
   }
 
@@ -287,7 +245,8 @@ export class PresenceClient {
         return;
       case "error":
         this.#events.emit("error", { code: message.code, message: message.message });
-        if (message.code === "room_full" || message.code === "user_full") this.#refused(message.message);
+        if (message.code === "room_full" || message.code === "user_full") this.#gaveUpWith(1013, message.message);
+        else if (message.code === "replaced") this.#gaveUpWith(4002, message.message);
         return;
       default:
         return message satisfies never;

@@ -7,6 +7,7 @@ import { StatsResponseSchema } from "../party/shared/schemas.generated.ts";
 import { fetchHereNow, type HereNowResult, type PresenceApiOptions, requestJson } from "./http.ts";
 
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
+export { createPresenceToken, type PresenceTokenOptions } from "./tokens.ts";
 export type * from "../party/shared/protocol.ts";
 
 /** The server-side API. */
@@ -17,7 +18,7 @@ export type PresenceApi = {
   stats(channel: string): Promise<RoomStats>;
 };
 
-/** Makes the server-side API for a host. */
+/** Makes the server-side API for a host; `serverKey` (PRESENCE_SERVER_KEY) is sent with every call. */
 export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
   const party = options.party ?? "main";
   return {

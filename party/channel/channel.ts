@@ -5,6 +5,7 @@
  */
 import type * as Party from "partykit/server";
 import type { Config } from "../shared/config.ts";
+import { withCors } from "../shared/envelope.ts";
 import { readHandshake } from "../shared/handshake.ts";
 import { CloseCode, type ErrorCode, type ServerMessage } from "../shared/protocol.ts";
 import { type Decoded, decodeFrame } from "./frames.ts";
@@ -45,7 +46,7 @@ export class Channel {
       tickMs: config.tickMs,
       storage: room.storage,
       run: (now) => this.#tick(now),
-      nextDeadline: () => this.#state.nextDeadline(),
+      nextDeadline: () => earliest(this.#state.nextDeadline(), this.#sockets.nextExpiry()),
     });
   }
 
@@ -66,7 +67,7 @@ export class Channel {
   }
 
   connect(socket: Socket, ctx: Party.ConnectionContext): void {
-    const { userId, userData, clientType } = readHandshake(ctx.request as unknown as Request);
+    const { userId, userData, clientType, dataLocked, expiresAt } = readHandshake(ctx.request as unknown as Request);
     const now = Date.now();
     // A reconnect of the same partysocket reuses the id: it is not a new client.
     const replacing = this.#sockets.owned(socket.id);
@@ -77,12 +78,16 @@ export class Channel {
       return this.#refuse(socket, "user_full", `user ${userId} has ${this.#config.maxClientsPerUser} clients here already`);
     }
     const instance = crypto.randomUUID();
-    this.#sockets.accept(socket, { instance, userId, clientType, at: now });
+    const state: SocketState = { instance, userId, clientType, at: now };
+    if (dataLocked) state.dataLocked = true;
+    if (expiresAt !== null) state.expiresAt = expiresAt;
+    this.#sockets.accept(socket, state);
     // Compared by instance: with hibernation, getConnections() returns new wrapper objects.
     for (const other of this.#room.getConnections<SocketState>(socket.id)) {
       if (other.state?.instance !== instance) this.#close(other, CloseCode.replaced, "replaced by a newer connection with the same id");
     }
     this.#state.connect({ connectionId: socket.id, userId, clientType, data: userData }, now);
+    if (userId !== null) this.#applyPolicy(socket.id, userId, clientType, now);
     this.#sendSnapshot(socket);
     this.#ticks.schedule();
   }
@@ -106,14 +111,15 @@ export class Channel {
     this.#ticks.schedule();
   }
 
-  request(request: Party.Request): Promise<Response> {
-    return answerRequest(request, {
+  async request(request: Party.Request): Promise<Response> {
+    const response = await answerRequest(request, {
       channel: this.#name,
       state: this.#state,
       stats: this.#stats,
       starts: this.#starts,
       sockets: () => [...this.#room.getConnections()].length,
     });
+    return withCors(response, request.headers.get("origin"), this.#config.allowedOrigins);
   }
 
   alarm(): Promise<void> {
@@ -137,6 +143,9 @@ export class Channel {
       case "ping":
         return this.#send(socket, { type: "pong", now });
       case "update":
+        if (socket.state!.dataLocked && socket.state!.userId !== null) {
+          return this.#reject(socket, { ok: false, code: "forbidden", message: "this client's token fixes its userData (dataWritable is not set)", parsed: true });
+        }
         if (!this.#state.update(socket.id, message.data)) return this.#notAMember(socket, "observers and clients that left have no userData");
         return this.#ticks.schedule();
       case "leave":
@@ -158,6 +167,7 @@ export class Channel {
   /** One tick: deadlines, then the diff to storage and then to every socket. */
   async #tick(now: number): Promise<void> {
     for (const connectionId of this.#state.expire(now)) this.#closeIdle(connectionId);
+    for (const connectionId of this.#sockets.expired(now)) this.#closeExpired(connectionId, now);
     const diff = this.#state.takeDiff();
     if (!diff) {
       if (this.#stats.dirty) await this.#store.saveMeta(this.#meta());
@@ -183,6 +193,34 @@ export class Channel {
     this.#sockets.release(connectionId);
     for (const socket of this.#room.getConnections(connectionId)) {
       this.#close(socket, CloseCode.heartbeatTimeout, `no message for ${this.#config.heartbeatTimeoutMs} ms`);
+    }
+  }
+
+  /** Closes the sockets whose token expired: their clients go into grace, where a reconnect with a fresh token finds them. */
+  #closeExpired(connectionId: string, now: number): void {
+    this.#sockets.release(connectionId);
+    this.#state.drop(connectionId, now);
+    for (const socket of this.#room.getConnections(connectionId)) this.#close(socket, CloseCode.tokenExpired, "token expired: reconnect with a fresh one");
+  }
+
+  /**
+   * One-client policies: a new socket of a user replaces the user's others here
+   * (newest-per-user), or those of the same clientType (newest-per-type). The replaced ones
+   * are told why and closed; the user stays online throughout, so nobody sees an event.
+   */
+  #applyPolicy(connectionId: string, userId: string, clientType: string | undefined, now: number): void {
+    const policy = this.#config.clientPolicy;
+    if (policy === "multi") return;
+    for (const other of this.#state.clientsOf(userId)) {
+      if (other.connectionId === connectionId || (policy === "newest-per-type" && other.clientType !== clientType)) continue;
+      this.#sockets.release(other.connectionId);
+      this.#state.evict(other.connectionId, now);
+      const reason = `replaced by a newer client of ${userId}${policy === "newest-per-type" ? ` (${clientType ?? "untyped"})` : ""}`;
+      for (const socket of this.#room.getConnections<SocketState>(other.connectionId)) {
+        this.#stats.count("replacedClients", policy);
+        this.#send(socket, { type: "error", code: "replaced", message: reason });
+        this.#close(socket, CloseCode.replacedByPolicy, reason);
+      }
     }
   }
 
@@ -239,6 +277,10 @@ export class Channel {
   #send(socket: Socket, message: ServerMessage): void {
     sendText(socket, JSON.stringify(message));
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 function liveClient(socket: Socket): LiveClient {

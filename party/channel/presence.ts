@@ -170,6 +170,24 @@ export class PresenceState {
     return true;
   }
 
+  /** The user's clients here (live and in grace), with their types. */
+  clientsOf(userId: string): Array<{ connectionId: string; clientType: string | undefined }> {
+    const member = this.#members.get(userId);
+    if (!member) return [];
+    return [...member.clients].map((connectionId) => ({ connectionId, clientType: this.#clients.get(connectionId)?.clientType }));
+  }
+
+  /**
+   * A newer client of the same user took this one's place (a one-client policy): it is gone
+   * at once, without grace and without an event while the user has another client here.
+   */
+  evict(connectionId: string, now: number): void {
+    const userId = this.#clients.get(connectionId)?.userId;
+    const member = userId ? this.#members.get(userId) : undefined;
+    if (member && member.clients.size > 1) this.#removeClient(connectionId);
+    else this.drop(connectionId, now);
+  }
+
   /**
    * The socket is gone without a leave (closed, lost, idle). The client is still counted
    * for the grace period, so a reload or a blip changes nothing anyone sees.

@@ -10,6 +10,9 @@ import { HereNowQuery, type RoomStats } from "../shared/protocol.ts";
 import type { PresenceState } from "./presence.ts";
 import type { StatsCounters } from "./stats.ts";
 
+/** What the edge reports of a connect or request it refused (see edge/before.ts). */
+const RefusalCount = z.object({ group: z.enum(["refusedConnections", "refusedRequests"]), reason: z.string().min(1).max(32) });
+
 /** What the routes read from the room. */
 export type RouteContext = {
   channel: string;
@@ -25,7 +28,9 @@ export type RouteContext = {
 export async function answerRequest(request: Party.Request, ctx: RouteContext): Promise<Response> {
   if (request.method === "OPTIONS") return preflight();
   if (request.method === "POST" && request.headers.get(INTERNAL_HEADER) === "count-refusal") {
-    ctx.stats.count("refusedConnections", (await request.text()).slice(0, 32) || "bad_handshake");
+    const count = RefusalCount.safeParse(await request.json().catch(() => null));
+    if (!count.success) return fail(400, "bad_request", "a refusal count is {group, reason}");
+    ctx.stats.count(count.data.group, count.data.reason);
     return ok({});
   }
   if (request.method !== "GET") return methodNotAllowed(["GET"]);

@@ -21,6 +21,10 @@ export type SocketState = {
    * when the room hibernates, and a silent socket must not look fresh after every wake.
    */
   active?: number;
+  /** The token fixed the userData: `update` is refused. */
+  dataLocked?: true;
+  /** When the socket's token expires (epoch ms): it is closed then. */
+  expiresAt?: number;
 };
 
 /** A channel room's socket. */
@@ -32,7 +36,7 @@ const ACTIVE_WRITE_MS = 1000;
 /** Flood limits per socket. */
 export type FloodLimits = { ratePerSec: number; rateBurst: number; abuseCloseAfter: number };
 
-type Entry = { instance: string; bucket: TokenBucket | null; strikes: number };
+type Entry = { instance: string; expiresAt: number | null; bucket: TokenBucket | null; strikes: number };
 
 /** The verdict on one more rejected message from a socket. */
 export type Strike = { strikes: number; close: boolean };
@@ -64,7 +68,7 @@ export class SocketRegistry {
       if (other) stale.push(other);
       newest.set(socket.id, socket);
     }
-    for (const socket of newest.values()) this.#entries.set(socket.id, entry(socket.state!.instance));
+    for (const socket of newest.values()) this.#entries.set(socket.id, entry(socket.state!));
     return { owners: [...newest.values()], stale };
   }
 
@@ -76,7 +80,7 @@ export class SocketRegistry {
   /** A new socket takes its connection id; its state goes into the connection (hibernation-safe). */
   accept(socket: Socket, state: SocketState): void {
     socket.setState(state);
-    this.#entries.set(socket.id, entry(state.instance));
+    this.#entries.set(socket.id, entry(state));
   }
 
   /** Whether this socket still owns its connection id (a stale one's late close is ignored). */
@@ -88,6 +92,20 @@ export class SocketRegistry {
   /** Forgets a connection id: its owner and its flood state. */
   release(connectionId: string): void {
     this.#entries.delete(connectionId);
+  }
+
+  /** The earliest token expiry of a socket held now, or null. */
+  nextExpiry(): number | null {
+    let next = Infinity;
+    for (const { expiresAt } of this.#entries.values()) if (expiresAt !== null && expiresAt < next) next = expiresAt;
+    return Number.isFinite(next) ? next : null;
+  }
+
+  /** The connection ids whose token has expired by `now`. */
+  expired(now: number): string[] {
+    const ids: string[] = [];
+    for (const [connectionId, { expiresAt }] of this.#entries) if (expiresAt !== null && expiresAt <= now) ids.push(connectionId);
+    return ids;
   }
 
   /** Notes a message from the socket: keeps its saved last activity fresh enough for an idle check after a wake. */
@@ -118,6 +136,6 @@ export class SocketRegistry {
   }
 }
 
-function entry(instance: string): Entry {
-  return { instance, bucket: null, strikes: 0 };
+function entry(state: SocketState): Entry {
+  return { instance: state.instance, expiresAt: state.expiresAt ?? null, bucket: null, strikes: 0 };
 }

@@ -2,16 +2,16 @@
 import { CloseCode, type RoomStats } from "../shared/protocol.ts";
 
 /** The counters as stored and reported. */
-export type Counters = Pick<RoomStats, "refusedConnections" | "rejectedMessages" | "closes">;
+export type Counters = Pick<RoomStats, "refusedConnections" | "refusedRequests" | "rejectedMessages" | "replacedClients" | "closes">;
 
 /** Counters by group and reason, with a flag for "changed since last saved". */
 export class StatsCounters {
-  #counters: Counters = { refusedConnections: {}, rejectedMessages: {}, closes: {} };
+  #counters: Counters = { refusedConnections: {}, refusedRequests: {}, rejectedMessages: {}, replacedClients: {}, closes: {} };
   #dirty = false;
 
   /** Restores the counters saved before a restart. */
-  restore(saved: Counters | undefined): void {
-    if (saved) this.#counters = saved;
+  restore(saved: Partial<Counters> | undefined): void {
+    if (saved) this.#counters = { ...this.#counters, ...saved };
   }
 
   /** Counts one event of `group` for `reason`. */

@@ -1,49 +1,71 @@
 /**
  * The worker's checks before any room is touched: a bad channel name, a misconfigured
- * service or a bad handshake is answered here (400 / 500) and never reaches a room; a good
- * connect is passed on with its validated handshake (see `forwardHandshake`).
+ * service, a browser from an origin not allowed, a bad handshake, a missing or bad token, or
+ * missing credentials for an HTTP route is answered here (400 / 401 / 403 / 500 / 503) and
+ * never reaches a room; a good connect is passed on with its accepted handshake.
  */
 import type * as Party from "partykit/server";
 import { readConfig } from "../shared/config.ts";
-import { fail } from "../shared/envelope.ts";
+import { fail, preflight, withCors } from "../shared/envelope.ts";
 import { channelProblem, forwardHandshake, parseHandshake } from "../shared/handshake.ts";
 import { CHANNEL_PARTY, INTERNAL_HEADER } from "../shared/parties.ts";
+import { admitConnect, authorizeRequest, originRefusal, type Refusal } from "./access.ts";
 
-/** The reason a refused handshake is counted under in the room's stats. */
-export const BAD_HANDSHAKE = "bad_handshake";
+/** The counter group and reason of a refusal the edge reports to a room's stats. */
+export type RefusalCount = { group: "refusedConnections" | "refusedRequests"; reason: string };
 
 /** `onBeforeConnect` of the channel party. */
-export function beforeConnect(request: Party.Request, lobby: Party.Lobby, ctx: Party.ExecutionContext): Response | Party.Request {
+export async function beforeConnect(request: Party.Request, lobby: Party.Lobby, ctx: Party.ExecutionContext): Promise<Response | Party.Request> {
   const problem = channelProblem(lobby.id);
   if (problem) return fail(400, "bad_request", problem);
   const settings = readConfig(lobby.env);
   if (!settings.ok) return fail(500, "misconfigured", settings.message);
-  const handshake = parseHandshake(new URL(request.url).searchParams, settings.config.maxUserDataBytes);
-  if (!handshake.ok) {
+  const config = settings.config;
+  const refuse = (refusal: Refusal, reason: string) => {
     // Count it in the room's stats without delaying the answer.
-    ctx.waitUntil(countRefusal(lobby, BAD_HANDSHAKE));
-    return fail(400, "bad_request", `refused: ${handshake.message}`);
-  }
-  return forwardHandshake(request as unknown as Request, handshake.value) as unknown as Party.Request;
+    ctx.waitUntil(countRefusal(lobby, { group: "refusedConnections", reason }));
+    return fail(refusal.status, refusal.error, `refused: ${refusal.message}`);
+  };
+  const origin = originRefusal(request as unknown as Request, config);
+  if (origin) return refuse(origin, "origin");
+  const params = new URL(request.url).searchParams;
+  const handshake = parseHandshake(params, config.maxUserDataBytes);
+  if (!handshake.ok) return refuse({ status: 400, error: "bad_request", message: handshake.message }, "bad_handshake");
+  const admitted = await admitConnect(params, lobby.id, handshake.value, config);
+  if ("status" in admitted) return refuse(admitted, admitted.error);
+  return forwardHandshake(request as unknown as Request, admitted.connectionId, admitted) as unknown as Party.Request;
 }
 
-/** `onBeforeRequest` of the channel party: a bad name, a misconfigured service, or a forged internal request. */
-export function beforeRequest(request: Party.Request, lobby: Party.Lobby): Response | Party.Request {
+/** `onBeforeRequest` of the channel party: names, settings, forged internal requests, origins and credentials. */
+export async function beforeRequest(request: Party.Request, lobby: Party.Lobby, ctx: Party.ExecutionContext): Promise<Response | Party.Request> {
   const problem = channelProblem(lobby.id);
   if (problem) return fail(400, "bad_request", problem);
-  if (request.headers.has(INTERNAL_HEADER)) return fail(403, "bad_request", `${INTERNAL_HEADER} is for the service's own use`);
+  if (request.headers.has(INTERNAL_HEADER)) return fail(403, "forbidden", `${INTERNAL_HEADER} is for the service's own use`);
   const settings = readConfig(lobby.env);
   if (!settings.ok) return fail(500, "misconfigured", settings.message);
+  const config = settings.config;
+  const origin = request.headers.get("origin");
+  if (request.method === "OPTIONS") return withCors(preflight(), origin, config.allowedOrigins);
+  const url = new URL(request.url);
+  const refusal =
+    originRefusal(request as unknown as Request, config) ??
+    (request.method === "GET"
+      ? await authorizeRequest(request as unknown as Request, url, url.searchParams.has("stats") ? { serverKey: true } : { channels: [lobby.id] }, config)
+      : null);
+  if (refusal) {
+    ctx.waitUntil(countRefusal(lobby, { group: "refusedRequests", reason: refusal.error }));
+    return withCors(fail(refusal.status, refusal.error, refusal.message), origin, config.allowedOrigins);
+  }
   return request;
 }
 
-/** Tells a room to count a connect the edge refused. */
-async function countRefusal(lobby: Party.Lobby, reason: string): Promise<void> {
+/** Tells a room to count a connect or request the edge refused. */
+async function countRefusal(lobby: Party.Lobby, count: RefusalCount): Promise<void> {
   try {
     await lobby.parties[CHANNEL_PARTY]!.get(lobby.id).fetch({
       method: "POST",
-      headers: { [INTERNAL_HEADER]: "count-refusal", "content-type": "text/plain" },
-      body: reason,
+      headers: { [INTERNAL_HEADER]: "count-refusal", "content-type": "application/json" },
+      body: JSON.stringify(count),
     });
   } catch {
     // Counting is best effort; the refusal itself was answered.

@@ -9,11 +9,19 @@ import { type ChannelHereNow, HereNowChannels, HereNowQuery, HereNowResponse } f
 /** Asks one room for its herenow, with the given query string. */
 export type RoomFetcher = (channel: string, query: string) => Promise<Response>;
 
-/** Answers a multi-channel herenow request; `channel` may repeat or hold a comma-separated list. */
-export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher): Promise<Response> {
+/** Decides whether the caller may read these channels: null, or the refusal to answer with. */
+export type ChannelsGate = (channels: string[]) => Promise<Response | null>;
+
+/**
+ * Answers a multi-channel herenow request; `channel` may repeat or hold a comma-separated
+ * list. `gate` checks the caller's credentials for the channels named, before any room is asked.
+ */
+export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher, gate: ChannelsGate = async () => null): Promise<Response> {
   const names = [...new Set(url.searchParams.getAll("channel").flatMap((value) => value.split(",")))];
   const channels = HereNowChannels.safeParse(names);
   if (!channels.success) return fail(400, "bad_request", z.prettifyError(channels.error));
+  const refused = await gate(channels.data);
+  if (refused) return refused;
   const query = HereNowQuery.safeParse({
     includeUsers: url.searchParams.get("includeUsers") ?? undefined,
     distinct: url.searchParams.get("distinct") ?? undefined,

@@ -1,5 +1,5 @@
 /**
- * The room's settings, read from its environment (`--var NAME=VALUE` or `.env` in dev,
+ * The service's settings, read from its environment (`--var NAME=VALUE` or `.env` in dev,
  * `partykit env add` for deploys) and validated once at start.
  */
 import { z } from "zod";
@@ -8,6 +8,14 @@ import { DEFAULT_MAX_USER_DATA_BYTES } from "./json.ts";
 const ms = (fallback: number, min: number, meaning: string) =>
   z.coerce.number().int().min(min).default(fallback).describe(meaning);
 const count = (fallback: number, meaning: string) => z.coerce.number().int().min(1).default(fallback).describe(meaning);
+const flag = (meaning: string) =>
+  z.enum(["true", "false", "1", "0"]).default("false").transform((value) => value === "true" || value === "1").describe(meaning);
+const secret = (min: number, meaning: string) =>
+  z.string().min(min, `must be at least ${min} characters (a long random string)`).optional().describe(meaning);
+
+/** Which of a user's sockets in one channel a new one replaces. */
+export const ClientPolicy = z.enum(["multi", "newest-per-user", "newest-per-type"]);
+export type ClientPolicy = z.infer<typeof ClientPolicy>;
 
 /** Environment variables the room reads, with their defaults. */
 export const ConfigEnv = z
@@ -24,11 +32,38 @@ export const ConfigEnv = z
     PRESENCE_ABUSE_CLOSE_AFTER: count(40, "Rejected messages in a row after which a socket is closed with 1008."),
     PRESENCE_MAX_CLIENTS: count(10_000, "Most sockets (members and observers) in one room."),
     PRESENCE_MAX_CLIENTS_PER_USER: count(32, "Most sockets one user may have in one room."),
+    PRESENCE_AUTH_SECRET: secret(32, "HS256 secret that signs client tokens. Set it (or PRESENCE_AUTH_JWKS_URL) to require a token on every connect."),
+    PRESENCE_AUTH_JWKS_URL: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS" })
+      .optional()
+      .describe("URL of a JWKS with the public keys that sign client tokens (RS/PS/ES/EdDSA); fetched and cached as jose does."),
+    PRESENCE_AUTH_ISSUER: z.string().min(1).optional().describe("When set, a token's `iss` must equal it."),
+    PRESENCE_AUTH_AUDIENCE: z.string().min(1).optional().describe("When set, a token's `aud` must name it."),
+    PRESENCE_AUTH_CLOCK_TOLERANCE_SEC: z.coerce.number().int().min(0).max(300).default(5).describe("Seconds of clock difference allowed when checking a token's `exp` and `nbf`."),
+    PRESENCE_ALLOW_ANONYMOUS_OBSERVERS: flag("With auth on, let a socket without a token connect as an observer (no userId)."),
+    PRESENCE_SERVER_KEY: secret(16, "Key app servers send as `Authorization: Bearer KEY` for stats and the other server routes; also opens herenow."),
+    PRESENCE_CLIENT_POLICY: ClientPolicy.default("multi").describe(
+      "multi: a user may have many sockets in a channel; newest-per-user: a new one replaces the user's others there; newest-per-type: it replaces those of the same clientType.",
+    ),
+    PRESENCE_ALLOWED_ORIGINS: z
+      .string()
+      .optional()
+      .describe("Comma-separated origins (https://app.example.com) allowed to connect and call HTTP from a browser; absent: any."),
   })
   .refine((c) => c.PRESENCE_HEARTBEAT_TIMEOUT_MS > c.PRESENCE_HEARTBEAT_INTERVAL_MS, {
     message: "PRESENCE_HEARTBEAT_TIMEOUT_MS must be larger than PRESENCE_HEARTBEAT_INTERVAL_MS",
     path: ["PRESENCE_HEARTBEAT_TIMEOUT_MS"],
   });
+
+/** How client tokens are checked; null in Config when neither a secret nor a JWKS is set (open, for development). */
+export type AuthSettings = {
+  secret: string | null;
+  jwksUrl: string | null;
+  issuer: string | undefined;
+  audience: string | undefined;
+  clockToleranceSec: number;
+  allowAnonymousObservers: boolean;
+};
 
 /** The room's validated settings. */
 export type Config = {
@@ -44,6 +79,11 @@ export type Config = {
   abuseCloseAfter: number;
   maxClients: number;
   maxClientsPerUser: number;
+  auth: AuthSettings | null;
+  serverKey: string | null;
+  clientPolicy: ClientPolicy;
+  /** Origins a browser may call from; null: any. */
+  allowedOrigins: string[] | null;
 };
 
 /** The defaults, as used when no variable is set. */
@@ -94,5 +134,21 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     abuseCloseAfter: env.PRESENCE_ABUSE_CLOSE_AFTER,
     maxClients: env.PRESENCE_MAX_CLIENTS,
     maxClientsPerUser: env.PRESENCE_MAX_CLIENTS_PER_USER,
+    auth:
+      env.PRESENCE_AUTH_SECRET === undefined && env.PRESENCE_AUTH_JWKS_URL === undefined
+        ? null
+        : {
+            secret: env.PRESENCE_AUTH_SECRET ?? null,
+            jwksUrl: env.PRESENCE_AUTH_JWKS_URL ?? null,
+            issuer: env.PRESENCE_AUTH_ISSUER,
+            audience: env.PRESENCE_AUTH_AUDIENCE,
+            clockToleranceSec: env.PRESENCE_AUTH_CLOCK_TOLERANCE_SEC,
+            allowAnonymousObservers: env.PRESENCE_ALLOW_ANONYMOUS_OBSERVERS,
+          },
+    serverKey: env.PRESENCE_SERVER_KEY ?? null,
+    clientPolicy: env.PRESENCE_CLIENT_POLICY,
+    allowedOrigins: env.PRESENCE_ALLOWED_ORIGINS
+      ? env.PRESENCE_ALLOWED_ORIGINS.split(",").map((origin) => origin.trim().replace(/\/$/, "")).filter(Boolean)
+      : null,
   };
 }

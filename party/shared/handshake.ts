@@ -57,21 +57,27 @@ export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number
 /** The header that carries the accepted handshake from the edge to the room (set only by the edge). */
 const HANDSHAKE_HEADER = "x-presence-handshake";
 
-/** What the room learns of an accepted connect. */
-export type AcceptedHandshake = Omit<Handshake, "connectionId">;
+/** What the room learns of an accepted connect: who it is, and what its token allows. */
+export type AcceptedHandshake = Omit<Handshake, "connectionId"> & {
+  /** The token fixed the userData and does not allow `update`. */
+  dataLocked: boolean;
+  /** When the socket's token expires (epoch ms); null without one. */
+  expiresAt: number | null;
+};
 
 /**
  * The request the edge passes on to the room: the URL keeps only `_pk` (PartyKit stores the
- * URL in the socket's ~2 KB attachment, and 4 KiB of userData would not fit), and the accepted
- * handshake travels in a header that overwrites anything the client sent under that name.
+ * URL in the socket's ~2 KB attachment, where neither 4 KiB of userData nor a token belongs),
+ * and the accepted handshake travels in a header that overwrites anything the client sent under
+ * that name.
  */
-export function forwardHandshake(request: Request, handshake: Handshake): Request {
+export function forwardHandshake(request: Request, connectionId: string | undefined, accepted: AcceptedHandshake): Request {
   const url = new URL(request.url);
   const kept = new URLSearchParams();
-  if (handshake.connectionId !== undefined) kept.set("_pk", handshake.connectionId);
+  if (connectionId !== undefined) kept.set("_pk", connectionId);
   const forwarded = new Request(`${url.origin}${url.pathname}?${kept}`, request);
-  const accepted: AcceptedHandshake = { userId: handshake.userId, userData: handshake.userData, clientType: handshake.clientType };
-  forwarded.headers.set(HANDSHAKE_HEADER, JSON.stringify(accepted));
+  const { userId, userData, clientType, dataLocked, expiresAt } = accepted;
+  forwarded.headers.set(HANDSHAKE_HEADER, JSON.stringify({ userId, userData, clientType, dataLocked, expiresAt } satisfies AcceptedHandshake));
   return forwarded;
 }
 

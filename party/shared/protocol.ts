@@ -59,6 +59,42 @@ export type ConnectQuery = z.infer<typeof ConnectQuery>;
 export const ClientTypeCounts = z.record(ClientType, z.number().int().positive()).meta({ id: "ClientTypeCounts" });
 export type ClientTypeCounts = z.infer<typeof ClientTypeCounts>;
 
+/** A channel a token opens: a name, or a prefix followed by `*` (`team-1:*`; `*` alone opens every channel). */
+export const ChannelPattern = z
+  .string()
+  .min(1, "a channel pattern is empty")
+  .max(129, "a channel pattern is longer than 129 characters")
+  .regex(/^[A-Za-z0-9_\-.:@]*\*?$/, "a channel pattern is a channel name, or a prefix followed by *")
+  .meta({ id: "ChannelPattern" });
+
+/**
+ * The claims of a client token (a JWT the app server signs; `exp`, `nbf`, `iss` and `aud` are
+ * checked as JWT claims). `sub` is the userId; an observer token has `observer: true` and no `sub`.
+ */
+export const TokenClaims = z
+  .object({
+    /** The userId this token speaks for. */
+    sub: UserId.optional(),
+    /** The userData the app vouches for: the client cannot change it unless `dataWritable`. */
+    data: JsonValue.optional(),
+    /** With `data`: the client may still send `update`. */
+    dataWritable: z.boolean().optional(),
+    /** The channels (names or `prefix*` patterns) the token opens; absent: every channel. */
+    channels: z.array(ChannelPattern).max(1000, "a token names at most 1000 channels").optional(),
+    /** Pins the client's type: a different `clientType` in the connect is refused. */
+    clientType: ClientType.optional(),
+    /** An observer token (no `sub`): sees presence, is no member. */
+    observer: z.boolean().optional(),
+  })
+  .meta({ id: "TokenClaims" });
+export type TokenClaims = z.infer<typeof TokenClaims>;
+
+/** Whether a token's `channels` claim opens `channel` (absent: every channel). */
+export function channelAllowed(patterns: readonly string[] | undefined, channel: string): boolean {
+  if (patterns === undefined) return true;
+  return patterns.some((pattern) => (pattern.endsWith("*") ? channel.startsWith(pattern.slice(0, -1)) : pattern === channel));
+}
+
 /** Whether a member has at least one live client. */
 export const MemberStatus = z.enum(["online", "offline"]).meta({ id: "MemberStatus" });
 export type MemberStatus = z.infer<typeof MemberStatus>;
@@ -177,6 +213,12 @@ export const ERROR_CODES = {
   not_a_member: "`update` or `leave` from an observer or a client that left.",
   room_full: "The room is at PRESENCE_MAX_CLIENTS: the socket is closed with 1013 right after.",
   user_full: "The user is at PRESENCE_MAX_CLIENTS_PER_USER in this room: the socket is closed with 1013 right after.",
+  unauthorized:
+    "HTTP 401: the token is missing, malformed, wrongly signed, of an algorithm not allowed, expired, not yet valid, or from the wrong issuer or audience; or the server key is missing or wrong. The message says which.",
+  forbidden:
+    "HTTP 403: a valid token that does not open this channel, or names another userId or clientType; an origin not in PRESENCE_ALLOWED_ORIGINS; a server route while no server key is set. As an error frame: an `update` from a client whose token fixes its userData.",
+  unavailable: "HTTP 503: the service could not check a token because the keys of PRESENCE_AUTH_JWKS_URL could not be fetched; try again.",
+  replaced: "A newer client of this user took this socket's place (PRESENCE_CLIENT_POLICY): the socket is closed with 4002 right after.",
   not_found: "HTTP: no such route (404).",
   method_not_allowed: "HTTP: the route does not take this method (405).",
   misconfigured: "The room's environment variables are invalid (500); the message names them.",
@@ -194,8 +236,12 @@ export const RoomStats = z.object({
   sockets: z.number().int(),
   /** How many times the room has started: its first load, and every restart or wake after an eviction. */
   starts: z.number().int(),
-  /** Connections refused by reason (bad_handshake, room_full, user_full). */
+  /** Connects refused, by reason: at the edge (bad_handshake, unauthorized, forbidden, origin, unavailable) or in the room (room_full, user_full). */
   refusedConnections: z.record(z.string(), z.number().int()),
+  /** HTTP requests to the room refused at the edge, by reason (unauthorized, forbidden, unavailable). */
+  refusedRequests: z.record(z.string(), z.number().int()),
+  /** Sockets replaced by a newer client of their user, by PRESENCE_CLIENT_POLICY. */
+  replacedClients: z.record(z.string(), z.number().int()),
   /** Messages rejected by error code. */
   rejectedMessages: z.record(z.string(), z.number().int()),
   /** Sockets the room closed, by reason. */
@@ -295,6 +341,14 @@ export const CLOSE_CODES = {
   tryAgainLater: { code: 1013, meaning: "The room (PRESENCE_MAX_CLIENTS) or the user (PRESENCE_MAX_CLIENTS_PER_USER) is at its cap; an `error` frame says which first." },
   replaced: { code: 4000, meaning: "A newer socket with the same connection id took this one's place." },
   heartbeatTimeout: { code: 4001, meaning: "No message, not even a ping, within PRESENCE_HEARTBEAT_TIMEOUT_MS." },
+  replacedByPolicy: {
+    code: 4002,
+    meaning: "A newer client of the same user (newest-per-user) or of the same user and clientType (newest-per-type) took this one's place; an `error` frame (`replaced`) says so first. The client does not reconnect.",
+  },
+  tokenExpired: {
+    code: 4003,
+    meaning: "The socket's token expired. The client reconnects with a fresh token from its provider, within grace nobody sees an event.",
+  },
 } as const;
 
 /** The close codes by name: `CloseCode.heartbeatTimeout === 4001`. */

@@ -153,10 +153,10 @@ describe("HTTP errors", () => {
     {
       name: "a forged internal request (it would count refused connections)",
       method: "POST",
-      headers: { "x-presence-internal": "refused" },
+      headers: { "x-presence-internal": "count-refusal" },
       path: () => `/parties/main/${freshChannel()}`,
       status: 403,
-      error: "bad_request",
+      error: "forbidden",
       message: /x-presence-internal/,
     },
   ];

@@ -24,6 +24,7 @@ import {
   RoomStats,
   ServerMessage,
   StatsResponse,
+  TokenClaims,
 } from "../../party/shared/protocol.ts";
 
 type JsonSchema = {
@@ -105,7 +106,7 @@ function namedType(name: string, schema: z.ZodType, note: string): string {
 export function renderProtocolDoc(): string {
   const config = toSchema(ConfigEnv);
   const configRows = Object.entries(config.properties ?? {}).map(
-    ([name, field]) => `| \`${name}\` | ${String(field.default)} | ${field.description ?? ""} |`,
+    ([name, field]) => `| \`${name}\` | ${field.default === undefined ? "—" : String(field.default)} | ${field.description ?? ""} |`,
   );
   return `<!-- Generated from party/shared/protocol.ts and party/shared/config.ts by test/support/protocol-doc.ts.
      Do not edit by hand: run \`npm run docs\`. A unit test fails when this file is stale. -->
@@ -163,16 +164,32 @@ ${namedType("JsonValue", JsonValue, "Any JSON value.")}
 
 Every answer uses one envelope. Success: \`${typeOf(toSchema(HereNowResponse), true).replace(/\|/g, "\\|")}\`.
 Failure: \`${typeOf(toSchema(ErrorResponse), true)}\`, where \`code\` equals the HTTP status.
-All routes answer CORS preflights and send \`access-control-allow-origin: *\`.
+Routes answer CORS preflights; \`access-control-allow-origin\` is \`*\`, or the caller's origin
+when it is one of \`PRESENCE_ALLOWED_ORIGINS\` (a browser from another origin gets 403).
 
-| route | answer |
-| --- | --- |
-| \`GET /parties/main/CHANNEL?includeUsers=true&distinct=true\` | herenow of one channel (both flags default to false; \`true\`/\`false\`/\`1\`/\`0\`) |
-| \`GET /herenow?channel=A&channel=B&includeUsers=…&distinct=…\` | herenow of 1 to ${MAX_HERENOW_CHANNELS} channels (repeat \`channel\` or separate with commas), fanned out to the rooms in parallel |
-| \`GET /parties/main/CHANNEL?stats\` | \`${typeOf(toSchema(StatsResponse), true)}\` |
-| any other path | 404 \`not_found\` |
-| another method on a route | 405 \`method_not_allowed\` |
-| a bad channel name or flag | 400 \`bad_request\` |
+| route | credentials (when auth is on) | answer |
+| --- | --- | --- |
+| \`GET /parties/main/CHANNEL?includeUsers=true&distinct=true\` | the server key, or a token opening CHANNEL (\`?token=\` or \`Authorization: Bearer\`) | herenow of one channel (both flags default to false; \`true\`/\`false\`/\`1\`/\`0\`) |
+| \`GET /herenow?channel=A&channel=B&includeUsers=…&distinct=…\` | the server key, or a token opening every channel named | herenow of 1 to ${MAX_HERENOW_CHANNELS} channels (repeat \`channel\` or separate with commas), fanned out to the rooms in parallel |
+| \`GET /parties/main/CHANNEL?stats\` | the server key (\`Authorization: Bearer PRESENCE_SERVER_KEY\`), whenever one is set | \`${typeOf(toSchema(StatsResponse), true)}\` |
+| any other path | — | 404 \`not_found\` |
+| another method on a route | — | 405 \`method_not_allowed\` |
+| a bad channel name or flag | — | 400 \`bad_request\` |
+
+## Tokens
+
+With \`PRESENCE_AUTH_SECRET\` (HS256) or \`PRESENCE_AUTH_JWKS_URL\` (RS/PS/ES/EdDSA) set, a connect
+carries a JWT in \`?token=\`; it must have \`exp\`, and \`iss\`/\`aud\` when those settings are set.
+Its other claims:
+
+\`\`\`ts
+type TokenClaims = ${typeOf(toSchema(TokenClaims), true)};
+\`\`\`
+
+A missing, malformed, wrongly signed, expired or not-yet-valid token, or one of an algorithm not
+allowed, is refused with 401 before the upgrade; a valid one that does not open the channel, or
+names another userId or clientType, with 403. A socket is closed with 4003 when its token
+expires (plus the clock tolerance).
 
 ## Error codes
 

@@ -15,6 +15,7 @@ export const GENERATED_ROOTS = {
   HereNowResponse: protocol.HereNowResponse,
   ErrorResponse: protocol.ErrorResponse,
   StatsResponse: protocol.StatsResponse,
+  TokenClaims: protocol.TokenClaims,
 } satisfies Record<string, z.ZodType>;
 
 /** zod check kinds and the JSON Schema keyword each becomes (arrays use the `Items` ones). */

@@ -48,8 +48,25 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
   StatsResponse: [
     {
       code: 200,
-      content: { channel: "room", clientAmount: 0, userAmount: 0, members: 0, sockets: 1, starts: 1, refusedConnections: {}, rejectedMessages: { bad_message: 2 }, closes: {} },
+      content: {
+        channel: "room",
+        clientAmount: 0,
+        userAmount: 0,
+        members: 0,
+        sockets: 1,
+        starts: 1,
+        refusedConnections: {},
+        refusedRequests: { unauthorized: 1 },
+        rejectedMessages: { bad_message: 2 },
+        replacedClients: {},
+        closes: {},
+      },
     },
+  ],
+  TokenClaims: [
+    { sub: "Jack", data: { name: "Jack" }, channels: ["room-*", "lobby"], clientType: "web", dataWritable: false },
+    { observer: true, channels: ["*"] },
+    {},
   ],
 } as never;
 

@@ -16,6 +16,10 @@ describe("loadConfig", () => {
       abuseCloseAfter: 40,
       maxClients: 10_000,
       maxClientsPerUser: 32,
+      auth: null,
+      serverKey: null,
+      clientPolicy: "multi",
+      allowedOrigins: null,
     };
     expect(loadConfig({})).toEqual(expected);
     expect(DEFAULT_CONFIG).toEqual(expected);
@@ -102,5 +106,55 @@ describe("loadConfig", () => {
     }
     expect(message).toContain("PRESENCE_GRACE_MS");
     expect(message).toContain("PRESENCE_TICK_MS");
+  });
+});
+
+describe("loadConfig: identity and access settings", () => {
+  const SECRET = "s".repeat(32);
+
+  it("turns auth on with a secret or a JWKS URL, with the defaults for the rest", () => {
+    expect(loadConfig({ PRESENCE_AUTH_SECRET: SECRET }).auth).toEqual({
+      secret: SECRET,
+      jwksUrl: null,
+      issuer: undefined,
+      audience: undefined,
+      clockToleranceSec: 5,
+      allowAnonymousObservers: false,
+    });
+    expect(loadConfig({ PRESENCE_AUTH_JWKS_URL: "https://id.example/.well-known/jwks.json", PRESENCE_ALLOW_ANONYMOUS_OBSERVERS: "true" }).auth).toMatchObject({
+      secret: null,
+      jwksUrl: "https://id.example/.well-known/jwks.json",
+      allowAnonymousObservers: true,
+    });
+  });
+
+  it("reads the server key, the policy and the allowed origins", () => {
+    const config = loadConfig({
+      PRESENCE_SERVER_KEY: "k".repeat(16),
+      PRESENCE_CLIENT_POLICY: "newest-per-type",
+      PRESENCE_ALLOWED_ORIGINS: "https://a.example, https://b.example/",
+    });
+    expect(config).toMatchObject({ serverKey: "k".repeat(16), clientPolicy: "newest-per-type", allowedOrigins: ["https://a.example", "https://b.example"] });
+  });
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ["a short secret", { PRESENCE_AUTH_SECRET: "short" }, /PRESENCE_AUTH_SECRET/],
+    ["a JWKS URL that is not http(s)", { PRESENCE_AUTH_JWKS_URL: "ftp://id.example/jwks" }, /PRESENCE_AUTH_JWKS_URL/],
+    ["a short server key", { PRESENCE_SERVER_KEY: "abc" }, /PRESENCE_SERVER_KEY/],
+    ["an unknown policy", { PRESENCE_CLIENT_POLICY: "oldest" }, /PRESENCE_CLIENT_POLICY/],
+    ["a flag that is not a boolean", { PRESENCE_ALLOW_ANONYMOUS_OBSERVERS: "yes" }, /PRESENCE_ALLOW_ANONYMOUS_OBSERVERS/],
+  ])("refuses %s, naming the variable", (_what, env, name) => {
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it("never puts a secret into its error message", () => {
+    const secret = "not-long-enough-secret";
+    expect(() => loadConfig({ PRESENCE_AUTH_SECRET: secret, PRESENCE_SERVER_KEY: "short-key" })).toThrow(/PRESENCE_AUTH_SECRET/);
+    try {
+      loadConfig({ PRESENCE_AUTH_SECRET: secret, PRESENCE_SERVER_KEY: "short-key" });
+    } catch (error) {
+      expect(String(error)).not.toContain(secret);
+      expect(String(error)).not.toContain("short-key");
+    }
   });
 });

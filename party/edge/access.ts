@@ -1,0 +1,109 @@
+/**
+ * Who may do what, decided at the edge before any room is touched: the origin of a browser,
+ * the client token of a connect (which userId, userData and clientType it may take, in which
+ * channels), and the credentials of an HTTP call (the server key, or a token that opens the
+ * channels asked for).
+ */
+import type { Config } from "../shared/config.ts";
+import type { Handshake } from "../shared/handshake.ts";
+import { userDataProblem } from "../shared/json.ts";
+import { channelAllowed, type ErrorCode, type TokenClaims } from "../shared/protocol.ts";
+import { verifierFor } from "./tokens.ts";
+
+/** A refusal: the status, the error code and the sentence for the envelope, and the reason counted in stats. */
+export type Refusal = { status: 400 | 401 | 403 | 503; error: ErrorCode; message: string };
+
+/** A connect the edge admits: the handshake as the room must take it. */
+export type Admitted = Handshake & {
+  /** The token fixed the userData and did not allow `update`. */
+  dataLocked: boolean;
+  /** When the token expires (epoch ms); null without auth. */
+  expiresAt: number | null;
+};
+
+const unauthorized = (message: string): Refusal => ({ status: 401, error: "unauthorized", message });
+const forbidden = (message: string): Refusal => ({ status: 403, error: "forbidden", message });
+
+/** A browser's origin that the settings do not allow (a request without Origin is not a browser's: allowed). */
+export function originRefusal(request: Request, config: Config): Refusal | null {
+  const origin = request.headers.get("origin");
+  if (origin === null || config.allowedOrigins === null || config.allowedOrigins.includes(origin)) return null;
+  return forbidden(`origin ${origin} is not allowed to use this service (PRESENCE_ALLOWED_ORIGINS)`);
+}
+
+/**
+ * Decides who a connect to `channel` may be. Without auth settings the handshake stands as
+ * sent. With them, the token in `?token=` decides: its `sub` is the userId, its `data` the
+ * userData, its `clientType` pins the type, its `channels` must open this channel.
+ */
+export async function admitConnect(params: URLSearchParams, channel: string, handshake: Handshake, config: Config): Promise<Admitted | Refusal> {
+  if (config.auth === null) return { ...handshake, dataLocked: false, expiresAt: null };
+  const tokens = params.getAll("token");
+  if (tokens.length > 1) return unauthorized("token is given more than once");
+  const token = tokens[0];
+  if (token === undefined || token === "") {
+    if (config.auth.allowAnonymousObservers && handshake.userId === null) return { ...handshake, dataLocked: false, expiresAt: null };
+    return unauthorized(
+      config.auth.allowAnonymousObservers ? "missing token: only observers (no userId) may connect without ?token=" : "missing token: connect with ?token=JWT",
+    );
+  }
+  const verified = await verifierFor(config.auth).verify(token);
+  if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
+  const claims = verified.claims;
+  if (!channelAllowed(claims.channels, channel)) return forbidden(`the token does not open channel ${channel}`);
+  if (claims.observer === true) {
+    if (handshake.userId !== null) return forbidden("an observer token cannot join as a user: leave out userId");
+    return { ...handshake, userData: null, dataLocked: false, expiresAt: verified.expiresAt };
+  }
+  return identityFromClaims(claims, handshake, config, verified.expiresAt);
+}
+
+/** The member a user token makes: its userId, userData and clientType, each checked against what the connect asked. */
+function identityFromClaims(claims: TokenClaims, handshake: Handshake, config: Config, expiresAt: number): Admitted | Refusal {
+  const userId = claims.sub!;
+  if (handshake.userId !== null && handshake.userId !== userId) return forbidden(`the token is for user ${userId}, not ${handshake.userId}`);
+  if (claims.clientType !== undefined && handshake.clientType !== undefined && handshake.clientType !== claims.clientType) {
+    return forbidden(`the token pins clientType ${claims.clientType}, not ${handshake.clientType}`);
+  }
+  const clientType = claims.clientType ?? handshake.clientType;
+  if (claims.data === undefined) return { ...handshake, userId, clientType, dataLocked: false, expiresAt };
+  const problem = userDataProblem(claims.data, config.maxUserDataBytes);
+  if (problem) return { status: 400, error: "bad_request", message: `the token's data: ${problem.message}` };
+  // The app vouches for this data: what the connect sent is not used.
+  return { ...handshake, userId, clientType, userData: claims.data, dataLocked: claims.dataWritable !== true, expiresAt };
+}
+
+/** What an HTTP call needs: the server key, or read access to some channels (herenow). */
+export type Need = { serverKey: true } | { channels: string[] };
+
+/**
+ * Checks an HTTP call's credentials: `Authorization: Bearer SERVER_KEY`, or (for herenow, with
+ * auth on) a token in `?token=` or `Authorization: Bearer` whose channels open every channel asked.
+ * Without auth settings and without a server key the service is open, for development.
+ */
+export async function authorizeRequest(request: Request, url: URL, need: Need, config: Config): Promise<Refusal | null> {
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
+  if (config.serverKey !== null && bearer !== undefined && (await sameSecret(bearer, config.serverKey))) return null;
+  if ("serverKey" in need) {
+    if (config.serverKey !== null) return unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : "wrong server key");
+    return config.auth === null ? null : forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");
+  }
+  if (config.auth === null) return null;
+  const token = url.searchParams.get("token") ?? bearer;
+  if (token === undefined || token === null) return unauthorized("missing credentials: send the server key, or a token in ?token=");
+  const verified = await verifierFor(config.auth).verify(token);
+  if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
+  const closed = need.channels.filter((channel) => !channelAllowed(verified.claims.channels, channel));
+  if (closed.length > 0) return forbidden(`the token does not open ${closed.map((c) => `channel ${c}`).join(", ")}`);
+  return null;
+}
+
+const encoder = new TextEncoder();
+
+/** Compares two secrets in time that does not depend on where they differ (SHA-256 of each, then every byte). */
+export async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([given, expected].map(async (text) => new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)))));
+  let difference = 0;
+  for (let i = 0; i < a!.length; i++) difference |= a![i]! ^ b![i]!;
+  return difference === 0;
+}
