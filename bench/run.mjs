@@ -23,6 +23,7 @@
  *   --rooms empty,ours,naive BENCH_ROOMS   which rooms to run (empty = the engine's floor)
  *   --json FILE           BENCH_JSON       also write the raw figures as JSON
  *   --server-per-room true BENCH_SERVER_PER_ROOM  a fresh dev server per room (cleaner RSS)
+ *   --directory-parts 4   BENCH_DIRECTORY_PARTS  PRESENCE_DIRECTORY_PARTS of the servers (0: a room per user)
  *   --write FILE          BENCH_WRITE      also write the report into FILE's generated section
  *                                          (`<!-- bench:begin -->` … `<!-- bench:end -->`)
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
@@ -46,10 +47,10 @@ const CLK_TCK = clockTicks();
 /** A bad option: printed without a stack. */
 class UsageError extends Error {}
 
-/** @typedef {"empty" | "ours" | "naive"} Kind */
+/** @typedef {"empty" | "ours" | "naive" | "ours-nodir"} Kind */
 /**
  * @typedef {{ sizes: number[]; concurrency: number; herenowMs: number; herenowMax: number;
- *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; serverPerRoom: boolean }} Options
+ *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; serverPerRoom: boolean; directoryParts: number }} Options
  */
 
 /** @returns {Options} */
@@ -83,9 +84,9 @@ function parseOptions() {
   for (const size of sizes) {
     if (!Number.isInteger(size) || size < 1 || size > 5000) throw new UsageError(`sizes must be integers in 1..5000, got ${rawSizes ?? n}`);
   }
-  const rooms = /** @type {Kind[]} */ ((get("rooms", "BENCH_ROOMS") ?? "empty,ours,naive").split(",").map((s) => s.trim()));
+  const rooms = /** @type {Kind[]} */ ((get("rooms", "BENCH_ROOMS") ?? "empty,ours,naive,ours-nodir").split(",").map((s) => s.trim()));
   for (const room of rooms) {
-    if (room !== "empty" && room !== "ours" && room !== "naive") throw new UsageError(`--rooms takes empty, ours and/or naive, got ${room}`);
+    if (!["empty", "ours", "naive", "ours-nodir"].includes(room)) throw new UsageError(`--rooms takes empty, ours, naive and/or ours-nodir, got ${room}`);
   }
   return {
     sizes: sizes.filter((size) => size > 0).sort((a, b) => a - b),
@@ -97,6 +98,7 @@ function parseOptions() {
     json: get("json", "BENCH_JSON") ?? null,
     write: get("write", "BENCH_WRITE") ?? null,
     serverPerRoom: ["1", "true", "yes"].includes(get("server-per-room", "BENCH_SERVER_PER_ROOM") ?? ""),
+    directoryParts: get("directory-parts", "BENCH_DIRECTORY_PARTS") === "0" ? 0 : int("directory-parts", "BENCH_DIRECTORY_PARTS", 4, 1024),
   };
 }
 
@@ -119,8 +121,11 @@ function freePort() {
   });
 }
 
-/** Starts `partykit dev -c bench/partykit.json` and waits until both parties answer. @returns {Promise<Server>} */
-async function startServer() {
+/**
+ * Starts `partykit dev -c bench/partykit.json` with these settings and waits until the parties answer.
+ * @param {Record<string, string>} vars @returns {Promise<Server>}
+ */
+async function startServer(vars) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "presence-bench-"));
   const args = [
@@ -134,6 +139,7 @@ async function startServer() {
     String(port),
     "--persist",
     join(dir, "state"),
+    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}=${value}`]),
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -350,7 +356,9 @@ function applyNaive(client, msg) {
 }
 
 /** @param {Kind} kind */
-const partyOf = (kind) => (kind === "ours" ? "main" : kind);
+const partyOf = (kind) => (isOurs(kind) ? "main" : kind);
+/** Our room, with the directory on or off. @param {Kind} kind */
+const isOurs = (kind) => kind === "ours" || kind === "ours-nodir";
 
 /**
  * Opens one socket; resolves once it is open. Retries a failed connect twice.
@@ -422,7 +430,7 @@ async function joinStorm(server, kind, n, options) {
       counters.bytes += bytes;
       if (msg.type === "sync" || msg.type === "list") counters.snapshotBytes += bytes;
     }
-    if (kind === "ours") applyOurs(client, msg, counters);
+    if (isOurs(kind)) applyOurs(client, msg, counters);
     else applyNaive(client, msg);
     if (!client.done && client.view.size >= n && !client.syncing) {
       client.done = true;
@@ -557,6 +565,60 @@ async function hereNowThroughput(server, kind, room, n, options) {
   };
 }
 
+// ------------------------------------------------------------------------------ scenario 3
+
+/**
+ * @typedef {{ n: number; ids: number; requests: number; perSecond: number; meanMs: number; p99Ms: number;
+ *   online: number; errors: number }} UsersResult
+ */
+
+/**
+ * Sequential POST /users for the storm's users (at most 1,000 ids: the most one call takes),
+ * for `herenowMs`, while they are still connected: how fast the directory answers.
+ * @param {Server} server @param {number} n @param {Options} options @returns {Promise<UsersResult>}
+ */
+async function usersThroughput(server, n, options) {
+  const ids = Array.from({ length: Math.min(n, 1000) }, (_, i) => `u${i}`);
+  const body = JSON.stringify({ userIds: ids });
+  const ask = async () => {
+    const response = await fetch(`http://${server.host}/users`, { method: "POST", body, headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(10_000) });
+    return { status: response.status, text: await response.text() };
+  };
+  // Warm up, and wait (bounded) until the directory has heard of every user.
+  let online = 0;
+  for (let i = 0; i < 40; i++) {
+    const { status, text } = await ask();
+    if (status === 200) online = Object.values(JSON.parse(text).content.users).filter((u) => /** @type {{online: boolean}} */ (u).online).length;
+    if (online === ids.length && i >= 5) break;
+    await sleep(100);
+  }
+  /** @type {number[]} */
+  const latencies = [];
+  let errors = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < options.herenowMs && latencies.length < options.herenowMax) {
+    const start = performance.now();
+    try {
+      if ((await ask()).status !== 200) errors++;
+    } catch {
+      errors++;
+    }
+    latencies.push(performance.now() - start);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    n,
+    ids: ids.length,
+    requests: latencies.length,
+    perSecond: latencies.length / seconds,
+    meanMs: sum(latencies) / Math.max(1, latencies.length),
+    p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
+    online,
+    errors,
+  };
+}
+
 // ------------------------------------------------------------------------------ teardown
 
 /**
@@ -575,16 +637,14 @@ async function teardown(server, kind, room, clients) {
     await sleep(1000);
     return closedEarly;
   }
-  const url =
-    kind === "ours"
+  const url = isOurs(kind)
       ? `http://${server.host}/parties/main/${room}?stats`
       : `http://${server.host}/parties/naive/${room}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
       const body = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json();
-      const idle =
-        kind === "ours"
+      const idle = isOurs(kind)
           ? body.content.sockets === 0 && body.content.userAmount === 0 && body.content.clientAmount === 0
           : body.content.channels[room].clientAmount === 0;
       if (idle) break;
@@ -631,10 +691,10 @@ function table(rows) {
 
 /**
  * @param {Options} options @param {StormResult[]} storms @param {HereNowResult[]} herenows
- * @param {number} totalSeconds
+ * @param {UsersResult[]} users @param {number} totalSeconds
  * @returns {string} the report, as printed
  */
-function report(options, storms, herenows, totalSeconds) {
+function report(options, storms, herenows, users, totalSeconds) {
   /** @type {string[]} */
   const out = [];
   const print = (/** @type {string} */ line) => out.push(line);
@@ -643,15 +703,15 @@ function report(options, storms, herenows, totalSeconds) {
   /** @param {Kind} kind @param {number} n */
   const herenow = (kind, n) => herenows.find((h) => h.kind === kind && h.n === n);
   /** @type {string[][]} */
-  const rows = [["join storm", "floor*", "naive", "ours", "naive/ours"]];
+  const rows = [["join storm", "floor*", "naive", "ours", "ours, no dir", "naive/ours", "ours/no dir"]];
   for (const n of options.sizes) {
-    const [f, a, b] = /** @type {const} */ (["empty", "naive", "ours"]).map((kind) => storm(kind, n));
+    const [f, a, b, d] = /** @type {const} */ (["empty", "naive", "ours", "ours-nodir"]).map((kind) => storm(kind, n));
     /** @param {string} label @param {(s: StormResult) => number} pick @param {number} digits */
     const row = (label, pick, digits) => {
-      const [z, x, y] = [f, a, b].map((s) => (s ? pick(s) : NaN));
-      rows.push([label, fmt(z ?? NaN, digits), fmt(x ?? NaN, digits), fmt(y ?? NaN, digits), ratio(x ?? NaN, y ?? NaN)]);
+      const [z, x, y, w] = [f, a, b, d].map((s) => (s ? pick(s) : NaN));
+      rows.push([label, fmt(z ?? NaN, digits), fmt(x ?? NaN, digits), fmt(y ?? NaN, digits), fmt(w ?? NaN, digits), ratio(x ?? NaN, y ?? NaN), ratio(y ?? NaN, w ?? NaN)]);
     };
-    rows.push([`N = ${n}`, "", "", "", ""]);
+    rows.push([`N = ${n}`, "", "", "", "", "", ""]);
     row("  time until all see all (s)", (s) => s.fullViewMs / 1000, 2);
     row("  connect phase (s)", (s) => s.connectMs / 1000, 2);
     row("  messages received, all clients", (s) => s.messages, 0);
@@ -664,23 +724,33 @@ function report(options, storms, herenows, totalSeconds) {
     row("  load generator CPU (s)", (s) => s.clientCpuSeconds, 2);
   }
   /** @type {string[][]} */
-  const httpRows = [["herenow over HTTP (sequential)", "floor*", "naive", "ours", "naive/ours"]];
+  const httpRows = [["herenow over HTTP (sequential)", "floor*", "naive", "ours", "ours, no dir", "naive/ours", ""]];
   for (const n of options.sizes) {
-    const [f, a, b] = /** @type {const} */ (["empty", "naive", "ours"]).map((kind) => herenow(kind, n));
+    const [f, a, b, d] = /** @type {const} */ (["empty", "naive", "ours", "ours-nodir"]).map((kind) => herenow(kind, n));
     /** @param {string} label @param {(h: HereNowResult) => number} pick @param {number} digits */
     const row = (label, pick, digits) => {
-      const [z, x, y] = [f, a, b].map((h) => (h ? pick(h) : NaN));
-      httpRows.push([label, fmt(z ?? NaN, digits), fmt(x ?? NaN, digits), fmt(y ?? NaN, digits), ratio(x ?? NaN, y ?? NaN)]);
+      const [z, x, y, w] = [f, a, b, d].map((h) => (h ? pick(h) : NaN));
+      httpRows.push([label, fmt(z ?? NaN, digits), fmt(x ?? NaN, digits), fmt(y ?? NaN, digits), fmt(w ?? NaN, digits), ratio(x ?? NaN, y ?? NaN), ""]);
     };
-    httpRows.push([`N = ${n}`, "", "", "", ""]);
+    httpRows.push([`N = ${n}`, "", "", "", "", "", ""]);
     row("  requests/s", (h) => h.perSecond, 0);
     row("  mean latency (ms)", (h) => h.meanMs, 2);
     row("  p99 latency (ms)", (h) => h.p99Ms, 2);
+  }
+  /** @type {string[][]} */
+  const userRows = [["users' status: POST /users (sequential)", "ids", "calls/s", "mean (ms)", "p99 (ms)", "herenow mean (ms)", "users/herenow"]];
+  for (const u of users) {
+    const h = herenow("ours", u.n);
+    userRows.push([`  N = ${u.n}, all online`, String(u.ids), fmt(u.perSecond, 0), fmt(u.meanMs, 2), fmt(u.p99Ms, 2), fmt(h?.meanMs ?? NaN, 2), ratio(u.meanMs, h?.meanMs ?? NaN)]);
   }
   print("");
   print(table(rows));
   print("");
   print(table(httpRows));
+  if (users.length > 0) {
+    print("");
+    print(table(userRows));
+  }
   print("");
   /** @type {string[]} */
   const notes = [];
@@ -701,11 +771,17 @@ function report(options, storms, herenows, totalSeconds) {
   }
   print(`floor* = a room that accepts sockets and does nothing (bench/empty-room.ts): the engine's own cost;`);
   print(`         its clients see no one, so its "time until all see all" is its connect phase.`);
-  print(`ratio = naive / ours (above 1: ours uses less; for requests/s above 1 the naive room is faster).`);
+  print(`ratio = naive / ours (above 1: ours uses less; for requests/s above 1 the naive room is faster);`);
+  print(`        ours / no dir = what the user directory costs the storm (ours with PRESENCE_DIRECTORY=off, on its own server).`);
+  print(`users: ${options.directoryParts === 0 ? "one directory room per user" : `users hashed over ${options.directoryParts} directory rooms`} (PRESENCE_DIRECTORY_PARTS); herenow mean = GET ?includeUsers of the same room.`);
   print(
     `workerd = ${options.serverPerRoom ? "a fresh dev server per room" : "one process for all rooms (RSS is cumulative: compare growth, or use --server-per-room true)"}; ` +
       `RSS peak from ${storms[0]?.workerd.peakFrom ?? "n/a"}, growth = peak minus RSS at the storm's start.`,
   );
+  for (const u of users) {
+    if (u.online !== u.ids) notes.push(`users N=${u.n}: the directory had ${u.online}/${u.ids} online when timing began`);
+    if (u.errors) notes.push(`users N=${u.n}: ${u.errors} calls failed`);
+  }
   for (const note of notes) print(`NOTE ${note}`);
   print(`Total bench time ${fmt(totalSeconds, 1)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
   const text = out.join("\n");
@@ -728,12 +804,20 @@ async function main() {
   const storms = [];
   /** @type {HereNowResult[]} */
   const herenows = [];
+  /** @type {UsersResult[]} */
+  const usersResults = [];
   let crashed = false;
   let restarts = 0;
   // One dev server for all rooms (default), or a fresh one per room so RSS is its own.
-  const groups = options.serverPerRoom ? options.rooms.map((kind) => [kind]) : [options.rooms];
+  // One dev server for all rooms (default), or a fresh one per room so RSS is its own; ours
+  // with the directory off always gets a server of its own (it is a server-wide setting).
+  const shared = options.rooms.filter((kind) => kind !== "ours-nodir");
+  const groups = options.serverPerRoom
+    ? options.rooms.map((kind) => [kind])
+    : [...(shared.length > 0 ? [shared] : []), ...(options.rooms.includes("ours-nodir") ? [/** @type {Kind[]} */ (["ours-nodir"])] : [])];
   outer: for (const kinds of groups) {
-    const server = await startServer();
+    const vars = { PRESENCE_DIRECTORY_PARTS: String(options.directoryParts), ...(kinds.includes("ours-nodir") ? { PRESENCE_DIRECTORY: "off" } : {}) };
+    const server = await startServer(vars);
     const stopServer = () => {
       try {
         process.kill(-server.pgid, "SIGKILL");
@@ -743,7 +827,7 @@ async function main() {
       rmSync(server.dir, { recursive: true, force: true });
     };
     process.on("exit", stopServer);
-    console.log(`partykit dev on ${server.host} (bench/partykit.json) for: ${kinds.join(", ")}`);
+    console.log(`partykit dev on ${server.host} (bench/partykit.json) for: ${kinds.join(", ")}; ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
     try {
       // Warm up the rooms' code paths (JIT, module load) with a small storm, not reported.
       for (const kind of kinds) {
@@ -766,6 +850,7 @@ async function main() {
               `${result.timedOut ? "TIMED OUT " : ""}${fmt(result.fullViewMs / 1000, 2)} s, ${fmt(result.messages)} messages; herenow… `,
             );
             const http = await hereNowThroughput(server, kind, result.room, n, options);
+            const users = kind === "ours" ? await usersThroughput(server, n, options) : null;
             result.closedBeforeTeardown = await teardown(server, kind, result.room, clients);
             const restarted = generation(server) !== before;
             if (restarted && attempt < 3 && server.alive()) {
@@ -777,6 +862,7 @@ async function main() {
             result.restarted = restarted;
             storms.push(result);
             herenows.push(http);
+            if (users) usersResults.push(users);
             console.log(`${fmt(http.perSecond)} req/s`);
             break;
           }
@@ -791,8 +877,8 @@ async function main() {
     }
   }
   if (restarts) console.log(`NOTE ${restarts} scenario run(s) were voided by a workerd restart and run again.`);
-  const text = report(options, storms, herenows, (performance.now() - started) / 1000);
-  if (options.json) writeFileSync(options.json, JSON.stringify({ options, storms, herenows }, null, 2));
+  const text = report(options, storms, herenows, usersResults, (performance.now() - started) / 1000);
+  if (options.json) writeFileSync(options.json, JSON.stringify({ options, storms, herenows, users: usersResults }, null, 2));
   if (options.write && !crashed) {
     const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`;
     writeSection(options.write, "bench", command, `\`\`\`text\n${text.trim()}\n\`\`\``);

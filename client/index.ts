@@ -16,19 +16,23 @@ import type {
   Member,
   ServerMessage,
   SyncMessage,
+  UserStatus,
 } from "../party/shared/protocol.ts";
+import { MAX_USERS_PER_REQUEST } from "../party/shared/limits.ts";
 import { DEFS, ServerMessageSchema } from "../party/shared/schemas.generated.ts";
 import { Emitter } from "./emitter.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
 import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { PendingRequests } from "./requests.ts";
+import { WatchList } from "./watch-list.ts";
 import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
 
 export type * from "../party/shared/protocol.ts";
 export type { JsonValue } from "../party/shared/json.ts";
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
 export { MemberList, type ClientPresenceEvent, type ListChange, type DiffOutcome } from "./member-list.ts";
+export { WatchList, type WatchOutcome } from "./watch-list.ts";
 export type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions, TokenSource } from "./types.ts";
 
 /** A live presence subscription to one channel. */
@@ -39,6 +43,7 @@ export class PresenceClient {
   #options: PresenceClientOptions;
   #events = new Emitter<PresenceClientEvents>();
   #list = new MemberList();
+  #watch = new WatchList();
   #userData: JsonValue;
   /** An update sent and not yet seen back from the room (undefined: none). */
   #sentData: JsonValue | undefined = undefined;
@@ -151,6 +156,31 @@ export class PresenceClient {
     );
   }
 
+  /**
+   * Watches up to 1,000 users' status across all channels (replacing the list; `[]` stops):
+   * `user` fires for each change, `users` after each, and `watched` holds the list. The room
+   * is asked again after every reconnect and whenever a message was missed.
+   */
+  watchUsers(userIds: readonly string[]): void {
+    if (userIds.length > MAX_USERS_PER_REQUEST) throw new Error(`watch at most ${MAX_USERS_PER_REQUEST} users`);
+    for (const id of userIds) {
+      const problem = check(DEFS.UserId!, id, DEFS);
+      if (problem) throw new Error(problem);
+    }
+    this.#watch.set(userIds);
+    this.#send({ type: "watch", userIds: this.#watch.ids });
+  }
+
+  /** The watched users' statuses, in the order asked (those the room has answered). */
+  get watched(): UserStatus[] {
+    return this.#watch.statuses;
+  }
+
+  /** One watched user's status. */
+  watchedUser(userId: string): UserStatus | undefined {
+    return this.#watch.status(userId);
+  }
+
   /** Replaces this user's userData; everyone sees an `update`. */
   setUserData(data: JsonValue): void {
     if (this.userId === null) throw new Error("an observer has no userData");
@@ -243,6 +273,13 @@ export class PresenceClient {
         return this.#requests.settle("leave", undefined);
       case "pong":
         return;
+      case "users": {
+        const outcome = this.#watch.apply(message);
+        if (outcome.kind === "resync") return this.#send({ type: "watch", userIds: this.#watch.ids });
+        for (const status of outcome.changed) this.#events.emit("user", status);
+        this.#events.emit("users", this.watched);
+        return;
+      }
       case "error":
         this.#events.emit("error", { code: message.code, message: message.message });
         if (message.code === "room_full" || message.code === "user_full") this.#gaveUpWith(1013, message.message);
@@ -256,6 +293,11 @@ export class PresenceClient {
   #onSync(message: SyncMessage) {
     const change = this.#list.applySync(message);
     if (!change) return;
+    // A new connection (or a gap) starts a new watch stream.
+    if (this.#watch.ids.length > 0) {
+      this.#watch.reconnected();
+      this.#send({ type: "watch", userIds: this.#watch.ids });
+    }
     this.#heartbeat.start(message.settings);
     for (const event of change.events) this.#fire(event);
     this.#adoptOwnData();

@@ -2,8 +2,8 @@
  * `partykit-presence/server`: the HTTP API for app servers. Uses only `fetch`, so it runs in
  * Node, Deno, Bun and workers alike.
  */
-import type { HereNowOptions, RoomStats } from "../party/shared/protocol.ts";
-import { StatsResponseSchema } from "../party/shared/schemas.generated.ts";
+import type { HereNowOptions, RoomStats, UserStatus } from "../party/shared/protocol.ts";
+import { StatsResponseSchema, UsersResponseSchema } from "../party/shared/schemas.generated.ts";
 import { fetchHereNow, type HereNowResult, type PresenceApiOptions, requestJson } from "./http.ts";
 
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
@@ -16,6 +16,8 @@ export type PresenceApi = {
   hereNow(request: HereNowOptions & { channels: string[] }): Promise<HereNowResult>;
   /** A room's counters of refused connections, rejected messages and closes. */
   stats(channel: string): Promise<RoomStats>;
+  /** The status of up to 1,000 users across channels, by id (an unknown user: `{id, online: false, lastSeen: null}`). */
+  users(userIds: readonly string[]): Promise<Record<string, UserStatus>>;
 };
 
 /** Makes the server-side API for a host; `serverKey` (PRESENCE_SERVER_KEY) is sent with every call. */
@@ -26,6 +28,19 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
     async stats(channel) {
       const body = await requestJson<{ content: RoomStats }>(options, `/parties/${party}/${encodeURIComponent(channel)}?stats`, StatsResponseSchema);
       return body.content;
+    },
+    async users(userIds) {
+      // Short lists as a plain GET; long ones as a POST body (URLs have limits).
+      const query = new URLSearchParams(userIds.map((id) => ["userId", id]));
+      const body =
+        query.toString().length <= 1500
+          ? await requestJson<{ content: { users: Record<string, UserStatus> } }>(options, `/users?${query}`, UsersResponseSchema)
+          : await requestJson<{ content: { users: Record<string, UserStatus> } }>(options, "/users", UsersResponseSchema, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ userIds }),
+            });
+      return body.content.users;
     },
   };
 }

@@ -1,5 +1,5 @@
 /** The options and events of a `PresenceClient`. */
-import type { Counts, JsonValue, Member } from "../party/shared/protocol.ts";
+import type { Counts, JsonValue, Member, UserStatus } from "../party/shared/protocol.ts";
 import type { ClientPresenceEvent } from "./member-list.ts";
 
 /** A token, or where to get a fresh one (sync or async). */
@@ -64,5 +64,9 @@ export type PresenceClientEvents = {
   status: ConnectionStatus;
   /** The socket closed, with the room's code and reason. */
   close: { code: number; reason: string };
+  /** A watched user's status changed (see `watchUsers`). */
+  user: UserStatus;
+  /** The watched users' statuses, after any change. */
+  users: UserStatus[];
 };
 

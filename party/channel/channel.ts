@@ -10,12 +10,15 @@ import { readHandshake } from "../shared/handshake.ts";
 import { CloseCode, type ErrorCode, type ServerMessage } from "../shared/protocol.ts";
 import { type Decoded, decodeFrame } from "./frames.ts";
 import { diffFrames, SnapshotCache } from "./outgoing.ts";
-import { type LiveClient, PresenceState } from "./presence.ts";
+import { type LiveClient, PresenceState, type TickDiff } from "./presence.ts";
 import { answerRequest } from "./routes.ts";
 import { type Socket, SocketRegistry, type SocketState } from "./sockets.ts";
 import { StatsCounters } from "./stats.ts";
 import { ChannelStore, type Meta } from "./store.ts";
-import { TickLoop } from "./tick-loop.ts";
+import { TickLoop } from "../shared/tick-loop.ts";
+import { PartyLink } from "../shared/party-link.ts";
+import { DirectoryReporter } from "./directory-reporter.ts";
+import { WatchRegistry } from "./watchers.ts";
 
 type Refusal = Extract<Decoded, { ok: false }>;
 
@@ -28,6 +31,9 @@ export class Channel {
   readonly #store: ChannelStore;
   readonly #snapshot = new SnapshotCache();
   readonly #ticks: TickLoop;
+  readonly #link: PartyLink;
+  readonly #watchers = new WatchRegistry();
+  readonly #reporter: DirectoryReporter;
   #state: PresenceState;
   /** The channel's name: alarms cannot read `room.id`, so it is kept in the meta row too. */
   #name = "";
@@ -46,7 +52,20 @@ export class Channel {
       tickMs: config.tickMs,
       storage: room.storage,
       run: (now) => this.#tick(now),
-      nextDeadline: () => earliest(this.#state.nextDeadline(), this.#sockets.nextExpiry()),
+      nextDeadline: () => earliest(earliest(this.#state.nextDeadline(), this.#sockets.nextExpiry()), this.#reporter.nextRenewal()),
+    });
+    this.#link = new PartyLink(room);
+    this.#reporter = new DirectoryReporter({
+      enabled: config.directory,
+      link: this.#link,
+      parts: config.directoryParts,
+      leaseMs: config.leaseMs,
+      channel: () => this.#name,
+      heard: (statuses) => {
+        this.#watchers.heard(statuses);
+        this.#ticks.schedule();
+      },
+      retry: () => this.#ticks.schedule(),
     });
   }
 
@@ -61,12 +80,22 @@ export class Channel {
     const { owners, stale } = this.#sockets.adopt(this.#room.getConnections<SocketState>());
     for (const socket of stale) this.#close(socket, CloseCode.replaced, "replaced by a newer connection with the same id");
     this.#state = PresenceState.rebuild(this.#config, members, owners.map(liveClient), Date.now());
+    // Sockets that survived keep watching: each is owed a full list again.
+    const watching = await this.#store.loadWatches();
+    for (const socket of owners) {
+      const userIds = watching.get(socket.id);
+      if (userIds) this.#reporter.ask(this.#watchers.set(socket.id, userIds));
+    }
+    for (const stale of watching.keys()) if (!owners.some((socket) => socket.id === stale)) await this.#store.saveWatch(stale, []);
+    this.#reporter.watch(this.#watchers.watched());
+    this.#link.capture();
     await this.#ticks.load();
     // Grace or retention that ran out while the room was down is settled before anyone is served.
     await this.#ticks.flush();
   }
 
   connect(socket: Socket, ctx: Party.ConnectionContext): void {
+    this.#link.capture();
     const { userId, userData, clientType, dataLocked, expiresAt } = readHandshake(ctx.request as unknown as Request);
     const now = Date.now();
     // A reconnect of the same partysocket reuses the id: it is not a new client.
@@ -106,18 +135,37 @@ export class Channel {
   /** A socket closed or failed: its client goes into grace, unless a newer socket took its id. */
   gone(socket: Socket): void {
     if (!this.#sockets.isCurrent(socket)) return;
-    this.#sockets.release(socket.id);
+    this.#release(socket.id);
     this.#state.drop(socket.id, Date.now());
     this.#ticks.schedule();
   }
 
+  /** Forgets a socket the room no longer serves: its ownership and flood state, and what it watched. */
+  #release(connectionId: string): void {
+    this.#sockets.release(connectionId);
+    if (this.#watchers.lists().has(connectionId)) this.#setWatch(connectionId, []);
+  }
+
+  /** Replaces a socket's watch list, tells the directory, and keeps it across a restart. */
+  #setWatch(connectionId: string, userIds: readonly string[]): void {
+    this.#reporter.ask(this.#watchers.set(connectionId, userIds));
+    this.#reporter.watch(this.#watchers.watched());
+    this.#store.saveWatch(connectionId, userIds).catch((error) => console.error("presence: saving a watch list failed", error));
+    this.#ticks.schedule();
+  }
+
   async request(request: Party.Request): Promise<Response> {
+    this.#link.capture();
     const response = await answerRequest(request, {
       channel: this.#name,
       state: this.#state,
       stats: this.#stats,
       starts: this.#starts,
       sockets: () => [...this.#room.getConnections()].length,
+      watched: (statuses) => {
+        this.#watchers.heard(statuses);
+        this.#ticks.schedule();
+      },
     });
     return withCors(response, request.headers.get("origin"), this.#config.allowedOrigins);
   }
@@ -128,6 +176,7 @@ export class Channel {
 
   #handle(frame: string | ArrayBuffer | ArrayBufferView, socket: Socket): void {
     if (!this.#sockets.isCurrent(socket)) return;
+    this.#link.capture();
     const now = Date.now();
     this.#state.touch(socket.id, now);
     this.#sockets.noteActivity(socket, now);
@@ -159,6 +208,14 @@ export class Channel {
         return this.#send(socket, { type: "herenow", id: message.id, result: this.#state.hereNow(this.#name, message) });
       case "sync":
         return this.#sendSnapshot(socket);
+      case "watch":
+        if (!this.#config.directory) {
+          return this.#reject(socket, { ok: false, code: "disabled", message: "the user directory is off (PRESENCE_DIRECTORY=off)", parsed: true });
+        }
+        this.#setWatch(socket.id, message.userIds);
+        // Watching nobody is answered at once: an empty full list.
+        if (message.userIds.length === 0) this.#send(socket, { type: "users", seq: 1, full: true, users: [] });
+        return;
       default:
         return message satisfies never;
     }
@@ -169,10 +226,21 @@ export class Channel {
     for (const connectionId of this.#state.expire(now)) this.#closeIdle(connectionId);
     for (const connectionId of this.#sockets.expired(now)) this.#closeExpired(connectionId, now);
     const diff = this.#state.takeDiff();
-    if (!diff) {
-      if (this.#stats.dirty) await this.#store.saveMeta(this.#meta());
-      return;
+    if (diff) await this.#publish(diff);
+    else if (this.#stats.dirty) await this.#store.saveMeta(this.#meta());
+    // The directory hears of the tick after the clients, off their path.
+    if (diff) this.#reporter.changes(diff, now);
+    if (this.#reporter.renewalDue(now)) this.#reporter.renew(this.#state.online(), now);
+    this.#reporter.flush();
+    for (const message of this.#watchers.take()) {
+      const { connectionId, ...rest } = message;
+      const text = JSON.stringify({ type: "users", ...rest } satisfies ServerMessage);
+      for (const socket of this.#room.getConnections(connectionId)) sendText(socket, text);
     }
+  }
+
+  /** A diff to storage, then to every socket. */
+  async #publish(diff: TickDiff): Promise<void> {
     // From here a snapshot shows the new state at the new number; the diff, sent below,
     // is then old news to a socket that got that snapshot meanwhile.
     this.#snapshot.invalidate();
@@ -190,7 +258,7 @@ export class Channel {
 
   /** Closes the sockets the state judged idle; it already stopped counting them as live. */
   #closeIdle(connectionId: string): void {
-    this.#sockets.release(connectionId);
+    this.#release(connectionId);
     for (const socket of this.#room.getConnections(connectionId)) {
       this.#close(socket, CloseCode.heartbeatTimeout, `no message for ${this.#config.heartbeatTimeoutMs} ms`);
     }
@@ -198,7 +266,7 @@ export class Channel {
 
   /** Closes the sockets whose token expired: their clients go into grace, where a reconnect with a fresh token finds them. */
   #closeExpired(connectionId: string, now: number): void {
-    this.#sockets.release(connectionId);
+    this.#release(connectionId);
     this.#state.drop(connectionId, now);
     for (const socket of this.#room.getConnections(connectionId)) this.#close(socket, CloseCode.tokenExpired, "token expired: reconnect with a fresh one");
   }
@@ -213,7 +281,7 @@ export class Channel {
     if (policy === "multi") return;
     for (const other of this.#state.clientsOf(userId)) {
       if (other.connectionId === connectionId || (policy === "newest-per-type" && other.clientType !== clientType)) continue;
-      this.#sockets.release(other.connectionId);
+      this.#release(other.connectionId);
       this.#state.evict(other.connectionId, now);
       const reason = `replaced by a newer client of ${userId}${policy === "newest-per-type" ? ` (${clientType ?? "untyped"})` : ""}`;
       for (const socket of this.#room.getConnections<SocketState>(other.connectionId)) {

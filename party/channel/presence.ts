@@ -317,6 +317,13 @@ export class PresenceState {
     return [...this.#members.values()].map((record) => toMember(record, this.#clients));
   }
 
+  /** The online members (live or in-grace clients), as clients see them. */
+  online(): Member[] {
+    const members: Member[] = [];
+    for (const record of this.#members.values()) if (record.status === "online") members.push(toMember(record, this.#clients));
+    return members;
+  }
+
   /** One member, or undefined. */
   member(userId: string): Member | undefined {
     const record = this.#members.get(userId);

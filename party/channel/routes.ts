@@ -6,12 +6,12 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { fail, methodNotAllowed, ok, preflight } from "../shared/envelope.ts";
 import { INTERNAL_HEADER } from "../shared/parties.ts";
-import { HereNowQuery, type RoomStats } from "../shared/protocol.ts";
+import { HereNowQuery, RefusalCount, type RoomStats, type VersionedStatus, WatchedChanges } from "../shared/protocol.ts";
 import type { PresenceState } from "./presence.ts";
 import type { StatsCounters } from "./stats.ts";
 
-/** What the edge reports of a connect or request it refused (see edge/before.ts). */
-const RefusalCount = z.object({ group: z.enum(["refusedConnections", "refusedRequests"]), reason: z.string().min(1).max(32) });
+/** The service's own requests to a room: the edge's count of a refusal, the directory's news of watched users. */
+const InternalRequest = z.discriminatedUnion("kind", [RefusalCount, WatchedChanges]);
 
 /** What the routes read from the room. */
 export type RouteContext = {
@@ -22,15 +22,18 @@ export type RouteContext = {
   starts: number;
   /** Open sockets, members' and observers'. */
   sockets: () => number;
+  /** The directory's news of watched users. */
+  watched: (statuses: VersionedStatus[]) => void;
 };
 
 /** Answers one HTTP request to the room. */
 export async function answerRequest(request: Party.Request, ctx: RouteContext): Promise<Response> {
   if (request.method === "OPTIONS") return preflight();
-  if (request.method === "POST" && request.headers.get(INTERNAL_HEADER) === "count-refusal") {
-    const count = RefusalCount.safeParse(await request.json().catch(() => null));
-    if (!count.success) return fail(400, "bad_request", "a refusal count is {group, reason}");
-    ctx.stats.count(count.data.group, count.data.reason);
+  if (request.method === "POST" && request.headers.has(INTERNAL_HEADER)) {
+    const body = InternalRequest.safeParse(await request.json().catch(() => null));
+    if (!body.success) return fail(400, "bad_request", z.prettifyError(body.error));
+    if (body.data.kind === "count-refusal") ctx.stats.count(body.data.group, body.data.reason);
+    else ctx.watched(body.data.users);
     return ok({});
   }
   if (request.method !== "GET") return methodNotAllowed(["GET"]);

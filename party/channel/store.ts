@@ -1,6 +1,7 @@
 /**
- * The channel room's storage layout: one row per member (`m:USERID`) and one meta row (the
- * channel's name, which alarms cannot read from the room, its sequence number and counters).
+ * The channel room's storage layout: one row per member (`m:USERID`), one per watching socket
+ * (`w:CONNECTIONID`), and one meta row (the channel's name, which alarms cannot read from the
+ * room, its sequence number and counters).
  * Written once per tick, in batches within storage's 128-keys-per-call cap.
  */
 import type * as Party from "partykit/server";
@@ -8,6 +9,7 @@ import type { StoredMember } from "./presence.ts";
 import type { Counters } from "./stats.ts";
 
 const MEMBER_PREFIX = "m:";
+const WATCH_PREFIX = "w:";
 const META_KEY = "meta";
 /** Storage's cap on keys per put or delete. */
 const BATCH = 128;
@@ -36,6 +38,18 @@ export class ChannelStore {
     for (let i = 0; i < rows.length; i += BATCH) await this.#storage.put(Object.fromEntries(rows.slice(i, i + BATCH)));
     const keys = deletes.map((id) => MEMBER_PREFIX + id);
     for (let i = 0; i < keys.length; i += BATCH) await this.#storage.delete(keys.slice(i, i + BATCH));
+  }
+
+  /** The watch lists of sockets, by connection id (kept so sockets that survive a restart keep watching). */
+  async loadWatches(): Promise<Map<string, string[]>> {
+    const rows = await this.#storage.list<string[]>({ prefix: WATCH_PREFIX });
+    return new Map([...rows].map(([key, userIds]) => [key.slice(WATCH_PREFIX.length), userIds]));
+  }
+
+  /** Writes (or, for an empty list, deletes) a socket's watch list. */
+  async saveWatch(connectionId: string, userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) await this.#storage.delete(WATCH_PREFIX + connectionId);
+    else await this.#storage.put(WATCH_PREFIX + connectionId, userIds);
   }
 
   /** Writes the meta row. */

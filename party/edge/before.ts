@@ -12,7 +12,7 @@ import { CHANNEL_PARTY, INTERNAL_HEADER } from "../shared/parties.ts";
 import { admitConnect, authorizeRequest, originRefusal, type Refusal } from "./access.ts";
 
 /** The counter group and reason of a refusal the edge reports to a room's stats. */
-export type RefusalCount = { group: "refusedConnections" | "refusedRequests"; reason: string };
+type RefusalCount = { group: "refusedConnections" | "refusedRequests"; reason: string };
 
 /** `onBeforeConnect` of the channel party. */
 export async function beforeConnect(request: Party.Request, lobby: Party.Lobby, ctx: Party.ExecutionContext): Promise<Response | Party.Request> {
@@ -64,8 +64,8 @@ async function countRefusal(lobby: Party.Lobby, count: RefusalCount): Promise<vo
   try {
     await lobby.parties[CHANNEL_PARTY]!.get(lobby.id).fetch({
       method: "POST",
-      headers: { [INTERNAL_HEADER]: "count-refusal", "content-type": "application/json" },
-      body: JSON.stringify(count),
+      headers: { [INTERNAL_HEADER]: "1", "content-type": "application/json" },
+      body: JSON.stringify({ kind: "count-refusal", ...count }),
     });
   } catch {
     // Counting is best effort; the refusal itself was answered.

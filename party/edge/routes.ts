@@ -1,8 +1,10 @@
-/** The worker's own routes, outside any room (`onFetch`): `/herenow` across channels; everything else is a 404. */
+/** The worker's own routes, outside any room (`onFetch`): `/herenow` across channels, `/users`; everything else is a 404. */
 import type * as Party from "partykit/server";
 import { readConfig } from "../shared/config.ts";
 import { fail, methodNotAllowed, preflight, withCors } from "../shared/envelope.ts";
-import { CHANNEL_PARTY } from "../shared/parties.ts";
+import { CHANNEL_PARTY, INTERNAL_HEADER } from "../shared/parties.ts";
+import { DIRECTORY_PARTY } from "../shared/parts.ts";
+import { usersAcrossParts } from "./users.ts";
 import { authorizeRequest, originRefusal } from "./access.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
 
@@ -30,5 +32,20 @@ export async function edgeFetch(request: Party.Request, lobby: Party.FetchLobby)
       ),
     );
   }
-  return answer(fail(404, "not_found", `no route ${url.pathname}; see GET /herenow or /parties/${CHANNEL_PARTY}/CHANNEL`));
+  if (url.pathname === "/users" || url.pathname === "/users/") {
+    if (request.method !== "GET" && request.method !== "POST") return answer(methodNotAllowed(["GET", "POST"]));
+    if (!config.directory) return answer(fail(404, "disabled", "the user directory is off (PRESENCE_DIRECTORY=off)"));
+    const refused = await authorizeRequest(request as unknown as Request, url, { serverKey: true }, config);
+    if (refused) return answer(fail(refused.status, refused.error, refused.message));
+    return answer(
+      await usersAcrossParts(request as unknown as Request, url, config.directoryParts, (part, userIds) =>
+        lobby.parties[DIRECTORY_PARTY]!.get(part).fetch({
+          method: "POST",
+          headers: { [INTERNAL_HEADER]: "1", "content-type": "application/json" },
+          body: JSON.stringify({ kind: "status", userIds }),
+        }),
+      ),
+    );
+  }
+  return answer(fail(404, "not_found", `no route ${url.pathname}; see GET /herenow, GET /users or /parties/${CHANNEL_PARTY}/CHANNEL`));
 }

@@ -32,6 +32,18 @@ export const ConfigEnv = z
     PRESENCE_ABUSE_CLOSE_AFTER: count(40, "Rejected messages in a row after which a socket is closed with 1008."),
     PRESENCE_MAX_CLIENTS: count(10_000, "Most sockets (members and observers) in one room."),
     PRESENCE_MAX_CLIENTS_PER_USER: count(32, "Most sockets one user may have in one room."),
+    PRESENCE_DIRECTORY: z
+      .enum(["on", "off"])
+      .default("on")
+      .describe("on: channel rooms report to the user directory (/users, watchUsers); off: no directory traffic at all."),
+    PRESENCE_DIRECTORY_PARTS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1024)
+      .default(4)
+      .describe("How many directory rooms users are hashed over; 0: one room per user. Changing it moves users, whose offline history is then lost."),
+    PRESENCE_LEASE_MS: ms(120_000, 3000, "How long the directory trusts a room's report that a user is in its channel; rooms renew it every third of that. A room that dies leaves no ghost longer than this."),
     PRESENCE_AUTH_SECRET: secret(32, "HS256 secret that signs client tokens. Set it (or PRESENCE_AUTH_JWKS_URL) to require a token on every connect."),
     PRESENCE_AUTH_JWKS_URL: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS" })
@@ -79,6 +91,11 @@ export type Config = {
   abuseCloseAfter: number;
   maxClients: number;
   maxClientsPerUser: number;
+  /** Whether channel rooms report to the user directory. */
+  directory: boolean;
+  /** Directory rooms users are hashed over; 0: one per user. */
+  directoryParts: number;
+  leaseMs: number;
   auth: AuthSettings | null;
   serverKey: string | null;
   clientPolicy: ClientPolicy;
@@ -134,6 +151,9 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     abuseCloseAfter: env.PRESENCE_ABUSE_CLOSE_AFTER,
     maxClients: env.PRESENCE_MAX_CLIENTS,
     maxClientsPerUser: env.PRESENCE_MAX_CLIENTS_PER_USER,
+    directory: env.PRESENCE_DIRECTORY === "on",
+    directoryParts: env.PRESENCE_DIRECTORY_PARTS,
+    leaseMs: env.PRESENCE_LEASE_MS,
     auth:
       env.PRESENCE_AUTH_SECRET === undefined && env.PRESENCE_AUTH_JWKS_URL === undefined
         ? null

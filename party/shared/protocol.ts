@@ -6,6 +6,7 @@
 import { z } from "zod";
 
 import type { JsonValue as Json } from "./json.ts";
+import { MAX_USERS_PER_REQUEST } from "./limits.ts";
 
 /** Channel (room) names: 1–128 letters, digits and `_-.:@`. */
 export const ChannelName = z
@@ -217,6 +218,7 @@ export const ERROR_CODES = {
     "HTTP 401: the token is missing, malformed, wrongly signed, of an algorithm not allowed, expired, not yet valid, or from the wrong issuer or audience; or the server key is missing or wrong. The message says which.",
   forbidden:
     "HTTP 403: a valid token that does not open this channel, or names another userId or clientType; an origin not in PRESENCE_ALLOWED_ORIGINS; a server route while no server key is set. As an error frame: an `update` from a client whose token fixes its userData.",
+  disabled: "The feature asked for is switched off in the service's settings (the user directory with PRESENCE_DIRECTORY=off).",
   unavailable: "HTTP 503: the service could not check a token because the keys of PRESENCE_AUTH_JWKS_URL could not be fetched; try again.",
   replaced: "A newer client of this user took this socket's place (PRESENCE_CLIENT_POLICY): the socket is closed with 4002 right after.",
   not_found: "HTTP: no such route (404).",
@@ -253,6 +255,113 @@ export type RoomStats = z.infer<typeof RoomStats>;
 export const StatsResponse = z.object({ code: z.literal(200), content: RoomStats });
 
 // ---------------------------------------------------------------------------------------
+// Users across channels (the user directory)
+
+export { MAX_USERS_PER_REQUEST } from "./limits.ts";
+
+/** One channel a user is online in, with its clients there. */
+export const UserChannel = z.object({
+  channel: ChannelName,
+  clientAmount: z.number().int().positive(),
+  clientTypes: ClientTypeCounts,
+}).meta({ id: "UserChannel" });
+export type UserChannel = z.infer<typeof UserChannel>;
+
+/**
+ * A user's status across every channel, from the user directory. A user the directory does
+ * not know (never seen, or forgotten after retention) is `{id, online: false, lastSeen: null}`.
+ */
+export const UserStatus = z.object({
+  id: UserId,
+  /** Online while at least one channel has a live (or in-grace) client of the user. */
+  online: z.boolean(),
+  /** When the user entered its current status (absent for an unknown user). */
+  since: z.number().optional(),
+  /** Offline: when its last client anywhere was last seen. Online: when it came online. null: never seen. */
+  lastSeen: z.number().nullable(),
+  /** The userData of its most recent connect or update, in any channel. */
+  data: JsonValue.optional(),
+  /** The channels it is online in now. */
+  channels: z.array(UserChannel).optional(),
+}).meta({ id: "UserStatus" });
+export type UserStatus = z.infer<typeof UserStatus>;
+
+/** The user ids of a status request or a watch list: 1 to 1,000 userIds. */
+export const UserIds = z
+  .array(UserId)
+  .min(1, "name at least one user: ?userId=ID")
+  .max(MAX_USERS_PER_REQUEST, `at most ${MAX_USERS_PER_REQUEST} users per request`);
+
+/** `POST /users` body: `{userIds: [...]}` (for lists too long for a query string). */
+export const UsersRequest = z.object({ userIds: UserIds });
+
+/** The answer of `/users`: each user asked for, by id. */
+export const UsersResponse = z.object({
+  code: z.literal(200),
+  content: z.object({ users: z.record(z.string(), UserStatus) }),
+});
+export type UsersResponse = z.infer<typeof UsersResponse>;
+
+// ---------------------------------------------------------------------------------------
+// Between the service's own parts (internal requests; never accepted from outside)
+
+/** One user's presence in a channel, as a room reports it to the directory. */
+export const PresenceReport = z.discriminatedUnion("present", [
+  z.object({
+    present: z.literal(true),
+    userId: UserId,
+    clients: z.number().int().positive(),
+    clientTypes: ClientTypeCounts,
+    data: JsonValue,
+  }),
+  z.object({
+    present: z.literal(false),
+    userId: UserId,
+    /** When its last client in the channel was last seen. */
+    lastSeen: z.number(),
+  }),
+]);
+export type PresenceReport = z.infer<typeof PresenceReport>;
+
+/**
+ * What a channel room sends one directory part in one tick: presence changes and lease
+ * renewals of its users there, and which of that part's users its sockets watch.
+ */
+export const DirectoryReport = z.object({
+  kind: z.literal("report"),
+  channel: ChannelName,
+  /** Changed or renewed presences; each `present` one holds the lease for PRESENCE_LEASE_MS from now. */
+  presence: z.array(PresenceReport),
+  /** `all`: these are every user the channel has online in this part (a start or a renewal): any other lease of the channel here is gone. */
+  all: z.boolean(),
+  /** Users of this part the room's sockets watch now (replaces the room's earlier list here), or null for no change. */
+  watch: z.array(UserId).nullable(),
+});
+export type DirectoryReport = z.infer<typeof DirectoryReport>;
+
+/** A user's status with the version its part gave it: a room keeps only the newest it hears of. */
+export const VersionedStatus = z.object({ version: z.number(), status: UserStatus });
+export type VersionedStatus = z.infer<typeof VersionedStatus>;
+
+/** `POST` to a part: the status of some of its users (the edge's /users, a room's new watchers). Answered by `StatusReply`. */
+export const StatusQuery = z.object({ kind: z.literal("status"), userIds: UserIds });
+export const StatusReply = z.object({ users: z.array(VersionedStatus) });
+
+/** `POST` from a part to a channel room: the users it watches whose status changed in the part's last tick. */
+export const WatchedChanges = z.object({ kind: z.literal("watched"), users: z.array(VersionedStatus) });
+export type WatchedChanges = z.infer<typeof WatchedChanges>;
+
+/** The edge's note to a room of a connect or request it refused there (counted in the room's stats). */
+export const RefusalCount = z.object({
+  kind: z.literal("count-refusal"),
+  group: z.enum(["refusedConnections", "refusedRequests"]),
+  reason: z.string().min(1).max(32),
+});
+
+/** Every request a directory part takes. */
+export const DirectoryRequest = z.discriminatedUnion("kind", [DirectoryReport, StatusQuery]);
+
+// ---------------------------------------------------------------------------------------
 // Client → server
 
 /** Every message a client may send; one JSON text frame each. (`.describe` texts feed docs/protocol.md.) */
@@ -273,6 +382,11 @@ export const ClientMessage = z.discriminatedUnion("type", [
     })
     .describe("Ask for this channel's herenow; answered by a `herenow` message with the same id."),
   z.object({ type: z.literal("sync") }).describe("Ask for a fresh snapshot (after a sequence gap)."),
+  z
+    .object({ type: z.literal("watch"), userIds: z.array(UserId).max(MAX_USERS_PER_REQUEST, `watch at most ${MAX_USERS_PER_REQUEST} users`) })
+    .describe(
+      "Watch these users' status across all channels (replaces this socket's list; an empty list stops). Answered by `users` with `full: true`, then `users` with each change.",
+    ),
 ]);
 /** A client message as sent (fields with defaults may be left out). */
 export type ClientMessage = z.input<typeof ClientMessage>;
@@ -323,6 +437,18 @@ export const ServerMessage = z.discriminatedUnion("type", [
   z
     .object({ type: z.literal("error"), code: ErrorCode, message: z.string() })
     .describe("A message was refused; nothing changed. `code` says why, `message` says what to fix."),
+  z
+    .object({
+      type: z.literal("users"),
+      /** Numbers this socket's `users` messages: the next is seq + 1; `full` ones restart the count. */
+      seq: z.number().int().positive(),
+      /** true: the status of every watched user (replaces the list); false: only those that changed. */
+      full: z.boolean(),
+      users: z.array(UserStatus),
+    })
+    .describe(
+      "Watched users' status across channels: all of them (`full`), then the changes of each tick. A `users` whose seq is not the last + 1 means one was missed: send `watch` again.",
+    ),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type SyncMessage = Extract<ServerMessage, { type: "sync" }>;

@@ -3,11 +3,25 @@
  * again on the same port and persist dir. Clients reconnect by themselves; clients closed
  * during the outage go offline after grace; users updated during the outage carry their new
  * data in on reconnect. At the end the room equals the reference model: no member lost
- * (offline members keep their data), none a ghost (online without a live client).
+ * (offline members keep their data), none a ghost (online without a live client); and the
+ * user directory says what the room says.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
-import { agrees, chaosSeed, chaosVars, converge, explain, Prng, PresenceModel, sleep, Swarm } from "./model.ts";
+import {
+  agrees,
+  chaosSeed,
+  chaosVars,
+  converge,
+  directoryMismatches,
+  directoryViews,
+  expectedDirectory,
+  explain,
+  Prng,
+  PresenceModel,
+  sleep,
+  Swarm,
+} from "./model.ts";
 
 const GRACE_MS = 3000;
 const VARS = chaosVars(GRACE_MS);
@@ -116,6 +130,12 @@ describe("kill -9 of the dev server during churn", () => {
     expect(observation.mismatched.length, "live clients whose view differs from the model").toBe(0);
     expect(model.flickers(s.recorded, Date.now()), "offline events without a full grace period offline (flicker)").toEqual([]);
     expect(outages).toHaveLength(CRASHES);
+
+    // The user directory says what the room says, after both restarts (the room re-reported its members).
+    const wanted = expectedDirectory([s], userIds);
+    let disagree: string[] = [];
+    for (let i = 0; i < 40 && (disagree = directoryMismatches(wanted, await directoryViews(server!.host, userIds))).length > 0; i++) await sleep(250);
+    expect(disagree.slice(0, 5), "users on whom the directory and the room disagree").toEqual([]);
 
     const offline = expected.filter((m) => m.status === "offline").length;
     console.log(

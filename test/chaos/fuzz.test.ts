@@ -147,6 +147,7 @@ type Expectation =
   | { reply: "herenow"; id: string; users: boolean }
   | { reply: "sync" }
   | { reply: "left" }
+  | { reply: "users" }
   | { reply: "none" };
 
 /** The text the room receives for a frame (ws encodes lone surrogates as U+FFFD; workerd decodes invalid UTF-8 with U+FFFD). */
@@ -179,6 +180,8 @@ function expectFor(frame: Frame, member: boolean): { expect: Expectation; parsed
       return member ? { expect: { reply: "none" }, parsed: true } : { expect: { reply: "error", code: "not_a_member" }, parsed: true };
     case "leave":
       return member ? { expect: { reply: "left" }, parsed: true } : { expect: { reply: "error", code: "not_a_member" }, parsed: true };
+    case "watch":
+      return { expect: { reply: "users" }, parsed: true };
   }
 }
 
@@ -767,7 +770,7 @@ describe("prototype-pollution keys in userData", () => {
     expect(observer.sync!.self).toEqual({ connectionId: expect.any(String), userId: null });
     expect(Object.keys(observer.sync!).sort()).toEqual(["channel", "clientAmount", "members", "more", "now", "self", "seq", "settings", "type", "userAmount"]);
     const stats = await roomStats(host, channel);
-    expect(Object.keys(stats).sort()).toEqual(["channel", "clientAmount", "closes", "members", "refusedConnections", "rejectedMessages", "sockets", "starts", "userAmount"]);
+    expect(Object.keys(stats).sort()).toEqual(["channel", "clientAmount", "closes", "members", "refusedConnections", "refusedRequests", "rejectedMessages", "replacedClients", "sockets", "starts", "userAmount"]);
     expect(stats.rejectedMessages).toEqual({});
     console.log(`CHAOS-SUMMARY proto updates=${n}`);
   });
@@ -867,6 +870,8 @@ function checkReply(exp: Expectation, reply: Record<string, any>, channel: strin
       if (exp.users && JSON.stringify(result.users.map((u: any) => u.id).sort()) !== '["alice","bob","mallory"]') return `herenow users: ${got}`;
       return null;
     }
+    case "users":
+      return reply.type === "users" && reply.full === true && Array.isArray(reply.users) ? null : `expected a full users list, got ${got}`;
     case "left":
     case "none":
       return `no reply expected, got ${got}`;

@@ -759,3 +759,47 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 export function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
+
+// ------------------------------------------------------------------------------ the user directory
+
+/** What the directory should say of a user, from the rooms' models: online anywhere, and where with how many clients. */
+export type DirectoryView = { online: boolean; channels: string[] };
+
+/** The union of the rooms: for every user of the swarms, the channels it is online in, with its client counts. */
+export function expectedDirectory(swarms: readonly Swarm[], userIds: readonly string[]): Map<string, DirectoryView> {
+  const expected = new Map<string, DirectoryView>(userIds.map((id) => [id, { online: false, channels: [] }]));
+  for (const swarm of swarms) {
+    for (const member of swarm.model.members()) {
+      if (member.status !== "online") continue;
+      const view = expected.get(member.id)!;
+      view.online = true;
+      view.channels.push(`${swarm.options.channel}×${member.clients}`);
+    }
+  }
+  for (const view of expected.values()) view.channels.sort();
+  return expected;
+}
+
+/** What the directory says of these users (GET /users, in chunks). */
+export async function directoryViews(host: string, userIds: readonly string[]): Promise<Map<string, DirectoryView>> {
+  const views = new Map<string, DirectoryView>();
+  for (let i = 0; i < userIds.length; i += 200) {
+    const query = new URLSearchParams(userIds.slice(i, i + 200).map((id) => ["userId", id]));
+    const response = await fetch(`http://${host}/users?${query}`);
+    const body = (await response.json()) as { content: { users: Record<string, { online: boolean; channels?: Array<{ channel: string; clientAmount: number }> }> } };
+    for (const [id, status] of Object.entries(body.content.users)) {
+      views.set(id, { online: status.online, channels: (status.channels ?? []).map((c) => `${c.channel}×${c.clientAmount}`).sort() });
+    }
+  }
+  return views;
+}
+
+/** The users on whom the directory and the rooms disagree, each with both views. */
+export function directoryMismatches(expected: Map<string, DirectoryView>, actual: Map<string, DirectoryView>): string[] {
+  const problems: string[] = [];
+  for (const [id, want] of expected) {
+    const got = actual.get(id);
+    if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${id}: directory ${JSON.stringify(got)}, rooms ${JSON.stringify(want)}`);
+  }
+  return problems;
+}

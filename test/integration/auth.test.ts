@@ -238,6 +238,9 @@ describe("HTTP with a server key and tokens", () => {
     expect(await get(`/herenow?channel=${channel}&channel=${other}`)).toMatchObject({ status: 401 });
     expect(await get(`/herenow?channel=${channel}&channel=${other}`, key)).toMatchObject({ status: 200 });
 
+    expect(await get(`/users?userId=Jack`)).toMatchObject({ status: 401, body: { error: "unauthorized" } });
+    expect(await get(`/users?userId=Jack&token=${reader}`)).toMatchObject({ status: 401 });
+    expect(await get(`/users?userId=Jack`, key)).toMatchObject({ status: 200 });
     expect(await get(`/parties/main/${channel}?stats&token=${reader}`)).toMatchObject({ status: 401 });
     expect(await get(`/parties/main/${channel}?stats`, { authorization: "Bearer wrong-key" })).toMatchObject({ status: 401, body: { message: "wrong server key" } });
     expect(await get(`/parties/main/${channel}?stats`, key)).toMatchObject({ status: 200 });
@@ -245,6 +248,7 @@ describe("HTTP with a server key and tokens", () => {
     // The helpers send the key (server) or the token (client).
     const api = createPresenceApi({ host: a.host, serverKey: SERVER_KEY });
     expect((await api.hereNow({ channels: [channel], includeUsers: true })).content.channels[channel]?.users).toEqual([{ id: "Jack", data: null }]);
+    await waitFor("Jack in the directory", async () => (await api.users(["Jack"])).Jack?.online === true);
     await expect(createPresenceApi({ host: a.host }).stats(channel)).rejects.toThrow(PresenceHttpError);
     const overHttp = await jack.hereNow({ channels: [channel] });
     expect(overHttp.content.channels[channel]).toMatchObject({ userAmount: 1 });

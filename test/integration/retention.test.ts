@@ -49,6 +49,22 @@ describe("retention of offline members", () => {
     expect(stats.body.content).toMatchObject({ members: 0, clientAmount: 0, userAmount: 0 });
   });
 
+  it("keeps an offline user in the directory with lastSeen, and forgets it after retention", async () => {
+    const channel = freshChannel("retention-users");
+    const userId = `Fay-${Date.now().toString(36)}`;
+    const fay = await client({ channel, userId, userData: { v: 1 } });
+    const users = async () => (await getJson(server.host, `/users?userId=${userId}`)).body.content.users[userId];
+    await waitFor("Fay online in the directory", async () => (await users()).online === true);
+    const closedAt = Date.now();
+    fay.close();
+    await waitFor("Fay offline in the directory", async () => (await users()).online === false, GRACE_MS + 5000);
+    const offline = await users();
+    expect(offline).toMatchObject({ id: userId, online: false, data: { v: 1 }, channels: [] });
+    expect(offline.lastSeen).toBeGreaterThanOrEqual(closedAt - 1000);
+    await waitFor("Fay forgotten", async () => (await users()).lastSeen === null, RETENTION_MS + 5000);
+    expect(await users()).toEqual({ id: userId, online: false, lastSeen: null });
+  });
+
   it("keeps an offline member, with its data, until retention runs out", async () => {
     const channel = freshChannel("retention-kept");
     const watcher = await client({ channel });

@@ -25,6 +25,10 @@ import {
   ServerMessage,
   StatsResponse,
   TokenClaims,
+  UserChannel,
+  UsersResponse,
+  UserStatus,
+  MAX_USERS_PER_REQUEST,
 } from "../../party/shared/protocol.ts";
 
 type JsonSchema = {
@@ -154,6 +158,10 @@ ${namedType("ChannelHereNow", ChannelHereNow, "herenow of one channel: `clientAm
 
 ${namedType("HereNowUser", HereNowUser, "")}
 
+${namedType("UserStatus", UserStatus, "A user's status across every channel, from the user directory. `online` while any channel has a live (or in-grace) client of the user; a user leaving its last channel goes offline only after the grace period, so a reload or a move between channels shows nothing. `since`: when it entered that status; `lastSeen`: for an offline user, when its last client anywhere was last seen; `data`: the userData of its most recent connect or update. Kept for `PRESENCE_RETENTION_MS` after it was last seen.")}
+
+${namedType("UserChannel", UserChannel, "")}
+
 ${namedType("ClientSettings", ClientSettings, "Told in every snapshot: how often to ping, and after how long a silent socket is closed.")}
 
 ${namedType("RoomStats", RoomStats, "A room's counters, by reason.")}
@@ -171,6 +179,7 @@ when it is one of \`PRESENCE_ALLOWED_ORIGINS\` (a browser from another origin ge
 | --- | --- | --- |
 | \`GET /parties/main/CHANNEL?includeUsers=true&distinct=true\` | the server key, or a token opening CHANNEL (\`?token=\` or \`Authorization: Bearer\`) | herenow of one channel (both flags default to false; \`true\`/\`false\`/\`1\`/\`0\`) |
 | \`GET /herenow?channel=A&channel=B&includeUsers=…&distinct=…\` | the server key, or a token opening every channel named | herenow of 1 to ${MAX_HERENOW_CHANNELS} channels (repeat \`channel\` or separate with commas), fanned out to the rooms in parallel |
+| \`GET /users?userId=A&userId=B…\`, \`POST /users\` with \`{"userIds": […]}\` | the server key, whenever one is set (with auth on, it must be set) | \`${typeOf(toSchema(UsersResponse), true).replace(/\|/g, "\\|")}\`: the status of 1 to ${MAX_USERS_PER_REQUEST} users across channels; an unknown user is \`{id, online: false, lastSeen: null}\` |
 | \`GET /parties/main/CHANNEL?stats\` | the server key (\`Authorization: Bearer PRESENCE_SERVER_KEY\`), whenever one is set | \`${typeOf(toSchema(StatsResponse), true)}\` |
 | any other path | — | 404 \`not_found\` |
 | another method on a route | — | 405 \`method_not_allowed\` |

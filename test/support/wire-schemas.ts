@@ -16,6 +16,7 @@ export const GENERATED_ROOTS = {
   ErrorResponse: protocol.ErrorResponse,
   StatsResponse: protocol.StatsResponse,
   TokenClaims: protocol.TokenClaims,
+  UsersResponse: protocol.UsersResponse,
 } satisfies Record<string, z.ZodType>;
 
 /** zod check kinds and the JSON Schema keyword each becomes (arrays use the `Items` ones). */
@@ -43,6 +44,11 @@ function messagesOf(zodSchema: z.ZodType, json: Json): Record<string, string> | 
 /** Drops what checking does not need: descriptions, defaults, the 2^53 bounds zod adds to integers. */
 function prune(schema: unknown): unknown {
   if (typeof schema !== "object" || schema === null) return schema;
+  const { type } = schema as Json;
+  if (Array.isArray(type)) {
+    // `type: ["number", "null"]` (a nullable): the checker takes one type per schema, so a union of them.
+    return { anyOf: type.map((one) => prune({ ...(schema as Json), type: one })) };
+  }
   const out: Json = {};
   for (const [key, child] of Object.entries(schema)) {
     if (["$schema", "description", "default", "title"].includes(key)) continue;

@@ -42,6 +42,15 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
     { type: "pong", now: 1 },
     { type: "left" },
     { type: "error", code: "rate_limited", message: "slow down" },
+    {
+      type: "users",
+      seq: 1,
+      full: true,
+      users: [
+        { id: "a", online: true, since: 1, lastSeen: 1, data: null, channels: [{ channel: "room", clientAmount: 2, clientTypes: { web: 2 } }] },
+        { id: "b", online: false, lastSeen: null },
+      ],
+    },
   ],
   HereNowResponse: [{ code: 200, content: { channels: { room: { channel: "room", clientAmount: 0, userAmount: 0, clientTypes: {} } } } }],
   ErrorResponse: [{ code: 404, error: "not_found", message: "no route" }],
@@ -63,6 +72,7 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
       },
     },
   ],
+  UsersResponse: [{ code: 200, content: { users: { a: { id: "a", online: false, since: 5, lastSeen: 3, data: { n: 1 }, channels: [] }, b: { id: "b", online: false, lastSeen: null } } } }],
   TokenClaims: [
     { sub: "Jack", data: { name: "Jack" }, channels: ["room-*", "lobby"], clientType: "web", dataWritable: false },
     { observer: true, channels: ["*"] },
@@ -137,7 +147,7 @@ describe("check says what is wrong", () => {
     ["a clientType with a slash", "ConnectQuery", { userId: "a", clientType: "a/b" }, "clientType may only hold letters, digits and _-."],
     ["a missing field, by its path", "ServerMessage", { type: "pong" }, "now is missing"],
     ["a nested field, by its path", "ServerMessage", { type: "diff", seq: 1, clientAmount: 0, userAmount: 0, events: [], quiet: [{ id: "a" }] }, "quiet[0].data is missing"],
-    ["an unknown message type", "ServerMessage", { type: "nope" }, 'type must be one of "sync", "diff", "herenow", "pong", "left", "error"'],
+    ["an unknown message type", "ServerMessage", { type: "nope" }, 'type must be one of "sync", "diff", "herenow", "pong", "left", "error", "users"'],
     ["a negative count", "ServerMessage", { type: "diff", seq: 1, clientAmount: -1, userAmount: 0, events: [], quiet: [] }, "clientAmount must be at least 0"],
   ])("names %s", (_what, name, value, message) => {
     expect(say(name, value)).toBe(message);

@@ -2,7 +2,7 @@
  * The tick and alarm loop of a room: changes arm one short timer, so a burst costs one run
  * per tick; each run is followed by moving the room's single storage alarm to the earliest
  * deadline any part has (grace, idle, retention; later leases and retries). Runs never overlap.
- * Used by the channel room; nothing in it is channel-specific.
+ * Used by the channel room and the directory.
  */
 import type * as Party from "partykit/server";
 

@@ -1,0 +1,199 @@
+/**
+ * What a channel room tells the user directory: each tick's presence changes of its members,
+ * one request per directory part touched (never one per member); all its online members at
+ * start and every third of the lease (a renewal: a room that dies leaves no ghost longer than
+ * the lease); which users its sockets watch, and their statuses when a socket starts watching.
+ * Requests to one part go one after another; what cannot be sent yet (no parties reachable,
+ * a failed request) waits and is merged with what comes after.
+ */
+import type { Member, PresenceEvent, PresenceReport, VersionedStatus } from "../shared/protocol.ts";
+import { DirectoryReport, StatusReply } from "../shared/protocol.ts";
+import { DIRECTORY_PARTY, partOf } from "../shared/parts.ts";
+import type { PartyLink } from "../shared/party-link.ts";
+import type { TickDiff } from "./presence.ts";
+
+/** What the reporter needs from its room. */
+export type ReporterOptions = {
+  /** PRESENCE_DIRECTORY: off, the reporter sends nothing at all. */
+  enabled: boolean;
+  link: PartyLink;
+  parts: number;
+  leaseMs: number;
+  channel: () => string;
+  /** Statuses the directory answered (for watchers). */
+  heard: (statuses: VersionedStatus[]) => void;
+  /** Something failed or waits: run a tick again soon. */
+  retry: () => void;
+};
+
+type PartState = {
+  /** Presence changes not sent yet, newest per user. */
+  changes: Map<string, PresenceReport>;
+  /** A renewal not sent yet: every online member of the channel in this part. */
+  all: PresenceReport[] | null;
+  /** The watch list this part must be told (null: no change). */
+  watch: string[] | null;
+  /** Users whose status to ask for. */
+  missing: Set<string>;
+  queue: Promise<void>;
+};
+
+/** The channel room's reports to the user directory. */
+export class DirectoryReporter {
+  readonly #options: ReporterOptions;
+  readonly #parts = new Map<string, PartState>();
+  /** Parts that hold (or may hold) this channel's users. */
+  #holding = new Set<string>();
+  /** The watched users per part, as last told. */
+  #watching = new Map<string, Set<string>>();
+  #nextRenewal = 0;
+
+  constructor(options: ReporterOptions) {
+    this.#options = options;
+  }
+
+  /** A tick's diff: each changed member's presence, queued for its part. */
+  changes(diff: TickDiff, now: number): void {
+    if (!this.#options.enabled) return;
+    for (const item of [...diff.events, ...diff.quiet]) {
+      const report = reportOf(item, now);
+      const part = this.#part(partOf(report.userId, this.#options.parts));
+      part.changes.set(report.userId, report);
+      if (report.present) this.#holding.add(partOf(report.userId, this.#options.parts));
+    }
+  }
+
+  /** Whether a renewal is due (it is at once after a start). */
+  renewalDue(now: number): boolean {
+    return this.#options.enabled && now >= this.#nextRenewal;
+  }
+
+  /** When the next renewal is due, if anything is held or watched. */
+  nextRenewal(): number | null {
+    if (!this.#options.enabled) return null;
+    return this.#holding.size > 0 || this.#watching.size > 0 ? this.#nextRenewal : null;
+  }
+
+  /** Every online member, to every part that holds or held any: renews the leases, and corrects what a lost request left wrong. */
+  renew(online: Member[], now: number): void {
+    if (!this.#options.enabled) return;
+    this.#nextRenewal = now + Math.floor(this.#options.leaseMs / 3);
+    const byPart = new Map<string, PresenceReport[]>();
+    for (const member of online) {
+      const name = partOf(member.id, this.#options.parts);
+      let list = byPart.get(name);
+      if (!list) byPart.set(name, (list = []));
+      list.push({ present: true, userId: member.id, clients: member.clients, clientTypes: member.clientTypes, data: member.data });
+    }
+    for (const name of new Set([...this.#holding, ...byPart.keys()])) {
+      const part = this.#part(name);
+      part.all = byPart.get(name) ?? [];
+      part.changes.clear();
+    }
+    this.#holding = new Set(byPart.keys());
+    for (const [name, users] of this.#watching) this.#part(name).watch = [...users];
+  }
+
+  /** The users the room's sockets watch now: each part whose share changed is told. */
+  watch(userIds: Iterable<string>): void {
+    if (!this.#options.enabled) return;
+    const byPart = new Map<string, Set<string>>();
+    for (const userId of userIds) {
+      const name = partOf(userId, this.#options.parts);
+      let set = byPart.get(name);
+      if (!set) byPart.set(name, (set = new Set()));
+      set.add(userId);
+    }
+    for (const name of new Set([...this.#watching.keys(), ...byPart.keys()])) {
+      const now = byPart.get(name) ?? new Set<string>();
+      const before = this.#watching.get(name) ?? new Set<string>();
+      if (now.size === before.size && [...now].every((userId) => before.has(userId))) continue;
+      this.#part(name).watch = [...now];
+      if (now.size > 0) this.#watching.set(name, now);
+      else this.#watching.delete(name);
+    }
+  }
+
+  /** Asks the directory for these users' statuses (after telling it they are watched); the answers go to `heard`. */
+  ask(userIds: Iterable<string>): void {
+    if (!this.#options.enabled) return;
+    for (const userId of userIds) this.#part(partOf(userId, this.#options.parts)).missing.add(userId);
+  }
+
+  /** Whether anything waits to be sent. */
+  get pending(): boolean {
+    for (const part of this.#parts.values()) if (part.changes.size > 0 || part.all || part.watch || part.missing.size > 0) return true;
+    return false;
+  }
+
+  /** Sends what waits, one request after another per part; without parties yet, it keeps waiting. */
+  flush(): void {
+    if (!this.#options.enabled) return;
+    if (!this.#options.link.ready) {
+      if (this.pending) this.#options.retry();
+      return;
+    }
+    for (const [name, part] of this.#parts) {
+      if (part.changes.size > 0 || part.all || part.watch) {
+        const report: DirectoryReport = {
+          kind: "report",
+          channel: this.#options.channel(),
+          presence: part.all ?? [...part.changes.values()],
+          all: part.all !== null,
+          watch: part.watch,
+        };
+        part.changes.clear();
+        part.all = null;
+        part.watch = null;
+        part.queue = part.queue.then(() => this.#send(name, report));
+      }
+      if (part.missing.size > 0) {
+        const userIds = [...part.missing];
+        part.missing.clear();
+        part.queue = part.queue.then(() => this.#query(name, userIds));
+      }
+    }
+  }
+
+  async #send(name: string, report: DirectoryReport): Promise<void> {
+    try {
+      const response = await this.#options.link.post(DIRECTORY_PARTY, name, report);
+      if (!response?.ok) throw new Error(`directory ${name} answered ${response?.status}`);
+    } catch {
+      // Put it back under anything newer, and try again next tick.
+      const part = this.#part(name);
+      if (report.all) part.all ??= report.presence;
+      else for (const entry of report.presence) if (!part.changes.has(entry.userId)) part.changes.set(entry.userId, entry);
+      if (report.watch !== null) part.watch ??= [...(this.#watching.get(name) ?? [])];
+      this.#options.retry();
+    }
+  }
+
+  async #query(name: string, userIds: string[]): Promise<void> {
+    try {
+      const response = await this.#options.link.post(DIRECTORY_PARTY, name, { kind: "status", userIds });
+      if (!response?.ok) throw new Error(`directory ${name} answered ${response?.status}`);
+      const body = (await response.json()) as { content: unknown };
+      this.#options.heard(StatusReply.parse(body.content).users);
+    } catch {
+      for (const userId of userIds) this.#part(name).missing.add(userId);
+      this.#options.retry();
+    }
+  }
+
+  #part(name: string): PartState {
+    let part = this.#parts.get(name);
+    if (!part) this.#parts.set(name, (part = { changes: new Map(), all: null, watch: null, missing: new Set(), queue: Promise.resolve() }));
+    return part;
+  }
+}
+
+/** A member's presence after a tick's event or quiet change: present while online, else gone since it was last seen. */
+function reportOf(item: PresenceEvent | Member, now: number): PresenceReport {
+  const member = "action" in item ? item.member : item;
+  const leaving = "action" in item && item.action === "leave";
+  if (member.status === "online" && !leaving) {
+    return { present: true, userId: member.id, clients: member.clients, clientTypes: member.clientTypes, data: member.data };
+  }
+  return { present: false, userId: member.id, lastSeen: leaving && member.status === "online" ? now : member.lastSeen };
+}

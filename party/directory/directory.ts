@@ -1,0 +1,317 @@
+/**
+ * The pure state of one directory part: per user, the channels it is online in with its
+ * clients there, its status across them, `since`, `lastSeen` and data; per channel, the lease
+ * its room holds (renewed by every report it sends; a lapsed lease releases all its users,
+ * last seen at the last renewal); which rooms watch which users; and each tick's net changes.
+ * It knows nothing of requests or storage; every method takes the time.
+ */
+import { type JsonValue, jsonEqual } from "../shared/json.ts";
+import type { ClientTypeCounts, DirectoryReport, UserStatus, VersionedStatus } from "../shared/protocol.ts";
+
+/** The timing settings the directory needs. */
+export type DirectoryTiming = {
+  /** How long a user with no channel left may take to appear in another before it goes offline. */
+  graceMs: number;
+  /** How long a channel's report is trusted without another. */
+  leaseMs: number;
+  /** How long an offline user is kept after it was last seen. */
+  retentionMs: number;
+};
+
+/** A user's clients in one channel. */
+export type Presence = { clients: number; clientTypes: ClientTypeCounts };
+
+/** A user as stored. */
+export type StoredUser = {
+  id: string;
+  data: JsonValue;
+  online: boolean;
+  since: number;
+  lastSeen: number;
+  /** Set while the user has no channel left but may still appear in one (its grace). */
+  offlineAt: number | null;
+  channels: Record<string, Presence>;
+  /** Bumped on every change, so a room keeps only the newest status it hears of. */
+  version: number;
+};
+
+/** A channel room's lease on its users here: trusted until `expiresAt`, last renewed at `renewedAt`. */
+export type StoredLease = { channel: string; expiresAt: number; renewedAt: number };
+
+/** A room's watch list in this part, renewed with the room's reports. */
+export type StoredWatch = { room: string; users: string[]; expiresAt: number };
+
+export type { VersionedStatus } from "../shared/protocol.ts";
+
+/** What one tick changed. */
+export type DirectoryChanges = {
+  /** Changed users' statuses, by the room that watches them. */
+  watched: Map<string, VersionedStatus[]>;
+  /** Users who came online or went offline (user-level events). */
+  transitions: Array<{ userId: string; online: boolean; at: number }>;
+  upserts: StoredUser[];
+  deletes: string[];
+  leaseUpserts: StoredLease[];
+  leaseDeletes: string[];
+  watchUpserts: StoredWatch[];
+  watchDeletes: string[];
+};
+
+type UserRecord = Omit<StoredUser, "channels"> & { channels: Map<string, Presence> };
+type LeaseRecord = { expiresAt: number; renewedAt: number; users: Set<string> };
+
+/** The users of one directory part. */
+export class DirectoryState {
+  readonly #timing: DirectoryTiming;
+  readonly #users = new Map<string, UserRecord>();
+  readonly #leases = new Map<string, LeaseRecord>();
+  readonly #watches = new Map<string, { users: Set<string>; expiresAt: number }>();
+  readonly #watchers = new Map<string, Set<string>>();
+  /** Users touched this tick, with their status before (null: unknown). */
+  #before = new Map<string, UserStatus | null>();
+  #leasesTouched = new Set<string>();
+  #watchesTouched = new Set<string>();
+  #version = 0;
+
+  constructor(timing: DirectoryTiming) {
+    this.#timing = timing;
+  }
+
+  /** Rebuilds a part from its rows after a restart or a wake. */
+  static restore(timing: DirectoryTiming, rows: { users: Iterable<StoredUser>; leases: Iterable<StoredLease>; watches: Iterable<StoredWatch> }): DirectoryState {
+    const state = new DirectoryState(timing);
+    for (const lease of rows.leases) state.#leases.set(lease.channel, { expiresAt: lease.expiresAt, renewedAt: lease.renewedAt, users: new Set() });
+    for (const stored of rows.users) {
+      const record: UserRecord = { ...stored, channels: new Map(Object.entries(stored.channels)) };
+      state.#users.set(stored.id, record);
+      for (const channel of record.channels.keys()) {
+        const lease = state.#leases.get(channel);
+        if (lease) lease.users.add(stored.id);
+        // A presence whose channel lease row is missing is not trusted: it goes at the next expire.
+        else state.#leases.set(channel, { expiresAt: 0, renewedAt: stored.since, users: new Set([stored.id]) });
+      }
+      state.#version = Math.max(state.#version, stored.version);
+    }
+    for (const watch of rows.watches) state.#setWatch(watch.room, watch.users, watch.expiresAt);
+    return state;
+  }
+
+  /** Applies one room's report: it renews the channel's lease, changes presences, and sets the room's watch list here. */
+  apply(report: DirectoryReport, now: number): void {
+    const { channel } = report;
+    const lease = this.#renew(channel, now);
+    const reported = new Set<string>();
+    for (const entry of report.presence) {
+      reported.add(entry.userId);
+      if (entry.present) this.#hold(channel, lease, entry.userId, entry, report.all, now);
+      else this.#release(channel, entry.userId, entry.lastSeen, now);
+    }
+    if (report.all) {
+      // Everyone the channel no longer has online here is gone from it now.
+      for (const userId of [...lease.users]) if (!reported.has(userId)) this.#release(channel, userId, now, now);
+    }
+    if (report.watch !== null) this.#setWatch(channel, report.watch, now + this.#timing.leaseMs);
+    if (lease.users.size === 0) this.#dropLease(channel);
+  }
+
+  /**
+   * Applies every deadline that passed: channel leases not renewed in time (their users are
+   * gone from them, last seen at the last renewal), users whose grace ran out with no channel
+   * left, offline users past retention, and watch lists not renewed.
+   */
+  expire(now: number): void {
+    for (const [channel, lease] of [...this.#leases]) {
+      if (lease.expiresAt > now) continue;
+      for (const userId of [...lease.users]) this.#release(channel, userId, lease.renewedAt, now);
+      this.#dropLease(channel);
+    }
+    for (const user of [...this.#users.values()]) {
+      if (user.online && user.channels.size === 0 && user.offlineAt !== null && user.offlineAt <= now) {
+        this.#touch(user.id);
+        user.online = false;
+        user.since = user.offlineAt;
+        user.offlineAt = null;
+        user.version = this.#nextVersion(now);
+      }
+      if (!user.online && user.lastSeen + this.#timing.retentionMs <= now) {
+        this.#touch(user.id);
+        this.#users.delete(user.id);
+      }
+    }
+    for (const [room, watch] of [...this.#watches]) if (watch.expiresAt <= now) this.#setWatch(room, [], now);
+  }
+
+  /** The earliest time `expire` has work to do, or null. */
+  nextDeadline(): number | null {
+    let next = Infinity;
+    for (const lease of this.#leases.values()) next = Math.min(next, lease.expiresAt);
+    for (const user of this.#users.values()) {
+      if (user.offlineAt !== null) next = Math.min(next, user.offlineAt);
+      if (!user.online) next = Math.min(next, user.lastSeen + this.#timing.retentionMs);
+    }
+    for (const watch of this.#watches.values()) next = Math.min(next, watch.expiresAt);
+    return Number.isFinite(next) ? next : null;
+  }
+
+  /** A user's status now; an unknown user is `{id, online: false, lastSeen: null}`. */
+  status(userId: string): UserStatus {
+    const user = this.#users.get(userId);
+    return user ? toStatus(user) : { id: userId, online: false, lastSeen: null };
+  }
+
+  /** A user's status with its version (0 for an unknown user). */
+  versioned(userId: string): VersionedStatus {
+    return { version: this.#users.get(userId)?.version ?? 0, status: this.status(userId) };
+  }
+
+  /** Closes the tick: the users whose status changed (and who watches them), the rows to write. */
+  takeChanges(now: number): DirectoryChanges | null {
+    if (this.#before.size === 0 && this.#watchesTouched.size === 0 && this.#leasesTouched.size === 0) return null;
+    const changes: DirectoryChanges = {
+      watched: new Map(),
+      transitions: [],
+      upserts: [],
+      deletes: [],
+      leaseUpserts: [],
+      leaseDeletes: [],
+      watchUpserts: [],
+      watchDeletes: [],
+    };
+    for (const [userId, before] of this.#before) {
+      const user = this.#users.get(userId);
+      if (user) changes.upserts.push(toStored(user));
+      else if (before) changes.deletes.push(userId);
+      const after = user ? toStatus(user) : null;
+      if ((before?.online ?? false) !== (after?.online ?? false)) changes.transitions.push({ userId, online: after?.online ?? false, at: after?.since ?? now });
+      if (before && after && jsonEqual(before, after)) continue;
+      const versioned = { version: user?.version ?? this.#nextVersion(now), status: after ?? this.status(userId) };
+      for (const room of this.#watchers.get(userId) ?? []) {
+        let list = changes.watched.get(room);
+        if (!list) changes.watched.set(room, (list = []));
+        list.push(versioned);
+      }
+    }
+    for (const channel of this.#leasesTouched) {
+      const lease = this.#leases.get(channel);
+      if (lease) changes.leaseUpserts.push({ channel, expiresAt: lease.expiresAt, renewedAt: lease.renewedAt });
+      else changes.leaseDeletes.push(channel);
+    }
+    for (const room of this.#watchesTouched) {
+      const watch = this.#watches.get(room);
+      if (watch) changes.watchUpserts.push({ room, users: [...watch.users], expiresAt: watch.expiresAt });
+      else changes.watchDeletes.push(room);
+    }
+    this.#before = new Map();
+    this.#leasesTouched = new Set();
+    this.#watchesTouched = new Set();
+    return changes;
+  }
+
+  /** How many users, online users, channel leases and watching rooms the part holds. */
+  size(): { users: number; online: number; channels: number; watchingRooms: number } {
+    let online = 0;
+    for (const user of this.#users.values()) if (user.online) online++;
+    return { users: this.#users.size, online, channels: this.#leases.size, watchingRooms: this.#watches.size };
+  }
+
+  #renew(channel: string, now: number): LeaseRecord {
+    let lease = this.#leases.get(channel);
+    if (!lease) this.#leases.set(channel, (lease = { expiresAt: 0, renewedAt: now, users: new Set() }));
+    lease.expiresAt = now + this.#timing.leaseMs;
+    lease.renewedAt = now;
+    this.#leasesTouched.add(channel);
+    return lease;
+  }
+
+  #dropLease(channel: string): void {
+    const lease = this.#leases.get(channel);
+    if (!lease || lease.users.size > 0) return;
+    this.#leases.delete(channel);
+    this.#leasesTouched.add(channel);
+  }
+
+  /** The channel holds the user. A renewal (`all`) does not replace data a newer change set. */
+  #hold(channel: string, lease: LeaseRecord, userId: string, entry: Presence & { data: JsonValue }, renewal: boolean, now: number): void {
+    lease.users.add(userId);
+    const presence: Presence = { clients: entry.clients, clientTypes: entry.clientTypes };
+    let user = this.#users.get(userId);
+    const held = user?.channels.get(channel);
+    const takesData = !user || !user.online || !renewal;
+    if (user?.online && held && held.clients === presence.clients && jsonEqual(held.clientTypes, presence.clientTypes) && (!takesData || jsonEqual(user.data, entry.data))) {
+      user.offlineAt = null;
+      return; // A plain renewal: the lease moved on, nothing anyone sees changed.
+    }
+    this.#touch(userId);
+    if (!user) {
+      user = { id: userId, data: entry.data, online: false, since: now, lastSeen: now, offlineAt: null, channels: new Map(), version: 0 };
+      this.#users.set(userId, user);
+    }
+    user.channels.set(channel, presence);
+    if (takesData) user.data = entry.data;
+    user.offlineAt = null;
+    if (!user.online) {
+      user.online = true;
+      user.since = now;
+      user.lastSeen = now;
+    }
+    user.version = this.#nextVersion(now);
+  }
+
+  /** The channel no longer holds the user; with no channel left it goes offline after grace. */
+  #release(channel: string, userId: string, lastSeen: number, now: number): void {
+    this.#leases.get(channel)?.users.delete(userId);
+    const user = this.#users.get(userId);
+    if (!user || !user.channels.has(channel)) return;
+    this.#touch(userId);
+    user.channels.delete(channel);
+    user.version = this.#nextVersion(now);
+    if (!user.online || user.channels.size > 0) return;
+    user.lastSeen = Math.max(user.since, Math.min(lastSeen, now));
+    // Grace, once, on the union: a move between channels or a reload shows nothing.
+    user.offlineAt = Math.max(now, user.lastSeen + this.#timing.graceMs);
+  }
+
+  #setWatch(room: string, users: string[], expiresAt: number): void {
+    this.#watchesTouched.add(room);
+    const old = this.#watches.get(room);
+    for (const userId of old?.users ?? []) this.#watchers.get(userId)?.delete(room);
+    if (users.length === 0) this.#watches.delete(room);
+    else this.#watches.set(room, { users: new Set(users), expiresAt });
+    for (const userId of users) {
+      let rooms = this.#watchers.get(userId);
+      if (!rooms) this.#watchers.set(userId, (rooms = new Set()));
+      rooms.add(room);
+    }
+    for (const userId of old?.users ?? []) if (this.#watchers.get(userId)?.size === 0) this.#watchers.delete(userId);
+  }
+
+  #touch(userId: string): void {
+    if (this.#before.has(userId)) return;
+    const user = this.#users.get(userId);
+    this.#before.set(userId, user ? toStatus(user) : null);
+  }
+
+  /** Versions only grow, across restarts too: they follow the clock, and a counter breaks ties. */
+  #nextVersion(now: number): number {
+    this.#version = Math.max(this.#version + 1, now);
+    return this.#version;
+  }
+}
+
+function toStatus(user: UserRecord): UserStatus {
+  const channels = [...user.channels]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([channel, presence]) => ({ channel, clientAmount: presence.clients, clientTypes: presence.clientTypes }));
+  return {
+    id: user.id,
+    online: user.online,
+    since: user.since,
+    lastSeen: user.online ? user.since : user.lastSeen,
+    data: user.data,
+    channels,
+  };
+}
+
+function toStored(user: UserRecord): StoredUser {
+  return { ...user, channels: Object.fromEntries(user.channels) };
+}

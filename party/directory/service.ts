@@ -1,0 +1,114 @@
+/**
+ * A directory part at work: each PartyKit callback handed to the parts that do it (the pure
+ * DirectoryState, its store, the tick loop, and the link to the channel rooms that watch).
+ */
+import type * as Party from "partykit/server";
+import { z } from "zod";
+import type { Config } from "../shared/config.ts";
+import { fail, methodNotAllowed, ok } from "../shared/envelope.ts";
+import { CHANNEL_PARTY } from "../shared/parties.ts";
+import { PartyLink } from "../shared/party-link.ts";
+import { DirectoryRequest, type WatchedChanges } from "../shared/protocol.ts";
+import { TickLoop } from "../shared/tick-loop.ts";
+import { DirectoryState, type VersionedStatus } from "./directory.ts";
+import { DirectoryStore } from "./store.ts";
+
+/** One directory part with valid settings. */
+export class DirectoryService {
+  readonly #store: DirectoryStore;
+  readonly #ticks: TickLoop;
+  readonly #link: PartyLink;
+  readonly #config: Config;
+  #state: DirectoryState;
+  /** Changes for watching rooms not delivered yet (no parties yet, or a failed request), newest per user. */
+  readonly #outbox = new Map<string, Map<string, VersionedStatus>>();
+  #commits: Promise<void> = Promise.resolve();
+
+  constructor(room: Party.Room, config: Config) {
+    this.#config = config;
+    this.#store = new DirectoryStore(room.storage);
+    this.#link = new PartyLink(room);
+    this.#state = new DirectoryState(config);
+    this.#ticks = new TickLoop({ tickMs: config.tickMs, storage: room.storage, run: (now) => this.#tick(now), nextDeadline: () => this.#state.nextDeadline() });
+  }
+
+  /** Rebuilds the part and settles what came due while it was down (lapsed leases above all). */
+  async start(): Promise<void> {
+    this.#link.capture();
+    this.#state = DirectoryState.restore(this.#config, await this.#store.load());
+    await this.#ticks.load();
+    await this.#ticks.flush();
+  }
+
+  /** Internal requests only (the edge refuses the outside): reports from channel rooms, status queries. */
+  async request(request: Party.Request): Promise<Response> {
+    this.#link.capture();
+    if (request.method === "GET") return ok(this.#state.size());
+    if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
+    const parsed = DirectoryRequest.safeParse(await request.json().catch(() => null));
+    if (!parsed.success) return fail(400, "bad_request", z.prettifyError(parsed.error));
+    const now = Date.now();
+    // Deadlines first, so a lapsed lease is never read as current.
+    this.#state.expire(now);
+    const body = parsed.data;
+    if (body.kind === "status") {
+      this.#ticks.schedule();
+      return ok({ users: body.userIds.map((userId) => this.#state.versioned(userId)) });
+    }
+    this.#state.apply(body, now);
+    // Stored before the room hears it was taken: a report the directory acknowledged survives a crash.
+    await this.#commit(now);
+    this.#ticks.schedule();
+    return ok({});
+  }
+
+  alarm(): Promise<void> {
+    return this.#ticks.alarm();
+  }
+
+  /** One tick: deadlines, the changes to storage, then to the rooms that watch them. */
+  async #tick(now: number): Promise<void> {
+    this.#state.expire(now);
+    await this.#commit(now);
+    this.#deliver();
+  }
+
+  /** Writes what changed since the last commit, and queues the news for watching rooms. Commits never overlap, so rows land in order. */
+  #commit(now: number): Promise<void> {
+    const next = this.#commits.then(() => this.#commitNow(now));
+    this.#commits = next.catch(() => undefined);
+    return next;
+  }
+
+  async #commitNow(now: number): Promise<void> {
+    const changes = this.#state.takeChanges(now);
+    if (!changes) return;
+    await this.#store.save(changes);
+    for (const [room, statuses] of changes.watched) {
+      let pending = this.#outbox.get(room);
+      if (!pending) this.#outbox.set(room, (pending = new Map()));
+      for (const entry of statuses) pending.set(entry.status.id, entry);
+    }
+  }
+
+  /** Sends each watching room its pending changes; what fails stays for the next tick. */
+  #deliver(): void {
+    if (!this.#link.ready) return;
+    for (const [room, pending] of [...this.#outbox]) {
+      this.#outbox.delete(room);
+      const body: WatchedChanges = { kind: "watched", users: [...pending.values()] };
+      const sent = this.#link.post(CHANNEL_PARTY, room, body);
+      sent
+        ?.then((response) => {
+          if (!response.ok) throw new Error(`room ${room} answered ${response.status}`);
+        })
+        .catch(() => {
+          // Keep it (unless something newer came meanwhile) and try again next tick.
+          let again = this.#outbox.get(room);
+          if (!again) this.#outbox.set(room, (again = new Map()));
+          for (const entry of body.users) if ((again.get(entry.status.id)?.version ?? -1) < entry.version) again.set(entry.status.id, entry);
+          this.#ticks.schedule();
+        });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * A directory part's storage layout: a row per user (`u:ID`), per channel lease (`c:CHANNEL`)
+ * and per watching room (`w:ROOM`). Written once per tick, in batches within storage's
+ * 128-keys-per-call cap.
+ */
+import type * as Party from "partykit/server";
+import type { DirectoryChanges, StoredLease, StoredUser, StoredWatch } from "./directory.ts";
+
+const BATCH = 128;
+
+/** Reads and writes a part's rows. */
+export class DirectoryStore {
+  readonly #storage: Party.Storage;
+
+  constructor(storage: Party.Storage) {
+    this.#storage = storage;
+  }
+
+  /** Everything a part needs to rebuild itself. */
+  async load(): Promise<{ users: StoredUser[]; leases: StoredLease[]; watches: StoredWatch[] }> {
+    const [users, leases, watches] = await Promise.all(
+      ["u:", "c:", "w:"].map((prefix) => this.#storage.list({ prefix }).then((rows) => [...rows.values()])),
+    );
+    return { users: users as StoredUser[], leases: leases as StoredLease[], watches: watches as StoredWatch[] };
+  }
+
+  /** Writes what a tick changed. */
+  async save(changes: DirectoryChanges): Promise<void> {
+    const puts: Array<[string, unknown]> = [
+      ...changes.upserts.map((user): [string, unknown] => [`u:${user.id}`, user]),
+      ...changes.leaseUpserts.map((lease): [string, unknown] => [`c:${lease.channel}`, lease]),
+      ...changes.watchUpserts.map((watch): [string, unknown] => [`w:${watch.room}`, watch]),
+    ];
+    const deletes = [...changes.deletes.map((id) => `u:${id}`), ...changes.leaseDeletes.map((c) => `c:${c}`), ...changes.watchDeletes.map((r) => `w:${r}`)];
+    for (let i = 0; i < puts.length; i += BATCH) await this.#storage.put(Object.fromEntries(puts.slice(i, i + BATCH)));
+    for (let i = 0; i < deletes.length; i += BATCH) await this.#storage.delete(deletes.slice(i, i + BATCH));
+  }
+}

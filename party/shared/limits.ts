@@ -1,0 +1,4 @@
+/** Limits the client checks before it sends, kept out of protocol.ts so the client bundle carries no zod. */
+
+/** Most users one status request or one watch list may name. */
+export const MAX_USERS_PER_REQUEST = 1000;

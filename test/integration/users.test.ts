@@ -1,0 +1,180 @@
+/**
+ * Users across channels against a real `partykit dev`: the user directory's answer to
+ * `/users` and a watcher's live view, for a user in two channels on two client types,
+ * through join, a reload within grace, a close, a leave and a return; the 1,000-id call;
+ * bad requests; and, on a server of its own with a short lease, no ghost after a `kill -9`.
+ */
+import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
+import type { PresenceClient, PresenceClientOptions, UserStatus } from "../../client/index.ts";
+import { createPresenceApi } from "../../client/server.ts";
+import { freshChannel, presenceClient, waitFor } from "../support/clients.ts";
+import { type DevServer, sleep, startDevServer, TEST_VARS } from "../support/dev-server.ts";
+
+const host = inject("host");
+const GRACE_MS = Number(TEST_VARS.PRESENCE_GRACE_MS);
+const api = createPresenceApi({ host });
+
+const open: PresenceClient[] = [];
+afterEach(() => {
+  for (const client of open.splice(0)) client.close();
+});
+
+function client(options: Omit<PresenceClientOptions, "host">, on = host): PresenceClient {
+  const c = presenceClient(on, options);
+  open.push(c);
+  return c;
+}
+
+/** A user's status from /users, without the times (compared on their own). */
+async function statusOf(userId: string, via = api): Promise<UserStatus> {
+  return (await via.users([userId]))[userId]!;
+}
+
+/** A list with repeats collapsed: [a, a, b, a] → [a, b, a]. */
+const runs = <T>(values: T[]): T[] => values.filter((value, i) => i === 0 || value !== values[i - 1]);
+
+const channelsOf = (status: UserStatus | undefined) => status?.channels?.map((c) => `${c.channel}:${JSON.stringify(c.clientTypes)}:${c.clientAmount}`) ?? [];
+
+describe("a user in two channels on two client types", () => {
+  it("is online anywhere it has a client, never flickers on a reload or a move, goes offline after grace with lastSeen, and a watcher sees each step live", async () => {
+    const id = `ted-${Date.now().toString(36)}`;
+    const x = freshChannel("users-x");
+    const y = freshChannel("users-y");
+    const watcher = client({ channel: freshChannel("users-watch") });
+    await watcher.ready();
+    const seen: Array<{ online: boolean; channels: string[] }> = [];
+    watcher.on("user", (status) => status.id === id && seen.push({ online: status.online, channels: channelsOf(status) }));
+    watcher.watchUsers([id]);
+    await waitFor("the watcher's first list", () => watcher.watchedUser(id));
+    expect(watcher.watchedUser(id)).toEqual({ id, online: false, lastSeen: null });
+
+    // Joins on web in X, then on app in Y.
+    const web = client({ channel: x, userId: id, userData: { v: 1 }, clientType: "web", id: `${id}-web` });
+    await web.ready();
+    await waitFor("online in X", async () => channelsOf(await statusOf(id)).length === 1);
+    const app = client({ channel: y, userId: id, userData: { v: 1 }, clientType: "app", id: `${id}-app` });
+    await app.ready();
+    await waitFor("online in X and Y", async () => channelsOf(await statusOf(id)).length === 2);
+    const both = await statusOf(id);
+    expect(both).toMatchObject({ id, online: true, data: { v: 1 } });
+    expect(channelsOf(both)).toEqual([`${x}:{"web":1}:1`, `${y}:{"app":1}:1`].sort());
+    await waitFor("the watcher to see both channels", () => channelsOf(watcher.watchedUser(id)).length === 2);
+
+    // A reload of the web tab (same connection id, within grace): nothing changes anywhere.
+    const before = seen.length;
+    web.socket.reconnect();
+    await waitFor("the web tab back", () => web.socket.readyState === 1);
+    await sleep(GRACE_MS + 500);
+    expect(seen.length).toBe(before);
+    expect(channelsOf(await statusOf(id))).toHaveLength(2);
+
+    // The web tab closes: after X's grace the user is still online, in Y only. No flicker.
+    web.close();
+    await waitFor("gone from X", async () => channelsOf(await statusOf(id)).length === 1, GRACE_MS + 10_000);
+    expect(await statusOf(id)).toMatchObject({ online: true, channels: [{ channel: y, clientAmount: 1, clientTypes: { app: 1 } }] });
+
+    // The app leaves Y: the user goes offline one grace later, last seen when it left.
+    const leftAt = Date.now();
+    await app.leave();
+    await waitFor("offline", async () => (await statusOf(id)).online === false, GRACE_MS + 10_000);
+    const offline = await statusOf(id);
+    expect(offline).toMatchObject({ online: false, channels: [], data: { v: 1 } });
+    expect(offline.lastSeen!).toBeGreaterThanOrEqual(leftAt - 1000);
+    expect(offline.since! - offline.lastSeen!).toBeGreaterThanOrEqual(GRACE_MS - 50);
+    await waitFor("the watcher to see offline", () => watcher.watchedUser(id)?.online === false);
+
+    // And back, in X.
+    const back = client({ channel: x, userId: id, userData: { v: 2 }, clientType: "pc" });
+    await back.ready();
+    await waitFor("online again", async () => (await statusOf(id)).online);
+    expect(await statusOf(id)).toMatchObject({ online: true, data: { v: 2 }, channels: [{ channel: x, clientTypes: { pc: 1 } }] });
+    await waitFor("the watcher to see it back", () => watcher.watchedUser(id)?.online === true);
+
+    // What the watcher saw, step by step: unknown, then online; offline once (the leave); online again.
+    expect(runs(seen.map((s) => s.online))).toEqual([false, true, false, true]);
+    expect(seen.at(-1)).toEqual({ online: true, channels: [`${x}:{"pc":1}:1`] });
+  }, 60_000);
+
+  it("moves between channels (leave one, join another at once) without going offline", async () => {
+    const id = `mover-${Date.now().toString(36)}`;
+    const watcher = client({ channel: freshChannel("users-watch") });
+    await watcher.ready();
+    watcher.watchUsers([id]);
+    const flags: boolean[] = [];
+    watcher.on("user", (status) => status.id === id && flags.push(status.online));
+    const first = client({ channel: freshChannel("users-a"), userId: id });
+    await first.ready();
+    await waitFor("online", () => watcher.watchedUser(id)?.online === true);
+    await first.leave();
+    const second = client({ channel: freshChannel("users-b"), userId: id });
+    await second.ready();
+    await sleep(GRACE_MS * 2 + 500);
+    // Unknown at first, then online, and never offline since.
+    expect(runs(flags)).toEqual([false, true]);
+    expect(await statusOf(id)).toMatchObject({ online: true });
+  });
+});
+
+describe("GET and POST /users", () => {
+  it("answers 1,000 users in one call, unknown ones as never seen", async () => {
+    const channel = freshChannel("users-many");
+    const known = client({ channel, userId: "u-known-0" });
+    await known.ready();
+    const ids = ["u-known-0", ...Array.from({ length: 999 }, (_, i) => `u-unknown-${i}`)];
+    await waitFor("the known user online", async () => (await statusOf("u-known-0")).online);
+    const users = await api.users(ids);
+    expect(Object.keys(users)).toEqual(ids);
+    expect(users["u-known-0"]).toMatchObject({ online: true, channels: [{ channel }] });
+    expect(users["u-unknown-5"]).toEqual({ id: "u-unknown-5", online: false, lastSeen: null });
+    const viaGet = await fetch(`http://${host}/users?userId=u-known-0&userId=u-unknown-1`);
+    expect(await viaGet.json()).toMatchObject({ code: 200, content: { users: { "u-known-0": { online: true }, "u-unknown-1": { online: false } } } });
+  });
+
+  it.each<[string, string, RequestInit, number, RegExp]>([
+    ["no user", "/users", {}, 400, /at least one user/],
+    ["1,001 users", `/users?${Array.from({ length: 1001 }, (_, i) => `userId=x${i}`).join("&")}`, {}, 400, /at most 1000/],
+    ["an empty userId", "/users?userId=", {}, 400, /userId is empty/],
+    ["a POST body that is not {userIds}", "/users", { method: "POST", body: '{"ids":["a"]}' }, 400, /userIds/],
+    ["a PUT", "/users?userId=a", { method: "PUT" }, 405, /GET or POST/],
+  ])("refuses %s", async (_what, path, init, status, message) => {
+    const response = await fetch(`http://${host}${path}`, init);
+    expect(response.status).toBe(status);
+    const body = (await response.json()) as { code: number; message: string };
+    expect(body.code).toBe(status);
+    expect(body.message).toMatch(message);
+  });
+
+  it("refuses a watch list of 1,001 users in the client, before sending", async () => {
+    const watcher = client({ channel: freshChannel("users-watch") });
+    await watcher.ready();
+    expect(() => watcher.watchUsers(Array.from({ length: 1001 }, (_, i) => `x${i}`))).toThrow(/at most 1000/);
+  });
+});
+
+describe("no ghost after a crash (own server, 6 s lease)", () => {
+  let server: DevServer | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("takes offline, within the lease, a user whose room died with it, even when nothing touches that room again", async () => {
+    server = await startDevServer({ vars: { PRESENCE_LEASE_MS: "6000" } });
+    const channel = freshChannel("users-crash");
+    const id = `ghost-${Date.now().toString(36)}`;
+    const c = presenceClient(server.host, { channel, userId: id });
+    await c.ready();
+    const local = createPresenceApi({ host: server.host });
+    await waitFor("online in the directory", async () => (await local.users([id]))[id]!.online);
+    const { port, persistDir } = server;
+    await server.kill9();
+    c.close();
+    const killedAt = Date.now();
+    server = await startDevServer({ port, persistDir, vars: { PRESENCE_LEASE_MS: "6000" } });
+    // Nothing touches the channel's room: only the directory is asked.
+    await waitFor("offline in the directory", async () => (await local.users([id]))[id]!.online === false, 20_000);
+    const status = (await local.users([id]))[id]!;
+    expect(Date.now() - killedAt).toBeLessThan(6000 + GRACE_MS + 8000);
+    expect(status.channels).toEqual([]);
+    expect(status.lastSeen).toBeLessThanOrEqual(killedAt);
+  }, 90_000);
+});

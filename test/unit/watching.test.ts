@@ -1,0 +1,186 @@
+/**
+ * A channel room's side of the directory, alone: which sockets watch whom and what each is
+ * owed (WatchRegistry), and what the room sends to which directory part (DirectoryReporter,
+ * over a fake link that records requests and answers like a part).
+ */
+import { describe, expect, it } from "vitest";
+import { DirectoryReporter } from "../../party/channel/directory-reporter.ts";
+import type { TickDiff } from "../../party/channel/presence.ts";
+import { WatchRegistry } from "../../party/channel/watchers.ts";
+import { partOf } from "../../party/shared/parts.ts";
+import type { PartyLink } from "../../party/shared/party-link.ts";
+import type { DirectoryReport, UserStatus, VersionedStatus } from "../../party/shared/protocol.ts";
+import { member } from "../support/messages.ts";
+
+const status = (id: string, online: boolean): UserStatus => ({ id, online, since: 1, lastSeen: 1, data: null, channels: [] });
+const v = (version: number, id: string, online: boolean): VersionedStatus => ({ version, status: status(id, online) });
+
+describe("WatchRegistry", () => {
+  it("owes a socket its full list once every user in it is known, then each change, numbered", () => {
+    const watchers = new WatchRegistry();
+    expect(watchers.set("s1", ["ann", "bob"])).toEqual(["ann", "bob"]);
+    watchers.heard([v(1, "ann", true)]);
+    expect(watchers.take()).toEqual([]);
+    watchers.heard([v(1, "bob", false)]);
+    expect(watchers.take()).toEqual([{ connectionId: "s1", seq: 1, full: true, users: [status("ann", true), status("bob", false)] }]);
+    watchers.heard([v(2, "bob", true)]);
+    expect(watchers.take()).toEqual([{ connectionId: "s1", seq: 2, full: false, users: [status("bob", true)] }]);
+    expect(watchers.take()).toEqual([]);
+  });
+
+  it("keeps only the newest version it hears of, whatever order the news comes in", () => {
+    const watchers = new WatchRegistry();
+    watchers.set("s1", ["ann"]);
+    watchers.heard([v(5, "ann", false)]);
+    watchers.take();
+    watchers.heard([v(3, "ann", true)]);
+    expect(watchers.take()).toEqual([]);
+  });
+
+  it("serves a second socket from what the room already knows, and forgets users nobody watches", () => {
+    const watchers = new WatchRegistry();
+    watchers.set("s1", ["ann"]);
+    watchers.heard([v(1, "ann", true)]);
+    watchers.take();
+    expect(watchers.set("s2", ["ann"])).toEqual([]);
+    expect(watchers.take()).toEqual([{ connectionId: "s2", seq: 1, full: true, users: [status("ann", true)] }]);
+    watchers.remove("s1");
+    watchers.remove("s2");
+    expect(watchers.watched()).toEqual([]);
+    expect(watchers.set("s3", ["ann"])).toEqual(["ann"]);
+  });
+});
+
+/** A link that records each request and answers status queries with offline users. */
+function fakeLink(ready = true) {
+  const sent: Array<{ part: string; body: DirectoryReport | { kind: "status"; userIds: string[] } }> = [];
+  let fail = false;
+  const link = {
+    get ready() {
+      return ready;
+    },
+    post(_party: string, part: string, body: DirectoryReport | { kind: "status"; userIds: string[] }) {
+      if (!ready) return null;
+      sent.push({ part, body });
+      if (fail) return Promise.resolve(new Response("down", { status: 503 }));
+      const content = body.kind === "status" ? { users: body.userIds.map((id) => v(1, id, false)) } : {};
+      return Promise.resolve(Response.json({ code: 200, content }));
+    },
+  };
+  return {
+    link: link as unknown as PartyLink,
+    sent,
+    setReady: (value: boolean) => (ready = value),
+    setFailing: (value: boolean) => (fail = value),
+  };
+}
+
+function reporter(link: PartyLink, heard: VersionedStatus[][] = [], retries = { n: 0 }) {
+  return new DirectoryReporter({
+    enabled: true,
+    link,
+    parts: 4,
+    leaseMs: 60_000,
+    channel: () => "room",
+    heard: (statuses) => heard.push(statuses),
+    retry: () => retries.n++,
+  });
+}
+
+const diff = (events: TickDiff["events"], quiet: TickDiff["quiet"] = []): TickDiff => ({ clientAmount: 0, userAmount: 0, events, quiet, upserts: [], deletes: [] });
+const settle = () => new Promise((done) => setTimeout(done, 10));
+
+describe("DirectoryReporter", () => {
+  it("sends one request per part touched in a tick, with each user's net presence", async () => {
+    const { link, sent } = fakeLink();
+    const r = reporter(link);
+    const users = ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"];
+    r.changes(diff(users.map((id) => ({ action: "join", member: member(id, { clientTypes: { web: 1 } }), clientAmount: 0, userAmount: 0 }))), 0);
+    r.changes(diff([{ action: "leave", member: member("u1"), clientAmount: 0, userAmount: 0 }]), 5);
+    r.flush();
+    await settle();
+    const parts = new Set(users.map((id) => partOf(id, 4)));
+    expect(sent.map((s) => s.part).sort()).toEqual([...parts].sort());
+    const all = sent.flatMap((s) => (s.body as DirectoryReport).presence);
+    expect(all).toHaveLength(8);
+    expect(all.find((p) => p.userId === "u1")).toEqual({ present: false, userId: "u1", lastSeen: 5 });
+    expect(all.find((p) => p.userId === "u2")).toEqual({ present: true, userId: "u2", clients: 1, clientTypes: { web: 1 }, data: null });
+  });
+
+  it("reports an offline member as gone since it was last seen, and a quiet change as a new presence", async () => {
+    const { link, sent } = fakeLink();
+    const r = reporter(link);
+    r.changes(diff([{ action: "offline", member: member("ann", { status: "offline", clients: 0, lastSeen: 42 }), clientAmount: 0, userAmount: 0 }], [member("bob", { clients: 2 })]), 100);
+    r.flush();
+    await settle();
+    const presence = sent.flatMap((s) => (s.body as DirectoryReport).presence);
+    expect(presence).toContainEqual({ present: false, userId: "ann", lastSeen: 42 });
+    expect(presence).toContainEqual(expect.objectContaining({ present: true, userId: "bob", clients: 2 }));
+  });
+
+  it("renews every third of the lease with all online members, and tells parts that held users they no longer do", async () => {
+    const { link, sent } = fakeLink();
+    const r = reporter(link);
+    expect(r.renewalDue(0)).toBe(true);
+    r.renew([member("a"), member("b")], 0);
+    expect(r.nextRenewal()).toBe(20_000);
+    expect(r.renewalDue(19_999)).toBe(false);
+    r.flush();
+    await settle();
+    expect(sent.every((s) => (s.body as DirectoryReport).all)).toBe(true);
+    sent.length = 0;
+    r.renew([member("a")], 20_000);
+    r.flush();
+    await settle();
+    const toB = sent.find((s) => s.part === partOf("b", 4) && partOf("b", 4) !== partOf("a", 4));
+    if (toB) expect((toB.body as DirectoryReport).presence).toEqual([]);
+    expect(sent.find((s) => s.part === partOf("a", 4))!.body).toMatchObject({ all: true, presence: [expect.objectContaining({ userId: "a" })] });
+  });
+
+  it("keeps what it cannot send yet, and sends it once the parties can be reached", async () => {
+    const retries = { n: 0 };
+    const { link, sent, setReady } = fakeLink(false);
+    const r = reporter(link, [], retries);
+    r.changes(diff([{ action: "join", member: member("ann"), clientAmount: 0, userAmount: 0 }]), 0);
+    r.flush();
+    expect(sent).toEqual([]);
+    expect(retries.n).toBe(1);
+    setReady(true);
+    r.flush();
+    await settle();
+    expect(sent).toHaveLength(1);
+  });
+
+  it("puts a failed report back under anything newer, and sends it again", async () => {
+    const retries = { n: 0 };
+    const { link, sent, setFailing } = fakeLink();
+    const r = reporter(link, [], retries);
+    setFailing(true);
+    r.changes(diff([{ action: "join", member: member("ann"), clientAmount: 0, userAmount: 0 }]), 0);
+    r.flush();
+    await settle();
+    expect(retries.n).toBe(1);
+    setFailing(false);
+    r.flush();
+    await settle();
+    expect(sent).toHaveLength(2);
+    expect((sent[1]!.body as DirectoryReport).presence).toEqual([expect.objectContaining({ userId: "ann", present: true })]);
+  });
+
+  it("tells a part which of its users are watched before asking for their statuses", async () => {
+    const heard: VersionedStatus[][] = [];
+    const { link, sent } = fakeLink();
+    const r = reporter(link, heard);
+    r.watch(["ann"]);
+    r.ask(["ann"]);
+    r.flush();
+    await settle();
+    expect(sent.map((s) => s.body.kind)).toEqual(["report", "status"]);
+    expect(sent[0]!.body).toMatchObject({ watch: ["ann"], presence: [] });
+    expect(heard).toEqual([[v(1, "ann", false)]]);
+    r.watch([]);
+    r.flush();
+    await settle();
+    expect(sent[2]!.body).toMatchObject({ watch: [] });
+  });
+});
