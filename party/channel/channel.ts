@@ -95,7 +95,7 @@ export class Channel {
   }
 
   connect(socket: Socket, ctx: Party.ConnectionContext): void {
-    this.#link.capture();
+    this.#capture();
     const { userId, userData, clientType, dataLocked, expiresAt } = readHandshake(ctx.request as unknown as Request);
     const now = Date.now();
     // A reconnect of the same partysocket reuses the id: it is not a new client.
@@ -140,6 +140,13 @@ export class Channel {
     this.#ticks.schedule();
   }
 
+  /** Takes the other parties while PartyKit allows it; work that waited for them goes out with the next tick. */
+  #capture(): void {
+    const had = this.#link.ready;
+    this.#link.capture();
+    if (!had && this.#link.ready && this.#reporter.pending) this.#ticks.schedule();
+  }
+
   /** Forgets a socket the room no longer serves: its ownership and flood state, and what it watched. */
   #release(connectionId: string): void {
     this.#sockets.release(connectionId);
@@ -155,7 +162,7 @@ export class Channel {
   }
 
   async request(request: Party.Request): Promise<Response> {
-    this.#link.capture();
+    this.#capture();
     const response = await answerRequest(request, {
       channel: this.#name,
       state: this.#state,
@@ -176,7 +183,7 @@ export class Channel {
 
   #handle(frame: string | ArrayBuffer | ArrayBufferView, socket: Socket): void {
     if (!this.#sockets.isCurrent(socket)) return;
-    this.#link.capture();
+    this.#capture();
     const now = Date.now();
     this.#state.touch(socket.id, now);
     this.#sockets.noteActivity(socket, now);

@@ -22,7 +22,7 @@ export type ReporterOptions = {
   channel: () => string;
   /** Statuses the directory answered (for watchers). */
   heard: (statuses: VersionedStatus[]) => void;
-  /** Something failed or waits: run a tick again soon. */
+  /** A request failed: run a tick soon, so the room's alarm covers the retry. */
   retry: () => void;
 };
 
@@ -47,6 +47,9 @@ export class DirectoryReporter {
   /** The watched users per part, as last told. */
   #watching = new Map<string, Set<string>>();
   #nextRenewal = 0;
+  /** After a failed request, nothing is sent before this time (backing off up to 10 s). */
+  #retryAt: number | null = null;
+  #failures = 0;
 
   constructor(options: ReporterOptions) {
     this.#options = options;
@@ -68,10 +71,12 @@ export class DirectoryReporter {
     return this.#options.enabled && now >= this.#nextRenewal;
   }
 
-  /** When the next renewal is due, if anything is held or watched. */
+  /** When the reporter next has work of its own: a renewal (if anything is held or watched), or a retry. */
   nextRenewal(): number | null {
     if (!this.#options.enabled) return null;
-    return this.#holding.size > 0 || this.#watching.size > 0 ? this.#nextRenewal : null;
+    const renewal = this.#holding.size > 0 || this.#watching.size > 0 ? this.#nextRenewal : null;
+    if (this.#retryAt === null) return renewal;
+    return renewal === null ? this.#retryAt : Math.min(renewal, this.#retryAt);
   }
 
   /** Every online member, to every part that holds or held any: renews the leases, and corrects what a lost request left wrong. */
@@ -126,13 +131,15 @@ export class DirectoryReporter {
     return false;
   }
 
-  /** Sends what waits, one request after another per part; without parties yet, it keeps waiting. */
-  flush(): void {
-    if (!this.#options.enabled) return;
-    if (!this.#options.link.ready) {
-      if (this.pending) this.#options.retry();
-      return;
-    }
+  /**
+   * Sends what waits, one request after another per part. Without parties yet it keeps
+   * waiting (the room flushes again when a request or message brings them); after a failure
+   * it waits until the back-off ends.
+   */
+  flush(now = Date.now()): void {
+    if (!this.#options.enabled || !this.#options.link.ready) return;
+    if (this.#retryAt !== null && now < this.#retryAt) return;
+    this.#retryAt = null;
     for (const [name, part] of this.#parts) {
       if (part.changes.size > 0 || part.all || part.watch) {
         const report: DirectoryReport = {
@@ -159,13 +166,14 @@ export class DirectoryReporter {
     try {
       const response = await this.#options.link.post(DIRECTORY_PARTY, name, report);
       if (!response?.ok) throw new Error(`directory ${name} answered ${response?.status}`);
+      this.#failures = 0;
     } catch {
       // Put it back under anything newer, and try again next tick.
       const part = this.#part(name);
       if (report.all) part.all ??= report.presence;
       else for (const entry of report.presence) if (!part.changes.has(entry.userId)) part.changes.set(entry.userId, entry);
       if (report.watch !== null) part.watch ??= [...(this.#watching.get(name) ?? [])];
-      this.#options.retry();
+      this.#backOff();
     }
   }
 
@@ -177,8 +185,15 @@ export class DirectoryReporter {
       this.#options.heard(StatusReply.parse(body.content).users);
     } catch {
       for (const userId of userIds) this.#part(name).missing.add(userId);
-      this.#options.retry();
+      this.#backOff();
     }
+  }
+
+  /** A request failed: try again after a pause that doubles with each failure in a row, up to 10 s. */
+  #backOff(): void {
+    this.#failures++;
+    this.#retryAt = Date.now() + Math.min(10_000, 250 * 2 ** (this.#failures - 1));
+    this.#options.retry();
   }
 
   #part(name: string): PartState {

@@ -144,14 +144,16 @@ describe("DirectoryReporter", () => {
     r.changes(diff([{ action: "join", member: member("ann"), clientAmount: 0, userAmount: 0 }]), 0);
     r.flush();
     expect(sent).toEqual([]);
-    expect(retries.n).toBe(1);
+    expect(r.pending).toBe(true);
+    expect(retries.n, "no busy retries while the parties cannot be reached").toBe(0);
     setReady(true);
     r.flush();
     await settle();
     expect(sent).toHaveLength(1);
+    expect(r.pending).toBe(false);
   });
 
-  it("puts a failed report back under anything newer, and sends it again", async () => {
+  it("puts a failed report back under anything newer, and sends it again after backing off", async () => {
     const retries = { n: 0 };
     const { link, sent, setFailing } = fakeLink();
     const r = reporter(link, [], retries);
@@ -161,7 +163,10 @@ describe("DirectoryReporter", () => {
     await settle();
     expect(retries.n).toBe(1);
     setFailing(false);
-    r.flush();
+    r.flush(Date.now());
+    await settle();
+    expect(sent, "nothing sent while backing off").toHaveLength(1);
+    r.flush(Date.now() + 10_000);
     await settle();
     expect(sent).toHaveLength(2);
     expect((sent[1]!.body as DirectoryReport).presence).toEqual([expect.objectContaining({ userId: "ann", present: true })]);
