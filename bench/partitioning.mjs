@@ -39,7 +39,7 @@ for (const p of parts) {
   for (let r = 0; r < repeat; r++) {
     const json = join(dir, `parts-${p}-${r}.json`);
     process.stdout.write(`parts ${p}, run ${r + 1}/${repeat}… `);
-    execFileSync(process.execPath, [join(here, "run.mjs"), "--sizes", n, "--rooms", "ours,ours-nodir", "--herenow-ms", "1000", "--directory-parts", String(p), "--json", json], {
+    execFileSync(process.execPath, [join(here, "run.mjs"), "--sizes", n, "--rooms", "ours,ours-nodir", "--herenow-ms", "1000", "--directory-parts", String(p), "--push", "false", "--json", json], {
       stdio: ["ignore", "ignore", "inherit"],
     });
     const result = JSON.parse(readFileSync(json, "utf8"));

@@ -24,6 +24,7 @@
  *   --json FILE           BENCH_JSON       also write the raw figures as JSON
  *   --server-per-room true BENCH_SERVER_PER_ROOM  a fresh dev server per room (cleaner RSS)
  *   --directory-parts 4   BENCH_DIRECTORY_PARTS  PRESENCE_DIRECTORY_PARTS of the servers (0: a room per user)
+ *   --push false          BENCH_PUSH       skip the push scenario (a user with 1, 10 and 32 clients)
  *   --write FILE          BENCH_WRITE      also write the report into FILE's generated section
  *                                          (`<!-- bench:begin -->` … `<!-- bench:end -->`)
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
@@ -50,7 +51,8 @@ class UsageError extends Error {}
 /** @typedef {"empty" | "ours" | "naive" | "ours-nodir"} Kind */
 /**
  * @typedef {{ sizes: number[]; concurrency: number; herenowMs: number; herenowMax: number;
- *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; serverPerRoom: boolean; directoryParts: number }} Options
+ *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; serverPerRoom: boolean; directoryParts: number;
+ *   push: boolean }} Options
  */
 
 /** @returns {Options} */
@@ -99,6 +101,7 @@ function parseOptions() {
     write: get("write", "BENCH_WRITE") ?? null,
     serverPerRoom: ["1", "true", "yes"].includes(get("server-per-room", "BENCH_SERVER_PER_ROOM") ?? ""),
     directoryParts: get("directory-parts", "BENCH_DIRECTORY_PARTS") === "0" ? 0 : int("directory-parts", "BENCH_DIRECTORY_PARTS", 4, 1024),
+    push: !["0", "false", "no"].includes(get("push", "BENCH_PUSH") ?? ""),
   };
 }
 
@@ -619,6 +622,68 @@ async function usersThroughput(server, n, options) {
   };
 }
 
+// ------------------------------------------------------------------------------ scenario 4
+
+/** @typedef {{ clients: number; channels: number; pushes: number; meanMs: number; p99Ms: number; allAcked: boolean; herenowMeanMs: number }} PushBench */
+
+/**
+ * A user with `k` clients spread over up to 5 channels (raw sockets that ack every push):
+ * sequential POST /users/USER/push for `herenowMs`, the time from the POST to the answer;
+ * beside a herenow of one of those channels, timed the same way.
+ * @param {Server} server @param {number} k @param {Options} options @returns {Promise<PushBench>}
+ */
+async function pushLatency(server, k, options) {
+  const userId = `pusher-${k}-${Date.now().toString(36)}`;
+  const channels = Array.from({ length: Math.min(k, 5) }, (_, i) => `push-bench-${k}-${i}-${Date.now().toString(36)}`);
+  /** @type {WebSocket[]} */
+  const sockets = [];
+  for (let i = 0; i < k; i++) {
+    const url = `ws://${server.host}/parties/main/${channels[i % channels.length]}?userId=${userId}`;
+    const ws = await connect(url, (data) => {
+      const msg = JSON.parse(String(data));
+      if (msg.type === "push") ws.send(JSON.stringify({ type: "ack", id: msg.id, ok: true }));
+    }, () => undefined);
+    sockets.push(ws);
+  }
+  // Wait (bounded) until the directory knows every client.
+  for (let i = 0; i < 100; i++) {
+    const body = await (await fetch(`http://${server.host}/users?userId=${userId}`)).json();
+    const user = body.content.users[userId];
+    if ((user.channels ?? []).reduce((/** @type {number} */ n, /** @type {{clientAmount: number}} */ c) => n + c.clientAmount, 0) === k) break;
+    await sleep(100);
+  }
+  /** @param {() => Promise<boolean>} call */
+  const time = async (call) => {
+    /** @type {number[]} */
+    const latencies = [];
+    let good = true;
+    const t0 = performance.now();
+    while (performance.now() - t0 < options.herenowMs && latencies.length < options.herenowMax) {
+      const start = performance.now();
+      good = (await call()) && good;
+      latencies.push(performance.now() - start);
+    }
+    latencies.sort((a, b) => a - b);
+    return { latencies, good };
+  };
+  const pushed = await time(async () => {
+    const response = await fetch(`http://${server.host}/users/${userId}/push`, { method: "POST", body: JSON.stringify({ data: { n: 1 } }), signal: AbortSignal.timeout(15_000) });
+    const body = await response.json();
+    return response.status === 200 && body.content.acked.length === k;
+  });
+  const herenow = await time(async () => (await fetch(`http://${server.host}/parties/main/${channels[0]}?includeUsers=true`)).status === 200);
+  for (const ws of sockets) ws.terminate();
+  return {
+    clients: k,
+    channels: channels.length,
+    pushes: pushed.latencies.length,
+    meanMs: sum(pushed.latencies) / Math.max(1, pushed.latencies.length),
+    p99Ms: pushed.latencies[Math.min(pushed.latencies.length - 1, Math.floor(pushed.latencies.length * 0.99))] ?? NaN,
+    allAcked: pushed.good,
+    herenowMeanMs: sum(herenow.latencies) / Math.max(1, herenow.latencies.length),
+  };
+}
+
 // ------------------------------------------------------------------------------ teardown
 
 /**
@@ -691,10 +756,10 @@ function table(rows) {
 
 /**
  * @param {Options} options @param {StormResult[]} storms @param {HereNowResult[]} herenows
- * @param {UsersResult[]} users @param {number} totalSeconds
+ * @param {UsersResult[]} users @param {PushBench[]} pushes @param {number} totalSeconds
  * @returns {string} the report, as printed
  */
-function report(options, storms, herenows, users, totalSeconds) {
+function report(options, storms, herenows, users, pushes, totalSeconds) {
   /** @type {string[]} */
   const out = [];
   const print = (/** @type {string} */ line) => out.push(line);
@@ -743,6 +808,11 @@ function report(options, storms, herenows, users, totalSeconds) {
     const h = herenow("ours", u.n);
     userRows.push([`  N = ${u.n}, all online`, String(u.ids), fmt(u.perSecond, 0), fmt(u.meanMs, 2), fmt(u.p99Ms, 2), fmt(h?.meanMs ?? NaN, 2), ratio(u.meanMs, h?.meanMs ?? NaN)]);
   }
+  /** @type {string[][]} */
+  const pushRows = [["push to one user's clients (POST → answer)", "channels", "pushes", "mean (ms)", "p99 (ms)", "herenow mean (ms)", "push/herenow"]];
+  for (const p of pushes) {
+    pushRows.push([`  ${p.clients} client${p.clients === 1 ? "" : "s"}, all acking`, String(p.channels), String(p.pushes), fmt(p.meanMs, 2), fmt(p.p99Ms, 2), fmt(p.herenowMeanMs, 2), ratio(p.meanMs, p.herenowMeanMs)]);
+  }
   print("");
   print(table(rows));
   print("");
@@ -750,6 +820,10 @@ function report(options, storms, herenows, users, totalSeconds) {
   if (users.length > 0) {
     print("");
     print(table(userRows));
+  }
+  if (pushes.length > 0) {
+    print("");
+    print(table(pushRows));
   }
   print("");
   /** @type {string[]} */
@@ -778,6 +852,7 @@ function report(options, storms, herenows, users, totalSeconds) {
     `workerd = ${options.serverPerRoom ? "a fresh dev server per room" : "one process for all rooms (RSS is cumulative: compare growth, or use --server-per-room true)"}; ` +
       `RSS peak from ${storms[0]?.workerd.peakFrom ?? "n/a"}, growth = peak minus RSS at the storm's start.`,
   );
+  for (const p of pushes) if (!p.allAcked) notes.push(`push to ${p.clients} clients: some answers did not list every client as acked`);
   for (const u of users) {
     if (u.online !== u.ids) notes.push(`users N=${u.n}: the directory had ${u.online}/${u.ids} online when timing began`);
     if (u.errors) notes.push(`users N=${u.n}: ${u.errors} calls failed`);
@@ -806,6 +881,8 @@ async function main() {
   const herenows = [];
   /** @type {UsersResult[]} */
   const usersResults = [];
+  /** @type {PushBench[]} */
+  const pushResults = [];
   let crashed = false;
   let restarts = 0;
   // One dev server for all rooms (default), or a fresh one per room so RSS is its own.
@@ -868,6 +945,15 @@ async function main() {
           }
         }
       }
+      // Pushes, once, where our room runs with the directory on.
+      if (kinds.includes("ours") && options.push && server.alive()) {
+        for (const k of [1, 10, 32]) {
+          process.stdout.write(`  push to a user with ${k} clients… `);
+          const result = await pushLatency(server, k, options);
+          pushResults.push(result);
+          console.log(`${fmt(result.meanMs, 1)} ms mean`);
+        }
+      }
     } finally {
       crashed ||= !server.alive();
       const log = server.log();
@@ -877,8 +963,8 @@ async function main() {
     }
   }
   if (restarts) console.log(`NOTE ${restarts} scenario run(s) were voided by a workerd restart and run again.`);
-  const text = report(options, storms, herenows, usersResults, (performance.now() - started) / 1000);
-  if (options.json) writeFileSync(options.json, JSON.stringify({ options, storms, herenows, users: usersResults }, null, 2));
+  const text = report(options, storms, herenows, usersResults, pushResults, (performance.now() - started) / 1000);
+  if (options.json) writeFileSync(options.json, JSON.stringify({ options, storms, herenows, users: usersResults, pushes: pushResults }, null, 2));
   if (options.write && !crashed) {
     const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`;
     writeSection(options.write, "bench", command, `\`\`\`text\n${text.trim()}\n\`\`\``);

@@ -15,6 +15,7 @@ import type {
   HereNowOptions,
   Member,
   ServerMessage,
+  PushResult,
   SyncMessage,
   UserStatus,
 } from "../party/shared/protocol.ts";
@@ -26,6 +27,7 @@ import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-
 import { Heartbeat } from "./heartbeat.ts";
 import { PendingRequests } from "./requests.ts";
 import { WatchList } from "./watch-list.ts";
+import { type PushHandler, PushInbox } from "./push-inbox.ts";
 import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
 
 export type * from "../party/shared/protocol.ts";
@@ -33,6 +35,7 @@ export type { JsonValue } from "../party/shared/json.ts";
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
 export { MemberList, type ClientPresenceEvent, type ListChange, type DiffOutcome } from "./member-list.ts";
 export { WatchList, type WatchOutcome } from "./watch-list.ts";
+export { PushInbox, type PushAnswer, type PushHandler, type PushInfo } from "./push-inbox.ts";
 export type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions, TokenSource } from "./types.ts";
 
 /** A live presence subscription to one channel. */
@@ -44,6 +47,7 @@ export class PresenceClient {
   #events = new Emitter<PresenceClientEvents>();
   #list = new MemberList();
   #watch = new WatchList();
+  #inbox = new PushInbox();
   #userData: JsonValue;
   /** An update sent and not yet seen back from the room (undefined: none). */
   #sentData: JsonValue | undefined = undefined;
@@ -106,9 +110,29 @@ export class PresenceClient {
     return this.#ready;
   }
 
-  /** Subscribes to an event; returns the function that unsubscribes. */
-  on<K extends keyof PresenceClientEvents>(event: K, handler: (payload: PresenceClientEvents[K]) => void): () => void {
-    return this.#events.on(event, handler);
+  /**
+   * Subscribes to an event; returns the function that unsubscribes. `push` handlers get
+   * `(data, info)`: the push is acknowledged when they return (or their promise resolves),
+   * negatively when one throws or rejects.
+   */
+  on(event: "push", handler: PushHandler): () => void;
+  on<K extends keyof PresenceClientEvents>(event: K, handler: (payload: PresenceClientEvents[K]) => void): () => void;
+  on(event: string, handler: (...args: never[]) => unknown): () => void {
+    if (event === "push") return this.#inbox.on(handler as PushHandler);
+    return this.#events.on(event as keyof PresenceClientEvents, handler as (payload: unknown) => void);
+  }
+
+  /**
+   * Pushes to another member's clients in this channel (the service must allow it:
+   * PRESENCE_CLIENT_PUSH=true). Resolves with which of them acknowledged.
+   */
+  async push(userId: string, data: JsonValue, options: { id?: string; timeoutMs?: number } = {}): Promise<PushResult> {
+    const id = options.id ?? `c-${crypto.randomUUID()}`;
+    const problem = check(DEFS.PushId!, id, DEFS) ?? check(DEFS.UserId!, userId, DEFS);
+    if (problem) throw new Error(problem);
+    const message: ClientMessage = { type: "push", id, userId, data };
+    if (options.timeoutMs !== undefined) message.timeoutMs = options.timeoutMs;
+    return this.#request<PushResult>(`push:${id}`, message, (options.timeoutMs ?? 5000) + this.#timeout());
   }
 
   /** The members this client knows, online and offline. */
@@ -273,6 +297,15 @@ export class PresenceClient {
         return this.#requests.settle("leave", undefined);
       case "pong":
         return;
+      case "push": {
+        const { id, data, channel, from } = message;
+        this.#inbox
+          .receive(data, { id, channel, from })
+          .then((answer) => this.#send(answer.ok ? { type: "ack", id, ok: true } : { type: "ack", id, ok: false, error: answer.error }));
+        return;
+      }
+      case "pushed":
+        return this.#requests.settle(`push:${message.result.id}`, message.result);
       case "users": {
         const outcome = this.#watch.apply(message);
         if (outcome.kind === "resync") return this.#send({ type: "watch", userIds: this.#watch.ids });
@@ -339,9 +372,9 @@ export class PresenceClient {
     if (this.socket.readyState === 1) this.socket.send(JSON.stringify(message));
   }
 
-  #request<T>(id: string, message: ClientMessage): Promise<T> {
+  #request<T>(id: string, message: ClientMessage, timeoutMs = this.#timeout()): Promise<T> {
     if (this.socket.readyState !== 1) return Promise.reject(new Error("presence client is not connected"));
-    return this.#requests.wait<T>(id, message.type, this.#timeout(), () => this.#send(message));
+    return this.#requests.wait<T>(id, message.type, timeoutMs, () => this.#send(message));
   }
 
   #timeout(): number {

@@ -2,8 +2,9 @@
  * `partykit-presence/server`: the HTTP API for app servers. Uses only `fetch`, so it runs in
  * Node, Deno, Bun and workers alike.
  */
-import type { HereNowOptions, RoomStats, UserStatus } from "../party/shared/protocol.ts";
-import { StatsResponseSchema, UsersResponseSchema } from "../party/shared/schemas.generated.ts";
+import type { JsonValue } from "../party/shared/json.ts";
+import type { HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/shared/protocol.ts";
+import { PushResponseSchema, StatsResponseSchema, UsersResponseSchema } from "../party/shared/schemas.generated.ts";
 import { fetchHereNow, type HereNowResult, type PresenceApiOptions, requestJson } from "./http.ts";
 
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
@@ -18,7 +19,16 @@ export type PresenceApi = {
   stats(channel: string): Promise<RoomStats>;
   /** The status of up to 1,000 users across channels, by id (an unknown user: `{id, online: false, lastSeen: null}`). */
   users(userIds: readonly string[]): Promise<Record<string, UserStatus>>;
+  /**
+   * Pushes `data` to every live client of a user (or those in `channel` / of `clientType`) and
+   * resolves, once each acknowledged or `timeoutMs` (default 5000) passed, with which did. An
+   * `id` makes it idempotent for 10 minutes: retry with the same id after a failure.
+   */
+  push(userId: string, data: JsonValue, options?: PushOptions): Promise<PushResult>;
 };
+
+/** Which of a user's clients a push is for, and how long to wait for their acks. */
+export type PushOptions = { id?: string; channel?: string; clientType?: string; timeoutMs?: number };
 
 /** Makes the server-side API for a host; `serverKey` (PRESENCE_SERVER_KEY) is sent with every call. */
 export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
@@ -41,6 +51,14 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
               body: JSON.stringify({ userIds }),
             });
       return body.content.users;
+    },
+    async push(userId, data, which = {}) {
+      const body = await requestJson<{ content: PushResult }>(options, `/users/${encodeURIComponent(userId)}/push`, PushResponseSchema, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ data, ...which }),
+      });
+      return body.content;
     },
   };
 }

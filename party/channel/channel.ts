@@ -7,7 +7,8 @@ import type * as Party from "partykit/server";
 import type { Config } from "../shared/config.ts";
 import { withCors } from "../shared/envelope.ts";
 import { readHandshake } from "../shared/handshake.ts";
-import { CloseCode, type ErrorCode, type ServerMessage } from "../shared/protocol.ts";
+import { CloseCode, type ErrorCode, type ParsedClientMessage, type ServerMessage } from "../shared/protocol.ts";
+import { DEFAULT_PUSH_TIMEOUT_MS } from "../shared/pushes.ts";
 import { type Decoded, decodeFrame } from "./frames.ts";
 import { diffFrames, SnapshotCache } from "./outgoing.ts";
 import { type LiveClient, PresenceState, type TickDiff } from "./presence.ts";
@@ -19,6 +20,8 @@ import { TickLoop } from "../shared/tick-loop.ts";
 import { PartyLink } from "../shared/party-link.ts";
 import { DirectoryReporter } from "./directory-reporter.ts";
 import { WatchRegistry } from "./watchers.ts";
+import { ChannelPushes } from "./pushes.ts";
+import { jsonProblem } from "../shared/json.ts";
 
 type Refusal = Extract<Decoded, { ok: false }>;
 
@@ -34,6 +37,7 @@ export class Channel {
   readonly #link: PartyLink;
   readonly #watchers = new WatchRegistry();
   readonly #reporter: DirectoryReporter;
+  readonly #pushes: ChannelPushes;
   #state: PresenceState;
   /** The channel's name: alarms cannot read `room.id`, so it is kept in the meta row too. */
   #name = "";
@@ -52,9 +56,19 @@ export class Channel {
       tickMs: config.tickMs,
       storage: room.storage,
       run: (now) => this.#tick(now),
-      nextDeadline: () => earliest(earliest(this.#state.nextDeadline(), this.#sockets.nextExpiry()), this.#reporter.nextRenewal()),
+      nextDeadline: () => [this.#sockets.nextExpiry(), this.#reporter.nextRenewal(), this.#pushes.nextExpiry()].reduce(earliest, this.#state.nextDeadline()),
     });
     this.#link = new PartyLink(room);
+    this.#pushes = new ChannelPushes({
+      storage: room.storage,
+      state: () => this.#state,
+      channel: () => this.#name,
+      send: (connectionId, message) => {
+        // A push asks for an ack: that answer must not count against the socket's rate.
+        this.#sockets.credit(connectionId, Date.now());
+        for (const socket of this.#room.getConnections<SocketState>(connectionId)) this.#send(socket, message);
+      },
+    });
     this.#reporter = new DirectoryReporter({
       enabled: config.directory,
       link: this.#link,
@@ -89,6 +103,7 @@ export class Channel {
     for (const stale of watching.keys()) if (!owners.some((socket) => socket.id === stale)) await this.#store.saveWatch(stale, []);
     this.#reporter.watch(this.#watchers.watched());
     this.#link.capture();
+    await this.#pushes.load();
     await this.#ticks.load();
     // Grace or retention that ran out while the room was down is settled before anyone is served.
     await this.#ticks.flush();
@@ -118,6 +133,8 @@ export class Channel {
     this.#state.connect({ connectionId: socket.id, userId, clientType, data: userData }, now);
     if (userId !== null) this.#applyPolicy(socket.id, userId, clientType, now);
     this.#sendSnapshot(socket);
+    // After the snapshot: pushes for this user still waiting for this client.
+    if (userId !== null) this.#pushes.connected(socket.id, userId, clientType);
     this.#ticks.schedule();
   }
 
@@ -147,9 +164,24 @@ export class Channel {
     if (!had && this.#link.ready && this.#reporter.pending) this.#ticks.schedule();
   }
 
-  /** Forgets a socket the room no longer serves: its ownership and flood state, and what it watched. */
+  /** A member pushes to another member's clients here (PRESENCE_CLIENT_PUSH): the room names the sender and answers `pushed`. */
+  #clientPush(socket: Socket, message: Extract<ParsedClientMessage, { type: "push" }>): void {
+    if (!this.#config.clientPush) return this.#reject(socket, { ok: false, code: "disabled", message: "pushes from clients are off (PRESENCE_CLIENT_PUSH)", parsed: true });
+    const from = socket.state!.userId;
+    if (from === null) return this.#notAMember(socket, "only members may push");
+    const problem = jsonProblem(message.data, this.#config.maxPushBytes, "push data");
+    if (problem) return this.#reject(socket, { ok: false, code: problem.code, message: problem.message, parsed: true });
+    const timeoutMs = Math.min(message.timeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS, this.#config.maxPushTimeoutMs);
+    this.#pushes
+      .run(message.userId, { id: message.id, data: message.data }, from, timeoutMs)
+      .then((result) => this.#send(socket, { type: "pushed", result }))
+      .catch((error) => console.error("presence: a client push failed", error));
+  }
+
+  /** Forgets a socket the room no longer serves: its ownership and flood state, what it watched, its pushes. */
   #release(connectionId: string): void {
     this.#sockets.release(connectionId);
+    this.#pushes.gone(connectionId);
     if (this.#watchers.lists().has(connectionId)) this.#setWatch(connectionId, []);
   }
 
@@ -173,6 +205,8 @@ export class Channel {
         this.#watchers.heard(statuses);
         this.#ticks.schedule();
       },
+      deliver: (push) => this.#pushes.deliver(push),
+      push: (userId, request, timeoutMs) => this.#pushes.run(userId, request, null, timeoutMs),
     });
     return withCors(response, request.headers.get("origin"), this.#config.allowedOrigins);
   }
@@ -215,6 +249,10 @@ export class Channel {
         return this.#send(socket, { type: "herenow", id: message.id, result: this.#state.hereNow(this.#name, message) });
       case "sync":
         return this.#sendSnapshot(socket);
+      case "ack":
+        return this.#pushes.ack(socket.id, message.id, message.ok, message.error);
+      case "push":
+        return this.#clientPush(socket, message);
       case "watch":
         if (!this.#config.directory) {
           return this.#reject(socket, { ok: false, code: "disabled", message: "the user directory is off (PRESENCE_DIRECTORY=off)", parsed: true });
@@ -232,6 +270,7 @@ export class Channel {
   async #tick(now: number): Promise<void> {
     for (const connectionId of this.#state.expire(now)) this.#closeIdle(connectionId);
     for (const connectionId of this.#sockets.expired(now)) this.#closeExpired(connectionId, now);
+    await this.#pushes.sweep(now);
     const diff = this.#state.takeDiff();
     if (diff) await this.#publish(diff);
     else if (this.#stats.dirty) await this.#store.saveMeta(this.#meta());

@@ -170,11 +170,14 @@ export class PresenceState {
     return true;
   }
 
-  /** The user's clients here (live and in grace), with their types. */
-  clientsOf(userId: string): Array<{ connectionId: string; clientType: string | undefined }> {
+  /** The user's clients here, with their types; `live` is false for one in grace (its socket is gone). */
+  clientsOf(userId: string): Array<{ connectionId: string; clientType: string | undefined; live: boolean }> {
     const member = this.#members.get(userId);
     if (!member) return [];
-    return [...member.clients].map((connectionId) => ({ connectionId, clientType: this.#clients.get(connectionId)?.clientType }));
+    return [...member.clients].map((connectionId) => {
+      const client = this.#clients.get(connectionId);
+      return { connectionId, clientType: client?.clientType, live: client?.lingerUntil === null };
+    });
   }
 
   /**

@@ -13,6 +13,11 @@ export class TokenBucket {
     this.#updated = now;
   }
 
+  /** Adds a token beyond the refill (and beyond the burst): for an answer the room itself asked for. */
+  credit(): void {
+    this.#tokens += 1;
+  }
+
   /** Takes one token if there is one; false means over the limit. */
   take(now: number): boolean {
     const elapsed = Math.max(0, now - this.#updated) / 1000;

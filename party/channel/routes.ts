@@ -6,12 +6,23 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { fail, methodNotAllowed, ok, preflight } from "../shared/envelope.ts";
 import { INTERNAL_HEADER } from "../shared/parties.ts";
-import { HereNowQuery, RefusalCount, type RoomStats, type VersionedStatus, WatchedChanges } from "../shared/protocol.ts";
+import {
+  HereNowQuery,
+  PartPush,
+  type PushRequest,
+  type PushResult,
+  RefusalCount,
+  RoomPush,
+  type RoomPushReply,
+  type RoomStats,
+  type VersionedStatus,
+  WatchedChanges,
+} from "../shared/protocol.ts";
 import type { PresenceState } from "./presence.ts";
 import type { StatsCounters } from "./stats.ts";
 
-/** The service's own requests to a room: the edge's count of a refusal, the directory's news of watched users. */
-const InternalRequest = z.discriminatedUnion("kind", [RefusalCount, WatchedChanges]);
+/** The service's own requests to a room: the edge's count of a refusal, the directory's news of watched users, pushes. */
+const InternalRequest = z.discriminatedUnion("kind", [RefusalCount, WatchedChanges, RoomPush, PartPush]);
 
 /** What the routes read from the room. */
 export type RouteContext = {
@@ -24,6 +35,10 @@ export type RouteContext = {
   sockets: () => number;
   /** The directory's news of watched users. */
   watched: (statuses: VersionedStatus[]) => void;
+  /** Delivers a push to a user's clients here (for the coordinator that runs it). */
+  deliver: (push: RoomPush) => Promise<RoomPushReply>;
+  /** Runs a push through this room alone (the directory is off). */
+  push: (userId: string, request: PushRequest, timeoutMs: number) => Promise<PushResult>;
 };
 
 /** Answers one HTTP request to the room. */
@@ -32,9 +47,20 @@ export async function answerRequest(request: Party.Request, ctx: RouteContext): 
   if (request.method === "POST" && request.headers.has(INTERNAL_HEADER)) {
     const body = InternalRequest.safeParse(await request.json().catch(() => null));
     if (!body.success) return fail(400, "bad_request", z.prettifyError(body.error));
-    if (body.data.kind === "count-refusal") ctx.stats.count(body.data.group, body.data.reason);
-    else ctx.watched(body.data.users);
-    return ok({});
+    switch (body.data.kind) {
+      case "count-refusal":
+        ctx.stats.count(body.data.group, body.data.reason);
+        return ok({});
+      case "watched":
+        ctx.watched(body.data.users);
+        return ok({});
+      case "deliver":
+        return ok(await ctx.deliver(body.data));
+      case "push":
+        return ok(await ctx.push(body.data.userId, body.data.request, body.data.timeoutMs));
+      default:
+        return body.data satisfies never;
+    }
   }
   if (request.method !== "GET") return methodNotAllowed(["GET"]);
   const url = new URL(request.url);

@@ -122,6 +122,17 @@ export class SocketRegistry {
     return found.bucket.take(now);
   }
 
+  /**
+   * The room sent this socket something that asks for an answer (a push): its bucket gets a
+   * token for that answer, so a client that acknowledges every push never hits the rate limit.
+   */
+  credit(connectionId: string, now: number): void {
+    const found = this.#entries.get(connectionId);
+    if (!found) return;
+    found.bucket ??= new TokenBucket(this.#limits.ratePerSec, this.#limits.rateBurst, now);
+    found.bucket.credit();
+  }
+
   /** A message from the socket was valid: its run of rejections ends. */
   forgive(socket: Socket): void {
     const found = this.#entries.get(socket.id);

@@ -8,7 +8,8 @@ import type { Config } from "../shared/config.ts";
 import { fail, methodNotAllowed, ok } from "../shared/envelope.ts";
 import { CHANNEL_PARTY } from "../shared/parties.ts";
 import { PartyLink } from "../shared/party-link.ts";
-import { DirectoryRequest, type WatchedChanges } from "../shared/protocol.ts";
+import { DirectoryRequest, type PushRequest, type PushResult, type RoomPush, RoomPushReply, type WatchedChanges } from "../shared/protocol.ts";
+import { mergeReplies, newPushId, type PushLog, storagePushLog } from "../shared/pushes.ts";
 import { TickLoop } from "../shared/tick-loop.ts";
 import { DirectoryState, type VersionedStatus } from "./directory.ts";
 import { DirectoryStore } from "./store.ts";
@@ -22,6 +23,7 @@ export class DirectoryService {
   #state: DirectoryState;
   /** Changes for watching rooms not delivered yet (no parties yet, or a failed request), newest per user. */
   readonly #outbox = new Map<string, Map<string, VersionedStatus>>();
+  readonly #pushLog: PushLog;
   #commits: Promise<void> = Promise.resolve();
 
   constructor(room: Party.Room, config: Config) {
@@ -29,13 +31,24 @@ export class DirectoryService {
     this.#store = new DirectoryStore(room.storage);
     this.#link = new PartyLink(room);
     this.#state = new DirectoryState(config);
-    this.#ticks = new TickLoop({ tickMs: config.tickMs, storage: room.storage, run: (now) => this.#tick(now), nextDeadline: () => this.#state.nextDeadline() });
+    this.#pushLog = storagePushLog(room.storage);
+    this.#ticks = new TickLoop({
+      tickMs: config.tickMs,
+      storage: room.storage,
+      run: (now) => this.#tick(now),
+      nextDeadline: () => {
+        const state = this.#state.nextDeadline();
+        const pushes = this.#pushLog.nextExpiry();
+        return state === null ? pushes : pushes === null ? state : Math.min(state, pushes);
+      },
+    });
   }
 
   /** Rebuilds the part and settles what came due while it was down (lapsed leases above all). */
   async start(): Promise<void> {
     this.#link.capture();
     this.#state = DirectoryState.restore(this.#config, await this.#store.load());
+    await this.#pushLog.load();
     await this.#ticks.load();
     await this.#ticks.flush();
   }
@@ -55,6 +68,10 @@ export class DirectoryService {
       this.#ticks.schedule();
       return ok({ users: body.userIds.map((userId) => this.#state.versioned(userId)) });
     }
+    if (body.kind === "push") {
+      this.#ticks.schedule();
+      return ok(await this.#push(body.userId, body.request, body.timeoutMs, now));
+    }
     this.#state.apply(body, now);
     // Stored before the room hears it was taken: a report the directory acknowledged survives a crash.
     await this.#commit(now);
@@ -66,10 +83,46 @@ export class DirectoryService {
     return this.#ticks.alarm();
   }
 
+  /**
+   * Runs a push to a user (once per id): to each channel it is online in (or the one asked
+   * for, when it is there), each room delivering to its clients and waiting for their acks.
+   */
+  #push(userId: string, request: PushRequest, timeoutMs: number, now: number): Promise<PushResult> {
+    const id = request.id ?? newPushId();
+    return this.#pushLog.run(id, now, async () => {
+      const deadline = now + timeoutMs;
+      const channels = (this.#state.status(userId).channels ?? [])
+        .filter((c) => request.channel === undefined || c.channel === request.channel)
+        .filter((c) => request.clientType === undefined || (c.clientTypes[request.clientType] ?? 0) > 0)
+        .map((c) => c.channel);
+      const push: RoomPush = { kind: "deliver", id, userId, data: request.data, deadline, from: null };
+      if (request.clientType !== undefined) push.clientType = request.clientType;
+      const replies = await Promise.all(
+        channels.map(async (channel) => ({ channel, reply: await this.#deliverVia(channel, push, deadline) })),
+      );
+      return mergeReplies(id, replies);
+    });
+  }
+
+  /** Asks one channel room to deliver; a room that fails or does not answer by the deadline (plus a margin) is named in the answer. */
+  async #deliverVia(channel: string, push: RoomPush, deadline: number): Promise<RoomPushReply | { error: string }> {
+    const sent = this.#link.post(CHANNEL_PARTY, channel, push);
+    if (!sent) return { error: "the channel's room could not be reached" };
+    const late = new Promise<{ error: string }>((done) => setTimeout(() => done({ error: "the channel's room did not answer in time" }), Math.max(0, deadline - Date.now()) + 2000));
+    const answer = sent
+      .then(async (response) => {
+        if (!response.ok) return { error: `the channel's room answered ${response.status}` };
+        return RoomPushReply.parse(((await response.json()) as { content: unknown }).content);
+      })
+      .catch((error: unknown) => ({ error: (error as Error).message }));
+    return Promise.race([answer, late]);
+  }
+
   /** One tick: deadlines, the changes to storage, then to the rooms that watch them. */
   async #tick(now: number): Promise<void> {
     this.#state.expire(now);
     await this.#commit(now);
+    await this.#pushLog.sweep(now);
     this.#deliver();
   }
 

@@ -1,9 +1,10 @@
-/** The worker's own routes, outside any room (`onFetch`): `/herenow` across channels, `/users`; everything else is a 404. */
+/** The worker's own routes, outside any room (`onFetch`): `/herenow` across channels, `/users`, pushes; everything else is a 404. */
 import type * as Party from "partykit/server";
 import { readConfig } from "../shared/config.ts";
 import { fail, methodNotAllowed, preflight, withCors } from "../shared/envelope.ts";
 import { CHANNEL_PARTY, INTERNAL_HEADER } from "../shared/parties.ts";
-import { DIRECTORY_PARTY } from "../shared/parts.ts";
+import { DIRECTORY_PARTY, partOf } from "../shared/parts.ts";
+import { pushPath, pushToUser } from "./push.ts";
 import { usersAcrossParts } from "./users.ts";
 import { authorizeRequest, originRefusal } from "./access.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
@@ -47,5 +48,20 @@ export async function edgeFetch(request: Party.Request, lobby: Party.FetchLobby)
       ),
     );
   }
-  return answer(fail(404, "not_found", `no route ${url.pathname}; see GET /herenow, GET /users or /parties/${CHANNEL_PARTY}/CHANNEL`));
+  const pushFor = pushPath(url.pathname);
+  if (pushFor !== null) {
+    if (request.method !== "POST") return answer(methodNotAllowed(["POST"]));
+    const refused = await authorizeRequest(request as unknown as Request, url, { serverKey: true }, config);
+    if (refused) return answer(fail(refused.status, refused.error, refused.message));
+    return answer(
+      await pushToUser(request as unknown as Request, pushFor, config, (to, body) =>
+        lobby.parties[to.party === "directory" ? DIRECTORY_PARTY : CHANNEL_PARTY]!.get(to.party === "directory" ? partOf(to.userId, config.directoryParts) : to.channel!).fetch({
+          method: "POST",
+          headers: { [INTERNAL_HEADER]: "1", "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      ),
+    );
+  }
+  return answer(fail(404, "not_found", `no route ${url.pathname}; see GET /herenow, GET /users, POST /users/USERID/push or /parties/${CHANNEL_PARTY}/CHANNEL`));
 }

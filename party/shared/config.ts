@@ -44,6 +44,9 @@ export const ConfigEnv = z
       .default(4)
       .describe("How many directory rooms users are hashed over; 0: one room per user. Changing it moves users, whose offline history is then lost."),
     PRESENCE_LEASE_MS: ms(120_000, 3000, "How long the directory trusts a room's report that a user is in its channel; rooms renew it every third of that. A room that dies leaves no ghost longer than this."),
+    PRESENCE_MAX_PUSH_BYTES: count(16 * 1024, "Largest push data, in bytes of JSON."),
+    PRESENCE_MAX_PUSH_TIMEOUT_MS: ms(30_000, 100, "The longest a push may wait for acknowledgements (its timeoutMs is capped to this)."),
+    PRESENCE_CLIENT_PUSH: flag("Let a client push to another member of its channel (presence.push), rate-limited like its other messages."),
     PRESENCE_AUTH_SECRET: secret(32, "HS256 secret that signs client tokens. Set it (or PRESENCE_AUTH_JWKS_URL) to require a token on every connect."),
     PRESENCE_AUTH_JWKS_URL: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS" })
@@ -96,6 +99,9 @@ export type Config = {
   /** Directory rooms users are hashed over; 0: one per user. */
   directoryParts: number;
   leaseMs: number;
+  maxPushBytes: number;
+  maxPushTimeoutMs: number;
+  clientPush: boolean;
   auth: AuthSettings | null;
   serverKey: string | null;
   clientPolicy: ClientPolicy;
@@ -154,6 +160,9 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     directory: env.PRESENCE_DIRECTORY === "on",
     directoryParts: env.PRESENCE_DIRECTORY_PARTS,
     leaseMs: env.PRESENCE_LEASE_MS,
+    maxPushBytes: env.PRESENCE_MAX_PUSH_BYTES,
+    maxPushTimeoutMs: env.PRESENCE_MAX_PUSH_TIMEOUT_MS,
+    clientPush: env.PRESENCE_CLIENT_PUSH,
     auth:
       env.PRESENCE_AUTH_SECRET === undefined && env.PRESENCE_AUTH_JWKS_URL === undefined
         ? null

@@ -218,7 +218,7 @@ export const ERROR_CODES = {
     "HTTP 401: the token is missing, malformed, wrongly signed, of an algorithm not allowed, expired, not yet valid, or from the wrong issuer or audience; or the server key is missing or wrong. The message says which.",
   forbidden:
     "HTTP 403: a valid token that does not open this channel, or names another userId or clientType; an origin not in PRESENCE_ALLOWED_ORIGINS; a server route while no server key is set. As an error frame: an `update` from a client whose token fixes its userData.",
-  disabled: "The feature asked for is switched off in the service's settings (the user directory with PRESENCE_DIRECTORY=off).",
+  disabled: "The feature asked for is switched off in the service's settings (the user directory with PRESENCE_DIRECTORY=off; pushes from clients without PRESENCE_CLIENT_PUSH=true).",
   unavailable: "HTTP 503: the service could not check a token because the keys of PRESENCE_AUTH_JWKS_URL could not be fetched; try again.",
   replaced: "A newer client of this user took this socket's place (PRESENCE_CLIENT_POLICY): the socket is closed with 4002 right after.",
   not_found: "HTTP: no such route (404).",
@@ -303,6 +303,66 @@ export const UsersResponse = z.object({
 export type UsersResponse = z.infer<typeof UsersResponse>;
 
 // ---------------------------------------------------------------------------------------
+// Push to a user's clients
+
+/** A push id: 1–128 letters, digits and `_-.:` (the service makes one when the caller gives none). */
+export const PushId = z
+  .string()
+  .min(1, "a push id is empty")
+  .max(128, "a push id is longer than 128 characters")
+  .regex(/^[A-Za-z0-9_\-.:]+$/, "a push id may only hold letters, digits and _-.:")
+  .meta({ id: "PushId" });
+
+/** `POST /users/USERID/push`: what to deliver to the user's live clients, and which. */
+export const PushRequest = z.object({
+  /** Any JSON, at most PRESENCE_MAX_PUSH_BYTES of it. */
+  data: JsonValue,
+  /** Makes the push idempotent for 10 minutes: the same id again delivers nothing new and answers as the first time. */
+  id: PushId.optional(),
+  /** Only the user's clients in this channel. */
+  channel: ChannelName.optional(),
+  /** Only the user's clients of this type. */
+  clientType: ClientType.optional(),
+  /** How long to wait for acknowledgements (default 5000, at most PRESENCE_MAX_PUSH_TIMEOUT_MS). */
+  timeoutMs: z.number().int().min(1).optional(),
+});
+export type PushRequest = z.infer<typeof PushRequest>;
+
+/** A client a push was sent to. */
+export const PushTarget = z.object({
+  channel: ChannelName,
+  connectionId: z.string(),
+  clientType: ClientType.optional(),
+}).meta({ id: "PushTarget" });
+export type PushTarget = z.infer<typeof PushTarget>;
+
+/** Why a targeted client did not acknowledge: no answer in time, gone, or its handler failed (a negative ack). */
+export const PushMissReason = z.enum(["timeout", "closed", "rejected"]);
+
+/** A client that did not acknowledge, and why. */
+export const PushMiss = PushTarget.extend({
+  reason: PushMissReason,
+  /** With `rejected`: what the client's handler threw. */
+  error: z.string().optional(),
+}).meta({ id: "PushMiss" });
+export type PushMiss = z.infer<typeof PushMiss>;
+
+/** The answer to a push, once every targeted client acknowledged or the time ran out. */
+export const PushResult = z.object({
+  id: PushId,
+  /** How many clients it was sent to (0 at once for a user with no live client). */
+  clients: z.number().int().nonnegative(),
+  acked: z.array(PushTarget),
+  unacked: z.array(PushMiss),
+  /** Channels whose room could not be asked (their clients are not counted above). */
+  failedChannels: z.array(z.object({ channel: ChannelName, error: z.string() })).optional(),
+}).meta({ id: "PushResult" });
+export type PushResult = z.infer<typeof PushResult>;
+
+/** The envelope of a push's answer. */
+export const PushResponse = z.object({ code: z.literal(200), content: PushResult });
+
+// ---------------------------------------------------------------------------------------
 // Between the service's own parts (internal requests; never accepted from outside)
 
 /** One user's presence in a channel, as a room reports it to the directory. */
@@ -358,8 +418,29 @@ export const RefusalCount = z.object({
   reason: z.string().min(1).max(32),
 });
 
+/** What a room is asked to deliver: a push to one user's clients there, sent and acknowledged by `deadline`. */
+export const RoomPush = z.object({
+  kind: z.literal("deliver"),
+  id: PushId,
+  userId: UserId,
+  data: JsonValue,
+  clientType: ClientType.optional(),
+  /** Epoch ms: when to stop waiting for acks. */
+  deadline: z.number(),
+  /** The sending member (a client push), or null for the app server. */
+  from: UserId.nullable(),
+});
+export type RoomPush = z.infer<typeof RoomPush>;
+
+/** A room's answer: each client it sent the push to, and how that went. */
+export const RoomPushReply = z.object({ acked: z.array(PushTarget), unacked: z.array(PushMiss) });
+export type RoomPushReply = z.infer<typeof RoomPushReply>;
+
+/** What the edge asks of the user's directory part: run a push (it knows the user's channels). */
+export const PartPush = z.object({ kind: z.literal("push"), userId: UserId, request: PushRequest, timeoutMs: z.number().int().positive() });
+
 /** Every request a directory part takes. */
-export const DirectoryRequest = z.discriminatedUnion("kind", [DirectoryReport, StatusQuery]);
+export const DirectoryRequest = z.discriminatedUnion("kind", [DirectoryReport, StatusQuery, PartPush]);
 
 // ---------------------------------------------------------------------------------------
 // Client → server
@@ -382,6 +463,28 @@ export const ClientMessage = z.discriminatedUnion("type", [
     })
     .describe("Ask for this channel's herenow; answered by a `herenow` message with the same id."),
   z.object({ type: z.literal("sync") }).describe("Ask for a fresh snapshot (after a sequence gap)."),
+  z
+    .object({
+      type: z.literal("ack"),
+      /** The push's id. */
+      id: PushId,
+      /** false: the app's handler failed (a negative ack). */
+      ok: z.boolean(),
+      error: z.string().max(200).optional(),
+    })
+    .describe("Acknowledges a `push`: `ok: true` once the app handled it, `ok: false` (with `error`) when its handler threw."),
+  z
+    .object({
+      type: z.literal("push"),
+      /** Echoed in the answer; also makes the push idempotent. */
+      id: PushId,
+      userId: UserId,
+      data: JsonValue,
+      timeoutMs: z.number().int().min(1).optional(),
+    })
+    .describe(
+      "Push to another member's clients in this channel (only with PRESENCE_CLIENT_PUSH=true): the room attaches the sender's userId and answers `pushed` once they acknowledged or the time ran out.",
+    ),
   z
     .object({ type: z.literal("watch"), userIds: z.array(UserId).max(MAX_USERS_PER_REQUEST, `watch at most ${MAX_USERS_PER_REQUEST} users`) })
     .describe(
@@ -437,6 +540,20 @@ export const ServerMessage = z.discriminatedUnion("type", [
   z
     .object({ type: z.literal("error"), code: ErrorCode, message: z.string() })
     .describe("A message was refused; nothing changed. `code` says why, `message` says what to fix."),
+  z
+    .object({
+      type: z.literal("push"),
+      id: PushId,
+      data: JsonValue,
+      /** The channel it came through. */
+      channel: ChannelName,
+      /** The sending member, or null when the app server pushed it. */
+      from: UserId.nullable(),
+    })
+    .describe("A push for this client's user: answer with `ack` (the client does it when its handler returns). A push id seen before is acknowledged again without calling the handler."),
+  z
+    .object({ type: z.literal("pushed"), result: PushResult })
+    .describe("The answer to this client's `push`: which of the other member's clients acknowledged."),
   z
     .object({
       type: z.literal("users"),

@@ -29,6 +29,8 @@ import {
   UsersResponse,
   UserStatus,
   MAX_USERS_PER_REQUEST,
+  PushRequest,
+  PushResult,
 } from "../../party/shared/protocol.ts";
 
 type JsonSchema = {
@@ -162,6 +164,8 @@ ${namedType("UserStatus", UserStatus, "A user's status across every channel, fro
 
 ${namedType("UserChannel", UserChannel, "")}
 
+${namedType("PushResult", PushResult, "The answer to a push: `clients` it was sent to, those that acknowledged, and those that did not with why (`timeout`, `closed`, `rejected` with the handler's `error`). `failedChannels` names channels whose room could not be asked. The same push id within 10 minutes answers the same.")}
+
 ${namedType("ClientSettings", ClientSettings, "Told in every snapshot: how often to ping, and after how long a silent socket is closed.")}
 
 ${namedType("RoomStats", RoomStats, "A room's counters, by reason.")}
@@ -180,6 +184,7 @@ when it is one of \`PRESENCE_ALLOWED_ORIGINS\` (a browser from another origin ge
 | \`GET /parties/main/CHANNEL?includeUsers=true&distinct=true\` | the server key, or a token opening CHANNEL (\`?token=\` or \`Authorization: Bearer\`) | herenow of one channel (both flags default to false; \`true\`/\`false\`/\`1\`/\`0\`) |
 | \`GET /herenow?channel=A&channel=B&includeUsers=…&distinct=…\` | the server key, or a token opening every channel named | herenow of 1 to ${MAX_HERENOW_CHANNELS} channels (repeat \`channel\` or separate with commas), fanned out to the rooms in parallel |
 | \`GET /users?userId=A&userId=B…\`, \`POST /users\` with \`{"userIds": […]}\` | the server key, whenever one is set (with auth on, it must be set) | \`${typeOf(toSchema(UsersResponse), true).replace(/\|/g, "\\|")}\`: the status of 1 to ${MAX_USERS_PER_REQUEST} users across channels; an unknown user is \`{id, online: false, lastSeen: null}\` |
+| \`POST /users/USERID/push\` with \`${typeOf(toSchema(PushRequest), true).replace(/\|/g, "\\|")}\` | the server key, whenever one is set (with auth on, it must be set) | \`PushResult\`, once every targeted client acknowledged or \`timeoutMs\` passed (400 a bad body or timeoutMs, 413 data over PRESENCE_MAX_PUSH_BYTES) |
 | \`GET /parties/main/CHANNEL?stats\` | the server key (\`Authorization: Bearer PRESENCE_SERVER_KEY\`), whenever one is set | \`${typeOf(toSchema(StatsResponse), true)}\` |
 | any other path | — | 404 \`not_found\` |
 | another method on a route | — | 405 \`method_not_allowed\` |

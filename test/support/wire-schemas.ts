@@ -17,6 +17,7 @@ export const GENERATED_ROOTS = {
   StatsResponse: protocol.StatsResponse,
   TokenClaims: protocol.TokenClaims,
   UsersResponse: protocol.UsersResponse,
+  PushResponse: protocol.PushResponse,
 } satisfies Record<string, z.ZodType>;
 
 /** zod check kinds and the JSON Schema keyword each becomes (arrays use the `Items` ones). */

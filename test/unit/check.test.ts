@@ -42,6 +42,8 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
     { type: "pong", now: 1 },
     { type: "left" },
     { type: "error", code: "rate_limited", message: "slow down" },
+    { type: "push", id: "p-1", data: { hi: 1 }, channel: "room", from: null },
+    { type: "pushed", result: { id: "p-1", clients: 2, acked: [{ channel: "room", connectionId: "c1", clientType: "web" }], unacked: [{ channel: "room", connectionId: "c2", reason: "rejected", error: "boom" }] } },
     {
       type: "users",
       seq: 1,
@@ -73,6 +75,7 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
     },
   ],
   UsersResponse: [{ code: 200, content: { users: { a: { id: "a", online: false, since: 5, lastSeen: 3, data: { n: 1 }, channels: [] }, b: { id: "b", online: false, lastSeen: null } } } }],
+  PushResponse: [{ code: 200, content: { id: "x", clients: 0, acked: [], unacked: [], failedChannels: [{ channel: "a", error: "down" }] } }],
   TokenClaims: [
     { sub: "Jack", data: { name: "Jack" }, channels: ["room-*", "lobby"], clientType: "web", dataWritable: false },
     { observer: true, channels: ["*"] },
@@ -147,7 +150,7 @@ describe("check says what is wrong", () => {
     ["a clientType with a slash", "ConnectQuery", { userId: "a", clientType: "a/b" }, "clientType may only hold letters, digits and _-."],
     ["a missing field, by its path", "ServerMessage", { type: "pong" }, "now is missing"],
     ["a nested field, by its path", "ServerMessage", { type: "diff", seq: 1, clientAmount: 0, userAmount: 0, events: [], quiet: [{ id: "a" }] }, "quiet[0].data is missing"],
-    ["an unknown message type", "ServerMessage", { type: "nope" }, 'type must be one of "sync", "diff", "herenow", "pong", "left", "error", "users"'],
+    ["an unknown message type", "ServerMessage", { type: "nope" }, 'type must be one of "sync", "diff", "herenow", "pong", "left", "error", "push", "pushed", "users"'],
     ["a negative count", "ServerMessage", { type: "diff", seq: 1, clientAmount: -1, userAmount: 0, events: [], quiet: [] }, "clientAmount must be at least 0"],
   ])("names %s", (_what, name, value, message) => {
     expect(say(name, value)).toBe(message);

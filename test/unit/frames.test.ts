@@ -70,7 +70,7 @@ describe("decodeFrame refuses", () => {
     expect(decode('{"type":"nope"}')).toEqual({
       ok: false,
       code: "unknown_message",
-      message: "unknown message type; expected one of ping, update, leave, herenow, sync, watch",
+      message: "unknown message type; expected one of ping, update, leave, herenow, sync, ack, push, watch",
       parsed: false,
     });
   });

@@ -58,3 +58,13 @@ describe("TokenBucket", () => {
     expect(results).toEqual([false, false, false, true]);
   });
 });
+
+describe("TokenBucket credit", () => {
+  it("lets an answer the room asked for through even when the bucket is empty", () => {
+    const bucket = new TokenBucket(1, 2, 0);
+    expect([bucket.take(0), bucket.take(0), bucket.take(0)]).toEqual([true, true, false]);
+    bucket.credit();
+    bucket.credit();
+    expect([bucket.take(0), bucket.take(0), bucket.take(0)]).toEqual([true, true, false]);
+  });
+});

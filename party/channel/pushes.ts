@@ -1,0 +1,81 @@
+/**
+ * A channel room's part in pushes: delivering to its clients of a user (for whoever runs the
+ * push), and running a push itself when the directory is off (the edge names the channel) or
+ * a member pushes to another (PRESENCE_CLIENT_PUSH). Push ids are remembered in the room's
+ * storage, so a repeat within 10 minutes answers as the first time.
+ */
+import type * as Party from "partykit/server";
+import type { PushRequest, PushResult, RoomPush, RoomPushReply, ServerMessage } from "../shared/protocol.ts";
+import { mergeReplies, newPushId, type PushLog, storagePushLog } from "../shared/pushes.ts";
+import type { PresenceState } from "./presence.ts";
+import { PushDesk } from "./push-desk.ts";
+
+/** What the room's pushes need from it. */
+export type PushRoom = {
+  storage: Party.Storage;
+  state: () => PresenceState;
+  channel: () => string;
+  send: (connectionId: string, message: ServerMessage) => void;
+};
+
+/** Pushes through one channel room. */
+export class ChannelPushes {
+  readonly #room: PushRoom;
+  readonly #desk: PushDesk;
+  readonly #log: PushLog;
+
+  constructor(room: PushRoom) {
+    this.#room = room;
+    this.#desk = new PushDesk(room.send, room.channel);
+    this.#log = storagePushLog(room.storage);
+  }
+
+  /** The push ids remembered in storage, so they are forgotten in time after a restart. */
+  load(): Promise<void> {
+    return this.#log.load();
+  }
+
+  /** When a remembered push id next expires, or null. */
+  nextExpiry(): number | null {
+    return this.#log.nextExpiry();
+  }
+
+  /** Forgets expired push ids. */
+  sweep(now: number): Promise<void> {
+    return this.#log.sweep(now);
+  }
+
+  /** Delivers a push to the user's live clients here (of its clientType, when it names one). */
+  deliver(push: RoomPush, now = Date.now()): Promise<RoomPushReply> {
+    const targets = this.#room
+      .state()
+      .clientsOf(push.userId)
+      .filter((client) => client.live && (push.clientType === undefined || client.clientType === push.clientType));
+    return this.#desk.deliver(push, targets, now);
+  }
+
+  /** Runs a push to `userId` through this room only (once per id), from the app server (`from` null) or a member. */
+  run(userId: string, request: PushRequest & { id?: string }, from: string | null, timeoutMs: number, now = Date.now()): Promise<PushResult> {
+    const id = request.id ?? newPushId();
+    return this.#log.run(id, now, async () => {
+      const push: RoomPush = { kind: "deliver", id, userId, data: request.data, deadline: now + timeoutMs, from };
+      if (request.clientType !== undefined) push.clientType = request.clientType;
+      return mergeReplies(id, [{ channel: this.#room.channel(), reply: await this.deliver(push, now) }]);
+    });
+  }
+
+  /** A client answered a push. */
+  ack(connectionId: string, id: string, ok: boolean, error?: string): void {
+    this.#desk.ack(connectionId, id, ok, error);
+  }
+
+  /** A member's socket connected: it gets the pushes for its user still waiting. */
+  connected(connectionId: string, userId: string, clientType: string | undefined): void {
+    this.#desk.connected(connectionId, userId, clientType);
+  }
+
+  /** A socket is gone. */
+  gone(connectionId: string): void {
+    this.#desk.gone(connectionId);
+  }
+}

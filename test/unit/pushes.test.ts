@@ -1,0 +1,162 @@
+/** Pushes, piece by piece: the room's delivery desk, the idempotency log, merging answers, and the client's inbox. */
+import { describe, expect, it } from "vitest";
+import { PushInbox } from "../../client/push-inbox.ts";
+import { PushDesk } from "../../party/channel/push-desk.ts";
+import type { PushResult, RoomPush, ServerMessage } from "../../party/shared/protocol.ts";
+import { type LoggedPush, mergeReplies, PushLog } from "../../party/shared/pushes.ts";
+
+const push = (over: Partial<RoomPush> = {}): RoomPush => ({ kind: "deliver", id: "p1", userId: "jack", data: { n: 1 }, deadline: Date.now() + 200, from: null, ...over });
+
+function desk() {
+  const sent: Array<[string, ServerMessage]> = [];
+  return { sent, desk: new PushDesk((connectionId, message) => sent.push([connectionId, message]), () => "room") };
+}
+
+describe("PushDesk", () => {
+  it("sends to each client and answers as soon as all acknowledged, with each one's type", async () => {
+    const { desk: d, sent } = desk();
+    const reply = d.deliver(push(), [{ connectionId: "a", clientType: "web" }, { connectionId: "b", clientType: undefined }], Date.now());
+    expect(sent.map(([id, m]) => [id, m.type])).toEqual([["a", "push"], ["b", "push"]]);
+    expect(sent[0]![1]).toEqual({ type: "push", id: "p1", data: { n: 1 }, channel: "room", from: null });
+    d.ack("a", "p1", true);
+    d.ack("b", "p1", true);
+    expect(await reply).toEqual({ acked: [{ channel: "room", connectionId: "a", clientType: "web" }, { channel: "room", connectionId: "b" }], unacked: [] });
+  });
+
+  it("reports a negative ack with its error, a silent client as timeout, and one that closed as closed", async () => {
+    const { desk: d } = desk();
+    const reply = d.deliver(push(), ["a", "b", "c"].map((connectionId) => ({ connectionId, clientType: undefined })), Date.now());
+    d.ack("a", "p1", false, "no handler");
+    d.gone("c");
+    const { acked, unacked } = await reply;
+    expect(acked).toEqual([]);
+    expect(unacked).toEqual([
+      { channel: "room", connectionId: "a", reason: "rejected", error: "no handler" },
+      { channel: "room", connectionId: "b", reason: "timeout" },
+      { channel: "room", connectionId: "c", reason: "closed" },
+    ]);
+  });
+
+  it("sends again to a client that comes back mid-push without having answered, and to a new client of the user", async () => {
+    const { desk: d, sent } = desk();
+    const reply = d.deliver(push({ clientType: "web" }), [{ connectionId: "a", clientType: "web" }], Date.now());
+    d.gone("a");
+    d.connected("a", "jack", "web");
+    d.connected("n", "jack", "web");
+    d.connected("x", "jack", "app");
+    d.connected("t", "ted", "web");
+    expect(sent.map(([id]) => id)).toEqual(["a", "a", "n"]);
+    d.ack("a", "p1", true);
+    d.ack("n", "p1", true);
+    expect((await reply).acked.map((t) => t.connectionId)).toEqual(["a", "n"]);
+  });
+
+  it("ignores answers to pushes it did not send, and repeated answers", async () => {
+    const { desk: d } = desk();
+    const reply = d.deliver(push(), [{ connectionId: "a", clientType: undefined }], Date.now());
+    d.ack("z", "p1", true);
+    d.ack("a", "other", true);
+    d.ack("a", "p1", false, "first");
+    d.ack("a", "p1", true);
+    expect((await reply).unacked).toEqual([{ channel: "room", connectionId: "a", reason: "rejected", error: "first" }]);
+  });
+
+  it("answers at once when there is nobody to send to, and shares one answer for the same id", async () => {
+    const { desk: d } = desk();
+    expect(await d.deliver(push(), [], Date.now())).toEqual({ acked: [], unacked: [] });
+    const first = d.deliver(push({ id: "same" }), [{ connectionId: "a", clientType: undefined }], Date.now());
+    const again = d.deliver(push({ id: "same" }), [{ connectionId: "b", clientType: undefined }], Date.now());
+    expect(again).toBe(first);
+  });
+});
+
+describe("PushLog", () => {
+  function memoryStore() {
+    const rows = new Map<string, LoggedPush>();
+    return {
+      rows,
+      store: {
+        get: async (id: string) => rows.get(id),
+        put: async (id: string, entry: LoggedPush) => void rows.set(id, entry),
+        delete: async (ids: string[]) => void ids.forEach((id) => rows.delete(id)),
+        list: async () => new Map(rows),
+      },
+    };
+  }
+  const result = (id: string, clients: number): PushResult => ({ id, clients, acked: [], unacked: [] });
+
+  it("runs an id once: a repeat, even while the first runs, gets the first answer", async () => {
+    const { store } = memoryStore();
+    const log = new PushLog(store);
+    let runs = 0;
+    const run = async () => result("a", ++runs);
+    const [one, two] = await Promise.all([log.run("a", Date.now(), run), log.run("a", Date.now(), run)]);
+    expect([one.clients, two.clients, runs]).toEqual([1, 1, 1]);
+    expect((await log.run("a", Date.now(), run)).clients).toBe(1);
+    expect(runs).toBe(1);
+  });
+
+  it("runs an id again after ten minutes, and sweeps the expired rows (also those from before a restart)", async () => {
+    const { store, rows } = memoryStore();
+    const log = new PushLog(store);
+    await log.run("a", Date.now(), async () => result("a", 1));
+    const expiry = log.nextExpiry()!;
+    expect(expiry - Date.now()).toBeGreaterThan(9 * 60 * 1000);
+    expect((await log.run("a", expiry + 1, async () => result("a", 2))).clients).toBe(2);
+    const restarted = new PushLog(store);
+    await restarted.load();
+    await restarted.sweep(Date.now() + 11 * 60 * 1000);
+    expect(rows.size).toBe(0);
+  });
+});
+
+describe("mergeReplies", () => {
+  it("adds up the rooms' answers and names the rooms that failed", () => {
+    expect(
+      mergeReplies("p", [
+        { channel: "a", reply: { acked: [{ channel: "a", connectionId: "1" }], unacked: [] } },
+        { channel: "b", reply: { acked: [], unacked: [{ channel: "b", connectionId: "2", reason: "timeout" }] } },
+        { channel: "c", reply: { error: "down" } },
+      ]),
+    ).toEqual({
+      id: "p",
+      clients: 2,
+      acked: [{ channel: "a", connectionId: "1" }],
+      unacked: [{ channel: "b", connectionId: "2", reason: "timeout" }],
+      failedChannels: [{ channel: "c", error: "down" }],
+    });
+  });
+});
+
+describe("PushInbox", () => {
+  const info = { id: "p1", channel: "room", from: null };
+
+  it("acknowledges once the handlers return, and waits for a handler's promise", async () => {
+    const inbox = new PushInbox();
+    const seen: unknown[] = [];
+    inbox.on(async (data) => {
+      await new Promise((done) => setTimeout(done, 20));
+      seen.push(data);
+    });
+    expect(await inbox.receive({ n: 1 }, info)).toEqual({ ok: true });
+    expect(seen).toEqual([{ n: 1 }]);
+  });
+
+  it("answers negatively with the error when a handler throws or rejects, and when there is no handler", async () => {
+    const inbox = new PushInbox();
+    expect(await inbox.receive(1, { ...info, id: "a" })).toEqual({ ok: false, error: "no push handler on this client" });
+    inbox.on(() => {
+      throw new Error("boom");
+    });
+    expect(await inbox.receive(1, { ...info, id: "b" })).toEqual({ ok: false, error: "boom" });
+  });
+
+  it("calls the handlers once per push id, and answers a repeat as the first time", async () => {
+    const inbox = new PushInbox();
+    let calls = 0;
+    inbox.on(() => void calls++);
+    const first = await inbox.receive(1, info);
+    const again = await inbox.receive(1, info);
+    expect([first, again, calls]).toEqual([{ ok: true }, { ok: true }, 1]);
+  });
+});
