@@ -3,9 +3,9 @@
  * answer against its generated schema and turns the error envelope into a `PresenceHttpError`,
  * and herenow across channels (which the client uses too).
  */
-import { check, type Schema } from "../party/shared/check.ts";
+import { check, type Defs, type Schema } from "../party/shared/check.ts";
 import type { HereNowOptions, HereNowResponse } from "../party/shared/protocol.ts";
-import { DEFS, ErrorResponseSchema, HereNowResponseSchema } from "../party/shared/schemas.generated.ts";
+import { ErrorResponseDefs, ErrorResponseSchema, HereNowResponseDefs, HereNowResponseSchema } from "../party/shared/schemas.generated.ts";
 
 /** herenow's answer in GoEasy's shape. */
 export type HereNowResult = HereNowResponse;
@@ -36,8 +36,8 @@ export class PresenceHttpError extends Error {
   }
 }
 
-/** Sends a request and returns the success envelope, checked against `schema`; throws `PresenceHttpError` otherwise. */
-export async function requestJson<T>(options: PresenceApiOptions, path: string, schema: Schema, init: RequestInit = {}): Promise<T> {
+/** Sends a request and returns the success envelope, checked against `schema` (with its definitions); throws `PresenceHttpError` otherwise. */
+export async function requestJson<T>(options: PresenceApiOptions, path: string, [schema, defs]: [Schema, Defs], init: RequestInit = {}): Promise<T> {
   const doFetch = options.fetch ?? fetch;
   const headers = new Headers(init.headers);
   if (options.serverKey !== undefined) headers.set("authorization", `Bearer ${options.serverKey}`);
@@ -50,13 +50,13 @@ export async function requestJson<T>(options: PresenceApiOptions, path: string, 
     throw new PresenceHttpError(response.status, "bad_response", text.slice(0, 200));
   }
   if (!response.ok) {
-    if (check(ErrorResponseSchema, body, DEFS) === null) {
+    if (check(ErrorResponseSchema, body, ErrorResponseDefs) === null) {
       const error = body as { code: number; error: string; message: string };
       throw new PresenceHttpError(error.code, error.error, error.message);
     }
     throw new PresenceHttpError(response.status, "bad_response", text.slice(0, 200));
   }
-  const problem = check(schema, body, DEFS);
+  const problem = check(schema, body, defs);
   if (problem) throw new PresenceHttpError(response.status, "bad_response", `unexpected answer: ${problem}`);
   return body as T;
 }
@@ -68,7 +68,7 @@ export function fetchHereNow(options: PresenceApiOptions, request: HereNowOption
   if (request.includeUsers) query.set("includeUsers", "true");
   if (request.distinct) query.set("distinct", "true");
   if (request.token !== undefined) query.set("token", request.token);
-  return requestJson<HereNowResult>(options, `/herenow?${query}`, HereNowResponseSchema);
+  return requestJson<HereNowResult>(options, `/herenow?${query}`, [HereNowResponseSchema, HereNowResponseDefs]);
 }
 
 /** The service's base URL, `http(s)://host`. */

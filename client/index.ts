@@ -20,7 +20,7 @@ import type {
   UserStatus,
 } from "../party/shared/protocol.ts";
 import { MAX_USERS_PER_REQUEST } from "../party/shared/limits.ts";
-import { DEFS, ServerMessageSchema } from "../party/shared/schemas.generated.ts";
+import { PushIdDefs, PushIdSchema, ServerMessageDefs, ServerMessageSchema, UserIdDefs, UserIdSchema } from "../party/shared/schemas.generated.ts";
 import { Emitter } from "./emitter.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
 import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
@@ -128,7 +128,7 @@ export class PresenceClient {
    */
   async push(userId: string, data: JsonValue, options: { id?: string; timeoutMs?: number } = {}): Promise<PushResult> {
     const id = options.id ?? `c-${crypto.randomUUID()}`;
-    const problem = check(DEFS.PushId!, id, DEFS) ?? check(DEFS.UserId!, userId, DEFS);
+    const problem = check(PushIdSchema, id, PushIdDefs) ?? check(UserIdSchema, userId, UserIdDefs);
     if (problem) throw new Error(problem);
     const message: ClientMessage = { type: "push", id, userId, data };
     if (options.timeoutMs !== undefined) message.timeoutMs = options.timeoutMs;
@@ -188,7 +188,7 @@ export class PresenceClient {
   watchUsers(userIds: readonly string[]): void {
     if (userIds.length > MAX_USERS_PER_REQUEST) throw new Error(`watch at most ${MAX_USERS_PER_REQUEST} users`);
     for (const id of userIds) {
-      const problem = check(DEFS.UserId!, id, DEFS);
+      const problem = check(UserIdSchema, id, UserIdDefs);
       if (problem) throw new Error(problem);
     }
     this.#watch.set(userIds);
@@ -392,7 +392,7 @@ function readServerMessage(data: unknown): ServerMessage | null {
     console.error("presence: a frame from the room is not JSON");
     return null;
   }
-  const problem = check(ServerMessageSchema, raw, DEFS);
+  const problem = check(ServerMessageSchema, raw, ServerMessageDefs);
   if (problem) {
     console.error(`presence: unreadable message from the room: ${problem}`);
     return null;

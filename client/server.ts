@@ -4,11 +4,19 @@
  */
 import type { JsonValue } from "../party/shared/json.ts";
 import type { HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/shared/protocol.ts";
-import { PushResponseSchema, StatsResponseSchema, UsersResponseSchema } from "../party/shared/schemas.generated.ts";
+import {
+  PushResponseDefs,
+  PushResponseSchema,
+  StatsResponseDefs,
+  StatsResponseSchema,
+  UsersResponseDefs,
+  UsersResponseSchema,
+} from "../party/shared/schemas.generated.ts";
 import { fetchHereNow, type HereNowResult, type PresenceApiOptions, requestJson } from "./http.ts";
 
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
 export { createPresenceToken, type PresenceTokenOptions } from "./tokens.ts";
+export { verifyWebhook } from "./webhooks.ts";
 export type * from "../party/shared/protocol.ts";
 
 /** The server-side API. */
@@ -36,7 +44,7 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
   return {
     hereNow: (request) => fetchHereNow(options, request),
     async stats(channel) {
-      const body = await requestJson<{ content: RoomStats }>(options, `/parties/${party}/${encodeURIComponent(channel)}?stats`, StatsResponseSchema);
+      const body = await requestJson<{ content: RoomStats }>(options, `/parties/${party}/${encodeURIComponent(channel)}?stats`, [StatsResponseSchema, StatsResponseDefs]);
       return body.content;
     },
     async users(userIds) {
@@ -44,8 +52,8 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
       const query = new URLSearchParams(userIds.map((id) => ["userId", id]));
       const body =
         query.toString().length <= 1500
-          ? await requestJson<{ content: { users: Record<string, UserStatus> } }>(options, `/users?${query}`, UsersResponseSchema)
-          : await requestJson<{ content: { users: Record<string, UserStatus> } }>(options, "/users", UsersResponseSchema, {
+          ? await requestJson<{ content: { users: Record<string, UserStatus> } }>(options, `/users?${query}`, [UsersResponseSchema, UsersResponseDefs])
+          : await requestJson<{ content: { users: Record<string, UserStatus> } }>(options, "/users", [UsersResponseSchema, UsersResponseDefs], {
               method: "POST",
               headers: { "content-type": "application/json" },
               body: JSON.stringify({ userIds }),
@@ -53,7 +61,7 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
       return body.content.users;
     },
     async push(userId, data, which = {}) {
-      const body = await requestJson<{ content: PushResult }>(options, `/users/${encodeURIComponent(userId)}/push`, PushResponseSchema, {
+      const body = await requestJson<{ content: PushResult }>(options, `/users/${encodeURIComponent(userId)}/push`, [PushResponseSchema, PushResponseDefs], {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ data, ...which }),

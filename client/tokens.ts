@@ -7,7 +7,7 @@ import { SignJWT } from "jose";
 import { check } from "../party/shared/check.ts";
 import type { JsonValue } from "../party/shared/json.ts";
 import type { TokenClaims } from "../party/shared/protocol.ts";
-import { DEFS, TokenClaimsSchema } from "../party/shared/schemas.generated.ts";
+import { TokenClaimsDefs, TokenClaimsSchema } from "../party/shared/schemas.generated.ts";
 
 /** What a token says about its client. */
 export type PresenceTokenOptions = {
@@ -46,7 +46,7 @@ export async function createPresenceToken(options: PresenceTokenOptions, secret:
   if (options.channels !== undefined) claims.channels = options.channels;
   if (options.clientType !== undefined) claims.clientType = options.clientType;
   if (options.observer !== undefined) claims.observer = options.observer;
-  const problem = check(TokenClaimsSchema, claims, DEFS);
+  const problem = check(TokenClaimsSchema, claims, TokenClaimsDefs);
   if (problem) throw new Error(`token claims: ${problem}`);
   if (claims.sub === undefined && claims.observer !== true) throw new Error("a token needs a userId, or observer: true");
   if (claims.sub !== undefined && claims.observer === true) throw new Error("an observer token has no userId");

@@ -22,6 +22,7 @@ import { DirectoryReporter } from "./directory-reporter.ts";
 import { WatchRegistry } from "./watchers.ts";
 import { ChannelPushes } from "./pushes.ts";
 import { jsonProblem } from "../shared/json.ts";
+import { WebhookDelivery } from "../shared/webhooks.ts";
 
 type Refusal = Extract<Decoded, { ok: false }>;
 
@@ -38,6 +39,7 @@ export class Channel {
   readonly #watchers = new WatchRegistry();
   readonly #reporter: DirectoryReporter;
   readonly #pushes: ChannelPushes;
+  readonly #webhooks: WebhookDelivery;
   #state: PresenceState;
   /** The channel's name: alarms cannot read `room.id`, so it is kept in the meta row too. */
   #name = "";
@@ -56,9 +58,11 @@ export class Channel {
       tickMs: config.tickMs,
       storage: room.storage,
       run: (now) => this.#tick(now),
-      nextDeadline: () => [this.#sockets.nextExpiry(), this.#reporter.nextRenewal(), this.#pushes.nextExpiry()].reduce(earliest, this.#state.nextDeadline()),
+      nextDeadline: () =>
+        [this.#sockets.nextExpiry(), this.#reporter.nextRenewal(), this.#pushes.nextExpiry(), this.#webhooks.nextDeadline()].reduce(earliest, this.#state.nextDeadline()),
     });
     this.#link = new PartyLink(room);
+    this.#webhooks = new WebhookDelivery(config.webhook, room.storage, () => this.#ticks.schedule());
     this.#pushes = new ChannelPushes({
       storage: room.storage,
       state: () => this.#state,
@@ -104,6 +108,7 @@ export class Channel {
     this.#reporter.watch(this.#watchers.watched());
     this.#link.capture();
     await this.#pushes.load();
+    await this.#webhooks.load();
     await this.#ticks.load();
     // Grace or retention that ran out while the room was down is settled before anyone is served.
     await this.#ticks.flush();
@@ -206,6 +211,7 @@ export class Channel {
         this.#ticks.schedule();
       },
       deliver: (push) => this.#pushes.deliver(push),
+      webhooks: this.#webhooks,
       push: (userId, request, timeoutMs) => this.#pushes.run(userId, request, null, timeoutMs),
     });
     return withCors(response, request.headers.get("origin"), this.#config.allowedOrigins);
@@ -274,7 +280,8 @@ export class Channel {
     const diff = this.#state.takeDiff();
     if (diff) await this.#publish(diff);
     else if (this.#stats.dirty) await this.#store.saveMeta(this.#meta());
-    // The directory hears of the tick after the clients, off their path.
+    // Webhooks and the directory hear of the tick after the clients, off their path.
+    this.#webhooks.deliver();
     if (diff) this.#reporter.changes(diff, now);
     if (this.#reporter.renewalDue(now)) this.#reporter.renew(this.#state.online(), now);
     this.#reporter.flush();
@@ -290,12 +297,26 @@ export class Channel {
     // From here a snapshot shows the new state at the new number; the diff, sent below,
     // is then old news to a socket that got that snapshot meanwhile.
     this.#snapshot.invalidate();
+    const first = this.#seq + 1;
     const { frames, seq } = diffFrames(diff, this.#seq);
     this.#seq = seq;
-    // Stored before anyone hears of it: no client ever saw a change that a crash could lose.
+    this.#queueWebhook(diff, first);
+    // Stored before anyone hears of it: no client ever saw a change that a crash could lose,
+    // and no webhook batch is lost either (it is in the same tick's writes).
     await this.#store.saveMembers(diff.upserts, diff.deletes);
+    await this.#webhooks.save();
     await this.#store.saveMeta(this.#meta());
     for (const socket of this.#room.getConnections()) for (const text of frames) sendText(socket, text);
+  }
+
+  /** One tick's events (those the settings want) as one webhook batch, in order, numbered by the tick's diff. */
+  #queueWebhook(diff: TickDiff, seq: number): void {
+    if (!this.#webhooks.enabled) return;
+    const events = diff.events
+      .filter((event) => this.#webhooks.wants(event.action))
+      .map((event) => ({ type: event.action, channel: this.#name, seq, member: event.member, clientAmount: event.clientAmount, userAmount: event.userAmount }));
+    if (events.length === 0) return;
+    this.#webhooks.enqueue({ type: "presence.events", timestamp: new Date().toISOString(), data: { channel: this.#name, events } }, Date.now());
   }
 
   #meta(): Meta {

@@ -19,6 +19,7 @@ import {
   WatchedChanges,
 } from "../shared/protocol.ts";
 import type { PresenceState } from "./presence.ts";
+import type { WebhookDelivery } from "../shared/webhooks.ts";
 import type { StatsCounters } from "./stats.ts";
 
 /** The service's own requests to a room: the edge's count of a refusal, the directory's news of watched users, pushes. */
@@ -39,6 +40,8 @@ export type RouteContext = {
   deliver: (push: RoomPush) => Promise<RoomPushReply>;
   /** Runs a push through this room alone (the directory is off). */
   push: (userId: string, request: PushRequest, timeoutMs: number) => Promise<PushResult>;
+  /** The room's webhook delivery (stats, dead letters, re-send). */
+  webhooks: WebhookDelivery;
 };
 
 /** Answers one HTTP request to the room. */
@@ -62,12 +65,20 @@ export async function answerRequest(request: Party.Request, ctx: RouteContext): 
         return body.data satisfies never;
     }
   }
-  if (request.method !== "GET") return methodNotAllowed(["GET"]);
   const url = new URL(request.url);
+  if (url.searchParams.has("webhooks")) return webhookRoute(request, url, ctx);
+  if (request.method !== "GET") return methodNotAllowed(["GET"]);
   if (url.searchParams.has("stats")) return ok(roomStats(ctx));
   const query = HereNowQuery.safeParse(Object.fromEntries(url.searchParams));
   if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
   return ok({ channels: { [ctx.channel]: ctx.state.hereNow(ctx.channel, query.data) } });
+}
+
+/** `GET ?webhooks`: the delivery's stats and dead letters; `POST ?webhooks=resend`: puts the dead letters back in the queue. */
+async function webhookRoute(request: Party.Request, url: URL, ctx: RouteContext): Promise<Response> {
+  if (request.method === "POST" && url.searchParams.get("webhooks") === "resend") return ok({ resent: await ctx.webhooks.resend() });
+  if (request.method !== "GET") return methodNotAllowed(["GET", "POST ?webhooks=resend"]);
+  return ok({ ...ctx.webhooks.stats(), deadLetterBatches: ctx.webhooks.deadLetters() });
 }
 
 function roomStats(ctx: RouteContext): RoomStats {
@@ -77,6 +88,7 @@ function roomStats(ctx: RouteContext): RoomStats {
     members: ctx.state.members().length,
     sockets: ctx.sockets(),
     starts: ctx.starts,
+    webhooks: ctx.webhooks.stats(),
     ...ctx.stats.counters,
   };
 }

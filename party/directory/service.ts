@@ -11,6 +11,7 @@ import { PartyLink } from "../shared/party-link.ts";
 import { DirectoryRequest, type PushRequest, type PushResult, type RoomPush, RoomPushReply, type WatchedChanges } from "../shared/protocol.ts";
 import { mergeReplies, newPushId, type PushLog, storagePushLog } from "../shared/pushes.ts";
 import { TickLoop } from "../shared/tick-loop.ts";
+import { WebhookDelivery } from "../shared/webhooks.ts";
 import { DirectoryState, type VersionedStatus } from "./directory.ts";
 import { DirectoryStore } from "./store.ts";
 
@@ -24,11 +25,17 @@ export class DirectoryService {
   /** Changes for watching rooms not delivered yet (no parties yet, or a failed request), newest per user. */
   readonly #outbox = new Map<string, Map<string, VersionedStatus>>();
   readonly #pushLog: PushLog;
+  readonly #webhooks: WebhookDelivery;
+  readonly #room: Party.Room;
+  /** This part's name (`p3`): alarms cannot read `room.id`, so it is kept in storage too. */
+  #name = "";
   #commits: Promise<void> = Promise.resolve();
 
   constructor(room: Party.Room, config: Config) {
     this.#config = config;
+    this.#room = room;
     this.#store = new DirectoryStore(room.storage);
+    this.#webhooks = new WebhookDelivery(config.webhook, room.storage, () => this.#ticks.schedule());
     this.#link = new PartyLink(room);
     this.#state = new DirectoryState(config);
     this.#pushLog = storagePushLog(room.storage);
@@ -37,9 +44,8 @@ export class DirectoryService {
       storage: room.storage,
       run: (now) => this.#tick(now),
       nextDeadline: () => {
-        const state = this.#state.nextDeadline();
-        const pushes = this.#pushLog.nextExpiry();
-        return state === null ? pushes : pushes === null ? state : Math.min(state, pushes);
+        const deadlines = [this.#state.nextDeadline(), this.#pushLog.nextExpiry(), this.#webhooks.nextDeadline()].filter((at): at is number => at !== null);
+        return deadlines.length > 0 ? Math.min(...deadlines) : null;
       },
     });
   }
@@ -49,6 +55,16 @@ export class DirectoryService {
     this.#link.capture();
     this.#state = DirectoryState.restore(this.#config, await this.#store.load());
     await this.#pushLog.load();
+    await this.#webhooks.load();
+    this.#name = (await this.#room.storage.get<string>("name")) ?? "";
+    if (!this.#name) {
+      try {
+        this.#name = this.#room.id;
+        await this.#room.storage.put("name", this.#name);
+      } catch {
+        // Woken by an alarm before it ever had a request: the name comes with the first one.
+      }
+    }
     await this.#ticks.load();
     await this.#ticks.flush();
   }
@@ -56,7 +72,16 @@ export class DirectoryService {
   /** Internal requests only (the edge refuses the outside): reports from channel rooms, status queries. */
   async request(request: Party.Request): Promise<Response> {
     this.#link.capture();
-    if (request.method === "GET") return ok(this.#state.size());
+    if (!this.#name) {
+      this.#name = this.#room.id;
+      await this.#room.storage.put("name", this.#name);
+    }
+    if (request.method === "GET") {
+      const url = new URL(request.url);
+      if (url.searchParams.has("webhooks")) return ok({ ...this.#webhooks.stats(), deadLetterBatches: this.#webhooks.deadLetters() });
+      return ok({ part: this.#name, ...this.#state.size(), webhooks: this.#webhooks.stats() });
+    }
+    if (request.method === "POST" && new URL(request.url).searchParams.get("webhooks") === "resend") return ok({ resent: await this.#webhooks.resend() });
     if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
     const parsed = DirectoryRequest.safeParse(await request.json().catch(() => null));
     if (!parsed.success) return fail(400, "bad_request", z.prettifyError(parsed.error));
@@ -124,6 +149,7 @@ export class DirectoryService {
     await this.#commit(now);
     await this.#pushLog.sweep(now);
     this.#deliver();
+    this.#webhooks.deliver();
   }
 
   /** Writes what changed since the last commit, and queues the news for watching rooms. Commits never overlap, so rows land in order. */
@@ -136,7 +162,13 @@ export class DirectoryService {
   async #commitNow(now: number): Promise<void> {
     const changes = this.#state.takeChanges(now);
     if (!changes) return;
+    const events = changes.transitions
+      .map((t) => ({ type: t.online ? ("user.online" as const) : ("user.offline" as const), userId: t.userId, at: t.at, status: this.#state.status(t.userId) }))
+      .filter((event) => this.#webhooks.wants(event.type));
+    if (events.length > 0) this.#webhooks.enqueue({ type: "user.events", timestamp: new Date(now).toISOString(), data: { part: this.#name, events } }, now);
+    // The user rows and the batch that tells of them are written together.
     await this.#store.save(changes);
+    await this.#webhooks.save();
     for (const [room, statuses] of changes.watched) {
       let pending = this.#outbox.get(room);
       if (!pending) this.#outbox.set(room, (pending = new Map()));

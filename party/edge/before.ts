@@ -47,10 +47,11 @@ export async function beforeRequest(request: Party.Request, lobby: Party.Lobby, 
   const origin = request.headers.get("origin");
   if (request.method === "OPTIONS") return withCors(preflight(), origin, config.allowedOrigins);
   const url = new URL(request.url);
+  const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks");
   const refusal =
     originRefusal(request as unknown as Request, config) ??
-    (request.method === "GET"
-      ? await authorizeRequest(request as unknown as Request, url, url.searchParams.has("stats") ? { serverKey: true } : { channels: [lobby.id] }, config)
+    (serverRoute || request.method === "GET"
+      ? await authorizeRequest(request as unknown as Request, url, serverRoute ? { serverKey: true } : { channels: [lobby.id] }, config)
       : null);
   if (refusal) {
     ctx.waitUntil(countRefusal(lobby, { group: "refusedRequests", reason: refusal.error }));

@@ -1,7 +1,7 @@
 /** The worker's own routes, outside any room (`onFetch`): `/herenow` across channels, `/users`, pushes; everything else is a 404. */
 import type * as Party from "partykit/server";
 import { readConfig } from "../shared/config.ts";
-import { fail, methodNotAllowed, preflight, withCors } from "../shared/envelope.ts";
+import { fail, methodNotAllowed, ok, preflight, withCors } from "../shared/envelope.ts";
 import { CHANNEL_PARTY, INTERNAL_HEADER } from "../shared/parties.ts";
 import { DIRECTORY_PARTY, partOf } from "../shared/parts.ts";
 import { pushPath, pushToUser } from "./push.ts";
@@ -47,6 +47,27 @@ export async function edgeFetch(request: Party.Request, lobby: Party.FetchLobby)
         }),
       ),
     );
+  }
+  if (url.pathname === "/webhooks" || url.pathname === "/webhooks/resend") {
+    const resend = url.pathname === "/webhooks/resend";
+    if (request.method !== (resend ? "POST" : "GET")) return answer(methodNotAllowed([resend ? "POST" : "GET"]));
+    const refused = await authorizeRequest(request as unknown as Request, url, { serverKey: true }, config);
+    if (refused) return answer(fail(refused.status, refused.error, refused.message));
+    if (!config.directory || config.directoryParts === 0) {
+      return answer(fail(404, "not_found", "the directory's webhooks are per user room here; see each channel's ?webhooks"));
+    }
+    // The directory's own batches (user.online / user.offline), part by part; channels answer at ?webhooks.
+    const parts = Array.from({ length: config.directoryParts }, (_, i) => `p${i}`);
+    const answers = await Promise.all(
+      parts.map(async (part) => {
+        const response = await lobby.parties[DIRECTORY_PARTY]!.get(part).fetch(resend ? "/?webhooks=resend" : "/?webhooks", {
+          method: resend ? "POST" : "GET",
+          headers: { [INTERNAL_HEADER]: "1" },
+        });
+        return [part, ((await response.json()) as { content: unknown }).content] as const;
+      }),
+    );
+    return answer(ok({ parts: Object.fromEntries(answers) }));
   }
   const pushFor = pushPath(url.pathname);
   if (pushFor !== null) {

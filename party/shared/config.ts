@@ -47,6 +47,23 @@ export const ConfigEnv = z
     PRESENCE_MAX_PUSH_BYTES: count(16 * 1024, "Largest push data, in bytes of JSON."),
     PRESENCE_MAX_PUSH_TIMEOUT_MS: ms(30_000, 100, "The longest a push may wait for acknowledgements (its timeoutMs is capped to this)."),
     PRESENCE_CLIENT_PUSH: flag("Let a client push to another member of its channel (presence.push), rate-limited like its other messages."),
+    PRESENCE_WEBHOOK_URL: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .optional()
+      .describe("Where presence events are POSTed, signed per Standard Webhooks; absent: no webhooks."),
+    PRESENCE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]{24,}={0,2}$/, "must be whsec_ followed by at least 24 base64 characters (a Standard Webhooks secret)")
+      .optional()
+      .describe("The Standard Webhooks signing secret, `whsec_` + base64; required with PRESENCE_WEBHOOK_URL."),
+    PRESENCE_WEBHOOK_EVENTS: z
+      .string()
+      .regex(/^\s*(join|online|offline|leave|update|user\.online|user\.offline)(\s*,\s*(join|online|offline|leave|update|user\.online|user\.offline))*\s*$/, "must be a comma list of join, online, offline, leave, update, user.online, user.offline")
+      .optional()
+      .describe("Which events to send (comma list of join, online, offline, leave, update, user.online, user.offline); absent: all."),
+    PRESENCE_WEBHOOK_TIMEOUT_MS: ms(10_000, 100, "How long one delivery may take before it counts as failed."),
+    PRESENCE_WEBHOOK_RETRY_MS: ms(1000, 10, "The first retry's delay; each next one is 4 times longer (with ±20% jitter, at most an hour), or what Retry-After says."),
+    PRESENCE_WEBHOOK_MAX_ATTEMPTS: count(8, "Deliveries tried before a batch goes to the dead letters (re-send them with POST ?webhooks=resend)."),
     PRESENCE_AUTH_SECRET: secret(32, "HS256 secret that signs client tokens. Set it (or PRESENCE_AUTH_JWKS_URL) to require a token on every connect."),
     PRESENCE_AUTH_JWKS_URL: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS" })
@@ -68,7 +85,25 @@ export const ConfigEnv = z
   .refine((c) => c.PRESENCE_HEARTBEAT_TIMEOUT_MS > c.PRESENCE_HEARTBEAT_INTERVAL_MS, {
     message: "PRESENCE_HEARTBEAT_TIMEOUT_MS must be larger than PRESENCE_HEARTBEAT_INTERVAL_MS",
     path: ["PRESENCE_HEARTBEAT_TIMEOUT_MS"],
+  })
+  .refine((c) => (c.PRESENCE_WEBHOOK_URL === undefined) === (c.PRESENCE_WEBHOOK_SECRET === undefined), {
+    message: "PRESENCE_WEBHOOK_URL and PRESENCE_WEBHOOK_SECRET go together: set both or neither",
+    path: ["PRESENCE_WEBHOOK_SECRET"],
   });
+
+/** The kinds of webhook events. */
+export const WEBHOOK_EVENTS = ["join", "online", "offline", "leave", "update", "user.online", "user.offline"] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** Where and how presence events are sent; null in Config when no URL is set. */
+export type WebhookSettings = {
+  url: string;
+  secret: string;
+  events: ReadonlySet<WebhookEventType>;
+  timeoutMs: number;
+  retryMs: number;
+  maxAttempts: number;
+};
 
 /** How client tokens are checked; null in Config when neither a secret nor a JWKS is set (open, for development). */
 export type AuthSettings = {
@@ -102,6 +137,7 @@ export type Config = {
   maxPushBytes: number;
   maxPushTimeoutMs: number;
   clientPush: boolean;
+  webhook: WebhookSettings | null;
   auth: AuthSettings | null;
   serverKey: string | null;
   clientPolicy: ClientPolicy;
@@ -163,6 +199,21 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     maxPushBytes: env.PRESENCE_MAX_PUSH_BYTES,
     maxPushTimeoutMs: env.PRESENCE_MAX_PUSH_TIMEOUT_MS,
     clientPush: env.PRESENCE_CLIENT_PUSH,
+    webhook:
+      env.PRESENCE_WEBHOOK_URL === undefined || env.PRESENCE_WEBHOOK_SECRET === undefined
+        ? null
+        : {
+            url: env.PRESENCE_WEBHOOK_URL,
+            secret: env.PRESENCE_WEBHOOK_SECRET,
+            events: new Set(
+              env.PRESENCE_WEBHOOK_EVENTS === undefined
+                ? WEBHOOK_EVENTS
+                : (env.PRESENCE_WEBHOOK_EVENTS.split(",").map((kind) => kind.trim()) as WebhookEventType[]),
+            ),
+            timeoutMs: env.PRESENCE_WEBHOOK_TIMEOUT_MS,
+            retryMs: env.PRESENCE_WEBHOOK_RETRY_MS,
+            maxAttempts: env.PRESENCE_WEBHOOK_MAX_ATTEMPTS,
+          },
     auth:
       env.PRESENCE_AUTH_SECRET === undefined && env.PRESENCE_AUTH_JWKS_URL === undefined
         ? null

@@ -5,7 +5,7 @@
  */
 import { check } from "./check.ts";
 import { type JsonValue, userDataProblem } from "./json.ts";
-import { ChannelNameSchema, ConnectQuerySchema, DEFS } from "./schemas.generated.ts";
+import { ChannelNameDefs, ChannelNameSchema, ConnectQueryDefs, ConnectQuerySchema } from "./schemas.generated.ts";
 
 /** A connect that passed validation. */
 export type Handshake = {
@@ -22,7 +22,7 @@ export type HandshakeResult = { ok: true; value: Handshake } | { ok: false; mess
 
 /** Checks a channel name; returns the problem, or null. */
 export function channelProblem(channel: string): string | null {
-  const problem = check(ChannelNameSchema, channel, DEFS);
+  const problem = check(ChannelNameSchema, channel, ChannelNameDefs);
   return problem === null ? null : `bad channel name ${JSON.stringify(channel.slice(0, 140))}: ${problem}`;
 }
 
@@ -34,7 +34,7 @@ export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number
     if (all.length > 1) return { ok: false, message: `${key} is given ${all.length} times` };
     if (all[0] !== undefined) raw[key] = all[0];
   }
-  const problem = check(ConnectQuerySchema, raw, DEFS);
+  const problem = check(ConnectQuerySchema, raw, ConnectQueryDefs);
   if (problem) return { ok: false, message: problem };
   const { userId, userData: dataText, clientType, _pk: connectionId } = raw;
 

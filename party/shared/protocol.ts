@@ -229,6 +229,22 @@ export const ERROR_CODES = {
 export const ErrorCode = z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]).meta({ id: "ErrorCode" });
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
+/** A room's (or a directory part's) webhook delivery, as its stats show it. */
+export const WebhookStats = z.object({
+  enabled: z.boolean(),
+  /** Batches waiting to be delivered, oldest first. */
+  pending: z.number().int().nonnegative(),
+  /** Batches that failed every attempt: re-send them with `POST ?webhooks=resend`. */
+  deadLetters: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  failedAttempts: z.number().int().nonnegative(),
+  /** The endpoint answered 410 Gone: nothing is sent until PRESENCE_WEBHOOK_URL changes. */
+  disabled: z.boolean(),
+  /** The last failure, if any. */
+  lastError: z.string().optional(),
+}).meta({ id: "WebhookStats" });
+export type WebhookStats = z.infer<typeof WebhookStats>;
+
 /** Counters a room keeps of what it refused, rejected and closed. */
 export const RoomStats = z.object({
   channel: ChannelName,
@@ -244,6 +260,8 @@ export const RoomStats = z.object({
   refusedRequests: z.record(z.string(), z.number().int()),
   /** Sockets replaced by a newer client of their user, by PRESENCE_CLIENT_POLICY. */
   replacedClients: z.record(z.string(), z.number().int()),
+  /** Webhook delivery from this room. */
+  webhooks: WebhookStats,
   /** Messages rejected by error code. */
   rejectedMessages: z.record(z.string(), z.number().int()),
   /** Sockets the room closed, by reason. */
@@ -361,6 +379,51 @@ export type PushResult = z.infer<typeof PushResult>;
 
 /** The envelope of a push's answer. */
 export const PushResponse = z.object({ code: z.literal(200), content: PushResult });
+
+// ---------------------------------------------------------------------------------------
+// Webhooks
+
+/** One channel event, as a webhook carries it: the action, the member after it, the channel's counts, and the diff's sequence number. */
+export const WebhookChannelEvent = z.object({
+  type: PresenceAction,
+  channel: ChannelName,
+  /** The channel's diff sequence number: events of one channel arrive in this order. */
+  seq: z.number().int().positive(),
+  member: Member,
+  clientAmount: z.number().int().nonnegative(),
+  userAmount: z.number().int().nonnegative(),
+}).meta({ id: "WebhookChannelEvent" });
+export type WebhookChannelEvent = z.infer<typeof WebhookChannelEvent>;
+
+/** One user-level event from the user directory: online somewhere, or offline everywhere (after grace). */
+export const WebhookUserEvent = z.object({
+  type: z.enum(["user.online", "user.offline"]),
+  userId: UserId,
+  /** When it happened (epoch ms). */
+  at: z.number(),
+  status: UserStatus,
+}).meta({ id: "WebhookUserEvent" });
+export type WebhookUserEvent = z.infer<typeof WebhookUserEvent>;
+
+/**
+ * The body of a webhook request (Standard Webhooks: `{type, timestamp, data}`): one tick's
+ * events of one channel, or of one directory part, in order. The `webhook-id` header stays
+ * the same across retries.
+ */
+export const WebhookPayload = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("presence.events"),
+    timestamp: z.string(),
+    data: z.object({ channel: ChannelName, events: z.array(WebhookChannelEvent) }),
+  }),
+  z.object({
+    type: z.literal("user.events"),
+    timestamp: z.string(),
+    data: z.object({ part: z.string(), events: z.array(WebhookUserEvent) }),
+  }),
+]);
+export type WebhookPayload = z.infer<typeof WebhookPayload>;
+
 
 // ---------------------------------------------------------------------------------------
 // Between the service's own parts (internal requests; never accepted from outside)

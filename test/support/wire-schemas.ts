@@ -10,6 +10,8 @@ import * as protocol from "../../party/shared/protocol.ts";
 /** The schemas the client and the handshake check without zod. */
 export const GENERATED_ROOTS = {
   ChannelName: protocol.ChannelName,
+  UserId: protocol.UserId,
+  PushId: protocol.PushId,
   ConnectQuery: protocol.ConnectQuery,
   ServerMessage: protocol.ServerMessage,
   HereNowResponse: protocol.HereNowResponse,
@@ -18,6 +20,7 @@ export const GENERATED_ROOTS = {
   TokenClaims: protocol.TokenClaims,
   UsersResponse: protocol.UsersResponse,
   PushResponse: protocol.PushResponse,
+  WebhookPayload: protocol.WebhookPayload,
 } satisfies Record<string, z.ZodType>;
 
 /** zod check kinds and the JSON Schema keyword each becomes (arrays use the `Items` ones). */
@@ -64,10 +67,10 @@ function prune(schema: unknown): unknown {
   return out;
 }
 
-/** The JSON Schema data of every root, sharing one `$defs` map. */
-export function generatedSchemas(): { defs: Record<string, Schema>; roots: Record<string, Schema> } {
+/** The JSON Schema data of every root, and the named definitions each reaches. */
+export function generatedSchemas(): { defs: Record<string, Schema>; roots: Record<string, { schema: Schema; uses: string[] }> } {
   const defs: Record<string, Schema> = {};
-  const roots: Record<string, Schema> = {};
+  const roots: Record<string, { schema: Schema; uses: string[] }> = {};
   for (const [name, schema] of Object.entries(GENERATED_ROOTS)) {
     const json = z.toJSONSchema(schema, {
       io: "input",
@@ -89,41 +92,52 @@ export function generatedSchemas(): { defs: Record<string, Schema>; roots: Recor
       if (defs[defName] && JSON.stringify(defs[defName]) !== JSON.stringify(pruned)) throw new Error(`two schemas named ${defName}`);
       defs[defName] = pruned;
     }
-    roots[name] = prune(root) as Schema;
+    roots[name] = { schema: prune(root) as Schema, uses: [] };
   }
-  // Only what a root reaches: JsonValue's own recursive definition is not.
-  const used = new Set<string>();
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) return value.forEach(visit);
-    if (typeof value !== "object" || value === null) return;
-    for (const [key, child] of Object.entries(value)) {
-      if (key === "$ref" && typeof child === "string") {
-        const ref = child.slice(8);
-        if (!used.has(ref)) {
-          used.add(ref);
-          visit(defs[ref]);
-        }
-      } else visit(child);
-    }
-  };
-  visit(roots);
-  for (const key of Object.keys(defs)) if (!used.has(key)) delete defs[key];
+  // Each root's closure of definitions: JsonValue's own recursive definition is not reached.
+  for (const root of Object.values(roots)) {
+    const used = new Set<string>();
+    const visit = (value: unknown) => {
+      if (Array.isArray(value)) return value.forEach(visit);
+      if (typeof value !== "object" || value === null) return;
+      for (const [key, child] of Object.entries(value)) {
+        if (key === "$ref" && typeof child === "string") {
+          const ref = child.slice(8);
+          if (!used.has(ref)) {
+            used.add(ref);
+            visit(defs[ref]);
+          }
+        } else visit(child);
+      }
+    };
+    visit(root.schema);
+    root.uses = [...used].sort();
+  }
+  const reached = new Set(Object.values(roots).flatMap((root) => root.uses));
+  for (const key of Object.keys(defs)) if (!reached.has(key)) delete defs[key];
   return { defs, roots };
 }
 
-/** party/shared/schemas.generated.ts as it should be now. */
+/**
+ * party/shared/schemas.generated.ts as it should be now: each definition a constant, each
+ * root its schema and the definitions it reaches, so a bundle carries only what it checks.
+ */
 export function renderSchemasModule(): string {
   const { defs, roots } = generatedSchemas();
   const lines = [
     "// Generated from party/shared/protocol.ts by test/support/wire-schemas.ts: do not edit.",
     "// Run `npm run generate`; a unit test fails when this file is stale.",
     'import type { Defs, Schema } from "./check.ts";',
-    "",
-    "/** The named schemas that `$ref`s point at. */",
-    `export const DEFS: Defs = ${JSON.stringify(defs)};`,
   ];
-  for (const [name, schema] of Object.entries(roots)) {
-    lines.push("", `/** \`${name}\` from protocol.ts, as data for \`check\`. */`, `export const ${name}Schema: Schema = ${JSON.stringify(schema)};`);
+  for (const [name, def] of Object.entries(defs).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push("", `const $${name}: Schema = ${JSON.stringify(def)};`);
+  for (const [name, root] of Object.entries(roots)) {
+    lines.push(
+      "",
+      `/** \`${name}\` from protocol.ts, as data for \`check\`. */`,
+      `export const ${name}Schema: Schema = ${JSON.stringify(root.schema)};`,
+      `/** The definitions \`${name}Schema\` refers to. */`,
+      `export const ${name}Defs: Defs = { ${root.uses.map((use) => `${use}: $${use}`).join(", ")} };`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -23,6 +23,20 @@ const member = (id: string, over: Record<string, unknown> = {}) => ({
 /** Valid instances of each generated root, to mutate. */
 const VALID: Record<keyof typeof protocol & string, unknown[]> = {
   ChannelName: ["room-1", "a", "org:team.room_2@x"],
+  UserId: ["Jack", "émile 😀"],
+  PushId: ["order-42", "p-1:a.b"],
+  WebhookPayload: [
+    {
+      type: "presence.events",
+      timestamp: "2026-11-23T20:00:00.000Z",
+      data: { channel: "room", events: [{ type: "join", channel: "room", seq: 3, member: member("a"), clientAmount: 2, userAmount: 1 }] },
+    },
+    {
+      type: "user.events",
+      timestamp: "2026-11-23T20:00:00.000Z",
+      data: { part: "p0", events: [{ type: "user.offline", userId: "a", at: 5, status: { id: "a", online: false, since: 5, lastSeen: 4, data: null, channels: [] } }] },
+    },
+  ],
   ConnectQuery: [{}, { userId: "Jack", userData: "{}", clientType: "web", _pk: "abc-1" }],
   ServerMessage: [
     {
@@ -70,6 +84,7 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
         refusedRequests: { unauthorized: 1 },
         rejectedMessages: { bad_message: 2 },
         replacedClients: {},
+        webhooks: { enabled: true, pending: 1, deadLetters: 0, delivered: 3, failedAttempts: 1, disabled: false, lastError: "the endpoint answered 500" },
         closes: {},
       },
     },
@@ -106,11 +121,12 @@ describe("check with the generated schemas agrees with zod", () => {
   for (const name of ROOTS) {
     const zodSchema = (protocol as unknown as Record<string, z.ZodType>)[name]!;
     const data = (generated as Record<string, unknown>)[`${name}Schema`] as Parameters<typeof check>[0];
+    const defs = (generated as Record<string, unknown>)[`${name}Defs`] as Parameters<typeof check>[2];
 
     it(`${name}: the valid samples pass both`, () => {
       for (const value of VALID[name]) {
         expect(zodSchema.safeParse(value).success, JSON.stringify(value)).toBe(true);
-        expect(check(data, value, generated.DEFS), JSON.stringify(value)).toBeNull();
+        expect(check(data, value, defs), JSON.stringify(value)).toBeNull();
       }
     });
 
@@ -125,7 +141,7 @@ describe("check with the generated schemas agrees with zod", () => {
           (base, steps, replacement, remove) => {
             const value = mutate(base, steps, replacement, remove);
             const byZod = zodSchema.safeParse(value).success;
-            const problem = check(data, value, generated.DEFS);
+            const problem = check(data, value, defs);
             expect(problem === null, `${JSON.stringify(value)}: zod ${byZod}, check ${problem}`).toBe(byZod);
             outcomes[byZod ? "pass" : "fail"]++;
           },
@@ -141,7 +157,7 @@ describe("check with the generated schemas agrees with zod", () => {
 
 describe("check says what is wrong", () => {
   const say = (name: keyof typeof VALID, value: unknown) =>
-    check((generated as Record<string, unknown>)[`${name}Schema`] as Parameters<typeof check>[0], value, generated.DEFS);
+    check((generated as Record<string, unknown>)[`${name}Schema`] as Parameters<typeof check>[0], value, (generated as Record<string, unknown>)[`${name}Defs`] as Parameters<typeof check>[2]);
 
   it.each<[string, keyof typeof VALID, unknown, string]>([
     ["an empty channel name, in zod's words", "ChannelName", "", "channel name is empty"],

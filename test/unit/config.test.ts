@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       maxPushBytes: 16 * 1024,
       maxPushTimeoutMs: 30_000,
       clientPush: false,
+      webhook: null,
       auth: null,
       serverKey: null,
       clientPolicy: "multi",
