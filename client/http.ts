@@ -67,6 +67,8 @@ export function fetchHereNow(options: PresenceApiOptions, request: HereNowOption
   for (const channel of request.channels) query.append("channel", channel);
   if (request.includeUsers) query.set("includeUsers", "true");
   if (request.distinct) query.set("distinct", "true");
+  if (request.limit !== undefined) query.set("limit", String(request.limit));
+  if (request.cursor !== undefined) query.set("cursor", request.cursor);
   if (request.token !== undefined) query.set("token", request.token);
   return requestJson<HereNowResult>(options, `/herenow?${query}`, [HereNowResponseSchema, HereNowResponseDefs]);
 }

@@ -10,6 +10,7 @@ import { channelProblem, parseHandshake } from "../party/shared/handshake.ts";
 import { DEFAULT_MAX_USER_DATA_BYTES, jsonEqual, type JsonValue, userDataProblem } from "../party/shared/json.ts";
 import type {
   ChannelHereNow,
+  ChannelMode,
   ClientMessage,
   Counts,
   HereNowOptions,
@@ -19,7 +20,7 @@ import type {
   SyncMessage,
   UserStatus,
 } from "../party/shared/protocol.ts";
-import { MAX_USERS_PER_REQUEST } from "../party/shared/limits.ts";
+import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../party/shared/limits.ts";
 import { PushIdDefs, PushIdSchema, ServerMessageDefs, ServerMessageSchema, UserIdDefs, UserIdSchema } from "../party/shared/schemas.generated.ts";
 import { Emitter } from "./emitter.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
@@ -49,12 +50,15 @@ export class PresenceClient {
   #watch = new WatchList();
   #inbox = new PushInbox();
   #userData: JsonValue;
+  #window: number;
   /** An update sent and not yet seen back from the room (undefined: none). */
   #sentData: JsonValue | undefined = undefined;
   readonly #heartbeat: Heartbeat;
   #requests = new PendingRequests();
   #nextRequest = 1;
   #left = false;
+  /** The socket (re)opened: the watch list must be sent again with its first snapshot. */
+  #rewatch = false;
   /** Set when the room refused this client: later socket events are old news. */
   #gaveUp = false;
   #ready: Promise<void>;
@@ -69,6 +73,7 @@ export class PresenceClient {
     if (options.userData !== undefined) params.set("userData", JSON.stringify(options.userData));
     if (options.clientType !== undefined) params.set("clientType", options.clientType);
     if (options.id !== undefined) params.set("_pk", options.id);
+    if (options.window !== undefined) params.set("window", String(options.window));
     const handshake = parseHandshake(params, maxBytes);
     if (!handshake.ok) throw new Error(handshake.message);
 
@@ -76,6 +81,7 @@ export class PresenceClient {
     this.channel = options.channel;
     this.userId = handshake.value.userId;
     this.#userData = handshake.value.userData;
+    this.#window = handshake.value.window;
     this.#ready = new Promise((resolve) => (this.#resolveReady = resolve));
     this.#heartbeat = new Heartbeat({
       open: () => this.socket.readyState === 1,
@@ -153,6 +159,25 @@ export class PresenceClient {
   /** The channel's counts as of the last message. */
   get counts(): Counts {
     return this.#list.counts;
+  }
+
+  /**
+   * `full`: `members` is every member of the channel. `interval` (a channel past the service's
+   * PRESENCE_ANNOUNCE_MAX): `members` is this client's view only (itself, the users it
+   * watches, its window); `counts` stay exact and herenow pages through everyone.
+   */
+  get mode(): ChannelMode {
+    return this.#list.mode;
+  }
+
+  /**
+   * In interval mode, follow the first `limit` members by userId (0 to 100; 0: only yourself
+   * and the users you watch). Kept across reconnects; in full mode it waits for interval mode.
+   */
+  setWindow(limit: number): void {
+    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_WINDOW) throw new Error(`window must be a whole number from 0 to ${MAX_WINDOW}`);
+    this.#window = limit;
+    this.#send({ type: "window", limit });
   }
 
   /** This connection's id (stable across reconnects). */
@@ -238,6 +263,7 @@ export class PresenceClient {
       query.userData = JSON.stringify(this.#userData);
       if (this.#options.clientType !== undefined) query.clientType = this.#options.clientType;
     }
+    if (this.#window > 0) query.window = String(this.#window);
     const token = await this.#token();
     if (token !== undefined) query.token = token;
     return query;
@@ -255,6 +281,7 @@ export class PresenceClient {
   }
 
   #onOpen() {
+    this.#rewatch = true;
     this.#heartbeat.heard();
     this.#list.reconnected();
     this.#events.emit("status", "open");
@@ -326,15 +353,17 @@ export class PresenceClient {
   #onSync(message: SyncMessage) {
     const change = this.#list.applySync(message);
     if (!change) return;
-    // A new connection (or a gap) starts a new watch stream.
-    if (this.#watch.ids.length > 0) {
+    // A new connection starts a new watch stream (the room's own snapshots, on a change of mode or view, do not).
+    if (this.#rewatch && this.#watch.ids.length > 0) {
       this.#watch.reconnected();
       this.#send({ type: "watch", userIds: this.#watch.ids });
     }
+    this.#rewatch = false;
     this.#heartbeat.start(message.settings);
+    if (change.modeChanged) this.#events.emit("mode", this.mode);
     for (const event of change.events) this.#fire(event);
     this.#adoptOwnData();
-    this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#list.seq });
+    this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#list.seq, mode: this.mode });
     this.#events.emit("members", this.members);
     this.#checkReady();
   }

@@ -1,5 +1,5 @@
 /** The options and events of a `PresenceClient`. */
-import type { Counts, JsonValue, Member, UserStatus } from "../party/shared/protocol.ts";
+import type { ChannelMode, Counts, JsonValue, Member, UserStatus } from "../party/shared/protocol.ts";
 import type { ClientPresenceEvent } from "./member-list.ts";
 
 /** A token, or where to get a fresh one (sync or async). */
@@ -21,6 +21,8 @@ export type PresenceClientOptions = {
   protocol?: "ws" | "wss";
   /** The party name (default "main"). */
   party?: string;
+  /** In interval mode (a channel past PRESENCE_ANNOUNCE_MAX members), follow the first `window` members by userId (0–100, default 0). */
+  window?: number;
   /** A stable connection id (1–64 letters, digits and `_-.:`); by default partysocket makes one per client instance. */
   id?: string;
   /**
@@ -57,7 +59,9 @@ export type PresenceClientEvents = {
   /** The whole member list after any change. */
   members: Member[];
   /** A complete snapshot arrived (first connect, reconnect or gap). */
-  sync: { members: Member[]; counts: Counts; seq: number };
+  sync: { members: Member[]; counts: Counts; seq: number; mode: ChannelMode };
+  /** The channel crossed PRESENCE_ANNOUNCE_MAX: `members` is now every member (`full`) or this client's view (`interval`). */
+  mode: ChannelMode;
   /** The room refused a message. */
   error: { code: string; message: string };
   /** The socket opened or closed. */

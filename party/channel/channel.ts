@@ -10,10 +10,10 @@ import { readHandshake } from "../shared/handshake.ts";
 import { CloseCode, type ErrorCode, type ParsedClientMessage, type ServerMessage } from "../shared/protocol.ts";
 import { DEFAULT_PUSH_TIMEOUT_MS } from "../shared/pushes.ts";
 import { type Decoded, decodeFrame } from "./frames.ts";
-import { diffFrames, SnapshotCache } from "./outgoing.ts";
+import { Broadcaster } from "./broadcaster.ts";
 import { type LiveClient, PresenceState, type TickDiff } from "./presence.ts";
 import { answerRequest } from "./routes.ts";
-import { type Socket, SocketRegistry, type SocketState } from "./sockets.ts";
+import { sendText, type Socket, SocketRegistry, type SocketState } from "./sockets.ts";
 import { StatsCounters } from "./stats.ts";
 import { ChannelStore, type Meta } from "./store.ts";
 import { TickLoop } from "../shared/tick-loop.ts";
@@ -33,7 +33,7 @@ export class Channel {
   readonly #sockets: SocketRegistry;
   readonly #stats = new StatsCounters();
   readonly #store: ChannelStore;
-  readonly #snapshot = new SnapshotCache();
+  readonly #broadcast: Broadcaster;
   readonly #ticks: TickLoop;
   readonly #link: PartyLink;
   readonly #watchers = new WatchRegistry();
@@ -43,8 +43,6 @@ export class Channel {
   #state: PresenceState;
   /** The channel's name: alarms cannot read `room.id`, so it is kept in the meta row too. */
   #name = "";
-  /** The sequence number of the last diff sent. */
-  #seq = 0;
   /** How many times this room has started (first load, restarts, wakes after eviction). */
   #starts = 0;
 
@@ -55,13 +53,20 @@ export class Channel {
     this.#store = new ChannelStore(room.storage);
     this.#state = new PresenceState(config);
     this.#ticks = new TickLoop({
-      tickMs: config.tickMs,
+      tickMs: () => this.#broadcast.tickMs(),
       storage: room.storage,
       run: (now) => this.#tick(now),
       nextDeadline: () =>
         [this.#sockets.nextExpiry(), this.#reporter.nextRenewal(), this.#pushes.nextExpiry(), this.#webhooks.nextDeadline()].reduce(earliest, this.#state.nextDeadline()),
     });
     this.#link = new PartyLink(room);
+    this.#broadcast = new Broadcaster({
+      room,
+      config,
+      state: () => this.#state,
+      channel: () => this.#name,
+      watched: (connectionId) => this.#watchers.usersOf(connectionId),
+    });
     this.#webhooks = new WebhookDelivery(config.webhook, room.storage, () => this.#ticks.schedule());
     this.#pushes = new ChannelPushes({
       storage: room.storage,
@@ -90,7 +95,6 @@ export class Channel {
   /** Rebuilds the channel from storage and the sockets that survived, and settles what came due meanwhile. */
   async start(): Promise<void> {
     const { meta, members } = await this.#store.load();
-    this.#seq = meta?.seq ?? 0;
     this.#stats.restore(meta?.stats);
     this.#name = meta?.channel ?? roomId(this.#room) ?? "";
     this.#starts = (meta?.starts ?? 0) + 1;
@@ -98,6 +102,7 @@ export class Channel {
     const { owners, stale } = this.#sockets.adopt(this.#room.getConnections<SocketState>());
     for (const socket of stale) this.#close(socket, CloseCode.replaced, "replaced by a newer connection with the same id");
     this.#state = PresenceState.rebuild(this.#config, members, owners.map(liveClient), Date.now());
+    this.#broadcast.restore(meta?.seq ?? 0, meta?.mode);
     // Sockets that survived keep watching: each is owed a full list again.
     const watching = await this.#store.loadWatches();
     for (const socket of owners) {
@@ -116,7 +121,7 @@ export class Channel {
 
   connect(socket: Socket, ctx: Party.ConnectionContext): void {
     this.#capture();
-    const { userId, userData, clientType, dataLocked, expiresAt } = readHandshake(ctx.request as unknown as Request);
+    const { userId, userData, clientType, window, dataLocked, expiresAt } = readHandshake(ctx.request as unknown as Request);
     const now = Date.now();
     // A reconnect of the same partysocket reuses the id: it is not a new client.
     const replacing = this.#sockets.owned(socket.id);
@@ -130,6 +135,7 @@ export class Channel {
     const state: SocketState = { instance, userId, clientType, at: now };
     if (dataLocked) state.dataLocked = true;
     if (expiresAt !== null) state.expiresAt = expiresAt;
+    if (window > 0) state.window = window;
     this.#sockets.accept(socket, state);
     // Compared by instance: with hibernation, getConnections() returns new wrapper objects.
     for (const other of this.#room.getConnections<SocketState>(socket.id)) {
@@ -137,7 +143,7 @@ export class Channel {
     }
     this.#state.connect({ connectionId: socket.id, userId, clientType, data: userData }, now);
     if (userId !== null) this.#applyPolicy(socket.id, userId, clientType, now);
-    this.#sendSnapshot(socket);
+    this.#broadcast.snapshot(socket);
     // After the snapshot: pushes for this user still waiting for this client.
     if (userId !== null) this.#pushes.connected(socket.id, userId, clientType);
     this.#ticks.schedule();
@@ -187,7 +193,7 @@ export class Channel {
   #release(connectionId: string): void {
     this.#sockets.release(connectionId);
     this.#pushes.gone(connectionId);
-    if (this.#watchers.lists().has(connectionId)) this.#setWatch(connectionId, []);
+    if (this.#watchers.usersOf(connectionId)) this.#setWatch(connectionId, []);
   }
 
   /** Replaces a socket's watch list, tells the directory, and keeps it across a restart. */
@@ -195,6 +201,8 @@ export class Channel {
     this.#reporter.ask(this.#watchers.set(connectionId, userIds));
     this.#reporter.watch(this.#watchers.watched());
     this.#store.saveWatch(connectionId, userIds).catch((error) => console.error("presence: saving a watch list failed", error));
+    // In interval mode the watched users are in the socket's view: it gets them in a fresh snapshot.
+    for (const socket of this.#room.getConnections<SocketState>(connectionId)) this.#broadcast.viewChanged(socket);
     this.#ticks.schedule();
   }
 
@@ -205,6 +213,7 @@ export class Channel {
       state: this.#state,
       stats: this.#stats,
       starts: this.#starts,
+      mode: this.#broadcast.mode,
       sockets: () => [...this.#room.getConnections()].length,
       watched: (statuses) => {
         this.#watchers.heard(statuses);
@@ -254,7 +263,12 @@ export class Channel {
       case "herenow":
         return this.#send(socket, { type: "herenow", id: message.id, result: this.#state.hereNow(this.#name, message) });
       case "sync":
-        return this.#sendSnapshot(socket);
+        return this.#broadcast.snapshot(socket);
+      case "window": {
+        const { window: _old, ...rest } = socket.state!;
+        socket.setState(message.limit > 0 ? { ...rest, window: message.limit } : rest);
+        return this.#broadcast.viewChanged(socket);
+      }
       case "ack":
         return this.#pushes.ack(socket.id, message.id, message.ok, message.error);
       case "push":
@@ -277,8 +291,11 @@ export class Channel {
     for (const connectionId of this.#state.expire(now)) this.#closeIdle(connectionId);
     for (const connectionId of this.#sockets.expired(now)) this.#closeExpired(connectionId, now);
     await this.#pushes.sweep(now);
-    const diff = this.#state.takeDiff();
-    if (diff) await this.#publish(diff);
+    // In interval mode changes gather for a whole interval, whatever woke the loop.
+    const due = this.#broadcast.due(now);
+    if (!due) this.#ticks.schedule();
+    const diff = due ? this.#state.takeDiff() : null;
+    if (diff) await this.#publish(diff, now);
     else if (this.#stats.dirty) await this.#store.saveMeta(this.#meta());
     // Webhooks and the directory hear of the tick after the clients, off their path.
     this.#webhooks.deliver();
@@ -292,21 +309,18 @@ export class Channel {
     }
   }
 
-  /** A diff to storage, then to every socket. */
-  async #publish(diff: TickDiff): Promise<void> {
+  /** A diff to storage, then to the sockets. */
+  async #publish(diff: TickDiff, now: number): Promise<void> {
     // From here a snapshot shows the new state at the new number; the diff, sent below,
     // is then old news to a socket that got that snapshot meanwhile.
-    this.#snapshot.invalidate();
-    const first = this.#seq + 1;
-    const { frames, seq } = diffFrames(diff, this.#seq);
-    this.#seq = seq;
-    this.#queueWebhook(diff, first);
+    const prepared = this.#broadcast.prepare(diff, now);
+    this.#queueWebhook(diff, prepared.seq);
     // Stored before anyone hears of it: no client ever saw a change that a crash could lose,
     // and no webhook batch is lost either (it is in the same tick's writes).
     await this.#store.saveMembers(diff.upserts, diff.deletes);
     await this.#webhooks.save();
     await this.#store.saveMeta(this.#meta());
-    for (const socket of this.#room.getConnections()) for (const text of frames) sendText(socket, text);
+    prepared.send();
   }
 
   /** One tick's events (those the settings want) as one webhook batch, in order, numbered by the tick's diff. */
@@ -320,7 +334,7 @@ export class Channel {
   }
 
   #meta(): Meta {
-    return { channel: this.#name, seq: this.#seq, starts: this.#starts, stats: this.#stats.saved() };
+    return { channel: this.#name, seq: this.#broadcast.seq, mode: this.#broadcast.mode, starts: this.#starts, stats: this.#stats.saved() };
   }
 
   /** Closes the sockets the state judged idle; it already stopped counting them as live. */
@@ -357,21 +371,6 @@ export class Channel {
         this.#close(socket, CloseCode.replacedByPolicy, reason);
       }
     }
-  }
-
-  /**
-   * Sends the snapshot: the channel as of the last diff (`seq`), without the open tick's
-   * changes, which the next diff brings.
-   */
-  #sendSnapshot(socket: Socket): void {
-    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#config;
-    const frames = this.#snapshot.frames(() => this.#state.committed(), this.#seq, {
-      channel: this.#name,
-      self: { connectionId: socket.id, userId: socket.state?.userId ?? null },
-      settings: { heartbeatIntervalMs, heartbeatTimeoutMs },
-      now: Date.now(),
-    });
-    for (const text of frames) sendText(socket, text);
   }
 
   #notAMember(socket: Socket, message: string): void {
@@ -429,14 +428,5 @@ function roomId(room: Party.Room): string | null {
   } catch {
     // Inside an alarm, room.id throws (partykit 0.0.115).
     return null;
-  }
-}
-
-/** Sends without throwing: a socket may close between iteration and send. */
-function sendText(socket: Party.Connection, text: string): void {
-  try {
-    socket.send(text);
-  } catch {
-    // The close handler will account for it.
   }
 }

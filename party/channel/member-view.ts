@@ -3,7 +3,7 @@
  * by type), as stored rows, and as herenow's answer. Pure functions over the records.
  */
 import { jsonEqual } from "../shared/json.ts";
-import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, HereNowUser, Member } from "../shared/protocol.ts";
+import { type ChannelHereNow, type ClientTypeCounts, type Counts, type HereNowOptions, type HereNowUser, MAX_HERENOW_PAGE, type Member } from "../shared/protocol.ts";
 import type { ClientBook } from "./client-book.ts";
 
 /** A member as persisted: the wire member less what its clients give (their count, by type). */
@@ -48,23 +48,37 @@ export function storedEqual(a: StoredMember, b: StoredMember): boolean {
 /**
  * herenow in GoEasy's shape plus client types: `users` once per client with its `clientType`,
  * or with `distinct` once per user with its `clientTypes` (only when it has any, so an entry
- * without types is GoEasy's exactly).
+ * without types is GoEasy's exactly). Users are listed from `ordered` (the members by userId,
+ * after the cursor), at most `limit` members, with a `cursor` when more follow.
  */
 export function hereNowOf(
   channel: string,
   counts: Counts,
   members: Iterable<MemberRecord>,
+  ordered: Iterable<MemberRecord>,
   clients: ClientBook,
   options: HereNowOptions,
 ): ChannelHereNow {
   const result: ChannelHereNow = { channel, ...counts, clientTypes: {} };
-  const users: HereNowUser[] = [];
   for (const member of members) {
     if (member.status !== "online") continue;
-    const types = clientTypesOf(member, clients);
-    for (const [type, n] of Object.entries(types)) result.clientTypes[type] = (result.clientTypes[type] ?? 0) + n;
-    if (!options.includeUsers) continue;
+    for (const [type, n] of Object.entries(clientTypesOf(member, clients))) result.clientTypes[type] = (result.clientTypes[type] ?? 0) + n;
+  }
+  if (!options.includeUsers) return result;
+  const limit = options.limit ?? MAX_HERENOW_PAGE;
+  const users: HereNowUser[] = [];
+  let listed = 0;
+  let last: string | undefined;
+  for (const member of ordered) {
+    if (member.status !== "online") continue;
+    if (listed === limit) {
+      result.cursor = last;
+      break;
+    }
+    listed++;
+    last = member.id;
     if (options.distinct) {
+      const types = clientTypesOf(member, clients);
       users.push(Object.keys(types).length > 0 ? { id: member.id, data: member.data, clientTypes: types } : { id: member.id, data: member.data });
       continue;
     }
@@ -73,6 +87,11 @@ export function hereNowOf(
       users.push(clientType === undefined ? { id: member.id, data: member.data } : { id: member.id, data: member.data, clientType });
     }
   }
-  if (options.includeUsers) result.users = users;
+  result.users = users;
+  // GoEasy's key order: the cursor, when any, after the users.
+  if (result.cursor !== undefined) {
+    const { cursor, ...rest } = result;
+    return { ...rest, cursor };
+  }
   return result;
 }

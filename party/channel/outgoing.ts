@@ -1,38 +1,66 @@
 /**
  * The channel room's outgoing frames as text: one tick's diff (split only past the message
- * cap), and the snapshot, whose member list is serialised once per tick and shared by every
- * socket that asks before the next diff. Pure; the room sends what these return.
+ * cap), and snapshots, whose member lists are encoded once and split into parts under the
+ * cap; a full-mode snapshot is built once per tick and shared by every socket that asks
+ * before the next diff. Pure; the room sends what these return.
  */
-import type { Counts, DiffMessage, Member, PresenceEvent, SyncMessage } from "../shared/protocol.ts";
+import { type DiffBody, encodeDiffBody, encodeMember } from "../shared/member-wire.ts";
+import type { Counts, DiffMessage, Member, SyncMessage } from "../shared/protocol.ts";
 import { chunkByBytes } from "./chunk.ts";
-import type { TickDiff } from "./presence.ts";
 
 /** Largest single WebSocket message the room sends (workerd's cap is 1 MiB). */
 export const MAX_OUTGOING_BYTES = 512 * 1024;
 
-/** A tick's diff as frames numbered `seq + 1`, `seq + 2`…; returns them and the last number used. */
-export function diffFrames(diff: TickDiff, seq: number): { frames: string[]; seq: number } {
-  const items: Array<PresenceEvent | Member> = [...diff.events, ...diff.quiet];
-  const frames = chunkByBytes(items, MAX_OUTGOING_BYTES).map((part) => {
-    const message: DiffMessage = {
-      type: "diff",
-      seq: ++seq,
-      clientAmount: diff.clientAmount,
-      userAmount: diff.userAmount,
-      events: part.filter((item): item is PresenceEvent => "action" in item),
+/** Whether a diff body has nothing in it. */
+export function isEmptyBody(body: DiffBody): boolean {
+  return body.events.length === 0 && body.quiet.length === 0 && (body.out?.length ?? 0) === 0;
+}
+
+/**
+ * A tick's changes as diff frames numbered `seq + 1`, `seq + 2`… (more than one only past the
+ * message cap); returns them and the last number used.
+ */
+export function diffFrames(body: DiffBody, counts: Counts, seq: number, now: number): { frames: string[]; seq: number } {
+  const frame = (part: DiffBody) =>
+    JSON.stringify({ type: "diff", seq: ++seq, now, ...counts, ...encodeDiffBody(part, now) } satisfies DiffMessage);
+  const whole = frame(body);
+  // JSON length in UTF-16 units, times up to 3 bytes each: a safe upper bound.
+  if (whole.length * 3 <= MAX_OUTGOING_BYTES) return { frames: [whole], seq };
+  seq--;
+  const items: Array<DiffBody["events"][number] | Member> = [...body.events, ...body.quiet];
+  const frames = chunkByBytes(items, MAX_OUTGOING_BYTES).map((part) =>
+    frame({
+      events: part.filter((item): item is DiffBody["events"][number] => "action" in item),
       quiet: part.filter((item): item is Member => !("action" in item)),
-    };
-    return JSON.stringify(message);
-  });
+    }),
+  );
+  if (body.out && body.out.length > 0) frames.push(frame({ events: [], quiet: [], out: body.out }));
   return { frames, seq };
 }
 
-/** The parts of a snapshot that differ per socket or per send. */
-export type SnapshotHead = Pick<SyncMessage, "channel" | "self" | "settings" | "now">;
+/** Members encoded relative to `now`, as JSON array texts of at most the message cap each. */
+export function memberParts(members: readonly Member[], now: number): string[] {
+  const wire = members.map((member) => encodeMember(member, now));
+  return chunkByBytes(wire, MAX_OUTGOING_BYTES).map((part) => JSON.stringify(part));
+}
 
-/** The channel as of the last diff, serialised once until the next one. */
+/** What a snapshot says besides its members. */
+export type SyncHead = Omit<SyncMessage, "members" | "more">;
+
+/** A snapshot's frames: the head with each part of the members, `more` on all but the last. */
+export function syncFrames(head: SyncHead, parts: readonly string[]): string[] {
+  return parts.map((members, i) => {
+    const text = JSON.stringify({ ...head, more: i < parts.length - 1 } satisfies Omit<SyncMessage, "members">);
+    return `${text.slice(0, -1)},"members":${members}}`;
+  });
+}
+
+/** The parts of a snapshot that differ per socket. */
+export type SnapshotHead = Pick<SyncMessage, "channel" | "self" | "settings">;
+
+/** The whole channel as of the last diff (full mode), encoded once until the next one. */
 export class SnapshotCache {
-  #cached: { seq: number; counts: Counts; parts: string[] } | null = null;
+  #cached: { seq: number; now: number; counts: Counts; parts: string[] } | null = null;
 
   /** A diff went out: the next snapshot must be built anew. */
   invalidate(): void {
@@ -43,25 +71,12 @@ export class SnapshotCache {
    * The snapshot frames for one socket: the committed channel (`committed()` of the state, as
    * every list holds it after diff `seq`), in parts of at most the message cap.
    */
-  frames(committed: () => { members: Member[]; counts: Counts }, seq: number, head: SnapshotHead): string[] {
+  frames(committed: () => { members: Member[]; counts: Counts }, seq: number, now: number, head: SnapshotHead): string[] {
     if (!this.#cached) {
       const { members, counts } = committed();
-      const parts = chunkByBytes(members, MAX_OUTGOING_BYTES).map((part) => JSON.stringify(part));
-      this.#cached = { seq, counts, parts };
+      this.#cached = { seq, now, counts, parts: memberParts(members, now) };
     }
-    const { parts, counts } = this.#cached;
-    return parts.map((members, i) => {
-      const message: Omit<SyncMessage, "members"> = {
-        type: "sync",
-        channel: head.channel,
-        seq: this.#cached!.seq,
-        more: i < parts.length - 1,
-        self: head.self,
-        ...counts,
-        settings: head.settings,
-        now: head.now,
-      };
-      return `${JSON.stringify(message).slice(0, -1)},"members":${members}}`;
-    });
+    const cached = this.#cached;
+    return syncFrames({ type: "sync", ...head, seq: cached.seq, mode: "full", ...cached.counts, now: cached.now }, cached.parts);
   }
 }

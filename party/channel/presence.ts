@@ -8,6 +8,7 @@ import type { ChannelHereNow, Counts, HereNowOptions, Member, PresenceEvent } fr
 import { presenceChange, sameMember } from "../shared/presence-change.ts";
 import { ClientBook, type LiveClient, newClientRecord } from "./client-book.ts";
 import { hereNowOf, type MemberRecord, type StoredMember, storedEqual, toMember, toStored } from "./member-view.ts";
+import { SortedIds } from "./sorted-ids.ts";
 
 /** The timing settings the state machine needs. */
 export type PresenceTiming = {
@@ -39,6 +40,8 @@ export type TickDiff = Counts & {
 export class PresenceState {
   readonly #timing: PresenceTiming;
   readonly #members = new Map<string, MemberRecord>();
+  /** The members' userIds in order, for herenow's pages and interval mode's windows. */
+  readonly #ids = new SortedIds();
   readonly #clients = new ClientBook();
   /** Each member touched this tick, with its record as it was before (null: absent). */
   #before = new Map<string, Member | null>();
@@ -60,9 +63,7 @@ export class PresenceState {
     now: number,
   ): PresenceState {
     const state = new PresenceState(timing);
-    for (const member of stored) {
-      state.#members.set(member.id, { ...member, clients: new Set() });
-    }
+    for (const member of stored) state.#put({ ...member, clients: new Set() });
     for (const client of live) {
       const member = client.userId === null ? undefined : state.#members.get(client.userId);
       if (client.userId !== null && member?.status === "online") {
@@ -116,7 +117,7 @@ export class PresenceState {
     const member = this.#members.get(client.userId);
     this.#touch(client.userId);
     if (!member) {
-      this.#members.set(client.userId, {
+      this.#put({
         id: client.userId,
         data: client.data,
         status: "online",
@@ -165,7 +166,7 @@ export class PresenceState {
     if (rest.length > 0 && rest.every((other) => other?.lingerUntil !== null)) {
       for (const other of member.clients) this.#clients.delete(other);
       member.clients.clear();
-      this.#members.delete(member.id);
+      this.#remove(member.id);
     }
     return true;
   }
@@ -225,7 +226,7 @@ export class PresenceState {
     for (const member of [...this.#members.values()]) {
       if (member.status === "offline" && member.lastSeen + this.#timing.retentionMs <= now) {
         this.#touch(member.id);
-        this.#members.delete(member.id);
+        this.#remove(member.id);
       }
     }
     return idle;
@@ -343,15 +344,64 @@ export class PresenceState {
     return this.#clients.liveCount(userId);
   }
 
-  /** The channel's herenow answer: GoEasy's shape plus client types (see `hereNowOf`). */
+  /** How many members (online and offline) the channel holds. */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /**
+   * One member as the last `takeDiff` left it (what clients hold), or undefined: a member
+   * that joined in the open tick is not there yet, one that left in it still is.
+   */
+  committedMember(userId: string): Member | undefined {
+    const before = this.#before.get(userId);
+    if (before !== undefined) return before ?? undefined;
+    const record = this.#members.get(userId);
+    return record && toMember(record, this.#clients);
+  }
+
+  /** The first `limit` members by userId as of the last `takeDiff`: an interval-mode window. */
+  committedWindow(limit: number): Member[] {
+    const window: Member[] = [];
+    if (limit === 0) return window;
+    // Members removed in the open tick are still committed: merge them in, in order.
+    const removed = [...this.#before.values()].filter((before): before is Member => before !== null && !this.#members.has(before.id));
+    removed.sort((a, b) => (a.id < b.id ? -1 : 1));
+    let next = 0;
+    for (const id of this.#ids.after(null)) {
+      while (next < removed.length && removed[next]!.id < id && window.length < limit) window.push(removed[next++]!);
+      if (window.length === limit) return window;
+      const member = this.committedMember(id);
+      if (member) window.push(member);
+      if (window.length === limit) return window;
+    }
+    while (next < removed.length && window.length < limit) window.push(removed[next++]!);
+    return window;
+  }
+
+  /** The channel's herenow answer: GoEasy's shape plus client types (see `hereNowOf`), users in userId order. */
   hereNow(channel: string, options: HereNowOptions = {}): ChannelHereNow {
-    return hereNowOf(channel, this.counts(), this.#members.values(), this.#clients, options);
+    const members = this.#members;
+    const ordered = (function* (ids: Iterable<string>) {
+      for (const id of ids) yield members.get(id)!;
+    })(this.#ids.after(options.cursor ?? null));
+    return hereNowOf(channel, this.counts(), members.values(), ordered, this.#clients, options);
   }
 
   #memberOf(connectionId: string): MemberRecord | undefined {
     const client = this.#clients.get(connectionId);
     if (!client || client.userId === null || client.lingerUntil !== null) return undefined;
     return this.#members.get(client.userId);
+  }
+
+  #put(record: MemberRecord): void {
+    this.#members.set(record.id, record);
+    this.#ids.add(record.id);
+  }
+
+  #remove(userId: string): void {
+    this.#members.delete(userId);
+    this.#ids.delete(userId);
   }
 
   /** Remembers how a member was before its first change in this tick. */
@@ -373,7 +423,7 @@ export class PresenceState {
     member.clients.delete(connectionId);
     if (member.clients.size > 0) return;
     if (client.lingerUntil === null || client.droppedAt === null) {
-      this.#members.delete(member.id);
+      this.#remove(member.id);
     } else {
       member.status = "offline";
       member.since = client.lingerUntil;

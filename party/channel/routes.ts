@@ -7,6 +7,7 @@ import { z } from "zod";
 import { fail, methodNotAllowed, ok, preflight } from "../shared/envelope.ts";
 import { INTERNAL_HEADER } from "../shared/parties.ts";
 import {
+  type ChannelMode,
   HereNowQuery,
   PartPush,
   type PushRequest,
@@ -32,6 +33,8 @@ export type RouteContext = {
   stats: StatsCounters;
   /** How many times the room has started. */
   starts: number;
+  /** Whether the channel sends every member (full) or counts and views (interval). */
+  mode: ChannelMode;
   /** Open sockets, members' and observers'. */
   sockets: () => number;
   /** The directory's news of watched users. */
@@ -85,7 +88,8 @@ function roomStats(ctx: RouteContext): RoomStats {
   return {
     channel: ctx.channel,
     ...ctx.state.counts(),
-    members: ctx.state.members().length,
+    members: ctx.state.size,
+    mode: ctx.mode,
     sockets: ctx.sockets(),
     starts: ctx.starts,
     webhooks: ctx.webhooks.stats(),

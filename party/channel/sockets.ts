@@ -25,6 +25,8 @@ export type SocketState = {
   dataLocked?: true;
   /** When the socket's token expires (epoch ms): it is closed then. */
   expiresAt?: number;
+  /** Interval mode: how many members, first by userId, it follows (absent: none). */
+  window?: number;
 };
 
 /** A channel room's socket. */
@@ -149,4 +151,13 @@ export class SocketRegistry {
 
 function entry(state: SocketState): Entry {
   return { instance: state.instance, expiresAt: state.expiresAt ?? null, bucket: null, strikes: 0 };
+}
+
+/** Sends without throwing: a socket may close between iteration and send. */
+export function sendText(socket: Party.Connection, text: string): void {
+  try {
+    socket.send(text);
+  } catch {
+    // The close handler will account for it.
+  }
 }

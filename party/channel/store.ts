@@ -1,12 +1,13 @@
 /**
  * The channel room's storage layout: one row per member (`m:USERID`), one per watching socket
  * (`w:CONNECTIONID`), and one meta row (the channel's name, which alarms cannot read from the
- * room, its sequence number and counters).
+ * room, its sequence number, mode and counters).
  * Written once per tick, in batches within storage's 128-keys-per-call cap.
  */
 import type * as Party from "partykit/server";
 import type { StoredMember } from "./presence.ts";
 import type { Counters } from "./stats.ts";
+import type { ChannelMode } from "../shared/protocol.ts";
 
 const MEMBER_PREFIX = "m:";
 const WATCH_PREFIX = "w:";
@@ -15,7 +16,7 @@ const META_KEY = "meta";
 const BATCH = 128;
 
 /** The meta row. */
-export type Meta = { channel: string; seq: number; starts?: number; stats?: Counters };
+export type Meta = { channel: string; seq: number; mode?: ChannelMode; starts?: number; stats?: Counters };
 
 /** Reads and writes a channel's rows. */
 export class ChannelStore {

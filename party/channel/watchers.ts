@@ -75,6 +75,11 @@ export class WatchRegistry {
     return [...this.#byUser.keys()];
   }
 
+  /** The users one socket watches, or undefined. */
+  usersOf(connectionId: string): ReadonlySet<string> | undefined {
+    return this.#bySocket.get(connectionId)?.users;
+  }
+
   /** The sockets that watch anything, with their lists (to keep across a restart). */
   lists(): Map<string, string[]> {
     return new Map([...this.#bySocket].map(([connectionId, watcher]) => [connectionId, [...watcher.users]]));

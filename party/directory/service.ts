@@ -40,7 +40,7 @@ export class DirectoryService {
     this.#state = new DirectoryState(config);
     this.#pushLog = storagePushLog(room.storage);
     this.#ticks = new TickLoop({
-      tickMs: config.tickMs,
+      tickMs: () => config.tickMs,
       storage: room.storage,
       run: (now) => this.#tick(now),
       nextDeadline: () => {

@@ -25,14 +25,19 @@ export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher, ga
   const query = HereNowQuery.safeParse({
     includeUsers: url.searchParams.get("includeUsers") ?? undefined,
     distinct: url.searchParams.get("distinct") ?? undefined,
+    limit: url.searchParams.get("limit") ?? undefined,
+    cursor: url.searchParams.get("cursor") ?? undefined,
   });
   if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
-  const params = new URLSearchParams({ includeUsers: String(query.data.includeUsers), distinct: String(query.data.distinct) }).toString();
+  const { includeUsers, distinct, limit, cursor } = query.data;
+  if (cursor !== undefined && channels.data.length > 1) return fail(400, "bad_request", "cursor pages one channel: name only that channel");
+  const params = new URLSearchParams({ includeUsers: String(includeUsers), distinct: String(distinct), limit: String(limit) });
+  if (cursor !== undefined) params.set("cursor", cursor);
 
   const results = await Promise.all(
     channels.data.map(async (channel): Promise<[string, ChannelHereNow | string]> => {
       try {
-        const response = await fetchRoom(channel, params);
+        const response = await fetchRoom(channel, params.toString());
         const raw: unknown = await response.json();
         // Validate, but pass on the room's own object: it keeps GoEasy's key order and the data as sent.
         const entry = HereNowResponse.safeParse(raw).success ? (raw as HereNowResponse).content.channels[channel] : undefined;

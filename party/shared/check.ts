@@ -13,7 +13,10 @@ export type Schema = {
   additionalProperties?: Schema;
   /** For records: the schema of every key. */
   propertyNames?: Schema;
-  items?: Schema;
+  /** Every item's schema (after `prefixItems`); false: no items past them. */
+  items?: Schema | false;
+  /** Tuples: the schema of each leading item. */
+  prefixItems?: Schema[];
   anyOf?: Schema[];
   oneOf?: Schema[];
   const?: unknown;
@@ -75,9 +78,11 @@ export function check(schema: Schema, value: unknown, defs: Defs, path = ""): st
       if (!Array.isArray(value)) return said("type", "must be an array");
       if (schema.minItems !== undefined && value.length < schema.minItems) return said("minItems", `must have at least ${schema.minItems} items`);
       if (schema.maxItems !== undefined && value.length > schema.maxItems) return said("maxItems", `must have at most ${schema.maxItems} items`);
-      if (!schema.items) return null;
+      const prefix = schema.prefixItems ?? [];
       for (let i = 0; i < value.length; i++) {
-        const problem = check(schema.items, value[i], defs, `${path}[${i}]`);
+        const item = i < prefix.length ? prefix[i] : schema.items;
+        if (item === false) return said("items", `must have at most ${prefix.length} items`);
+        const problem = item ? check(item, value[i], defs, `${path}[${i}]`) : null;
         if (problem) return problem;
       }
       return null;

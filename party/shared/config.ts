@@ -32,6 +32,11 @@ export const ConfigEnv = z
     PRESENCE_ABUSE_CLOSE_AFTER: count(40, "Rejected messages in a row after which a socket is closed with 1008."),
     PRESENCE_MAX_CLIENTS: count(10_000, "Most sockets (members and observers) in one room."),
     PRESENCE_MAX_CLIENTS_PER_USER: count(32, "Most sockets one user may have in one room."),
+    PRESENCE_ANNOUNCE_MAX: count(
+      1000,
+      "Past this many members a channel goes to interval mode: clients get the counts and their own view (themselves, the users they watch, a window), not every member; it goes back at 90% of it. See docs/benchmarks.md for why 1000.",
+    ),
+    PRESENCE_INTERVAL_MS: ms(1000, 50, "In interval mode, how often the changes go out (at most one message per client per interval)."),
     PRESENCE_DIRECTORY: z
       .enum(["on", "off"])
       .default("on")
@@ -129,6 +134,10 @@ export type Config = {
   abuseCloseAfter: number;
   maxClients: number;
   maxClientsPerUser: number;
+  /** Members past which a channel is in interval mode. */
+  announceMax: number;
+  /** The tick of a channel in interval mode. */
+  intervalMs: number;
   /** Whether channel rooms report to the user directory. */
   directory: boolean;
   /** Directory rooms users are hashed over; 0: one per user. */
@@ -193,6 +202,8 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     abuseCloseAfter: env.PRESENCE_ABUSE_CLOSE_AFTER,
     maxClients: env.PRESENCE_MAX_CLIENTS,
     maxClientsPerUser: env.PRESENCE_MAX_CLIENTS_PER_USER,
+    announceMax: env.PRESENCE_ANNOUNCE_MAX,
+    intervalMs: env.PRESENCE_INTERVAL_MS,
     directory: env.PRESENCE_DIRECTORY === "on",
     directoryParts: env.PRESENCE_DIRECTORY_PARTS,
     leaseMs: env.PRESENCE_LEASE_MS,

@@ -5,6 +5,7 @@
  */
 import { check } from "./check.ts";
 import { type JsonValue, userDataProblem } from "./json.ts";
+import { MAX_WINDOW } from "./limits.ts";
 import { ChannelNameDefs, ChannelNameSchema, ConnectQueryDefs, ConnectQuerySchema } from "./schemas.generated.ts";
 
 /** A connect that passed validation. */
@@ -15,6 +16,8 @@ export type Handshake = {
   userId: string | null;
   userData: JsonValue;
   clientType: string | undefined;
+  /** Interval mode: how many members, first by userId, it follows. */
+  window: number;
 };
 
 /** The result of validating a connect: the handshake, or the sentence that says what is wrong. */
@@ -26,10 +29,10 @@ export function channelProblem(channel: string): string | null {
   return problem === null ? null : `bad channel name ${JSON.stringify(channel.slice(0, 140))}: ${problem}`;
 }
 
-/** Validates `?userId=…&userData=…&clientType=…&_pk=…` (userData is URL-encoded JSON); other parameters are ignored. */
+/** Validates `?userId=…&userData=…&clientType=…&_pk=…&window=…` (userData is URL-encoded JSON); other parameters are ignored. */
 export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number): HandshakeResult {
   const raw: Record<string, string> = {};
-  for (const key of ["userId", "userData", "clientType", "_pk"] as const) {
+  for (const key of ["userId", "userData", "clientType", "_pk", "window"] as const) {
     const all = params.getAll(key);
     if (all.length > 1) return { ok: false, message: `${key} is given ${all.length} times` };
     if (all[0] !== undefined) raw[key] = all[0];
@@ -37,6 +40,8 @@ export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number
   const problem = check(ConnectQuerySchema, raw, ConnectQueryDefs);
   if (problem) return { ok: false, message: problem };
   const { userId, userData: dataText, clientType, _pk: connectionId } = raw;
+  const window = Number(raw.window ?? 0);
+  if (window > MAX_WINDOW) return { ok: false, message: `window is at most ${MAX_WINDOW} members` };
 
   let userData: JsonValue = null;
   if (dataText !== undefined) {
@@ -51,7 +56,7 @@ export function parseHandshake(params: URLSearchParams, maxUserDataBytes: number
     if (dataProblem) return { ok: false, message: dataProblem.message };
     userData = parsed as JsonValue;
   }
-  return { ok: true, value: { connectionId, userId: userId ?? null, userData, clientType } };
+  return { ok: true, value: { connectionId, userId: userId ?? null, userData, clientType, window } };
 }
 
 /** The header that carries the accepted handshake from the edge to the room (set only by the edge). */
@@ -76,8 +81,8 @@ export function forwardHandshake(request: Request, connectionId: string | undefi
   const kept = new URLSearchParams();
   if (connectionId !== undefined) kept.set("_pk", connectionId);
   const forwarded = new Request(`${url.origin}${url.pathname}?${kept}`, request);
-  const { userId, userData, clientType, dataLocked, expiresAt } = accepted;
-  forwarded.headers.set(HANDSHAKE_HEADER, JSON.stringify({ userId, userData, clientType, dataLocked, expiresAt } satisfies AcceptedHandshake));
+  const { userId, userData, clientType, window, dataLocked, expiresAt } = accepted;
+  forwarded.headers.set(HANDSHAKE_HEADER, JSON.stringify({ userId, userData, clientType, window, dataLocked, expiresAt } satisfies AcceptedHandshake));
   return forwarded;
 }
 

@@ -8,8 +8,8 @@ import type * as Party from "partykit/server";
 
 /** What the loop drives. */
 export type TickWork = {
-  /** How long changes are gathered before a run. */
-  tickMs: number;
+  /** How long changes are gathered before a run (asked each time: a channel in interval mode gathers longer). */
+  tickMs: () => number;
   storage: Party.Storage;
   /** One run: apply deadlines, send, persist. */
   run: (now: number) => Promise<void>;
@@ -39,7 +39,7 @@ export class TickLoop {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.flush().catch((error) => console.error("presence: tick failed", error));
-    }, this.#work.tickMs);
+    }, this.#work.tickMs());
   }
 
   /** The storage alarm fired. */

@@ -21,6 +21,7 @@ import { utf8Bytes } from "../../party/shared/json.ts";
 import { ClientMessage, type RoomStats, StatsResponse } from "../../party/shared/protocol.ts";
 import { presenceClient } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
+import { WireReader } from "../support/messages.ts";
 import { comparable, httpHereNow, sleep, withTimeout } from "./model.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_251_123);
@@ -63,11 +64,14 @@ class Peer {
   closed: { code: number; reason: string } | null = null;
   sync: Record<string, any> | null = null;
 
+  /** Reads snapshots and diffs into member records (without zod). */
+  readonly reader = new WireReader();
+
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
       const text = String(data);
       const json = JSON.parse(text) as Record<string, any>;
-      if (json.type === "diff") this.diffs.push(json);
+      if (json.type === "diff") this.diffs.push(this.reader.read(json as never));
       else this.#inbox.push(text);
       this.#wake?.();
     });
@@ -84,7 +88,7 @@ class Peer {
     cleanups.push(() => peer.ws.terminate());
     const first = await peer.next(10_000);
     if ("closed" in first) throw new Error(`socket closed before its snapshot: ${first.code} ${first.reason}`);
-    peer.sync = JSON.parse(first.text);
+    peer.sync = peer.reader.read(JSON.parse(first.text));
     if (peer.sync!.type !== "sync") throw new Error(`first message was ${first.text.slice(0, 200)}`);
     return peer;
   }
@@ -144,7 +148,7 @@ function tally(into: Record<string, number>, key: string, n = 1) {
 type Expectation =
   | { reply: "error"; code: string }
   | { reply: "pong" }
-  | { reply: "herenow"; id: string; users: boolean }
+  | { reply: "herenow"; id: string; users: boolean; limit: number; cursor: string | undefined }
   | { reply: "sync" }
   | { reply: "left" }
   | { reply: "users" }
@@ -175,7 +179,7 @@ function expectFor(frame: Frame, member: boolean): { expect: Expectation; parsed
     case "sync":
       return { expect: { reply: "sync" }, parsed: true };
     case "herenow":
-      return { expect: { reply: "herenow", id: message.id, users: message.includeUsers }, parsed: true };
+      return { expect: { reply: "herenow", id: message.id, users: message.includeUsers, limit: message.limit, cursor: message.cursor }, parsed: true };
     case "update":
       return member ? { expect: { reply: "none" }, parsed: true } : { expect: { reply: "error", code: "not_a_member" }, parsed: true };
     case "leave":
@@ -187,6 +191,9 @@ function expectFor(frame: Frame, member: boolean): { expect: Expectation; parsed
       return { expect: { reply: "none" }, parsed: true };
     case "push":
       return { expect: { reply: "error", code: "disabled" }, parsed: true };
+    case "window":
+      // Kept for interval mode; in full mode nothing changes and nothing is answered.
+      return { expect: { reply: "none" }, parsed: true };
   }
 }
 
@@ -219,9 +226,13 @@ const validText = fc.oneof(
   fc.constant(`{"type":"sync"}`),
   fc.constant(`{"type":"leave"}`),
   fc
-    .record({ id: fc.string({ minLength: 1, maxLength: 64 }), includeUsers: fc.boolean(), distinct: fc.boolean() }, { requiredKeys: ["id"] })
+    .record(
+      { id: fc.string({ minLength: 1, maxLength: 64 }), includeUsers: fc.boolean(), distinct: fc.boolean(), limit: fc.integer({ min: 1, max: 1000 }), cursor: fc.string({ minLength: 1, maxLength: 20 }) },
+      { requiredKeys: ["id"] },
+    )
     .map((m) => JSON.stringify({ type: "herenow", ...m })),
   json.map((data) => JSON.stringify({ type: "update", data })),
+  fc.integer({ min: -5, max: 120 }).map((limit) => JSON.stringify({ type: "window", limit })),
 );
 
 function mutate([text, at, how, ch]: [string, number, string, string]): string {
@@ -773,9 +784,9 @@ describe("prototype-pollution keys in userData", () => {
     expect("text" in reply && Object.keys(JSON.parse(reply.text).result).sort(), "herenow over the socket").toEqual(["channel", "clientAmount", "clientTypes", "userAmount"]);
     const observer = await Peer.open(host, channel);
     expect(observer.sync!.self).toEqual({ connectionId: expect.any(String), userId: null });
-    expect(Object.keys(observer.sync!).sort()).toEqual(["channel", "clientAmount", "members", "more", "now", "self", "seq", "settings", "type", "userAmount"]);
+    expect(Object.keys(observer.sync!).sort()).toEqual(["channel", "clientAmount", "members", "mode", "more", "now", "self", "seq", "settings", "type", "userAmount"]);
     const stats = await roomStats(host, channel);
-    expect(Object.keys(stats).sort()).toEqual(["channel", "clientAmount", "closes", "members", "refusedConnections", "refusedRequests", "rejectedMessages", "replacedClients", "sockets", "starts", "userAmount"]);
+    expect(Object.keys(stats).sort()).toEqual(["channel", "clientAmount", "closes", "members", "mode", "refusedConnections", "refusedRequests", "rejectedMessages", "replacedClients", "sockets", "starts", "userAmount", "webhooks"]);
     expect(stats.rejectedMessages).toEqual({});
     console.log(`CHAOS-SUMMARY proto updates=${n}`);
   });
@@ -814,6 +825,7 @@ function connectOnce(url: string, userId: string | null = null, settleMs = 300):
     let settled = false;
     let sync: Record<string, any> | null = null;
     const members = new Map<string, Record<string, any>>();
+    const reader = new WireReader();
     const finish = (value: ConnectOutcome) => {
       if (settled) return;
       settled = true;
@@ -824,7 +836,7 @@ function connectOnce(url: string, userId: string | null = null, settleMs = 300):
     const view = () => (userId === null ? undefined : members.get(userId));
     const timer = setTimeout(() => finish(sync ? { sync, member: view() } : { failed: "no answer within 10 s" }), 10_000);
     ws.on("message", (data) => {
-      const message = JSON.parse(String(data)) as Record<string, any>;
+      const message = reader.read(JSON.parse(String(data))) as Record<string, any>;
       if (message.type === "sync") {
         sync = message;
         for (const m of message.members as Array<Record<string, any>>) members.set(m.id, m);
@@ -872,7 +884,9 @@ function checkReply(exp: Expectation, reply: Record<string, any>, channel: strin
       // A polluted prototype would show here: users without includeUsers, or other counts.
       if (("users" in result) !== exp.users) return `herenow users present=${"users" in result}, expected ${exp.users}: ${got}`;
       if (result.clientAmount !== 3 || result.userAmount !== 3) return `herenow counts changed: ${got}`;
-      if (exp.users && JSON.stringify(result.users.map((u: any) => u.id).sort()) !== '["alice","bob","mallory"]') return `herenow users: ${got}`;
+      // The page: the members after the cursor, by userId, at most `limit` of them (each has one client).
+      const page = ["alice", "bob", "mallory"].filter((id) => exp.cursor === undefined || id > exp.cursor).slice(0, exp.limit);
+      if (exp.users && JSON.stringify(result.users.map((u: any) => u.id)) !== JSON.stringify(page)) return `herenow users: ${got}`;
       return null;
     }
     case "users":

@@ -17,7 +17,8 @@
  */
 import WebSocket from "ws";
 import { PresenceClient } from "../../client/index.ts";
-import type { JsonValue, Member } from "../../party/shared/protocol.ts";
+import type { JsonValue, Member, ServerMessage } from "../../party/shared/protocol.ts";
+import { decodeMember } from "../../party/shared/member-wire.ts";
 
 // ------------------------------------------------------------------------------ PRNG
 
@@ -692,9 +693,9 @@ export async function snapshot(host: string, channel: string): Promise<ModelMemb
       new Promise<Member[]>((done, fail) => {
         const parts: Member[] = [];
         ws.on("message", (data) => {
-          const message = JSON.parse(String(data)) as { type: string; more?: boolean; members?: Member[] };
+          const message = JSON.parse(String(data)) as ServerMessage;
           if (message.type !== "sync") return;
-          parts.push(...(message.members ?? []));
+          parts.push(...message.members.map((wire) => decodeMember(wire, message.now)));
           if (!message.more) done(parts);
         });
         ws.once("error", fail);

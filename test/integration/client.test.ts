@@ -164,8 +164,7 @@ describe("the member list", () => {
     watcher.on("join", (event) => joins.push(event.member.id));
 
     // A diff far ahead of the client's sequence: something was missed.
-    const ghost = { id: "Ghost", data: null, status: "online", clients: 1, clientTypes: {}, since: 1, lastSeen: 1 };
-    const gapped = { type: "diff", seq: 1e9, clientAmount: 99, userAmount: 99, quiet: [], events: [{ action: "join", member: ghost, clientAmount: 99, userAmount: 99 }] };
+    const gapped = { type: "diff", seq: 1e9, now: Date.now(), clientAmount: 99, userAmount: 99, join: [["Ghost", null]] };
     watcher.socket.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(gapped) }));
 
     await waitFor("the fresh snapshot", () => syncs === 1);

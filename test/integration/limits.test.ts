@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import type { ServerMessage } from "../../party/shared/protocol.ts";
+import type { ReadMessage } from "../support/messages.ts";
 import { freshChannel, joined, presenceClient, type RawSocket, rawSocket, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, TEST_VARS } from "../support/dev-server.ts";
 import { closeFrame, hereNowUsers, Recorder, roomStats, startAnyDevServer } from "../support/liveness.ts";
@@ -80,8 +80,8 @@ async function raw(channel: string, query: Record<string, string>): Promise<RawS
   return socket;
 }
 
-const ofType = <T extends ServerMessage["type"]>(socket: RawSocket, type: T) =>
-  socket.messages.filter((m): m is Extract<ServerMessage, { type: T }> => m.type === type);
+const ofType = <T extends ReadMessage["type"]>(socket: RawSocket, type: T) =>
+  socket.messages.filter((m): m is Extract<ReadMessage, { type: T }> => m.type === type);
 
 /** Replies to pings and refused messages, in order: "pong" or the error code. */
 const replies = (socket: RawSocket) =>

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
 import { HereNowResponse, type Member, type PresenceEvent, ServerMessage } from "../../party/shared/protocol.ts";
+import type { ReadSync } from "../support/messages.ts";
 import { TEST_VARS, sleep } from "../support/dev-server.ts";
 import { freshChannel, getJson, joined, type RawSocket, rawSocket, waitFor } from "../support/clients.ts";
 
@@ -71,7 +72,7 @@ function expectConsecutiveSeq(socket: RawSocket) {
   const sync = socket.messages.find((m) => m.type === "sync");
   const seqs = socket.messages.flatMap((m) => (m.type === "diff" ? [m.seq] : []));
   expect(sync).toBeDefined();
-  expect(seqs).toEqual(seqs.map((_, i) => (sync as Extract<ServerMessage, { type: "sync" }>).seq + 1 + i));
+  expect(seqs).toEqual(seqs.map((_, i) => (sync as ReadSync).seq + 1 + i));
 }
 
 describe("two users with several clients each, and observers", () => {

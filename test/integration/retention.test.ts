@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import type { SyncMessage } from "../../party/shared/protocol.ts";
+import type { ReadSync } from "../support/messages.ts";
 import { freshChannel, getJson, joined, rawSocket, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 
@@ -106,7 +106,7 @@ describe("retention of offline members", () => {
 /** The sequence number a new socket's snapshot is current at. */
 async function snapshotSeq(channel: string): Promise<number> {
   const socket = await rawSocket(server.host, channel);
-  const sync = await waitFor("a snapshot", () => socket.messages.find((m): m is SyncMessage => m.type === "sync"));
+  const sync = await waitFor("a snapshot", () => socket.messages.find((m): m is ReadSync => m.type === "sync"));
   socket.ws.close();
   return sync.seq;
 }

@@ -102,6 +102,8 @@ describe("a user in two channels on two client types", () => {
     watcher.watchUsers([id]);
     const flags: boolean[] = [];
     watcher.on("user", (status) => status.id === id && flags.push(status.online));
+    // The first answer (never seen) before the user connects, or the two may race.
+    await waitFor("the watch list's first answer", () => watcher.watchedUser(id) !== undefined);
     const first = client({ channel: freshChannel("users-a"), userId: id });
     await first.ready();
     await waitFor("online", () => watcher.watchedUser(id)?.online === true);

@@ -2,6 +2,7 @@
 import WebSocket from "ws";
 import { PresenceClient, type PresenceClientOptions } from "../../client/index.ts";
 import { ServerMessage } from "../../party/shared/protocol.ts";
+import { type ReadMessage, WireReader } from "./messages.ts";
 
 let counter = 0;
 
@@ -22,10 +23,12 @@ export async function joined(host: string, options: Omit<PresenceClientOptions, 
   return client;
 }
 
-/** A raw socket that records every parsed server message. */
+/** A raw socket that records every server message, checked against the schema and read into member records. */
 export type RawSocket = {
   ws: WebSocket;
-  messages: ServerMessage[];
+  messages: ReadMessage[];
+  /** The text of every frame, as sent. */
+  frames: string[];
   closed: Promise<{ code: number; reason: string }>;
   send(data: unknown): void;
 };
@@ -33,8 +36,13 @@ export type RawSocket = {
 /** Opens a raw WebSocket to a room; resolves when it is open. */
 export async function rawSocket(host: string, channel: string, query: Record<string, string> = {}): Promise<RawSocket> {
   const ws = new WebSocket(`ws://${host}/parties/main/${channel}?${new URLSearchParams(query)}`);
-  const messages: ServerMessage[] = [];
-  ws.on("message", (data) => messages.push(ServerMessage.parse(JSON.parse(String(data)))));
+  const messages: ReadMessage[] = [];
+  const frames: string[] = [];
+  const reader = new WireReader();
+  ws.on("message", (data) => {
+    frames.push(String(data));
+    messages.push(reader.read(ServerMessage.parse(JSON.parse(String(data)))));
+  });
   const closed = new Promise<{ code: number; reason: string }>((done) =>
     ws.on("close", (code, reason) => done({ code, reason: String(reason) })),
   );
@@ -43,7 +51,7 @@ export async function rawSocket(host: string, channel: string, query: Record<str
     ws.once("error", fail);
     ws.once("unexpected-response", (_req, res) => fail(new Error(`refused with ${res.statusCode}`)));
   });
-  return { ws, messages, closed, send: (data) => ws.send(typeof data === "string" ? data : JSON.stringify(data)) };
+  return { ws, messages, frames, closed, send: (data) => ws.send(typeof data === "string" ? data : JSON.stringify(data)) };
 }
 
 /** Tries a WebSocket connect that should be refused; resolves with the HTTP status and body. */

@@ -52,7 +52,7 @@ describe("admitConnect", () => {
   it("refuses a token given twice", async () => {
     const jwt = await token({ userId: "a" });
     const params = new URLSearchParams([["token", jwt], ["token", jwt]]);
-    const handshake: Handshake = { connectionId: undefined, userId: null, userData: null, clientType: undefined };
+    const handshake: Handshake = { connectionId: undefined, userId: null, userData: null, clientType: undefined, window: 0 };
     expect(await admitConnect(params, "room-1", handshake, auth)).toMatchObject({ status: 401, message: "token is given more than once" });
   });
 

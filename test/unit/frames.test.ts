@@ -14,8 +14,10 @@ describe("decodeFrame accepts", () => {
     ["a ping with an unknown extra field (dropped)", '{"type":"ping","extra":1}', { type: "ping" }],
     ["a sync", '{"type":"sync"}', { type: "sync" }],
     ["a leave", '{"type":"leave"}', { type: "leave" }],
-    ["herenow with defaults filled in", '{"type":"herenow","id":"1"}', { type: "herenow", id: "1", includeUsers: false, distinct: false }],
-    ["herenow with both flags", '{"type":"herenow","id":"x","includeUsers":true,"distinct":true}', { type: "herenow", id: "x", includeUsers: true, distinct: true }],
+    ["herenow with defaults filled in", '{"type":"herenow","id":"1"}', { type: "herenow", id: "1", includeUsers: false, distinct: false, limit: 1000 }],
+    ["herenow with both flags", '{"type":"herenow","id":"x","includeUsers":true,"distinct":true}', { type: "herenow", id: "x", includeUsers: true, distinct: true, limit: 1000 }],
+    ["herenow for a page", '{"type":"herenow","id":"p","includeUsers":true,"limit":20,"cursor":"u-9"}', { type: "herenow", id: "p", includeUsers: true, distinct: false, limit: 20, cursor: "u-9" }],
+    ["a window", '{"type":"window","limit":25}', { type: "window", limit: 25 }],
     ["an update with null", '{"type":"update","data":null}', { type: "update", data: null }],
     ["an update with an object", '{"type":"update","data":{"age":18}}', { type: "update", data: { age: 18 } }],
     ["an update with exactly 40 bytes of data", `{"type":"update","data":"${"x".repeat(38)}"}`, { type: "update", data: "x".repeat(38) }],
@@ -70,7 +72,7 @@ describe("decodeFrame refuses", () => {
     expect(decode('{"type":"nope"}')).toEqual({
       ok: false,
       code: "unknown_message",
-      message: "unknown message type; expected one of ping, update, leave, herenow, sync, ack, push, watch",
+      message: "unknown message type; expected one of ping, update, leave, herenow, sync, ack, push, window, watch",
       parsed: false,
     });
   });

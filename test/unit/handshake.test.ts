@@ -44,7 +44,7 @@ describe("channelProblem", () => {
 });
 
 describe("parseHandshake accepts good connects", () => {
-  it.each<[string, Record<string, string | string[]>, { userId: string | null; userData: unknown; clientType?: string }]>([
+  it.each<[string, Record<string, string | string[]>, { userId: string | null; userData: unknown; clientType?: string; window?: number }]>([
     ["an observer (no userId)", {}, { userId: null, userData: null }],
     ["an observer with a clientType", { clientType: "web" }, { userId: null, userData: null, clientType: "web" }],
     ["a user without userData", { userId: "Jack" }, { userId: "Jack", userData: null }],
@@ -54,6 +54,8 @@ describe("parseHandshake accepts good connects", () => {
     ["a userId of 128 characters", { userId: "u".repeat(128) }, { userId: "u".repeat(128), userData: null }],
     ["a userId with spaces and unicode", { userId: "Zoë Ünïcode 🎉" }, { userId: "Zoë Ünïcode 🎉", userData: null }],
     ["clientType app", { userId: "Jack", clientType: "app" }, { userId: "Jack", userData: null, clientType: "app" }],
+    ["a window of 100", { userId: "Jack", window: "100" }, { userId: "Jack", userData: null, window: 100 }],
+    ["an observer with a window", { window: "0" }, { userId: null, userData: null, window: 0 }],
     ["clientType with _-.", { userId: "Jack", clientType: "ios_17.1-beta" }, { userId: "Jack", userData: null, clientType: "ios_17.1-beta" }],
     [
       `userData nested ${MAX_JSON_DEPTH} levels`,
@@ -62,7 +64,7 @@ describe("parseHandshake accepts good connects", () => {
     ],
   ])("accepts %s", (_what, params, expected) => {
     const result = parseHandshake(query(params), MAX);
-    expect(result).toEqual({ ok: true, value: { clientType: undefined, ...expected } });
+    expect(result).toEqual({ ok: true, value: { clientType: undefined, window: 0, ...expected } });
   });
 
   it("accepts userData of exactly the byte cap, counted in UTF-8", () => {
@@ -74,7 +76,7 @@ describe("parseHandshake accepts good connects", () => {
 
   it("keeps partysocket's _pk as the connection id and ignores unrelated parameters", () => {
     const result = parseHandshake(query({ userId: "a", _pk: "abc", token: "t" }), MAX);
-    expect(result).toEqual({ ok: true, value: { connectionId: "abc", userId: "a", userData: null, clientType: undefined } });
+    expect(result).toEqual({ ok: true, value: { connectionId: "abc", userId: "a", userData: null, clientType: undefined, window: 0 } });
   });
 
   it.each([
@@ -106,6 +108,10 @@ describe("parseHandshake refuses bad connects, naming the problem", () => {
     ["a clientType with a space", { userId: "a", clientType: "my app" }, /clientType may only hold/],
     ["a clientType with a slash", { userId: "a", clientType: "web/2" }, /clientType may only hold/],
     ["a clientType of 33 characters", { userId: "a", clientType: "c".repeat(33) }, /clientType is longer than 32/],
+    ["a window over 100", { userId: "a", window: "101" }, /window is at most 100 members/],
+    ["a window that is not a number", { userId: "a", window: "ten" }, /window must be a whole number/],
+    ["a negative window", { userId: "a", window: "-1" }, /window must be a whole number/],
+    ["a repeated window", { userId: "a", window: ["1", "2"] }, /window is given 2 times/],
   ])("refuses %s", (_what, params, why) => {
     const result = parseHandshake(query(params), MAX);
     expect(result.ok).toBe(false);

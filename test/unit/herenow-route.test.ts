@@ -58,11 +58,12 @@ describe("GET /herenow across channels", () => {
   });
 
   it.each<[string, string]>([
-    ["no flags", "includeUsers=false&distinct=false"],
-    ["includeUsers=true", "includeUsers=true&distinct=false"],
-    ["includeUsers=true&distinct=true", "includeUsers=true&distinct=true"],
-    ["includeUsers=1&distinct=1", "includeUsers=true&distinct=true"],
-    ["distinct=true&includeUsers=0", "includeUsers=false&distinct=true"],
+    ["no flags", "includeUsers=false&distinct=false&limit=1000"],
+    ["includeUsers=true", "includeUsers=true&distinct=false&limit=1000"],
+    ["includeUsers=true&distinct=true", "includeUsers=true&distinct=true&limit=1000"],
+    ["includeUsers=1&distinct=1", "includeUsers=true&distinct=true&limit=1000"],
+    ["distinct=true&includeUsers=0", "includeUsers=false&distinct=true&limit=1000"],
+    ["includeUsers=true&limit=20", "includeUsers=true&distinct=false&limit=20"],
   ])("passes the flags of ?%s to every room", async (flags, expected) => {
     const { fetchRoom, calls } = rooms();
     await get(`/herenow?channel=A&channel=B&${flags}`, fetchRoom);
@@ -81,6 +82,8 @@ describe("GET /herenow across channels", () => {
     ["a channel of 129 characters", `/herenow?channel=${"x".repeat(129)}`, /longer than 128/],
     ["a bad includeUsers flag", "/herenow?channel=A&includeUsers=yes", /includeUsers/],
     ["a bad distinct flag", "/herenow?channel=A&distinct=maybe", /distinct/],
+    ["a limit of 0", "/herenow?channel=A&includeUsers=true&limit=0", /limit is at least 1/],
+    ["a cursor across two channels", "/herenow?channel=A&channel=B&includeUsers=true&cursor=u1", /cursor pages one channel/],
   ])("answers 400 for %s and asks no room", async (_what, path, why) => {
     const { fetchRoom, calls } = rooms();
     const { status, body } = await get(path, fetchRoom);

@@ -117,4 +117,32 @@ describe("MemberList", () => {
     expect(list.member("partial")).toBeUndefined();
     expect(list.applyDiff(diff(4, [["join", m("stale")]]))).toEqual({ kind: "ignored" });
   });
+
+  it("in interval mode takes any newer diff, drops members that went out of view without an event, and keeps the counts exact", () => {
+    const list = new MemberList();
+    list.applySync(sync(10, [m("me"), m("a"), m("b")], false, "interval"));
+    expect(list.mode).toBe("interval");
+    // The socket did not hear ticks 11 and 12: no gap in interval mode.
+    const change = applied(list, diff(13, [["join", m("aa")]], [], { clientAmount: 5000, userAmount: 4800 }, ["b"]));
+    expect(said(change)).toEqual(["join:aa"]);
+    expect(change.changed).toBe(true);
+    expect(ids(list)).toEqual(["a:online", "aa:online", "me:online"]);
+    expect(list.counts).toEqual({ clientAmount: 5000, userAmount: 4800 });
+    // Only the counts changed: the list did not.
+    expect(applied(list, diff(20, [], [], { clientAmount: 5001, userAmount: 4801 }))).toEqual({ events: [], changed: false });
+    expect(list.applyDiff(diff(19, [["join", m("old")]]))).toEqual({ kind: "ignored" });
+  });
+
+  it("reports a change of mode once, without taking members that left the view for members that left", () => {
+    const list = new MemberList();
+    list.applySync(sync(1, [m("me"), m("a"), m("b"), m("c")]));
+    const toInterval = list.applySync(sync(2, [m("me"), m("a", { data: "new" })], false, "interval"));
+    expect(toInterval).toEqual({ events: [{ action: "update", member: m("a", { data: "new" }), clientAmount: 2, userAmount: 2, resync: true }], changed: true, modeChanged: true });
+    // A fresh snapshot in interval mode (a new window): members out of the new view are no leave.
+    expect(said(list.applySync(sync(5, [m("me"), m("z")], false, "interval")))).toEqual([]);
+    const toFull = list.applySync(sync(9, [m("me"), m("a"), m("z"), m("y")]));
+    expect(toFull!.modeChanged).toBe(true);
+    expect(said(toFull)).toEqual([]);
+    expect(list.mode).toBe("full");
+  });
 });

@@ -140,6 +140,34 @@ describe("PresenceState events and counts", () => {
     ]);
   });
 
+  it("pages herenow's users by userId: at most `limit` members (all clients of each), a cursor while more follow", () => {
+    const state = settled([
+      ["c1", "carol"],
+      ["a1", "alice"],
+      ["a2", "alice"],
+      ["d1", "dave"],
+      ["b1", "bob"],
+      ["o1", null],
+    ]);
+    join(state, "e1", "erin", 1);
+    state.drop("e1", 2);
+    state.expire(2 + GRACE);
+    // erin is offline: never listed, never a cursor.
+    const first = state.hereNow("room", { includeUsers: true, limit: 2 });
+    expect(first.users!.map((u) => u.id)).toEqual(["alice", "alice", "bob"]);
+    expect(first.cursor).toBe("bob");
+    expect(Object.keys(first).at(-1)).toBe("cursor");
+    const second = state.hereNow("room", { includeUsers: true, distinct: true, limit: 2, cursor: first.cursor });
+    expect(second.users!.map((u) => u.id)).toEqual(["carol", "dave"]);
+    expect(second).not.toHaveProperty("cursor");
+    // A member that joins before the cursor meanwhile is not on later pages; one after it is.
+    join(state, "a0", "aaron", 3);
+    join(state, "z1", "zed", 3);
+    expect(state.hereNow("room", { includeUsers: true, distinct: true, cursor: "bob" }).users!.map((u) => u.id)).toEqual(["carol", "dave", "zed"]);
+    // The counts are the channel's, whatever the page.
+    expect(second).toMatchObject({ clientAmount: 5, userAmount: 4 });
+  });
+
   it("serves client types: each client's type in herenow, counts by type per member and per channel", () => {
     const state = fresh();
     join(state, "a1", "alice", 0, null, "web");

@@ -59,7 +59,8 @@ describe("ServerMessage", () => {
         seq: 0,
         more: false,
         self: { connectionId: "c1", userId: "Jack" },
-        members: [member],
+        mode: "full",
+        members: [["Jack", { age: 18 }, 4, { t: "web" }]],
         settings,
         now: 5,
         clientAmount: 1,
@@ -74,6 +75,8 @@ describe("ServerMessage", () => {
         seq: 3,
         more: true,
         self: { connectionId: "c1", userId: null },
+        mode: "interval",
+        window: 10,
         members: [],
         settings,
         now: 5,
@@ -86,10 +89,10 @@ describe("ServerMessage", () => {
       {
         type: "diff",
         seq: 1,
+        now: 5,
         clientAmount: 1,
         userAmount: 1,
-        events: [{ action: "join", member, clientAmount: 1, userAmount: 1 }],
-        quiet: [],
+        join: [["Jack", null]],
       },
     ],
     [
@@ -97,10 +100,16 @@ describe("ServerMessage", () => {
       {
         type: "diff",
         seq: 9,
+        now: 5,
         clientAmount: 0,
         userAmount: 0,
-        events: ["join", "online", "offline", "leave", "update"].map((action) => ({ action, member, clientAmount: 0, userAmount: 0 })),
-        quiet: [{ ...member, status: "offline", clients: 0 }],
+        join: [["a", 1]],
+        online: [["b", 2, 1]],
+        update: [["c", 3, 2, { c: 2 }]],
+        offline: [["d", 4, 0, { o: 1, l: 3 }]],
+        leave: ["e"],
+        quiet: [["f", null, 7, { o: 1, l: 9 }]],
+        out: ["g"],
       },
     ],
     ["a herenow answer", { type: "herenow", id: "r1", result: { channel: "room", clientAmount: 1, userAmount: 1, clientTypes: { web: 1 }, users: [{ id: "Jack", data: null, clientType: "web" }] } }],
@@ -113,16 +122,13 @@ describe("ServerMessage", () => {
 
   it.each<[string, unknown]>([
     ["an unknown type", { type: "hello" }],
-    ["a diff with seq 0", { type: "diff", seq: 0, clientAmount: 0, userAmount: 0, events: [], quiet: [] }],
-    ["a diff with negative counts", { type: "diff", seq: 1, clientAmount: -1, userAmount: 0, events: [], quiet: [] }],
-    [
-      "a diff with an unknown action",
-      { type: "diff", seq: 1, clientAmount: 0, userAmount: 0, events: [{ action: "kick", member, clientAmount: 0, userAmount: 0 }], quiet: [] },
-    ],
-    [
-      "a diff with a bad member status",
-      { type: "diff", seq: 1, clientAmount: 0, userAmount: 0, events: [], quiet: [{ ...member, status: "away" }] },
-    ],
+    ["a diff with seq 0", { type: "diff", seq: 0, now: 1, clientAmount: 0, userAmount: 0 }],
+    ["a diff with negative counts", { type: "diff", seq: 1, now: 1, clientAmount: -1, userAmount: 0 }],
+    ["a diff without now", { type: "diff", seq: 1, clientAmount: 0, userAmount: 0 }],
+    ["a diff with a member as an object", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, join: [member] }],
+    ["a diff with a bad offline flag", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, quiet: [["a", null, 0, { o: 2 }]] }],
+    ["a diff with a fractional time", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, quiet: [["a", null, 0.5]] }],
+    ["a diff leaving with a member instead of an id", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, leave: [["a", null]] }],
     [
       "a sync with a bad channel name",
       {
@@ -131,6 +137,7 @@ describe("ServerMessage", () => {
         seq: 0,
         more: false,
         self: { connectionId: "c", userId: null },
+        mode: "full",
         members: [],
         settings,
         now: 0,
@@ -138,7 +145,9 @@ describe("ServerMessage", () => {
         userAmount: 0,
       },
     ],
-    ["a sync without members", { type: "sync", channel: "r", seq: 0, more: false, self: { connectionId: "c", userId: null }, settings, now: 0, clientAmount: 0, userAmount: 0 }],
+    ["a sync without members", { type: "sync", channel: "r", seq: 0, more: false, self: { connectionId: "c", userId: null }, mode: "full", settings, now: 0, clientAmount: 0, userAmount: 0 }],
+    ["a sync without a mode", { type: "sync", channel: "r", seq: 0, more: false, self: { connectionId: "c", userId: null }, members: [], settings, now: 0, clientAmount: 0, userAmount: 0 }],
+    ["a sync in an unknown mode", { type: "sync", channel: "r", seq: 0, more: false, self: { connectionId: "c", userId: null }, mode: "some", members: [], settings, now: 0, clientAmount: 0, userAmount: 0 }],
     ["an error with an unknown code", { type: "error", code: "oops", message: "x" }],
     ["an error without a message", { type: "error", code: "internal" }],
     ["a pong without now", { type: "pong" }],
@@ -179,18 +188,33 @@ describe("HTTP schemas", () => {
     expect(ErrorResponse.safeParse({ code: 200, error: "bad_request", message: "m" }).success).toBe(false);
   });
 
-  it.each<[Record<string, string | undefined>, { includeUsers: boolean; distinct: boolean }]>([
-    [{}, { includeUsers: false, distinct: false }],
-    [{ includeUsers: "true" }, { includeUsers: true, distinct: false }],
-    [{ includeUsers: "1", distinct: "1" }, { includeUsers: true, distinct: true }],
-    [{ includeUsers: "false", distinct: "0" }, { includeUsers: false, distinct: false }],
-    [{ includeUsers: "" }, { includeUsers: false, distinct: false }],
+  it.each<[Record<string, string | undefined>, { includeUsers: boolean; distinct: boolean; limit: number; cursor?: string }]>([
+    [{}, { includeUsers: false, distinct: false, limit: 1000 }],
+    [{ includeUsers: "true" }, { includeUsers: true, distinct: false, limit: 1000 }],
+    [{ includeUsers: "1", distinct: "1" }, { includeUsers: true, distinct: true, limit: 1000 }],
+    [{ includeUsers: "false", distinct: "0" }, { includeUsers: false, distinct: false, limit: 1000 }],
+    [{ includeUsers: "" }, { includeUsers: false, distinct: false, limit: 1000 }],
+    [{ includeUsers: "true", limit: "50", cursor: "u-17" }, { includeUsers: true, distinct: false, limit: 50, cursor: "u-17" }],
   ])("reads the herenow query %j", (query, expected) => {
     expect(HereNowQuery.parse(query)).toEqual(expected);
   });
 
   it.each(["yes", "TRUE", "2", "on"])("rejects the query flag %j", (flag) => {
     expect(HereNowQuery.safeParse({ includeUsers: flag }).success).toBe(false);
+  });
+
+  it.each([["0", "limit is at least 1"], ["1001", "limit is at most 1000"], ["ten", "limit must be a whole number"], ["-5", "limit must be a whole number"]])(
+    "rejects the herenow limit %j",
+    (limit, message) => {
+      const result = HereNowQuery.safeParse({ includeUsers: "true", limit });
+      expect(result.success).toBe(false);
+      expect(result.error!.issues[0]!.message).toBe(message);
+    },
+  );
+
+  it("rejects an empty or overlong herenow cursor", () => {
+    expect(HereNowQuery.safeParse({ cursor: "" }).success).toBe(false);
+    expect(HereNowQuery.safeParse({ cursor: "u".repeat(129) }).success).toBe(false);
   });
 
   it("takes 1 to 100 valid channel names", () => {

@@ -48,6 +48,8 @@ export const ConnectQuery = z.object({
   clientType: ClientType.optional(),
   /** The connection id; partysocket sets it. Absent: the room makes one. */
   _pk: ConnectionId.optional(),
+  /** Interval mode: how many members, first by userId, this client follows (0 to 100, default 0). */
+  window: z.string().regex(/^\d{1,3}$/, "window must be a whole number of members").optional(),
 });
 export type ConnectQuery = z.infer<typeof ConnectQuery>;
 

@@ -1,7 +1,7 @@
 /** herenow, the HTTP envelopes, the error codes, and a room's stats. (Part of the protocol: import it from protocol.ts.) */
 import { z } from "zod";
 import { ChannelName, ClientType, ClientTypeCounts, JsonValue, UserId } from "./basics.ts";
-import { Counts } from "./members.ts";
+import { ChannelMode, Counts } from "./members.ts";
 
 /**
  * One entry of herenow's `users` list: once per client (with that client's `clientType`), or
@@ -22,9 +22,15 @@ export const ChannelHereNow = Counts.extend({
   channel: ChannelName,
   /** The counted clients by type. */
   clientTypes: ClientTypeCounts,
+  /** The online members, by userId, at most `limit` of them. */
   users: z.array(HereNowUser).optional(),
+  /** More members follow: pass this as `cursor` for the next page. Absent on the last page. */
+  cursor: UserId.optional(),
 }).meta({ id: "ChannelHereNow" });
 export type ChannelHereNow = z.infer<typeof ChannelHereNow>;
+
+/** Most members one herenow page lists (and the default page size). */
+export const MAX_HERENOW_PAGE = 1000;
 
 /** The options of a herenow request, wherever it comes from (socket, query string, helper). */
 export const HereNowOptions = z.object({
@@ -32,6 +38,10 @@ export const HereNowOptions = z.object({
   includeUsers: z.boolean().default(false),
   /** List a user once however many clients it has (default false: once per client). */
   distinct: z.boolean().default(false),
+  /** With includeUsers: list at most this many members (all clients of each), in userId order (default and most 1000). */
+  limit: z.number().int().min(1, "limit is at least 1").max(MAX_HERENOW_PAGE, `limit is at most ${MAX_HERENOW_PAGE}`).default(MAX_HERENOW_PAGE),
+  /** With includeUsers: start after this userId (the `cursor` of the page before). */
+  cursor: UserId.optional(),
 });
 /** herenow options as a caller gives them (each may be left out). */
 export type HereNowOptions = z.input<typeof HereNowOptions>;
@@ -39,9 +49,14 @@ export type HereNowOptions = z.input<typeof HereNowOptions>;
 /** `true`/`false` (or 1/0) in a query string. */
 const QueryBoolean = z.enum(["true", "false", "1", "0", ""]).transform((value) => value === "true" || value === "1");
 
-/** herenow's options in a query string (`?includeUsers=true&distinct=true`), resolved to `HereNowOptions`. */
+/** herenow's options in a query string (`?includeUsers=true&distinct=true&limit=100&cursor=u42`), resolved to `HereNowOptions`. */
 export const HereNowQuery = z
-  .object({ includeUsers: QueryBoolean.optional(), distinct: QueryBoolean.optional() })
+  .object({
+    includeUsers: QueryBoolean.optional(),
+    distinct: QueryBoolean.optional(),
+    limit: z.string().regex(/^\d{1,6}$/, "limit must be a whole number").transform(Number).optional(),
+    cursor: z.string().optional(),
+  })
   .pipe(HereNowOptions);
 
 /** Most channels one `/herenow` request may name. */
@@ -116,6 +131,8 @@ export const RoomStats = z.object({
   clientAmount: z.number().int(),
   userAmount: z.number().int(),
   members: z.number().int(),
+  /** full: every client gets every member; interval: past PRESENCE_ANNOUNCE_MAX, counts and each client's view. */
+  mode: ChannelMode,
   sockets: z.number().int(),
   /** How many times the room has started: its first load, and every restart or wake after an eviction. */
   starts: z.number().int(),

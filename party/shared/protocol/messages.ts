@@ -1,10 +1,13 @@
 /** The WebSocket messages: client to room, room to client, and the close codes. (Part of the protocol: import it from protocol.ts.) */
 import { z } from "zod";
-import { MAX_USERS_PER_REQUEST } from "../limits.ts";
+import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../limits.ts";
 import { ChannelName, JsonValue, UserId } from "./basics.ts";
 import { ErrorCode, ChannelHereNow, HereNowOptions } from "./http.ts";
-import { Counts, Member, PresenceEvent } from "./members.ts";
+import { ChannelMode, Counts, WireMember } from "./members.ts";
 import { PushId, PushResult, UserStatus } from "./users.ts";
+
+/** A window size: how many members, first by userId, a client follows in interval mode. */
+export const WindowLimit = z.number().int().min(0).max(MAX_WINDOW, `a window holds at most ${MAX_WINDOW} members`);
 
 // ---------------------------------------------------------------------------------------
 // Client → server
@@ -50,6 +53,11 @@ export const ClientMessage = z.discriminatedUnion("type", [
       "Push to another member's clients in this channel (only with PRESENCE_CLIENT_PUSH=true): the room attaches the sender's userId and answers `pushed` once they acknowledged or the time ran out.",
     ),
   z
+    .object({ type: z.literal("window"), limit: WindowLimit })
+    .describe(
+      "Interval mode: follow the first `limit` members by userId (0 to " + String(MAX_WINDOW) + "; 0: only yourself and the users you watch). Answered by a fresh `sync`. Kept for full mode too, where it takes effect once the channel crosses the threshold.",
+    ),
+  z
     .object({ type: z.literal("watch"), userIds: z.array(UserId).max(MAX_USERS_PER_REQUEST, `watch at most ${MAX_USERS_PER_REQUEST} users`) })
     .describe(
       "Watch these users' status across all channels (replaces this socket's list; an empty list stops). Answered by `users` with `full: true`, then `users` with each change.",
@@ -75,26 +83,40 @@ export const ServerMessage = z.discriminatedUnion("type", [
   Counts.extend({
     type: z.literal("sync"),
     channel: ChannelName,
-    /** The sequence number this snapshot is current at; the next diff has seq + 1. */
+    /** The sequence number this snapshot is current at; the next diff has seq + 1 (in interval mode: a higher one). */
     seq: z.number().int().nonnegative(),
     /** True on every part of a large snapshot but the last. */
     more: z.boolean(),
     /** This socket's connection id and userId (null for an observer). */
     self: z.object({ connectionId: z.string(), userId: UserId.nullable() }),
-    members: z.array(Member),
+    /** `full`: `members` is every member; `interval`: only this socket's view (itself, the users it watches, its window). */
+    mode: ChannelMode,
+    /** Interval mode: the window in effect (the first `window` members by userId). */
+    window: z.number().int().nonnegative().optional(),
+    members: z.array(WireMember),
     settings: ClientSettings,
-    /** The room's clock, for judging `since` and `lastSeen`. */
+    /** The room's clock: members' times are counted back from it. */
     now: z.number(),
   }).describe(
-    "A full snapshot of the channel as of the last diff: every member (online and offline), the counts and that diff's sequence number. The open tick's changes (a joiner's own join among them) come in the next diff. Sent on connect and on `sync`; a large one comes in several parts in a row, each with `more: true` but the last.",
+    "A snapshot as of the last diff: in `full` mode every member (online and offline), in `interval` mode this socket's view; the counts and that diff's sequence number. The open tick's changes (a joiner's own join among them) come in the next diff. Sent on connect, on `sync`, on `window`, and to every socket when the channel crosses PRESENCE_ANNOUNCE_MAX either way; a large one comes in several parts in a row, each with `more: true` but the last.",
   ),
   Counts.extend({
     type: z.literal("diff"),
     seq: z.number().int().positive(),
-    events: z.array(PresenceEvent),
-    quiet: z.array(Member),
+    /** The room's clock: members' times are counted back from it. */
+    now: z.number(),
+    join: z.array(WireMember).optional(),
+    online: z.array(WireMember).optional(),
+    update: z.array(WireMember).optional(),
+    offline: z.array(WireMember).optional(),
+    /** The userIds of members that left. */
+    leave: z.array(UserId).optional(),
+    /** Members whose record changed without a presence event (a second tab, a tab's grace ran out), or that came into this socket's view. */
+    quiet: z.array(WireMember).optional(),
+    /** Interval mode: members that went out of this socket's view (they are still in the channel). */
+    out: z.array(UserId).optional(),
   }).describe(
-    "The coalesced events of one tick (a large tick takes several messages), `seq` the previous one plus one. Events are net per user: a join and a leave in one tick cancel. `quiet` holds members whose record changed without a presence event (a second tab opened, or one tab's grace ran out while another stayed). Counts are those after the whole tick.",
+    "The coalesced changes of one tick (a large tick takes several messages), grouped by action; apply `quiet`, then the events in the order join, online, update, offline, leave, then `out`. In full mode `seq` is the previous one plus one; in interval mode a socket hears only ticks that changed its view or the counts, so `seq` only grows. Events are net per user: a join and a leave in one tick cancel. Counts are those after the whole tick.",
   ),
   z
     .object({ type: z.literal("herenow"), id: z.string(), result: ChannelHereNow })

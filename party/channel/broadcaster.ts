@@ -1,0 +1,207 @@
+/**
+ * What a channel sends its sockets after each tick and in each snapshot, in its two modes.
+ * Full: one diff text for every socket, one snapshot text shared until the next diff.
+ * Interval (past PRESENCE_ANNOUNCE_MAX members): a tick every PRESENCE_INTERVAL_MS, and each
+ * socket gets the counts and the part of the changes its view covers, at most one message
+ * per tick and none when nothing it sees changed. Owns the sequence number and the mode, and
+ * announces a change of mode with a fresh snapshot to every socket.
+ */
+import type * as Party from "partykit/server";
+import type { Config } from "../shared/config.ts";
+import type { ChannelMode, Counts } from "../shared/protocol.ts";
+import { type DiffBody } from "../shared/member-wire.ts";
+import { diffFrames, isEmptyBody, memberParts, type SnapshotHead, SnapshotCache, syncFrames } from "./outgoing.ts";
+import type { PresenceState, TickDiff } from "./presence.ts";
+import { sendText, type Socket, type SocketState } from "./sockets.ts";
+import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "./views.ts";
+
+/** What the broadcaster reads from the channel. */
+export type BroadcastDeps = {
+  room: Party.Room;
+  config: Config;
+  state: () => PresenceState;
+  channel: () => string;
+  /** The users a socket watches (they are in its view in interval mode). */
+  watched: (connectionId: string) => ReadonlySet<string> | undefined;
+};
+
+/** A tick's diff, numbered and planned; `send` delivers it once it is stored. */
+export type PreparedDiff = { seq: number; send: () => void };
+
+/** The sending side of one channel. */
+export class Broadcaster {
+  readonly #deps: BroadcastDeps;
+  readonly #snapshot = new SnapshotCache();
+  readonly #windows = new WindowBook();
+  #seq = 0;
+  #mode: ChannelMode = "full";
+  /** The counts as of the last diff (null until one went out since the start). */
+  #counts: Counts | null = null;
+  #publishedAt = 0;
+
+  constructor(deps: BroadcastDeps) {
+    this.#deps = deps;
+  }
+
+  /** Takes up where the stored meta row left off (after a restart, the mode the channel's size asks for). */
+  restore(seq: number, mode: ChannelMode | undefined): void {
+    this.#seq = seq;
+    this.#mode = modeFor(mode ?? "full", this.#deps.state().size, this.#deps.config.announceMax);
+  }
+
+  /** The sequence number of the last diff. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  get mode(): ChannelMode {
+    return this.#mode;
+  }
+
+  /** How long the tick loop gathers changes: longer in interval mode. */
+  tickMs(): number {
+    return this.#mode === "interval" ? this.#deps.config.intervalMs : this.#deps.config.tickMs;
+  }
+
+  /** Whether a tick may publish now: always in full mode, once per interval in interval mode. */
+  due(now: number): boolean {
+    return this.#mode === "full" || now >= this.#publishedAt + this.#deps.config.intervalMs;
+  }
+
+  /**
+   * Numbers a tick's diff and works out what each socket gets; the caller stores the tick,
+   * then calls `send`. When the tick takes the channel across the threshold, every socket
+   * gets this diff as before and then a snapshot in the new mode.
+   */
+  prepare(diff: TickDiff, now: number): PreparedDiff {
+    this.#publishedAt = now;
+    const seq = this.#seq + 1;
+    const counts: Counts = { clientAmount: diff.clientAmount, userAmount: diff.userAmount };
+    const deliver = this.#mode === "full" ? this.#fullPlan(diff, counts, now) : this.#intervalPlan(diff, counts, now);
+    this.#counts = counts;
+    this.#snapshot.invalidate();
+    const next = modeFor(this.#mode, this.#deps.state().size, this.#deps.config.announceMax);
+    const switched = next !== this.#mode;
+    if (switched) {
+      this.#mode = next;
+      this.#windows.clear();
+    }
+    return {
+      seq,
+      send: () => {
+        deliver();
+        if (switched) for (const socket of this.#deps.room.getConnections<SocketState>()) this.snapshot(socket);
+      },
+    };
+  }
+
+  /**
+   * Sends a socket its snapshot as of the last diff: the whole channel in full mode, its view
+   * in interval mode. The open tick's changes come in the next diff.
+   */
+  snapshot(socket: Socket): void {
+    const now = Date.now();
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#deps.config;
+    const head: SnapshotHead = {
+      channel: this.#deps.channel(),
+      self: { connectionId: socket.id, userId: socket.state?.userId ?? null },
+      settings: { heartbeatIntervalMs, heartbeatTimeoutMs },
+    };
+    const state = this.#deps.state();
+    const frames =
+      this.#mode === "full"
+        ? this.#snapshot.frames(() => state.committed(), this.#seq, now, head)
+        : syncFrames(
+            { type: "sync", ...head, seq: this.#seq, mode: "interval", window: windowOf(socket), ...this.#committedCounts(), now },
+            memberParts(this.#view(socket), now),
+          );
+    for (const text of frames) sendText(socket, text);
+  }
+
+  /** A socket's view changed (its window or its watch list): in interval mode it gets a fresh snapshot. */
+  viewChanged(socket: Socket): void {
+    if (this.#mode === "interval") this.snapshot(socket);
+  }
+
+  #fullPlan(diff: TickDiff, counts: Counts, now: number): () => void {
+    const { frames, seq } = diffFrames(diff, counts, this.#seq, now);
+    this.#seq = seq;
+    return () => {
+      for (const socket of this.#deps.room.getConnections()) for (const text of frames) sendText(socket, text);
+    };
+  }
+
+  /**
+   * Each socket's part of the tick: sockets whose own users did not change share the frames
+   * of their window size; the others get their own. A socket whose view did not change gets
+   * nothing unless the counts changed.
+   */
+  #intervalPlan(diff: TickDiff, counts: Counts, now: number): () => void {
+    const state = this.#deps.state();
+    const sockets = [...this.#deps.room.getConnections<SocketState>()];
+    const steps = this.#windows.advance(new Set(sockets.map(windowOf)), (limit) => state.committedWindow(limit));
+    const changes = new TickChanges(diff);
+    const countsChanged = this.#counts === null || this.#counts.clientAmount !== counts.clientAmount || this.#counts.userAmount !== counts.userAmount;
+    const current = (userId: string) => state.member(userId);
+    const first = this.#seq;
+    let last = first + 1;
+    const framesOf = (body: DiffBody): string[] => {
+      if (!countsChanged && isEmptyBody(body)) return [];
+      const { frames, seq } = diffFrames(body, counts, first, now);
+      last = Math.max(last, seq);
+      return frames;
+    };
+    const shared = new Map<number, string[]>();
+    const plan: Array<[Socket, string[]]> = [];
+    for (const socket of sockets) {
+      const limit = windowOf(socket);
+      const step = steps.get(limit)!;
+      const personal = this.#personal(socket);
+      let frames: string[];
+      if (windowAloneServes(personal, step, changes)) {
+        frames = shared.get(limit) ?? framesOf(viewBody(NOBODY, step, changes, current));
+        shared.set(limit, frames);
+      } else {
+        frames = framesOf(viewBody(personal, step, changes, current));
+      }
+      if (frames.length > 0) plan.push([socket, frames]);
+    }
+    this.#seq = last;
+    return () => {
+      for (const [socket, frames] of plan) for (const text of frames) sendText(socket, text);
+    };
+  }
+
+  /** A socket's view as of the last diff: its own users, then its window. */
+  #view(socket: Socket) {
+    const state = this.#deps.state();
+    const ids = new Set(this.#personal(socket));
+    for (const id of this.#windows.ids(windowOf(socket), (limit) => state.committedWindow(limit))) ids.add(id);
+    return [...ids].flatMap((id) => state.committedMember(id) ?? []);
+  }
+
+  /** The counts as of the last diff. */
+  #committedCounts(): Counts {
+    // Until a diff goes out after a start, from the state, once.
+    return (this.#counts ??= this.#deps.state().committed().counts);
+  }
+
+  /** The users a socket follows besides its window: its own, and those it watches. */
+  #personal(socket: Socket): Personal {
+    const userId = socket.state?.userId ?? null;
+    const watched = this.#deps.watched(socket.id);
+    if (userId === null) return watched ?? NOBODY;
+    return {
+      has: (id) => id === userId || (watched?.has(id) ?? false),
+      *[Symbol.iterator]() {
+        yield userId;
+        if (watched) yield* watched;
+      },
+    };
+  }
+}
+
+/** The window a socket asked for (0: none). */
+function windowOf(socket: Socket): number {
+  return socket.state?.window ?? 0;
+}
