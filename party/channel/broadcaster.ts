@@ -15,6 +15,9 @@ import type { PresenceState, TickDiff } from "./presence.ts";
 import { sendText, type Socket, type SocketState } from "./sockets.ts";
 import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "./views.ts";
 
+/** Full mode's tick per socket in the room: a diff costs one send per socket, so big rooms gather longer. */
+const MS_PER_SOCKET = 0.2;
+
 /** What the broadcaster reads from the channel. */
 export type BroadcastDeps = {
   room: Party.Room;
@@ -58,9 +61,14 @@ export class Broadcaster {
     return this.#mode;
   }
 
-  /** How long the tick loop gathers changes: longer in interval mode. */
+  /**
+   * How long the tick loop gathers changes: in interval mode PRESENCE_INTERVAL_MS; in full
+   * mode PRESENCE_TICK_MS, or 0.2 ms per socket when that is longer (200 ms at 1,000), so a
+   * room sends at most about 5,000 diffs a second whatever its size.
+   */
   tickMs(): number {
-    return this.#mode === "interval" ? this.#deps.config.intervalMs : this.#deps.config.tickMs;
+    const { intervalMs, tickMs } = this.#deps.config;
+    return this.#mode === "interval" ? intervalMs : Math.max(tickMs, this.#deps.state().liveClientCount() * MS_PER_SOCKET);
   }
 
   /** Whether a tick may publish now: always in full mode, once per interval in interval mode. */

@@ -46,7 +46,8 @@ export function storedEqual(a: StoredMember, b: StoredMember): boolean {
 }
 
 /**
- * herenow in GoEasy's shape plus client types: `users` once per client with its `clientType`,
+ * herenow in GoEasy's shape plus client types (the channel's, as `clientTypes` gives them):
+ * `users` once per client with its `clientType`,
  * or with `distinct` once per user with its `clientTypes` (only when it has any, so an entry
  * without types is GoEasy's exactly). Users are listed from `ordered` (the members by userId,
  * after the cursor), at most `limit` members, with a `cursor` when more follow.
@@ -54,16 +55,12 @@ export function storedEqual(a: StoredMember, b: StoredMember): boolean {
 export function hereNowOf(
   channel: string,
   counts: Counts,
-  members: Iterable<MemberRecord>,
+  clientTypes: ClientTypeCounts,
   ordered: Iterable<MemberRecord>,
   clients: ClientBook,
   options: HereNowOptions,
 ): ChannelHereNow {
-  const result: ChannelHereNow = { channel, ...counts, clientTypes: {} };
-  for (const member of members) {
-    if (member.status !== "online") continue;
-    for (const [type, n] of Object.entries(clientTypesOf(member, clients))) result.clientTypes[type] = (result.clientTypes[type] ?? 0) + n;
-  }
+  const result: ChannelHereNow = { channel, ...counts, clientTypes: { ...clientTypes } };
   if (!options.includeUsers) return result;
   const limit = options.limit ?? MAX_HERENOW_PAGE;
   const users: HereNowUser[] = [];

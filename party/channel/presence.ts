@@ -4,10 +4,10 @@
  * the time as a parameter, so tests drive it with a fake clock and never sleep.
  */
 import type { JsonValue } from "../shared/json.ts";
-import type { ChannelHereNow, Counts, HereNowOptions, Member, PresenceEvent } from "../shared/protocol.ts";
+import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, Member, PresenceEvent } from "../shared/protocol.ts";
 import { presenceChange, sameMember } from "../shared/presence-change.ts";
 import { ClientBook, type LiveClient, newClientRecord } from "./client-book.ts";
-import { hereNowOf, type MemberRecord, type StoredMember, storedEqual, toMember, toStored } from "./member-view.ts";
+import { clientTypesOf, hereNowOf, type MemberRecord, type StoredMember, storedEqual, toMember, toStored } from "./member-view.ts";
 import { SortedIds } from "./sorted-ids.ts";
 
 /** The timing settings the state machine needs. */
@@ -43,6 +43,8 @@ export class PresenceState {
   /** The members' userIds in order, for herenow's pages and interval mode's windows. */
   readonly #ids = new SortedIds();
   readonly #clients = new ClientBook();
+  /** The online members' counts and client types, until the next change (herenow reads them on every request). */
+  #totals: { counts: Counts; clientTypes: ClientTypeCounts } | null = null;
   /** Each member touched this tick, with its record as it was before (null: absent). */
   #before = new Map<string, Member | null>();
 
@@ -306,14 +308,21 @@ export class PresenceState {
 
   /** Live and in-grace clients of members, and online members. Observers are not counted. */
   counts(): Counts {
-    let clientAmount = 0;
-    let userAmount = 0;
+    return { ...this.#aggregate().counts };
+  }
+
+  /** The counts and the counted clients by type, computed once per change. */
+  #aggregate(): { counts: Counts; clientTypes: ClientTypeCounts } {
+    if (this.#totals) return this.#totals;
+    const counts: Counts = { clientAmount: 0, userAmount: 0 };
+    const clientTypes: ClientTypeCounts = {};
     for (const member of this.#members.values()) {
       if (member.status !== "online") continue;
-      userAmount++;
-      clientAmount += member.clients.size;
+      counts.userAmount++;
+      counts.clientAmount += member.clients.size;
+      for (const [type, n] of Object.entries(clientTypesOf(member, this.#clients))) clientTypes[type] = (clientTypes[type] ?? 0) + n;
     }
-    return { clientAmount, userAmount };
+    return (this.#totals = { counts, clientTypes });
   }
 
   /** Every member, online and offline, as clients see them. */
@@ -385,7 +394,8 @@ export class PresenceState {
     const ordered = (function* (ids: Iterable<string>) {
       for (const id of ids) yield members.get(id)!;
     })(this.#ids.after(options.cursor ?? null));
-    return hereNowOf(channel, this.counts(), members.values(), ordered, this.#clients, options);
+    const { counts, clientTypes } = this.#aggregate();
+    return hereNowOf(channel, counts, clientTypes, ordered, this.#clients, options);
   }
 
   #memberOf(connectionId: string): MemberRecord | undefined {
@@ -406,6 +416,7 @@ export class PresenceState {
 
   /** Remembers how a member was before its first change in this tick. */
   #touch(userId: string): void {
+    this.#totals = null;
     if (this.#before.has(userId)) return;
     const record = this.#members.get(userId);
     this.#before.set(userId, record ? toMember(record, this.#clients) : null);
