@@ -1,7 +1,7 @@
 /**
  * The baseline for `npm run bench`: a hand-rolled presence room as people usually write it
- * on PartyKit. On connect it sends the joiner the full member list and broadcasts a `join`
- * to everyone else at once; on close it broadcasts a `leave`. No batching, no grace, no
+ * on PartyKit. On connect it sends the joiner the full member list (ids and userData) and
+ * broadcasts a `join` to everyone else at once; on close it broadcasts a `leave`. No batching, no grace, no
  * storage. Its member list lives in each socket's state (the PartyKit way with hibernation,
  * as our room runs), so both rooms run under the same engine mode.
  *
@@ -9,10 +9,10 @@
  */
 import type * as Party from "partykit/server";
 
-type State = { id: string };
+type State = { id: string; data: unknown };
 
-/** Server → client: `{type:"list",ids}` to the joiner, then `{type:"join"|"leave",id}`. */
-type NaiveMessage = { type: "list"; ids: string[] } | { type: "join"; id: string } | { type: "leave"; id: string };
+/** Server → client: `{type:"list",members}` to the joiner, then `{type:"join",id,data}` and `{type:"leave",id}`. */
+type NaiveMessage = { type: "list"; members: State[] } | { type: "join"; id: string; data: unknown } | { type: "leave"; id: string };
 
 export default class NaiveRoom implements Party.Server {
   readonly options: Party.ServerOptions = { hibernate: true };
@@ -20,12 +20,14 @@ export default class NaiveRoom implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
   onConnect(socket: Party.Connection<State>, ctx: Party.ConnectionContext) {
-    const id = new URL(ctx.request.url).searchParams.get("userId") ?? socket.id;
-    socket.setState({ id });
-    const ids: string[] = [];
-    for (const other of this.room.getConnections<State>()) if (other.state) ids.push(other.state.id);
-    send(socket, { type: "list", ids });
-    this.room.broadcast(JSON.stringify({ type: "join", id } satisfies NaiveMessage), [socket.id]);
+    const params = new URL(ctx.request.url).searchParams;
+    const id = params.get("userId") ?? socket.id;
+    const data: unknown = JSON.parse(params.get("userData") ?? "null");
+    socket.setState({ id, data });
+    const members: State[] = [];
+    for (const other of this.room.getConnections<State>()) if (other.state) members.push(other.state);
+    send(socket, { type: "list", members });
+    this.room.broadcast(JSON.stringify({ type: "join", id, data } satisfies NaiveMessage), [socket.id]);
   }
 
   onClose(socket: Party.Connection<State>) {
@@ -44,8 +46,8 @@ export default class NaiveRoom implements Party.Server {
   /** herenow in the same envelope as the real room, listing one user per socket. */
   onRequest(request: Party.Request) {
     const url = new URL(request.url);
-    const users: Array<{ id: string; data: null }> = [];
-    for (const socket of this.room.getConnections<State>()) if (socket.state) users.push({ id: socket.state.id, data: null });
+    const users: State[] = [];
+    for (const socket of this.room.getConnections<State>()) if (socket.state) users.push({ id: socket.state.id, data: socket.state.data });
     const distinctUsers = new Set(users.map((user) => user.id)).size;
     const channel = {
       channel: this.room.id,

@@ -1,0 +1,147 @@
+// @ts-check
+/** The bench's report: the tables side by side, ratios against the baselines, and notes of anything that went wrong. */
+import { loadavg } from "node:os";
+import { fmt, ratio, table } from "./util.mjs";
+
+/** @typedef {import("./clients.mjs").Kind} Kind */
+/** @typedef {import("./storm.mjs").StormResult} StormResult */
+/** @typedef {import("./http.mjs").HereNowResult} HereNowResult */
+
+/**
+ * @param {{ sizes: number[]; large: number[]; window: number; directoryParts: number; serverPerRoom: boolean }} options
+ * @param {{ storms: StormResult[]; herenows: HereNowResult[]; users: import("./http.mjs").UsersResult[]; pushes: import("./http.mjs").PushBench[] }} results
+ * @param {number} totalSeconds @returns {string} the report, as printed
+ */
+export function report(options, results, totalSeconds) {
+  const { storms, herenows, users, pushes } = results;
+  /** @type {string[]} */
+  const out = [];
+  /** @param {Kind} kind @param {number} n @param {boolean} large */
+  const storm = (kind, n, large) => storms.find((s) => s.kind === kind && s.n === n && s.large === large);
+  /** @param {Kind} kind @param {number} n @param {boolean} large */
+  const herenow = (kind, n, large) => herenows.find((h) => h.kind === kind && h.n === n && (h.large ?? false) === large);
+  /** A storm's time, or "> t" when it timed out. @param {StormResult | undefined} s */
+  const seconds = (s) => (s === undefined ? NaN : s.fullViewMs / 1000);
+  /** Our ratio to a baseline that may have timed out: then at least that much. @param {StormResult | undefined} base @param {StormResult | undefined} ours */
+  const timeRatio = (base, ours) => {
+    const r = ratio(seconds(base), seconds(ours));
+    return base?.timedOut && r !== "n/a" ? `>${r}` : r;
+  };
+
+  const kinds = /** @type {const} */ (["empty", "naive", "yjs", "ours", "ours-nodir"]);
+  /** @type {string[][]} */
+  const rows = [["join storm (full membership)", "floor*", "naive", "y-partykit", "ours", "ours, no dir", "naive/ours", "yjs/ours", "ours/floor"]];
+  for (const n of options.sizes) {
+    const [f, a, y, o, d] = kinds.map((kind) => storm(kind, n, false));
+    /** @param {string} label @param {(s: StormResult) => number} pick @param {number} digits @param {string[]} [extra] */
+    const row = (label, pick, digits, extra) => {
+      const values = [f, a, y, o, d].map((s) => (s ? pick(s) : NaN));
+      const [vf, va, vy, vo] = values;
+      rows.push([label, ...values.map((v) => fmt(v, digits)), ...(extra ?? [ratio(va ?? NaN, vo ?? NaN), ratio(vy ?? NaN, vo ?? NaN), ratio(vo ?? NaN, vf ?? NaN)])]);
+    };
+    rows.push([`N = ${n}`, "", "", "", "", "", "", "", ""]);
+    row("  time until all see all (s)", (s) => s.fullViewMs / 1000, 2, [timeRatio(a, o), timeRatio(y, o), ratio(seconds(o), f ? f.connectMs / 1000 : NaN)]);
+    row("  connect phase (s)", (s) => s.connectMs / 1000, 2);
+    row("  messages received, all clients", (s) => s.messages, 0);
+    row("  MB received, all clients", (s) => s.megabytes, 1);
+    row("    of which snapshots (sync/list)", (s) => s.snapshotMegabytes, 1);
+    row("  KB received per client", (s) => (s.megabytes * 1024) / s.n, 1);
+    row("  received / information minimum", (s) => s.megabytes / s.minimumMegabytes, 2);
+    row("  workerd CPU (s)", (s) => s.workerd.cpuSeconds, 2);
+    row("  workerd peak RSS (MB)", (s) => s.workerd.rssPeakMB, 0);
+    row("  workerd RSS growth (MB)", (s) => s.workerd.rssPeakMB - s.workerd.rssStartMB, 0);
+    row("  load generator CPU (s)", (s) => s.clientCpuSeconds, 2);
+  }
+  /** @type {string[][]} */
+  const httpRows = [["herenow over HTTP (sequential)", "floor*", "naive", "ours", "ours, no dir", "naive/ours", "ours/floor"]];
+  for (const n of options.sizes) {
+    const [f, a, o, d] = /** @type {const} */ (["empty", "naive", "ours", "ours-nodir"]).map((kind) => herenow(kind, n, false));
+    /** @param {string} label @param {(h: HereNowResult) => number} pick @param {number} digits */
+    const row = (label, pick, digits) => {
+      const [vf, va, vo, vd] = [f, a, o, d].map((h) => (h ? pick(h) : NaN));
+      httpRows.push([label, fmt(vf ?? NaN, digits), fmt(va ?? NaN, digits), fmt(vo ?? NaN, digits), fmt(vd ?? NaN, digits), ratio(va ?? NaN, vo ?? NaN), ratio(vo ?? NaN, vf ?? NaN)]);
+    };
+    httpRows.push([`N = ${n}`, "", "", "", "", "", ""]);
+    row("  requests/s", (h) => h.perSecond, 0);
+    row("  mean latency (ms)", (h) => h.meanMs, 2);
+    row("  p99 latency (ms)", (h) => h.p99Ms, 2);
+  }
+  /** @type {string[][]} */
+  const largeRows = [[`large rooms (ours in interval mode, window ${options.window})`, "floor*", "ours", "ours/floor"]];
+  for (const n of options.large) {
+    const f = storm("empty", n, true);
+    const o = storm("ours", n, true);
+    const [hf, ho] = [herenow("empty", n, true), herenow("ours", n, true)];
+    /** @param {string} label @param {number} vf @param {number} vo @param {number} digits @param {string} [r] */
+    const row = (label, vf, vo, digits, r) => largeRows.push([label, fmt(vf, digits), fmt(vo, digits), r ?? ratio(vo, vf)]);
+    const pick = (/** @type {StormResult | undefined} */ s, /** @type {(s: StormResult) => number} */ get) => (s ? get(s) : NaN);
+    largeRows.push([`N = ${n}`, "", "", ""]);
+    row("  time until all hold counts and window (s)", pick(f, (s) => s.fullViewMs / 1000), pick(o, (s) => s.fullViewMs / 1000), 2, ratio(seconds(o), f ? f.connectMs / 1000 : NaN));
+    row("  connect phase (s)", pick(f, (s) => s.connectMs / 1000), pick(o, (s) => s.connectMs / 1000), 2);
+    row("  KB received per client", NaN, pick(o, (s) => (s.megabytes * 1024) / s.n), 2, "");
+    row("    of which after its snapshot (bytes)", NaN, pick(o, (s) => s.bytesAfterSnapshotPerClient), 0, "");
+    row("  messages in a client's busiest second", NaN, pick(o, (s) => s.busiestSecond), 0, "");
+    row("  workerd CPU (s)", pick(f, (s) => s.workerd.cpuSeconds), pick(o, (s) => s.workerd.cpuSeconds), 2);
+    row("  workerd peak RSS (MB)", pick(f, (s) => s.workerd.rssPeakMB), pick(o, (s) => s.workerd.rssPeakMB), 0);
+    const perMember = f && o ? ((o.workerd.rssPeakMB - f.workerd.rssPeakMB) * 1024) / n : NaN;
+    row("  memory per member beyond the floor (KiB)", NaN, perMember, 2, "");
+    row(`  herenow, one page of ${ho?.page ?? "?"} users: mean (ms)`, hf?.meanMs ?? NaN, ho?.meanMs ?? NaN, 2);
+  }
+  /** @type {string[][]} */
+  const userRows = [["users' status: POST /users (sequential)", "ids", "calls/s", "mean (ms)", "p99 (ms)", "herenow mean (ms)", "users/herenow"]];
+  for (const u of users) {
+    const h = herenow("ours", u.n, false);
+    userRows.push([`  N = ${u.n}, all online`, String(u.ids), fmt(u.perSecond, 0), fmt(u.meanMs, 2), fmt(u.p99Ms, 2), fmt(h?.meanMs ?? NaN, 2), ratio(u.meanMs, h?.meanMs ?? NaN)]);
+  }
+  /** @type {string[][]} */
+  const pushRows = [["push to one user's clients (POST → answer)", "channels", "pushes", "mean (ms)", "p99 (ms)", "herenow mean (ms)", "push/herenow"]];
+  for (const p of pushes) {
+    pushRows.push([`  ${p.clients} client${p.clients === 1 ? "" : "s"}, all acking`, String(p.channels), String(p.requests), fmt(p.meanMs, 2), fmt(p.p99Ms, 2), fmt(p.herenowMeanMs, 2), ratio(p.meanMs, p.herenowMeanMs)]);
+  }
+  for (const [rowsOf, shown] of /** @type {const} */ ([[rows, options.sizes.length > 0], [httpRows, options.sizes.length > 0], [largeRows, options.large.length > 0], [userRows, users.length > 0], [pushRows, pushes.length > 0]])) {
+    if (!shown) continue;
+    out.push("", table(rowsOf));
+  }
+  out.push("");
+  out.push(`floor* = a room that accepts sockets and does nothing (bench/empty-room.ts): the engine's own cost; its clients see no one,`);
+  out.push(`         so its "time until all see all" is its connect phase, and ours/floor compares ours with that connect phase.`);
+  out.push(`naive = one broadcast per join (bench/naive-room.ts); y-partykit = its awareness (bench/yjs-room.ts, y-partykit/provider clients).`);
+  out.push(`ratio = baseline / ours (above 1: ours is faster or smaller; ">" when the baseline timed out: at least that much).`);
+  out.push(`information minimum = the JSON of every other member's id and userData (about 25 bytes each here), for every client.`);
+  out.push(`ours, no dir = ours with PRESENCE_DIRECTORY=off, on its own server; users hashed over ${options.directoryParts === 0 ? "one directory room per user" : `${options.directoryParts} directory rooms`}.`);
+  out.push(`large rooms: each on a fresh server; memory per member = (ours' peak RSS - the floor's) / N.`);
+  out.push(`workerd = ${options.serverPerRoom ? "a fresh dev server per room" : "one process for the full-membership rooms (RSS is cumulative: compare growth)"}; RSS peak from ${storms[0]?.workerd.peakFrom ?? "n/a"}.`);
+  for (const note of notes(results)) out.push(`NOTE ${note}`);
+  out.push(`Total bench time ${fmt(totalSeconds, 1)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
+  const text = out.join("\n");
+  console.log(text);
+  return text;
+}
+
+/** What went wrong in a run, if anything. @param {Parameters<typeof report>[1]} results @returns {string[]} */
+function notes({ storms, herenows, users, pushes }) {
+  /** @type {string[]} */
+  const said = [];
+  for (const s of storms) {
+    const what = `${s.kind} N=${s.n}`;
+    if (s.restarted) said.push(`${what}: workerd restarted during it three times in a row; its figures are void`);
+    if (s.timedOut) said.push(`${what}: TIMED OUT after ${fmt(s.fullViewMs / 1000, 1)} s with ${s.completed}/${s.n} clients seeing what they should`);
+    if (s.failedConnects) said.push(`${what}: ${s.failedConnects} connects failed`);
+    if (s.unexpectedCloses) said.push(`${what}: ${s.unexpectedCloses} sockets closed by the server during the storm`);
+    if (s.closedBeforeTeardown) said.push(`${what}: ${s.closedBeforeTeardown} sockets were closed before the bench closed them`);
+    if (s.seqGaps) said.push(`${what}: ${s.seqGaps} sequence gaps (clients resynced)`);
+    if (s.workerd.processes === 0) said.push(`${what}: no workerd process found in /proc; CPU and RSS not measured`);
+  }
+  for (const h of herenows) {
+    if (h.kind === "empty") continue;
+    const listed = Math.min(h.n, h.page);
+    if (h.users !== listed || h.clientAmount !== h.n) said.push(`${h.kind} N=${h.n}: herenow listed ${h.users} users, clientAmount ${h.clientAmount} (expected ${listed} and ${h.n})`);
+    if (h.errors) said.push(`${h.kind} N=${h.n}: ${h.errors} herenow requests failed`);
+  }
+  for (const p of pushes) if (!p.allAcked) said.push(`push to ${p.clients} clients: some answers did not list every client as acked`);
+  for (const u of users) {
+    if (u.online !== u.ids) said.push(`users N=${u.n}: the directory had ${u.online}/${u.ids} online when timing began`);
+    if (u.errors) said.push(`users N=${u.n}: ${u.errors} calls failed`);
+  }
+  return said;
+}
