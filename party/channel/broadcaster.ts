@@ -13,10 +13,8 @@ import { type DiffBody } from "../shared/member-wire.ts";
 import { diffFrames, isEmptyBody, memberParts, type SnapshotHead, SnapshotCache, syncFrames } from "./outgoing.ts";
 import type { PresenceState, TickDiff } from "./presence.ts";
 import { sendText, type Socket, type SocketState } from "./sockets.ts";
+import { tickFor } from "./pacing.ts";
 import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "./views.ts";
-
-/** Full mode's tick per socket in the room: a diff costs one send per socket, so big rooms gather longer. */
-const MS_PER_SOCKET = 0.2;
 
 /** What the broadcaster reads from the channel. */
 export type BroadcastDeps = {
@@ -61,14 +59,9 @@ export class Broadcaster {
     return this.#mode;
   }
 
-  /**
-   * How long the tick loop gathers changes: in interval mode PRESENCE_INTERVAL_MS; in full
-   * mode PRESENCE_TICK_MS, or 0.2 ms per socket when that is longer (200 ms at 1,000), so a
-   * room sends at most about 5,000 diffs a second whatever its size.
-   */
+  /** How long the tick loop gathers changes (see `tickFor`). */
   tickMs(): number {
-    const { intervalMs, tickMs } = this.#deps.config;
-    return this.#mode === "interval" ? intervalMs : Math.max(tickMs, this.#deps.state().liveClientCount() * MS_PER_SOCKET);
+    return tickFor(this.#mode, this.#deps.state().liveClientCount(), this.#deps.config);
   }
 
   /** Whether a tick may publish now: always in full mode, once per interval in interval mode. */
