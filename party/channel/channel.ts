@@ -19,6 +19,7 @@ import { ChannelStore, type Meta } from "./store.ts";
 import { TickLoop } from "../shared/tick-loop.ts";
 import { PartyLink } from "../shared/party-link.ts";
 import { DirectoryReporter } from "./directory-reporter.ts";
+import { IndexReporter } from "./index-reporter.ts";
 import { WatchRegistry } from "./watchers.ts";
 import { ChannelPushes } from "./pushes.ts";
 import { jsonProblem } from "../shared/json.ts";
@@ -38,6 +39,7 @@ export class Channel {
   readonly #link: PartyLink;
   readonly #watchers = new WatchRegistry();
   readonly #reporter: DirectoryReporter;
+  readonly #index: IndexReporter;
   readonly #pushes: ChannelPushes;
   readonly #webhooks: WebhookDelivery;
   #state: PresenceState;
@@ -57,7 +59,7 @@ export class Channel {
       storage: room.storage,
       run: (now) => this.#tick(now),
       nextDeadline: () =>
-        [this.#sockets.nextExpiry(), this.#reporter.nextRenewal(), this.#pushes.nextExpiry(), this.#webhooks.nextDeadline()].reduce(earliest, this.#state.nextDeadline()),
+        [this.#sockets.nextExpiry(), this.#reporter.nextRenewal(), this.#pushes.nextExpiry(), this.#webhooks.nextDeadline(), this.#index.nextDeadline()].reduce(earliest, this.#state.nextDeadline()),
     });
     this.#link = new PartyLink(room);
     this.#broadcast = new Broadcaster({
@@ -90,6 +92,7 @@ export class Channel {
       },
       retry: () => this.#ticks.schedule(),
     });
+    this.#index = new IndexReporter({ link: this.#link, channel: () => this.#name, leaseMs: config.leaseMs, retry: () => this.#ticks.schedule() });
   }
 
   /** Rebuilds the channel from storage and the sockets that survived, and settles what came due meanwhile. */
@@ -172,7 +175,7 @@ export class Channel {
   #capture(): void {
     const had = this.#link.ready;
     this.#link.capture();
-    if (!had && this.#link.ready && this.#reporter.pending) this.#ticks.schedule();
+    if (!had && this.#link.ready && (this.#reporter.pending || this.#index.pending)) this.#ticks.schedule();
   }
 
   /** A member pushes to another member's clients here (PRESENCE_CLIENT_PUSH): the room names the sender and answers `pushed`. */
@@ -302,6 +305,8 @@ export class Channel {
     if (diff) this.#reporter.changes(diff, now);
     if (this.#reporter.renewalDue(now)) this.#reporter.renew(this.#state.online(), now);
     this.#reporter.flush();
+    this.#index.note({ ...this.#state.counts(), members: this.#state.size, mode: this.#broadcast.mode }, now);
+    this.#index.flush(now);
     for (const message of this.#watchers.take()) {
       const { connectionId, ...rest } = message;
       const text = JSON.stringify({ type: "users", ...rest } satisfies ServerMessage);

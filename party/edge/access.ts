@@ -9,6 +9,7 @@ import type { Handshake } from "../shared/handshake.ts";
 import { userDataProblem } from "../shared/json.ts";
 import { channelAllowed, type ErrorCode, type TokenClaims } from "../shared/protocol.ts";
 import { verifierFor } from "./tokens.ts";
+import { verifyAdminToken } from "./admin.ts";
 
 /** A refusal: the status, the error code and the sentence for the envelope, and the reason counted in stats. */
 export type Refusal = { status: 400 | 401 | 403 | 503; error: ErrorCode; message: string };
@@ -47,6 +48,12 @@ export async function admitConnect(params: URLSearchParams, channel: string, han
       config.auth.allowAnonymousObservers ? "missing token: only observers (no userId) may connect without ?token=" : "missing token: connect with ?token=JWT",
     );
   }
+  // The dashboard's admin token (see admin.ts) connects observers to any channel.
+  const adminUntil = await verifyAdminToken(token, config);
+  if (adminUntil !== null) {
+    if (handshake.userId !== null) return forbidden("an admin token connects observers only: leave out userId");
+    return { ...handshake, userData: null, dataLocked: false, expiresAt: adminUntil };
+  }
   const verified = await verifierFor(config.auth).verify(token);
   if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
   const claims = verified.claims;
@@ -84,6 +91,8 @@ export type Need = { serverKey: true } | { channels: string[] };
 export async function authorizeRequest(request: Request, url: URL, need: Need, config: Config): Promise<Refusal | null> {
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
   if (config.serverKey !== null && bearer !== undefined && (await sameSecret(bearer, config.serverKey))) return null;
+  // A short-lived admin token (the dashboard's) stands in for the server key.
+  if (bearer !== undefined && (await verifyAdminToken(bearer, config)) !== null) return null;
   if ("serverKey" in need) {
     if (config.serverKey !== null) return unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : "wrong server key");
     return config.auth === null ? null : forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");

@@ -8,6 +8,7 @@ import { pushPath, pushToUser } from "./push.ts";
 import { usersAcrossParts } from "./users.ts";
 import { authorizeRequest, originRefusal } from "./access.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
+import { adminRoute } from "./admin-routes.ts";
 
 /** `onFetch` of the service. */
 export async function edgeFetch(request: Party.Request, lobby: Party.FetchLobby): Promise<Response> {
@@ -20,6 +21,8 @@ export async function edgeFetch(request: Party.Request, lobby: Party.FetchLobby)
   if (request.method === "OPTIONS") return answer(preflight());
   const refusal = originRefusal(request as unknown as Request, config);
   if (refusal) return answer(fail(refusal.status, refusal.error, refusal.message));
+  const admin = await adminRoute(request as unknown as Request, url, config, lobby.parties);
+  if (admin) return answer(admin);
   if (url.pathname === "/herenow" || url.pathname === "/herenow/") {
     if (request.method !== "GET") return answer(methodNotAllowed(["GET"]));
     return answer(

@@ -8,3 +8,7 @@ export const CHANNEL_PARTY = "main";
 
 /** Marks the service's own requests between its parts; the edge answers 403 when a client sends it. */
 export const INTERNAL_HEADER = "x-presence-internal";
+
+/** The channel index's party and its one room: `/parties/index/all` (dashboards' sockets). */
+export const INDEX_PARTY = "index";
+export const INDEX_ROOM = "all";

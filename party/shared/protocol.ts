@@ -9,3 +9,4 @@ export * from "./protocol/http.ts";
 export * from "./protocol/users.ts";
 export * from "./protocol/internal.ts";
 export * from "./protocol/messages.ts";
+export * from "./protocol/channel-index.ts";

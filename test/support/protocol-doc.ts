@@ -31,6 +31,10 @@ import {
   MAX_USERS_PER_REQUEST,
   PushRequest,
   PushResult,
+  AdminInfo,
+  AdminSession,
+  ChannelEntry,
+  ChannelsMessage,
 } from "../../party/shared/protocol.ts";
 
 type JsonSchema = {
@@ -186,9 +190,27 @@ when it is one of \`PRESENCE_ALLOWED_ORIGINS\` (a browser from another origin ge
 | \`GET /users?userId=A&userId=B…\`, \`POST /users\` with \`{"userIds": […]}\` | the server key, whenever one is set (with auth on, it must be set) | \`${typeOf(toSchema(UsersResponse), true).replace(/\|/g, "\\|")}\`: the status of 1 to ${MAX_USERS_PER_REQUEST} users across channels; an unknown user is \`{id, online: false, lastSeen: null}\` |
 | \`POST /users/USERID/push\` with \`${typeOf(toSchema(PushRequest), true).replace(/\|/g, "\\|")}\` | the server key, whenever one is set (with auth on, it must be set) | \`PushResult\`, once every targeted client acknowledged or \`timeoutMs\` passed (400 a bad body or timeoutMs, 413 data over PRESENCE_MAX_PUSH_BYTES) |
 | \`GET /parties/main/CHANNEL?stats\` | the server key (\`Authorization: Bearer PRESENCE_SERVER_KEY\`), whenever one is set | \`${typeOf(toSchema(StatsResponse), true)}\` |
+| \`GET /channels?q=&limit=\` | the server key or an admin token, whenever a key is set (with auth on, it must be set) | \`{total, channels: ChannelEntry[]}\`: the active channels from the channel index, most users first, names containing \`q\` |
+| \`GET /admin\` | none | \`AdminInfo\`: whether the dashboard is open |
+| \`POST /admin/token\` | the server key (or an admin token, which gets itself back) | \`AdminSession\`: a 10-minute admin token, or \`open: true\` with none needed |
+| \`GET /dashboard\` | none (the page asks for the key) | 308 to \`/dashboard/\`, the operator page (static) |
 | any other path | — | 404 \`not_found\` |
 | another method on a route | — | 405 \`method_not_allowed\` |
 | a bad channel name or flag | — | 400 \`bad_request\` |
+
+## Channel index and dashboard
+
+Channel rooms report their counts to the index party (\`/parties/index/all\`); dashboards connect
+there with \`?token=ADMIN_TOKEN\` (from \`POST /admin/token\`; none when the dashboard is open)
+and receive a full list, then changes:
+
+${namedType("ChannelsMessage", ChannelsMessage, "Index → dashboard: `full` first (every active channel), then the channels that changed and the names that went away.")}
+
+${namedType("ChannelEntry", ChannelEntry, "An active channel (at least one online member or client): its counts, all members (online and offline), mode, and when its room last reported. Held for `PRESENCE_LEASE_MS` after the last report.")}
+
+${namedType("AdminInfo", AdminInfo, "")}
+
+${namedType("AdminSession", AdminSession, "An admin token (HS256, signed with a key derived from `PRESENCE_SERVER_KEY`, audience `presence-admin`) stands in for the server key on HTTP routes, opens the index socket, and connects observers to any channel even with auth on.")}
 
 ## Tokens
 

@@ -1,0 +1,263 @@
+/**
+ * One channel, live: an observer `PresenceClient` (the client package, bundled in) gives the
+ * members with since/lastSeen, the events and the counts; the member table pages (and in
+ * interval mode, past PRESENCE_ANNOUNCE_MAX, pages through herenow with a cursor, since the
+ * socket then holds only a window); a chart of the counts; the room's stats.
+ */
+import { PresenceClient, type ClientPresenceEvent } from "../client/index.ts";
+import type { HereNowUser } from "../party/shared/protocol.ts";
+import { byId, coalesce, h, replace } from "./dom.ts";
+import { clientTypesText, clockTime, jsonPreview, relativeTime } from "./format.ts";
+import { memberPage, PAGE_SIZE } from "./rows.ts";
+import { CountSeries } from "./series.ts";
+import type { Session } from "./session.ts";
+import type { Member, RoomStats } from "./wire.ts";
+
+/** Most events the log keeps. */
+const LOG_SIZE = 300;
+const CHART_W = 600;
+const CHART_H = 120;
+
+/** The channel panel; `open` switches channels. */
+export class ChannelView {
+  readonly #session: Session;
+  #client: PresenceClient | null = null;
+  #channel: string | null = null;
+  readonly #series = new CountSeries();
+  #page = 0;
+  /** Interval mode: the cursors that start each page seen so far (page 0 starts at undefined). */
+  #cursors: (string | undefined)[] = [undefined];
+  #remote: { users: HereNowUser[]; next?: string } | null = null;
+  #remoteAt = 0;
+  #stats: RoomStats | null = null;
+  #statsAt = 0;
+  #statsTimer: ReturnType<typeof setTimeout> | null = null;
+  #remoteTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #render = coalesce(() => this.#draw());
+  readonly #ticker: ReturnType<typeof setInterval>;
+
+  constructor(session: Session) {
+    this.#session = session;
+    byId<HTMLInputElement>("member-filter").addEventListener("input", () => {
+      this.#page = 0;
+      this.#render();
+    });
+    byId("page-prev").addEventListener("click", () => this.#turn(-1));
+    byId("page-next").addEventListener("click", () => this.#turn(1));
+    // Relative times and the chart move on even when nothing happens; stats are re-read now and then.
+    this.#ticker = setInterval(() => {
+      if (!this.#client) return;
+      this.#series.add({ at: Date.now(), ...this.#client.counts });
+      this.#render();
+      if (Date.now() - this.#statsAt > 10_000) this.#loadStats();
+    }, 1000);
+  }
+
+  /** Shows this channel (closing the one before), or nothing. */
+  open(channel: string | null): void {
+    if (channel === this.#channel) return;
+    this.#client?.close();
+    this.#client = null;
+    this.#channel = channel;
+    this.#series.clear();
+    this.#page = 0;
+    this.#cursors = [undefined];
+    this.#remote = null;
+    this.#stats = null;
+    replace(byId("events"));
+    byId("channel-panel").hidden = channel === null;
+    if (channel === null) return;
+    replace(byId("channel-name"), channel);
+    let client: PresenceClient;
+    try {
+      client = new PresenceClient({
+        host: location.host,
+        channel,
+        protocol: location.protocol === "https:" ? "wss" : "ws",
+        window: 100,
+        token: this.#session.token() === undefined ? undefined : () => this.#session.token() ?? "",
+      });
+    } catch (error) {
+      replace(byId("channel-status"), `cannot open: ${(error as Error).message}`);
+      return;
+    }
+    this.#client = client;
+    client.on("status", (status) => {
+      byId("channel-status").setAttribute("data-state", status);
+      replace(byId("channel-status"), status);
+    });
+    client.on("presence", (event) => this.#log(event));
+    client.on("members", () => {
+      this.#series.add({ at: Date.now(), ...client.counts });
+      this.#refreshRemote();
+      this.#statsSoon();
+      this.#render();
+    });
+    client.on("sync", () => {
+      this.#series.add({ at: Date.now(), ...client.counts });
+      this.#refreshRemote();
+      this.#render();
+    });
+    client.on("mode", () => {
+      this.#page = 0;
+      this.#cursors = [undefined];
+      this.#refreshRemote(true);
+    });
+    client.on("error", (error) => this.#log(null, `error ${error.code}: ${error.message}`));
+    client.on("close", ({ code, reason }) => this.#log(null, `closed ${code} ${reason}`));
+    this.#loadStats();
+    this.#render();
+  }
+
+  #turn(by: number): void {
+    const client = this.#client;
+    if (!client) return;
+    if (client.mode === "interval") {
+      const next = this.#page + by;
+      if (next < 0 || (by > 0 && !this.#remote?.next)) return;
+      if (by > 0) this.#cursors[next] = this.#remote!.next;
+      this.#page = next;
+      this.#refreshRemote(true);
+    } else {
+      this.#page = Math.max(0, this.#page + by);
+    }
+    this.#render();
+  }
+
+  /** Interval mode: reads the current page through herenow (at most every 2 s while the channel changes). */
+  #refreshRemote(now = false): void {
+    const client = this.#client;
+    if (!client || client.mode !== "interval" || this.#remoteTimer) return;
+    const wait = now ? 0 : Math.max(0, this.#remoteAt + 2000 - Date.now());
+    this.#remoteTimer = setTimeout(async () => {
+      this.#remoteTimer = null;
+      this.#remoteAt = Date.now();
+      try {
+        const answer = await client.hereNow({ includeUsers: true, distinct: true, limit: PAGE_SIZE, cursor: this.#cursors[this.#page] });
+        if (client !== this.#client) return;
+        const entry = answer.content.channels[this.#channel!];
+        this.#remote = { users: entry?.users ?? [], next: entry?.cursor };
+        this.#render();
+      } catch (error) {
+        console.warn("dashboard: herenow failed", error);
+      }
+    }, wait);
+  }
+
+  #statsSoon(): void {
+    if (this.#statsTimer) return;
+    this.#statsTimer = setTimeout(() => {
+      this.#statsTimer = null;
+      this.#loadStats();
+    }, Math.max(0, this.#statsAt + 2000 - Date.now()));
+  }
+
+  async #loadStats(): Promise<void> {
+    const channel = this.#channel;
+    if (!channel) return;
+    this.#statsAt = Date.now();
+    try {
+      const stats = await this.#session.call<RoomStats>(`/parties/main/${encodeURIComponent(channel)}?stats`);
+      if (channel !== this.#channel) return;
+      this.#stats = stats;
+      this.#render();
+    } catch (error) {
+      replace(byId("stats"), `stats: ${(error as Error).message}`);
+    }
+  }
+
+  #log(event: ClientPresenceEvent | null, note?: string): void {
+    const list = byId("events");
+    const item = event
+      ? h(
+          "li",
+          { "data-action": event.action, "data-user": event.member.id },
+          h("time", null, clockTime(Date.now())),
+          h("b", { class: `action ${event.action}` }, event.action),
+          h("span", { class: "who" }, event.member.id),
+          h("span", { class: "after" }, `→ ${event.userAmount} users, ${event.clientAmount} clients${event.resync ? " (resync)" : ""}`),
+        )
+      : h("li", { class: "note" }, h("time", null, clockTime(Date.now())), note ?? "");
+    list.prepend(item);
+    while (list.childElementCount > LOG_SIZE) list.lastElementChild!.remove();
+  }
+
+  #draw(): void {
+    const client = this.#client;
+    if (!client) return;
+    const now = Date.now();
+    const counts = client.counts;
+    const countsEl = byId("counts");
+    countsEl.dataset.users = String(counts.userAmount);
+    countsEl.dataset.clients = String(counts.clientAmount);
+    countsEl.dataset.mode = client.mode;
+    replace(
+      countsEl,
+      h("span", { class: "big" }, counts.userAmount), " users online · ",
+      h("span", { class: "big" }, counts.clientAmount), " clients · ",
+      client.mode === "interval" ? h("span", { class: "badge", title: "past PRESENCE_ANNOUNCE_MAX: the table pages through herenow" }, "interval mode") : "full mode",
+    );
+    this.#drawChart(now);
+    this.#drawStats();
+    this.#drawMembers(now, client);
+  }
+
+  #drawChart(now: number): void {
+    const { users, clients, max } = this.#series.points(now, CHART_W, CHART_H);
+    byId("chart-users").setAttribute("points", users);
+    byId("chart-clients").setAttribute("points", clients);
+    replace(byId("chart-max"), String(max));
+  }
+
+  #drawStats(): void {
+    const stats = this.#stats;
+    if (!stats) return;
+    const table = (title: string, counts: Record<string, number>) =>
+      h("div", { class: "stat" }, h("h4", null, title), Object.keys(counts).length === 0 ? h("span", { class: "muted" }, "none") : h("dl", null, ...Object.entries(counts).flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)])));
+    replace(
+      byId("stats"),
+      h("div", { class: "stat" }, h("h4", null, "room"), h("dl", null, h("dt", null, "members"), h("dd", null, stats.members), h("dt", null, "sockets"), h("dd", null, stats.sockets), h("dt", null, "starts"), h("dd", null, stats.starts))),
+      table("refused connects", stats.refusedConnections),
+      table("rejected messages", stats.rejectedMessages),
+      table("closes by reason", stats.closes),
+      table("refused requests", stats.refusedRequests),
+    );
+  }
+
+  #drawMembers(now: number, client: PresenceClient): void {
+    const filter = byId<HTMLInputElement>("member-filter").value;
+    if (client.mode === "interval") {
+      const users = (this.#remote?.users ?? []).filter((u) => !filter || u.id.toLowerCase().includes(filter.toLowerCase()));
+      replace(byId("page-info"), `page ${this.#page + 1} · online members by userId (herenow, ${PAGE_SIZE} a page; the channel is past PRESENCE_ANNOUNCE_MAX)`);
+      byId<HTMLButtonElement>("page-prev").disabled = this.#page === 0;
+      byId<HTMLButtonElement>("page-next").disabled = !this.#remote?.next;
+      replace(
+        byId("members"),
+        ...users.map((u) =>
+          h("tr", { "data-user": u.id, "data-status": "online" }, h("td", null, u.id), h("td", null, "online"), h("td", null, jsonPreview(u.data)), h("td", null, clientTypesText(u.clientTypes)), h("td"), h("td"), h("td")),
+        ),
+      );
+      return;
+    }
+    const page = memberPage(client.members, filter, this.#page);
+    this.#page = page.page;
+    replace(byId("page-info"), `${page.total} member${page.total === 1 ? "" : "s"} · page ${page.page + 1} of ${page.pages}`);
+    byId<HTMLButtonElement>("page-prev").disabled = page.page === 0;
+    byId<HTMLButtonElement>("page-next").disabled = page.page >= page.pages - 1;
+    replace(byId("members"), ...page.rows.map((m) => memberRow(m, now)));
+  }
+}
+
+function memberRow(m: Member, now: number): HTMLTableRowElement {
+  return h(
+    "tr",
+    { "data-user": m.id, "data-status": m.status },
+    h("td", null, m.id),
+    h("td", { class: m.status }, m.status),
+    h("td", { title: JSON.stringify(m.data) }, jsonPreview(m.data)),
+    h("td", null, clientTypesText(m.clientTypes)),
+    h("td", null, m.clients),
+    h("td", { class: "since", title: new Date(m.since).toISOString() }, relativeTime(m.since, now)),
+    h("td", { class: "last-seen", title: new Date(m.lastSeen).toISOString() }, m.status === "offline" ? relativeTime(m.lastSeen, now) : "now"),
+  );
+}

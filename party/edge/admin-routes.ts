@@ -1,0 +1,48 @@
+/**
+ * The edge's operator routes: `/dashboard` (to the static page at `/dashboard/`),
+ * `GET /admin` (open or not; no credentials needed), `POST /admin/token` (a short-lived admin token for the dashboard) and `GET /channels`
+ * (the channel index, most members first). Answers null for any other path.
+ */
+import type * as Party from "partykit/server";
+import type { Config } from "../shared/config.ts";
+import { fail, methodNotAllowed, ok } from "../shared/envelope.ts";
+import { INDEX_PARTY, INDEX_ROOM, INTERNAL_HEADER } from "../shared/parties.ts";
+import type { AdminInfo, AdminSession } from "../shared/protocol.ts";
+import { authorizeRequest } from "./access.ts";
+import { adminOpen, mintAdminToken, verifyAdminToken } from "./admin.ts";
+
+/** Answers an operator route, or null when the path is not one. */
+export async function adminRoute(request: Request, url: URL, config: Config, parties: Party.FetchLobby["parties"]): Promise<Response | null> {
+  const path = url.pathname;
+  if (path === "/dashboard") return new Response(null, { status: 308, headers: { location: `/dashboard/${url.search}` } });
+  if (path === "/admin") {
+    if (request.method !== "GET") return methodNotAllowed(["GET"]);
+    return ok({ open: adminOpen(config), auth: config.auth !== null, serverKey: config.serverKey !== null } satisfies AdminInfo);
+  }
+  if (path !== "/admin/token" && path !== "/channels" && path !== "/channels/") return null;
+  const method = path === "/admin/token" ? "POST" : "GET";
+  if (request.method !== method) return methodNotAllowed([method]);
+  if (path === "/admin/token") return adminToken(request, url, config);
+  const refused = await authorizeRequest(request, url, { serverKey: true }, config);
+  if (refused) return fail(refused.status, refused.error, refused.message);
+  const query = new URLSearchParams();
+  for (const key of ["q", "limit"]) {
+    const value = url.searchParams.get(key);
+    if (value !== null) query.set(key, value);
+  }
+  return parties[INDEX_PARTY]!.get(INDEX_ROOM).fetch(`/?${query}`, { headers: { [INTERNAL_HEADER]: "1" } });
+}
+
+/** `POST /admin/token`: open (development), or a fresh admin token for the server key; an admin token gets itself back (no endless renewal). */
+async function adminToken(request: Request, url: URL, config: Config): Promise<Response> {
+  const auth = config.auth !== null;
+  if (adminOpen(config)) return ok({ open: true, auth, token: null, expiresAt: null } satisfies AdminSession);
+  const refused = await authorizeRequest(request, url, { serverKey: true }, config);
+  if (refused) return fail(refused.status, refused.error, refused.message);
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim() ?? "";
+  const until = await verifyAdminToken(bearer, config);
+  if (until !== null) return ok({ open: false, auth, token: bearer, expiresAt: until } satisfies AdminSession);
+  const minted = await mintAdminToken(config);
+  // authorizeRequest let the call through, so a server key is set and minted is not null.
+  return ok({ open: false, auth, token: minted!.token, expiresAt: minted!.expiresAt } satisfies AdminSession);
+}

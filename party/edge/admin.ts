@@ -1,0 +1,69 @@
+/**
+ * Admin tokens for the dashboard: short-lived HS256 JWTs signed with a key derived from
+ * PRESENCE_SERVER_KEY (HMAC-SHA256 of the server key and a fixed label, so they never verify
+ * as client tokens, whatever PRESENCE_AUTH_SECRET is). One stands in for the server key on
+ * HTTP routes, opens the channel index's socket, and connects observers to any channel.
+ */
+import { decodeJwt, jwtVerify, SignJWT } from "jose";
+import type { Config } from "../shared/config.ts";
+
+/** The audience every admin token carries; tokens without it are never checked as admin tokens. */
+export const ADMIN_AUDIENCE = "presence-admin";
+/** How long a minted admin token lives. */
+export const ADMIN_TOKEN_TTL_SEC = 600;
+
+const encoder = new TextEncoder();
+const keys = new Map<string, Promise<Uint8Array>>();
+
+/** The signing key of admin tokens for one server key. */
+function keyFor(serverKey: string): Promise<Uint8Array> {
+  let key = keys.get(serverKey);
+  if (!key) {
+    key = crypto.subtle
+      .importKey("raw", encoder.encode(serverKey), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+      .then(async (hmac) => new Uint8Array(await crypto.subtle.sign("HMAC", hmac, encoder.encode("partykit-presence admin token v1"))));
+    keys.set(serverKey, key);
+  }
+  return key;
+}
+
+/** Signs an admin token; null when no server key is set (there is nothing to derive it from). */
+export async function mintAdminToken(config: Config, now = Date.now(), ttlSec = ADMIN_TOKEN_TTL_SEC): Promise<{ token: string; expiresAt: number } | null> {
+  if (config.serverKey === null) return null;
+  const issuedAt = Math.floor(now / 1000);
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setAudience(ADMIN_AUDIENCE)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSec)
+    .sign(await keyFor(config.serverKey));
+  return { token, expiresAt: (issuedAt + ttlSec) * 1000 };
+}
+
+/** Whether a string is a valid, unexpired admin token of this service: its expiry (epoch ms), or null. */
+export async function verifyAdminToken(token: string, config: Config): Promise<number | null> {
+  if (config.serverKey === null) return null;
+  try {
+    // Cheap look first: only tokens meant as admin tokens are checked (client tokens go on to their own checks).
+    const aud = decodeJwt(token).aud;
+    if (aud !== ADMIN_AUDIENCE && !(Array.isArray(aud) && aud.includes(ADMIN_AUDIENCE))) return null;
+    const { payload } = await jwtVerify(token, await keyFor(config.serverKey), { algorithms: ["HS256"], audience: ADMIN_AUDIENCE, requiredClaims: ["exp"] });
+    return payload.exp! * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the dashboard needs no credentials: no server key and no client auth (development). */
+export function adminOpen(config: Config): boolean {
+  return config.serverKey === null && config.auth === null;
+}
+
+/** Why a dashboard socket (`?token=ADMIN_TOKEN`) is refused, or null to admit it. */
+export async function adminSocketRefusal(params: URLSearchParams, config: Config): Promise<{ status: 401 | 403; message: string } | null> {
+  if (adminOpen(config)) return null;
+  if (config.serverKey === null) return { status: 403, message: "the dashboard needs PRESENCE_SERVER_KEY when client auth is on" };
+  const token = params.get("token");
+  if (!token) return { status: 401, message: "missing admin token: connect with ?token= from POST /admin/token" };
+  return (await verifyAdminToken(token, config)) === null ? { status: 401, message: "bad or expired admin token" } : null;
+}

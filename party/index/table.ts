@@ -1,0 +1,97 @@
+/**
+ * The channel index's table, pure logic: the active channels with their counts, each held
+ * for a lease from its room's last report (a room that dies without a word drops out when
+ * the lease lapses), the changes since dashboards were last told, and the sorted, searched
+ * list that `GET /channels` answers.
+ */
+import type { ChannelEntry, IndexReport } from "../shared/protocol.ts";
+
+/** A channel's entry and when it lapses without a new report. */
+export type HeldEntry = { entry: ChannelEntry; expiresAt: number };
+
+/** What dashboards have not heard yet. */
+export type TableChanges = { channels: ChannelEntry[]; removed: string[] };
+
+/** Most users first, then most clients, then most members, then by name. */
+export function byMembers(a: ChannelEntry, b: ChannelEntry): number {
+  return b.userAmount - a.userAmount || b.clientAmount - a.clientAmount || b.members - a.members || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0);
+}
+
+/** The active channels. */
+export class ChannelTable {
+  readonly #held = new Map<string, HeldEntry>();
+  /** Channels changed (name → still held) since the last `take`. */
+  readonly #changed = new Set<string>();
+
+  /** Entries from storage (after a restart); those already lapsed are left out by the next `expire`. */
+  restore(entries: Iterable<HeldEntry>): void {
+    for (const held of entries) this.#held.set(held.entry.channel, held);
+  }
+
+  /** Applies a room's report. Returns the entry to store (or null to delete), or undefined when nothing changed. */
+  apply(report: IndexReport, now: number, leaseMs: number): HeldEntry | null | undefined {
+    const name = report.entry.channel;
+    if (!report.active) {
+      if (!this.#held.delete(name)) return undefined;
+      this.#changed.add(name);
+      return null;
+    }
+    const before = this.#held.get(name)?.entry;
+    const held = { entry: { ...report.entry, updatedAt: now }, expiresAt: now + leaseMs };
+    this.#held.set(name, held);
+    if (!before || !sameCounts(before, held.entry)) this.#changed.add(name);
+    return held;
+  }
+
+  /** Drops the channels whose lease lapsed; returns their names. */
+  expire(now: number): string[] {
+    const gone: string[] = [];
+    for (const [name, held] of this.#held) {
+      if (held.expiresAt > now) continue;
+      this.#held.delete(name);
+      this.#changed.add(name);
+      gone.push(name);
+    }
+    return gone;
+  }
+
+  /** When the next lease lapses, or null. */
+  nextExpiry(): number | null {
+    let next: number | null = null;
+    for (const held of this.#held.values()) if (next === null || held.expiresAt < next) next = held.expiresAt;
+    return next;
+  }
+
+  /** Every active channel, most members first. */
+  all(): ChannelEntry[] {
+    return [...this.#held.values()].map((held) => held.entry).sort(byMembers);
+  }
+
+  /** `GET /channels`: channels whose name contains `q` (case-insensitive), most members first, at most `limit`. */
+  list(q: string, limit: number): { total: number; channels: ChannelEntry[] } {
+    const needle = q.toLowerCase();
+    const found = needle === "" ? this.all() : this.all().filter((entry) => entry.channel.toLowerCase().includes(needle));
+    return { total: found.length, channels: found.slice(0, limit) };
+  }
+
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /** The changes since the last call (null: none): entries changed, and names removed. */
+  take(): TableChanges | null {
+    if (this.#changed.size === 0) return null;
+    const changes: TableChanges = { channels: [], removed: [] };
+    for (const name of this.#changed) {
+      const held = this.#held.get(name);
+      if (held) changes.channels.push(held.entry);
+      else changes.removed.push(name);
+    }
+    this.#changed.clear();
+    return changes;
+  }
+}
+
+function sameCounts(a: ChannelEntry, b: ChannelEntry): boolean {
+  return a.clientAmount === b.clientAmount && a.userAmount === b.userAmount && a.members === b.members && a.mode === b.mode;
+}

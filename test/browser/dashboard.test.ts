@@ -1,0 +1,256 @@
+/**
+ * The operator dashboard (`/dashboard`, served by `partykit dev` from its own build of
+ * dashboard/main.ts) in Debian's Chromium through playwright-core, against real servers: the
+ * shared integration server (no server key, auth off: the page opens directly) and one with
+ * a server key and client auth on (the page asks for the key). Members are real clients on
+ * Node. Set DASHBOARD_SCREENSHOTS=1 to write the PNGs in docs/ from these runs.
+ * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it these tests fail, they never skip.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import type { PresenceClient } from "../../client/index.ts";
+import { freshChannel, presenceClient, refusedConnect, waitFor } from "../support/clients.ts";
+import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
+import { SECRET, token } from "../support/tokens.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS === "1";
+const DOCS = resolve(import.meta.dirname, "../../docs");
+const SERVER_KEY = "dashboard-server-key-0123456789";
+/** The keyed server's PRESENCE_ANNOUNCE_MAX: small, so a channel of 120 goes to interval mode. */
+const ANNOUNCE_MAX = 50;
+const openHost = inject("host");
+let keyed: DevServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it (bash scripts/ensure-chromium.sh) or set CHROMIUM_PATH; the browser tests do not skip`);
+  }
+  keyed = await startDevServer({
+    vars: { PRESENCE_AUTH_SECRET: SECRET, PRESENCE_SERVER_KEY: SERVER_KEY, PRESENCE_ANNOUNCE_MAX: String(ANNOUNCE_MAX) },
+    readyPath: "/admin",
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await keyed?.stop();
+});
+
+const clients: PresenceClient[] = [];
+const pages: Page[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const page of pages.splice(0)) if (!page.isClosed()) await page.close();
+});
+
+type Opened = { page: Page; errors: string[] };
+
+/** Opens `http://HOST/dashboard#hash` in a fresh page (its own sessionStorage), collecting console errors and page errors. */
+async function openDashboard(host: string, hash = ""): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  pages.push(page);
+  page.on("close", () => void context.close());
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  await page.goto(`http://${host}/dashboard${hash ? `#${hash}` : ""}`);
+  return { page, errors };
+}
+
+/** Signs in through the prompt with the server key. */
+async function signIn(page: Page): Promise<void> {
+  await page.locator("#key").fill(SERVER_KEY);
+  await page.locator("#prompt-form button").click();
+  await page.locator("#app").waitFor({ state: "visible" });
+}
+
+/** A member on Node; with the keyed server, with a token for its userId. */
+async function member(host: string, channel: string, userId: string, extra: { userData?: unknown; clientType?: string } = {}): Promise<PresenceClient> {
+  const client = presenceClient(host, {
+    channel,
+    userId,
+    userData: (extra.userData ?? null) as never,
+    clientType: extra.clientType ?? "web",
+    token: host === keyed.host ? await token({ userId }) : undefined,
+  });
+  clients.push(client);
+  await client.ready();
+  return client;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (SCREENSHOTS) await page.screenshot({ path: join(DOCS, name), fullPage: true });
+}
+
+describe("access", () => {
+  it("opens directly when no server key is configured (development), and says so", async () => {
+    const { page, errors } = await openDashboard(openHost);
+    await page.locator("#app").waitFor({ state: "visible" });
+    expect(page.url()).toBe(`http://${openHost}/dashboard/`);
+    await expect(page.locator("#access-mode").getAttribute("data-mode")).resolves.toBe("open");
+    expect(await page.locator("#access-mode").textContent()).toContain("no server key is configured");
+    expect(await page.locator("#prompt").isHidden()).toBe(true);
+    await page.locator("#channels-status[data-state=open]").waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it("with a server key shows only the prompt, refuses a wrong key, and keeps the right one for the tab", async () => {
+    const { page, errors } = await openDashboard(keyed.host);
+    await page.locator("#prompt").waitFor({ state: "visible" });
+    expect(await page.locator("#app").isHidden()).toBe(true);
+    expect(await page.locator("#prompt-error").isHidden()).toBe(true);
+    // Nothing but the prompt: no socket to the index or any channel was opened.
+    const sockets: string[] = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+
+    await page.locator("#key").fill("not-the-server-key-at-all");
+    await page.locator("#prompt-form button").click();
+    await page.locator("#prompt-error").waitFor({ state: "visible" });
+    expect(await page.locator("#prompt-error").textContent()).toContain("wrong server key");
+    expect(await page.locator("#app").isHidden()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(sockets).toEqual([]);
+    await shot(page, "dashboard-prompt.png");
+
+    await signIn(page);
+    expect(await page.locator("#access-mode").getAttribute("data-mode")).toBe("key");
+    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([SERVER_KEY]);
+    await page.locator("#channels-status[data-state=open]").waitFor();
+    // The index socket carries a short-lived admin token, never the key itself.
+    expect(sockets.some((url) => /\/parties\/index\/all\?(.*&)?token=ey/.test(url))).toBe(true);
+    expect(sockets.some((url) => url.includes(SERVER_KEY))).toBe(false);
+
+    // Reloaded, the tab still has its key: no prompt.
+    await page.reload();
+    await page.locator("#app").waitFor({ state: "visible" });
+    expect(await page.locator("#prompt").isHidden()).toBe(true);
+    // The only errors are the browser's note of the refused key (a 401 answer).
+    expect(errors.filter((error) => !error.includes("401"))).toEqual([]);
+    expect(errors.length).toBe(1);
+  });
+
+  it("the index socket and the server routes refuse a missing or wrong credential", async () => {
+    const base = `http://${keyed.host}`;
+    expect((await fetch(`${base}/channels`)).status).toBe(401);
+    expect((await fetch(`${base}/admin/token`, { method: "POST", headers: { authorization: "Bearer wrong-key-0123456789" } })).status).toBe(401);
+    const session = (await (await fetch(`${base}/admin/token`, { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` } })).json()) as { content: { token: string; expiresAt: number } };
+    expect(session.content.expiresAt).toBeGreaterThan(Date.now());
+    expect((await fetch(`${base}/channels`, { headers: { authorization: `Bearer ${session.content.token}` } })).status).toBe(200);
+    // An admin token cannot join as a member, and a client token is no admin token.
+    const asMember = await refusedConnect(keyed.host, `/parties/main/x?userId=eve&token=${session.content.token}`);
+    expect(asMember.status).toBe(403);
+    expect(asMember.body).toContain("admin token connects observers only");
+    const clientToken = await token({ userId: "eve" });
+    expect((await fetch(`${base}/channels`, { headers: { authorization: `Bearer ${clientToken}` } })).status).toBe(401);
+  });
+});
+
+describe.each([
+  ["auth off, no key", () => openHost, false],
+  ["auth on, server key", () => keyed.host, true],
+] as const)("one channel live (%s)", (_name, hostOf, withKey) => {
+  it("shows a member within a second, then offline after grace with lastSeen; the event log, counts and channel list follow", async () => {
+    const host = hostOf();
+    const channel = freshChannel("dash");
+    const { page, errors } = await openDashboard(host, `channel=${channel}`);
+    if (withKey) await signIn(page);
+    await page.locator("#channel-status[data-state=open]").waitFor();
+    await page.locator("#counts[data-users='0']").waitFor();
+
+    const ann = await member(host, channel, "ann", { userData: { name: "Ann" }, clientType: "web" });
+    const joinedAt = Date.now();
+    await page.locator('#members tr[data-user="ann"][data-status="online"]').waitFor({ timeout: 1000 });
+    expect(Date.now() - joinedAt).toBeLessThan(1000);
+    const row = page.locator('#members tr[data-user="ann"]');
+    expect(await row.locator("td").allTextContents()).toEqual(["ann", "online", '{"name":"Ann"}', "web", "1", expect.stringMatching(/^(now|\d+ s ago)$/), "now"]);
+    await page.locator("#events li[data-action=join][data-user=ann]").waitFor();
+    await page.locator("#counts[data-users='1'][data-clients='1']").waitFor();
+    // The channel index lists the new channel with its counts (users · clients · members).
+    const listed = page.locator(`#channels-list li[data-channel="${channel}"]`);
+    await listed.waitFor({ timeout: 5000 });
+    expect(await listed.locator(".counts").textContent()).toBe("1 · 1 · 1");
+    // The room's stats are shown.
+    await page.locator("#stats", { hasText: "closes by reason" }).waitFor();
+
+    await member(host, channel, "bob", { clientType: "app" });
+    await page.locator("#events li[data-action=join][data-user=bob]").waitFor();
+    await page.locator("#counts[data-users='2'][data-clients='2']").waitFor();
+    await waitFor("the index to count bob", async () => (await listed.locator(".counts").textContent()) === "2 · 2 · 2", 5000);
+    await sleep(withKey && SCREENSHOTS ? 8000 : 1200);
+    await shot(page, withKey ? "dashboard-channel.png" : "dashboard-channel-open.png");
+
+    ann.close();
+    const closedAt = Date.now();
+    // Offline only after the grace period (1 s in the tests), and then with lastSeen.
+    await page.locator('#members tr[data-user="ann"][data-status="offline"]').waitFor({ timeout: 6000 });
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(900);
+    await page.locator("#events li[data-action=offline][data-user=ann]").waitFor();
+    await page.locator("#counts[data-users='1'][data-clients='1']").waitFor();
+    await waitFor("lastSeen as a relative time", async () => /^\d+ s ago$/.test((await row.locator("td.last-seen").textContent()) ?? ""), 5000);
+    await waitFor("the index to count ann out", async () => (await listed.locator(".counts").textContent()) === "1 · 1 · 2", 5000);
+    // The log is newest first: offline above bob's join above ann's join.
+    const actions = await page.locator("#events li[data-action]").evaluateAll((items) => items.map((li) => `${li.getAttribute("data-action")} ${li.getAttribute("data-user")}`));
+    expect(actions).toEqual(["offline ann", "join bob", "join ann"]);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("users and large channels (auth on)", () => {
+  it("shows a user across channels live and sends a test push, showing the acks", async () => {
+    const channel = freshChannel("dash-user");
+    const carol = await member(keyed.host, channel, "carol", { clientType: "pc" });
+    const received: unknown[] = [];
+    carol.on("push", (data) => void received.push(data));
+    const { page, errors } = await openDashboard(keyed.host, "user=carol");
+    await signIn(page);
+    await page.locator("#user-status[data-online=true]").waitFor();
+    await page.locator(`#user-channels li[data-channel="${channel}"]`, { hasText: "pc" }).waitFor();
+
+    await page.locator("#push-data").fill('{"ping": 42}');
+    await page.locator("#push-form button").click();
+    await page.locator("#push-result[data-acked='1']").waitFor();
+    expect(await page.locator("#push-result li.acked").count()).toBe(1);
+    expect(received).toEqual([{ ping: 42 }]);
+    await shot(page, "dashboard-user.png");
+
+    carol.close();
+    // Live: the watch sees carol go offline (after the room's grace and the directory's), no reload.
+    await page.locator("#user-status[data-online=false]").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#user-status").textContent()).toMatch(/last seen (now|\d+ s ago)/);
+    expect(errors).toEqual([]);
+  });
+
+  it("pages a channel past PRESENCE_ANNOUNCE_MAX through herenow, counts exact", async () => {
+    const channel = freshChannel("dash-big");
+    const total = 120;
+    await Promise.all(Array.from({ length: total }, (_, i) => member(keyed.host, channel, `u${String(i).padStart(3, "0")}`)));
+    const { page, errors } = await openDashboard(keyed.host, `channel=${channel}`);
+    await signIn(page);
+    await page.locator(`#counts[data-mode=interval][data-users='${total}']`).waitFor({ timeout: 10_000 });
+    await waitFor("the first page", async () => (await page.locator("#members tr").count()) === 100);
+    expect(await page.locator("#members tr").first().getAttribute("data-user")).toBe("u000");
+    await page.locator("#page-next").click();
+    await waitFor("the second page", async () => (await page.locator("#members tr").count()) === total - 100);
+    expect(await page.locator("#members tr").first().getAttribute("data-user")).toBe("u100");
+    expect(await page.locator("#page-next").isDisabled()).toBe(true);
+    await shot(page, "dashboard-large.png");
+    await page.locator("#page-prev").click();
+    await waitFor("the first page again", async () => (await page.locator("#members tr").count()) === 100);
+    // A member joining changes the exact count, live.
+    await member(keyed.host, channel, "z-late");
+    await page.locator(`#counts[data-users='${total + 1}']`).waitFor({ timeout: 5000 });
+    expect(errors).toEqual([]);
+  });
+});

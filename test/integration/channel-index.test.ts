@@ -1,0 +1,79 @@
+/**
+ * The channel index against real `partykit dev` servers: a channel appears in GET /channels
+ * with its counts once a member joins, follows it, and goes when the room empties; after a
+ * `kill -9` and a restart on the same persist dir, an entry whose room no longer reports drops
+ * out once its lease (PRESENCE_LEASE_MS, 3 s here) lapses: no ghost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PresenceClient } from "../../client/index.ts";
+import type { ChannelEntry } from "../../party/shared/protocol.ts";
+import { freshChannel, presenceClient, waitFor } from "../support/clients.ts";
+import { type DevServer, startDevServer } from "../support/dev-server.ts";
+
+const SERVER_KEY = "index-server-key-0123456789";
+const VARS = { PRESENCE_SERVER_KEY: SERVER_KEY, PRESENCE_LEASE_MS: "3000" };
+let server: DevServer;
+
+beforeAll(async () => {
+  server = await startDevServer({ vars: VARS });
+}, 90_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function channels(host: string, q = ""): Promise<ChannelEntry[]> {
+  const response = await fetch(`http://${host}/channels?q=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${SERVER_KEY}` } });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { content: { channels: ChannelEntry[] } }).content.channels;
+}
+
+async function join(host: string, channel: string, userId: string): Promise<PresenceClient> {
+  const client = presenceClient(host, { channel, userId });
+  await client.ready();
+  return client;
+}
+
+describe("the channel index", () => {
+  it("needs the server key to read", async () => {
+    expect((await fetch(`http://${server.host}/channels`)).status).toBe(401);
+    expect((await fetch(`http://${server.host}/parties/index/all`)).status).toBe(404);
+  });
+
+  it("lists a channel with its counts while it is active, sorted by users, and drops it when it empties", async () => {
+    const small = freshChannel("idx-small");
+    const big = freshChannel("idx-big");
+    const clients = [await join(server.host, small, "a"), await join(server.host, big, "b"), await join(server.host, big, "c")];
+    const listed = await waitFor("both channels listed", async () => {
+      const found = (await channels(server.host, "idx-")).filter((e) => e.channel === small || e.channel === big);
+      return found.length === 2 && found.every((e) => e.userAmount > 0 && (e.channel !== big || e.userAmount === 2)) ? found : null;
+    });
+    expect(listed.map((e) => [e.channel, e.userAmount, e.clientAmount, e.members, e.mode])).toEqual([
+      [big, 2, 2, 2, "full"],
+      [small, 1, 1, 1, "full"],
+    ]);
+    expect((await channels(server.host, small)).map((e) => e.channel)).toEqual([small]);
+    // Leaving empties the channel: it is reported once, and removed.
+    await clients[0]!.leave();
+    await waitFor("the small channel to go", async () => !(await channels(server.host)).some((e) => e.channel === small));
+    for (const client of clients) client.close();
+  });
+
+  it("drops a channel whose room died with the server (kill -9) once the lease lapses", async () => {
+    const first = await startDevServer({ vars: VARS });
+    const channel = freshChannel("idx-ghost");
+    const client = await join(first.host, channel, "ghost");
+    await waitFor("the channel listed", async () => (await channels(first.host)).some((e) => e.channel === channel && e.userAmount === 1));
+    client.close();
+    await first.kill9();
+    const second = await startDevServer({ vars: VARS, port: first.port, persistDir: first.persistDir });
+    try {
+      const restartedAt = Date.now();
+      // The index restored the entry from storage; nothing renews it, so it goes within the lease.
+      await waitFor("the ghost to drop out", async () => !(await channels(second.host)).some((e) => e.channel === channel), 10_000);
+      expect(Date.now() - restartedAt).toBeLessThan(8000);
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+/** The channel index's table and the room's index reporter: leases, coalescing, removal, search and order. */
+import { describe, expect, it } from "vitest";
+import { IndexReporter, type IndexSnapshot } from "../../party/channel/index-reporter.ts";
+import { ChannelTable } from "../../party/index/table.ts";
+import type { IndexReport } from "../../party/shared/protocol.ts";
+
+const report = (channel: string, userAmount: number, clientAmount = userAmount, members = userAmount): IndexReport => ({
+  kind: "index",
+  active: userAmount > 0 || clientAmount > 0,
+  entry: { channel, userAmount, clientAmount, members, mode: "full", updatedAt: 0 },
+});
+
+describe("ChannelTable", () => {
+  it("holds active channels for a lease, sorted by members, searchable", () => {
+    const table = new ChannelTable();
+    table.apply(report("lobby", 2), 0, 1000);
+    table.apply(report("big-room", 9), 0, 1000);
+    table.apply(report("Big-Tiny", 1), 0, 1000);
+    expect(table.all().map((e) => e.channel)).toEqual(["big-room", "lobby", "Big-Tiny"]);
+    expect(table.list("big", 10)).toMatchObject({ total: 2, channels: [{ channel: "big-room" }, { channel: "Big-Tiny" }] });
+    expect(table.list("", 1).channels.map((e) => e.channel)).toEqual(["big-room"]);
+    expect(table.nextExpiry()).toBe(1000);
+    // A renewal moves the lease; lapsed leases drop out.
+    table.apply(report("lobby", 2), 800, 1000);
+    expect(table.expire(1000).sort()).toEqual(["Big-Tiny", "big-room"]);
+    expect(table.all().map((e) => e.channel)).toEqual(["lobby"]);
+    expect(table.nextExpiry()).toBe(1800);
+  });
+
+  it("reports changes once, a renewal with the same counts is no change, and an inactive report removes", () => {
+    const table = new ChannelTable();
+    expect(table.apply(report("a", 1), 0, 1000)).toMatchObject({ entry: { channel: "a", updatedAt: 0 }, expiresAt: 1000 });
+    expect(table.take()).toMatchObject({ channels: [{ channel: "a", userAmount: 1 }], removed: [] });
+    expect(table.take()).toBeNull();
+    table.apply(report("a", 1), 500, 1000);
+    expect(table.take()).toBeNull();
+    table.apply(report("a", 3), 600, 1000);
+    expect(table.take()).toMatchObject({ channels: [{ channel: "a", userAmount: 3 }] });
+    expect(table.apply(report("a", 0), 700, 1000)).toBeNull();
+    expect(table.take()).toEqual({ channels: [], removed: ["a"] });
+    // Removing what is not there changes nothing.
+    expect(table.apply(report("a", 0), 800, 1000)).toBeUndefined();
+    expect(table.take()).toBeNull();
+  });
+
+  it("restores stored entries and expires those that lapsed meanwhile", () => {
+    const table = new ChannelTable();
+    table.restore([
+      { entry: report("old", 1).entry, expiresAt: 100 },
+      { entry: report("new", 1).entry, expiresAt: 5000 },
+    ]);
+    expect(table.expire(1000)).toEqual(["old"]);
+    expect(table.size).toBe(1);
+  });
+});
+
+/** A fake link that records posts and answers as told. */
+function fakeLink() {
+  const posts: IndexReport[] = [];
+  const link = {
+    ready: true,
+    status: 200,
+    post: (_party: string, _room: string, body: unknown) => {
+      posts.push(body as IndexReport);
+      return Promise.resolve(new Response("{}", { status: link.status }));
+    },
+  };
+  return { link, posts };
+}
+
+const snap = (userAmount: number, members = userAmount): IndexSnapshot => ({ userAmount, clientAmount: userAmount, members, mode: "full" });
+const settle = () => new Promise((done) => setTimeout(done, 0));
+
+describe("IndexReporter", () => {
+  it("never reports a room nobody used", () => {
+    const { link, posts } = fakeLink();
+    const reporter = new IndexReporter({ link, channel: () => "c", leaseMs: 30_000, retry: () => {} });
+    reporter.note(snap(0), 0);
+    reporter.flush(0);
+    expect(posts).toEqual([]);
+    expect(reporter.nextDeadline()).toBeNull();
+  });
+
+  it("sends the first change at once, coalesces later ones to one per interval, renews every third of the lease, and reports the room empty", async () => {
+    const { link, posts } = fakeLink();
+    const reporter = new IndexReporter({ link, channel: () => "c", leaseMs: 30_000, intervalMs: 1000, retry: () => {} });
+    reporter.note(snap(1), 0);
+    reporter.flush(0);
+    await settle();
+    expect(posts.map((p) => p.entry.userAmount)).toEqual([1]);
+    for (const [n, at] of [[2, 100], [3, 200], [4, 300]] as const) {
+      reporter.note(snap(n), at);
+      reporter.flush(at);
+    }
+    await settle();
+    expect(posts).toHaveLength(1);
+    expect(reporter.nextDeadline()).toBe(1000);
+    reporter.flush(1000);
+    await settle();
+    expect(posts.map((p) => p.entry.userAmount)).toEqual([1, 4]);
+    // Nothing changed: the next report is the renewal, a third of the lease after the last.
+    reporter.note(snap(4), 5000);
+    reporter.flush(5000);
+    expect(posts).toHaveLength(2);
+    expect(reporter.nextDeadline()).toBe(11_000);
+    reporter.note(snap(4), 11_000);
+    reporter.flush(11_000);
+    await settle();
+    expect(posts).toHaveLength(3);
+    // Empty: one inactive report, then silence.
+    reporter.note(snap(0, 3), 12_500);
+    reporter.flush(12_500);
+    await settle();
+    expect(posts[3]).toMatchObject({ active: false, entry: { channel: "c", userAmount: 0, members: 3 } });
+    reporter.note(snap(0, 3), 60_000);
+    reporter.flush(60_000);
+    expect(posts).toHaveLength(4);
+    expect(reporter.nextDeadline()).toBeNull();
+  });
+
+  it("keeps a report that failed or could not be sent, and sends it (or anything newer) later", async () => {
+    const { link, posts } = fakeLink();
+    let retries = 0;
+    const reporter = new IndexReporter({ link, channel: () => "c", leaseMs: 30_000, retry: () => retries++ });
+    link.ready = false;
+    reporter.note(snap(1), 0);
+    reporter.flush(0);
+    expect(posts).toEqual([]);
+    expect(reporter.pending).toBe(true);
+    link.ready = true;
+    link.status = 500;
+    reporter.flush(0);
+    await settle();
+    await settle();
+    expect(retries).toBe(1);
+    expect(reporter.pending).toBe(true);
+    link.status = 200;
+    reporter.note(snap(2), 500);
+    reporter.flush(1000);
+    await settle();
+    expect(posts.map((p) => p.entry.userAmount)).toEqual([1, 2]);
+    expect(reporter.pending).toBe(false);
+  });
+});

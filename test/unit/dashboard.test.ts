@@ -1,0 +1,97 @@
+/** The dashboard's pure parts and admin tokens: relative times, member pages, the counts chart, admin tokens' checks. */
+import { decodeJwt } from "jose";
+import { describe, expect, it } from "vitest";
+import { clientTypesText, jsonPreview, relativeTime } from "../../dashboard/format.ts";
+import { memberPage } from "../../dashboard/rows.ts";
+import { CountSeries } from "../../dashboard/series.ts";
+import { adminOpen, adminSocketRefusal, mintAdminToken, verifyAdminToken } from "../../party/edge/admin.ts";
+import { readConfig } from "../../party/shared/config.ts";
+import type { Member } from "../../party/shared/protocol.ts";
+import { token } from "../support/tokens.ts";
+
+describe("format", () => {
+  it("says times relative to now", () => {
+    expect(relativeTime(10_000, 10_500)).toBe("now");
+    expect(relativeTime(0, 12_300)).toBe("12 s ago");
+    expect(relativeTime(0, 5 * 60_000 + 1)).toBe("5 min ago");
+    expect(relativeTime(0, 3 * 3_600_000)).toBe("3 h ago");
+    expect(relativeTime(0, 2 * 86_400_000)).toBe("2 d ago");
+    expect(relativeTime(4000, 0)).toBe("in 4 s");
+  });
+
+  it("writes client types and JSON briefly", () => {
+    expect(clientTypesText({ web: 2, app: 1 })).toBe("app web×2");
+    expect(clientTypesText(undefined)).toBe("");
+    expect(jsonPreview({ a: "x".repeat(100) }, 10)).toBe('{"a":"xxx…');
+    expect(jsonPreview(null)).toBe("");
+  });
+});
+
+describe("memberPage", () => {
+  const m = (id: string, status: "online" | "offline"): Member => ({ id, data: { name: id.toUpperCase() }, status, clients: status === "online" ? 1 : 0, clientTypes: {}, since: 0, lastSeen: 0 });
+
+  it("lists online members first, then by userId, a page at a time, filtered by id or data", () => {
+    const members = [m("c", "offline"), m("b", "online"), m("a", "offline"), m("d", "online")];
+    expect(memberPage(members, "", 0, 3)).toMatchObject({ pages: 2, total: 4, page: 0 });
+    expect(memberPage(members, "", 0, 3).rows.map((r) => r.id)).toEqual(["b", "d", "a"]);
+    expect(memberPage(members, "", 1, 3).rows.map((r) => r.id)).toEqual(["c"]);
+    // A page past the end shows the last one.
+    expect(memberPage(members, "", 9, 3).page).toBe(1);
+    expect(memberPage(members, "D", 0).rows.map((r) => r.id)).toEqual(["d"]);
+  });
+
+  it("stays fast with 5,000 members", () => {
+    const members = Array.from({ length: 5000 }, (_, i) => m(`user-${i}`, i % 3 === 0 ? "offline" : "online"));
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) memberPage(members, i % 2 ? "user-4" : "", i);
+    expect((performance.now() - started) / 20).toBeLessThan(50);
+    expect(memberPage(members, "", 0).rows).toHaveLength(100);
+  });
+});
+
+describe("CountSeries", () => {
+  it("keeps the window's samples, skips repeats within a second, and draws steps", () => {
+    const series = new CountSeries(10_000, 1000);
+    series.add({ at: 0, userAmount: 1, clientAmount: 2 });
+    series.add({ at: 500, userAmount: 1, clientAmount: 2 });
+    series.add({ at: 5000, userAmount: 4, clientAmount: 4 });
+    expect(series.samples).toHaveLength(2);
+    const { users, max } = series.points(10_000, 100, 104);
+    expect(max).toBe(4);
+    expect(users).toBe("0.0,79.0 50.0,79.0 50.0,4.0 100,4.0");
+    series.add({ at: 20_000, userAmount: 0, clientAmount: 0 });
+    expect(series.samples.map((s) => s.at)).toEqual([20_000]);
+  });
+});
+
+describe("admin tokens", () => {
+  const keyed = readConfig({ PRESENCE_SERVER_KEY: "server-key-0123456789abcdef" });
+  const other = readConfig({ PRESENCE_SERVER_KEY: "another-key-0123456789abcdef" });
+  const open = readConfig({});
+  const authNoKey = readConfig({ PRESENCE_AUTH_SECRET: "test-secret-0123456789-abcdefghijklmnopq" });
+  if (!keyed.ok || !other.ok || !open.ok || !authNoKey.ok) throw new Error("bad test config");
+
+  it("are minted only with a server key, verify only under that key, and expire", async () => {
+    expect(await mintAdminToken(open.config)).toBeNull();
+    const now = Date.now();
+    const minted = (await mintAdminToken(keyed.config, now, 60))!;
+    expect(decodeJwt(minted.token).aud).toBe("presence-admin");
+    expect(await verifyAdminToken(minted.token, keyed.config)).toBe(minted.expiresAt);
+    expect(await verifyAdminToken(minted.token, other.config)).toBeNull();
+    const expired = (await mintAdminToken(keyed.config, now - 120_000, 60))!;
+    expect(await verifyAdminToken(expired.token, keyed.config)).toBeNull();
+    // A client token is not an admin token, even signed with the server key as its secret.
+    expect(await verifyAdminToken(await token({ observer: true }, "server-key-0123456789abcdef-padding"), keyed.config)).toBeNull();
+    expect(await verifyAdminToken("not a jwt", keyed.config)).toBeNull();
+  });
+
+  it("decide the index socket: open in development, refused without a key when auth is on, else the token", async () => {
+    expect(adminOpen(open.config)).toBe(true);
+    expect(await adminSocketRefusal(new URLSearchParams(), open.config)).toBeNull();
+    expect(await adminSocketRefusal(new URLSearchParams(), authNoKey.config)).toMatchObject({ status: 403 });
+    expect(await adminSocketRefusal(new URLSearchParams(), keyed.config)).toMatchObject({ status: 401 });
+    expect(await adminSocketRefusal(new URLSearchParams({ token: "bad" }), keyed.config)).toMatchObject({ status: 401 });
+    const minted = (await mintAdminToken(keyed.config))!;
+    expect(await adminSocketRefusal(new URLSearchParams({ token: minted.token }), keyed.config)).toBeNull();
+  });
+});
