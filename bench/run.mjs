@@ -39,12 +39,17 @@
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { writeSection } from "../scripts/doc-section.mjs";
 import { hereNowThroughput, pushLatency, usersThroughput } from "./lib/http.mjs";
 import { report } from "./lib/report.mjs";
+import { roomHeap } from "./lib/room-heap.mjs";
 import { generation, startServer, waitReady } from "./lib/server.mjs";
 import { joinStorm, teardown } from "./lib/storm.mjs";
 import { fmt, UsageError } from "./lib/util.mjs";
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
 /** @typedef {import("./lib/clients.mjs").Kind} Kind */
 /** @typedef {import("./lib/server.mjs").Server} Server */
@@ -119,6 +124,7 @@ class Results {
   /** @type {HereNowResult[]} */ herenows = [];
   /** @type {UsersResult[]} */ users = [];
   /** @type {PushBench[]} */ pushes = [];
+  /** @type {import("./lib/room-heap.mjs").RoomHeap[]} */ heaps = [];
   crashed = false;
   restarts = 0;
 }
@@ -200,7 +206,9 @@ async function main() {
   const groups = options.serverPerRoom ? options.rooms.map((kind) => [kind]) : [...(shared.length > 0 ? [shared] : []), ...(options.rooms.includes("ours-nodir") ? [/** @type {Kind[]} */ (["ours-nodir"])] : [])];
   for (const kinds of groups) {
     if (results.crashed || options.sizes.length === 0) break;
-    const vars = { ...directoryParts, ...(kinds.includes("ours-nodir") ? { PRESENCE_DIRECTORY: "off" } : {}) };
+    // Full membership: every member to every client, so the channel stays in full mode at every size run.
+    const fullMode = { PRESENCE_ANNOUNCE_MAX: String(Math.max(1000, ...options.sizes)) };
+    const vars = { ...directoryParts, ...fullMode, ...(kinds.includes("ours-nodir") ? { PRESENCE_DIRECTORY: "off" } : {}) };
     await withServer(vars, kinds.join(", "), results, async (server) => {
       // Warm up the rooms' code paths (JIT, module load) with a small storm, not reported.
       for (const kind of kinds) {
@@ -227,6 +235,15 @@ async function main() {
       await withServer(directoryParts, `${kind} at N=${n}`, results, async (server) => {
         await measure(server, kind, n, { ...options, timeoutMs: Math.max(options.timeoutMs, 180_000) }, results, { window: kind === "ours" ? options.window : undefined, concurrency: 200 });
       });
+    }
+  }
+  // The room's own heap per member (its code in Node, no engine): what the RSS figures hold that is ours.
+  if (options.rooms.includes("ours")) {
+    for (const n of options.large) {
+      process.stdout.write(`  ours       N=${String(n).padEnd(6)} room heap in Node… `);
+      const heap = await roomHeap(BENCH_DIR, n, options.window);
+      results.heaps.push(heap);
+      console.log(`${fmt(heap.heapPerMember, 0)} bytes per member`);
     }
   }
   if (results.restarts) console.log(`NOTE ${results.restarts} scenario run(s) were voided by a workerd restart and run again.`);

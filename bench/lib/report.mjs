@@ -1,6 +1,7 @@
 // @ts-check
 /** The bench's report: the tables side by side, ratios against the baselines, and notes of anything that went wrong. */
 import { loadavg } from "node:os";
+import { SETTLE_MS } from "./storm.mjs";
 import { fmt, ratio, table } from "./util.mjs";
 
 /** @typedef {import("./clients.mjs").Kind} Kind */
@@ -9,7 +10,7 @@ import { fmt, ratio, table } from "./util.mjs";
 
 /**
  * @param {{ sizes: number[]; large: number[]; window: number; directoryParts: number; serverPerRoom: boolean }} options
- * @param {{ storms: StormResult[]; herenows: HereNowResult[]; users: import("./http.mjs").UsersResult[]; pushes: import("./http.mjs").PushBench[] }} results
+ * @param {{ storms: StormResult[]; herenows: HereNowResult[]; heaps: import("./room-heap.mjs").RoomHeap[]; users: import("./http.mjs").UsersResult[]; pushes: import("./http.mjs").PushBench[] }} results
  * @param {number} totalSeconds @returns {string} the report, as printed
  */
 export function report(options, results, totalSeconds) {
@@ -83,8 +84,13 @@ export function report(options, results, totalSeconds) {
     row("  messages in a client's busiest second", NaN, pick(o, (s) => s.busiestSecond), 0, "");
     row("  workerd CPU (s)", pick(f, (s) => s.workerd.cpuSeconds), pick(o, (s) => s.workerd.cpuSeconds), 2);
     row("  workerd peak RSS (MB)", pick(f, (s) => s.workerd.rssPeakMB), pick(o, (s) => s.workerd.rssPeakMB), 0);
-    const perMember = f && o ? ((o.workerd.rssPeakMB - f.workerd.rssPeakMB) * 1024) / n : NaN;
-    row("  memory per member beyond the floor (KiB)", NaN, perMember, 2, "");
+    row("  workerd RSS, settled (MB)", pick(f, (s) => s.workerd.rssEndMB), pick(o, (s) => s.workerd.rssEndMB), 0);
+    const perMember = (/** @type {(s: StormResult) => number} */ get) => (f && o ? ((get(o) - get(f)) * 1024) / n : NaN);
+    row("  memory per member beyond the floor, peak (KiB)", NaN, perMember((s) => s.workerd.rssPeakMB), 2, "");
+    row("  memory per member beyond the floor, settled (KiB)", NaN, perMember((s) => s.workerd.rssEndMB), 2, "");
+    const heap = results.heaps.find((h) => h.n === n);
+    row("  room heap per member, its code in Node (bytes)", NaN, heap?.heapPerMember ?? NaN, 0, "");
+    row("    of which userData (bytes of JSON)", NaN, heap?.userDataPerMember ?? NaN, 0, "");
     row(`  herenow, one page of ${ho?.page ?? "?"} users: mean (ms)`, hf?.meanMs ?? NaN, ho?.meanMs ?? NaN, 2);
   }
   /** @type {string[][]} */
@@ -109,7 +115,8 @@ export function report(options, results, totalSeconds) {
   out.push(`ratio = baseline / ours (above 1: ours is faster or smaller; ">" when the baseline timed out: at least that much).`);
   out.push(`information minimum = the JSON of every other member's id and userData (about 25 bytes each here), for every client.`);
   out.push(`ours, no dir = ours with PRESENCE_DIRECTORY=off, on its own server; users hashed over ${options.directoryParts === 0 ? "one directory room per user" : `${options.directoryParts} directory rooms`}.`);
-  out.push(`large rooms: each on a fresh server; memory per member = (ours' peak RSS - the floor's) / N.`);
+  out.push(`full-membership rooms run with PRESENCE_ANNOUNCE_MAX=${Math.max(1000, ...options.sizes)} (full mode at every size); large rooms with the default (1000).`);
+  out.push(`large rooms: each on a fresh server; memory per member = (ours' RSS - the floor's) / N, at the peak and ${SETTLE_MS / 1000} s after convergence.`);
   out.push(`workerd = ${options.serverPerRoom ? "a fresh dev server per room" : "one process for the full-membership rooms (RSS is cumulative: compare growth)"}; RSS peak from ${storms[0]?.workerd.peakFrom ?? "n/a"}.`);
   for (const note of notes(results)) out.push(`NOTE ${note}`);
   out.push(`Total bench time ${fmt(totalSeconds, 1)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);

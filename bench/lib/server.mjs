@@ -211,6 +211,7 @@ export function watchWorkerd(pgid) {
         otherCpuSeconds: (sum(other.map((pid) => procStat(pid)?.cpuTicks ?? 0)) - otherCpu0) / CLK_TCK,
         rssStartMB: rss0 / 2 ** 20,
         rssPeakMB: peak / 2 ** 20,
+        rssEndMB: rssNow / 2 ** 20,
         peakFrom: hwmReset ? "VmHWM" : "sampled",
       };
     },

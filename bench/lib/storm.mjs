@@ -8,6 +8,9 @@
 import WebSocket from "ws";
 import { applyNaive, applyOurs, connect, connectYjs, isOurs, newClient, partyOf, userDataOf } from "./clients.mjs";
 import { generation, watchWorkerd } from "./server.mjs";
+
+/** How long a large room is left alone after it converged before its memory is read. */
+export const SETTLE_MS = 5000;
 import { sleep } from "./util.mjs";
 
 /** @typedef {import("./clients.mjs").Kind} Kind */
@@ -145,6 +148,9 @@ export async function joinStorm(server, kind, n, options, window = null) {
   clearInterval(poll);
   const end = timedOut ? performance.now() : finishedAt;
   measuring = false;
+  // A large room settles for a few seconds first, so its RSS at the end is what its members
+  // keep (peak RSS also holds the storm's buffers and garbage not yet collected).
+  if (window !== null && !timedOut) await sleep(SETTLE_MS);
   const cpu = process.cpuUsage(cpu0);
   const workerd = watch.stop();
   return {
