@@ -34,6 +34,7 @@
  *   --push false          BENCH_PUSH       skip the push scenario (a user with 1, 10 and 32 clients)
  *   --write FILE          BENCH_WRITE      also write the report into FILE's generated section
  *                                          (`<!-- bench:begin -->` … `<!-- bench:end -->`)
+ *   --section bench       BENCH_SECTION    the name of that section (another run, another section)
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
  * out is reported as such in the table), 1 when the bench itself could not run.
  */
@@ -62,7 +63,7 @@ const KINDS = /** @type {const} */ (["empty", "ours", "naive", "yjs", "ours-nodi
 
 /**
  * @typedef {{ sizes: number[]; large: number[]; window: number; concurrency: number; herenowMs: number; herenowMax: number;
- *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; serverPerRoom: boolean; directoryParts: number;
+ *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; section: string; serverPerRoom: boolean; directoryParts: number;
  *   push: boolean }} Options
  */
 
@@ -112,6 +113,7 @@ function parseOptions() {
     rooms,
     json: get("json", "BENCH_JSON") ?? null,
     write: get("write", "BENCH_WRITE") ?? null,
+    section: get("section", "BENCH_SECTION") ?? "bench",
     serverPerRoom: ["1", "true", "yes"].includes(get("server-per-room", "BENCH_SERVER_PER_ROOM") ?? ""),
     directoryParts: get("directory-parts", "BENCH_DIRECTORY_PARTS") === "0" ? 0 : int("directory-parts", "BENCH_DIRECTORY_PARTS", 4, 1024),
     push: !["0", "false", "no"].includes(get("push", "BENCH_PUSH") ?? ""),
@@ -251,7 +253,7 @@ async function main() {
   if (options.json) writeFileSync(options.json, JSON.stringify({ options, ...results }, null, 2));
   if (options.write && !results.crashed) {
     const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`;
-    writeSection(options.write, "bench", command, `\`\`\`text\n${text.trim()}\n\`\`\``);
+    writeSection(options.write, options.section, command, `\`\`\`text\n${text.trim()}\n\`\`\``);
     console.log(`wrote the report into ${options.write}`);
   }
   return results.crashed ? 1 : 0;
