@@ -5,10 +5,9 @@
  * socket then holds only a window); a chart of the counts; the room's stats.
  */
 import { PresenceClient, type ClientPresenceEvent } from "../client/index.ts";
-import type { HereNowUser } from "../party/shared/protocol.ts";
 import { byId, coalesce, h, replace } from "./dom.ts";
 import { clientTypesText, clockTime, jsonPreview, relativeTime } from "./format.ts";
-import { memberPage, PAGE_SIZE } from "./rows.ts";
+import { memberPage, PAGE_SIZE, prefixCursor, type RemoteRow, remoteRows } from "./rows.ts";
 import { CountSeries } from "./series.ts";
 import type { Session } from "./session.ts";
 import type { Member, RoomStats } from "./wire.ts";
@@ -27,7 +26,8 @@ export class ChannelView {
   #page = 0;
   /** Interval mode: the cursors that start each page seen so far (page 0 starts at undefined). */
   #cursors: (string | undefined)[] = [undefined];
-  #remote: { users: HereNowUser[]; next?: string } | null = null;
+  /** Interval mode: the rows of the page shown (one per member, clients counted) and the cursor of the next. */
+  #remote: { rows: RemoteRow[]; next?: string } | null = null;
   #remoteAt = 0;
   #stats: RoomStats | null = null;
   #statsAt = 0;
@@ -40,6 +40,9 @@ export class ChannelView {
     this.#session = session;
     byId<HTMLInputElement>("member-filter").addEventListener("input", () => {
       this.#page = 0;
+      // Interval mode: the filter is a userId prefix, looked up through herenow from its place in the order.
+      this.#cursors = [prefixCursor(this.#prefix())];
+      this.#refreshRemote(true);
       this.#render();
     });
     byId("page-prev").addEventListener("click", () => this.#turn(-1));
@@ -61,7 +64,7 @@ export class ChannelView {
     this.#channel = channel;
     this.#series.clear();
     this.#page = 0;
-    this.#cursors = [undefined];
+    this.#cursors = [prefixCursor(this.#prefix())];
     this.#remote = null;
     this.#stats = null;
     replace(byId("events"));
@@ -100,7 +103,7 @@ export class ChannelView {
     });
     client.on("mode", () => {
       this.#page = 0;
-      this.#cursors = [undefined];
+      this.#cursors = [prefixCursor(this.#prefix())];
       this.#refreshRemote(true);
     });
     client.on("error", (error) => this.#log(null, `error ${error.code}: ${error.message}`));
@@ -124,19 +127,41 @@ export class ChannelView {
     this.#render();
   }
 
-  /** Interval mode: reads the current page through herenow (at most every 2 s while the channel changes). */
+  /** The filter as typed, trimmed (in interval mode: a userId prefix, case as typed). */
+  #prefix(): string {
+    return byId<HTMLInputElement>("member-filter").value.trim();
+  }
+
+  /** What the interval-mode page shown depends on: an answer asked for another one is dropped. */
+  #remoteKey(): string {
+    return `${this.#page}\n${this.#cursors[this.#page] ?? ""}\n${this.#prefix()}`;
+  }
+
+  /**
+   * Interval mode: reads the current page through herenow (at most every 2 s while the channel
+   * changes; `now` for a page, filter or mode change). Not distinct: a user comes once per
+   * client with its type, so the rows count each member's clients.
+   */
   #refreshRemote(now = false): void {
     const client = this.#client;
-    if (!client || client.mode !== "interval" || this.#remoteTimer) return;
+    if (!client || client.mode !== "interval") return;
+    if (this.#remoteTimer) {
+      if (!now) return;
+      clearTimeout(this.#remoteTimer);
+    }
     const wait = now ? 0 : Math.max(0, this.#remoteAt + 2000 - Date.now());
     this.#remoteTimer = setTimeout(async () => {
       this.#remoteTimer = null;
       this.#remoteAt = Date.now();
+      const key = this.#remoteKey();
+      const prefix = this.#prefix();
       try {
-        const answer = await client.hereNow({ includeUsers: true, distinct: true, limit: PAGE_SIZE, cursor: this.#cursors[this.#page] });
-        if (client !== this.#client) return;
+        const answer = await client.hereNow({ includeUsers: true, limit: PAGE_SIZE, cursor: this.#cursors[this.#page] });
+        // Another channel, page or filter was asked for meanwhile (and its own request is on its way).
+        if (client !== this.#client || key !== this.#remoteKey()) return;
         const entry = answer.content.channels[this.#channel!];
-        this.#remote = { users: entry?.users ?? [], next: entry?.cursor };
+        const { rows, more } = remoteRows(entry?.users ?? [], prefix);
+        this.#remote = { rows, next: more ? entry?.cursor : undefined };
         this.#render();
       } catch (error) {
         console.warn("dashboard: herenow failed", error);
@@ -225,20 +250,23 @@ export class ChannelView {
   }
 
   #drawMembers(now: number, client: PresenceClient): void {
-    const filter = byId<HTMLInputElement>("member-filter").value;
+    const filterEl = byId<HTMLInputElement>("member-filter");
+    const filter = filterEl.value;
     if (client.mode === "interval") {
-      const users = (this.#remote?.users ?? []).filter((u) => !filter || u.id.toLowerCase().includes(filter.toLowerCase()));
-      replace(byId("page-info"), `page ${this.#page + 1} · online members by userId (herenow, ${PAGE_SIZE} a page; the channel is past PRESENCE_ANNOUNCE_MAX)`);
+      filterEl.placeholder = "userId starts with";
+      const prefix = this.#prefix();
+      // Until the answer for a new filter comes, the rows shown already match it.
+      const rows = (this.#remote?.rows ?? []).filter((row) => row.id.startsWith(prefix));
+      replace(
+        byId("page-info"),
+        `page ${this.#page + 1} · online members by userId${prefix ? ` starting with "${prefix}"` : ""} (herenow, ${PAGE_SIZE} a page; the channel is past PRESENCE_ANNOUNCE_MAX, so the filter matches the start of userIds)`,
+      );
       byId<HTMLButtonElement>("page-prev").disabled = this.#page === 0;
       byId<HTMLButtonElement>("page-next").disabled = !this.#remote?.next;
-      replace(
-        byId("members"),
-        ...users.map((u) =>
-          h("tr", { "data-user": u.id, "data-status": "online" }, h("td", null, u.id), h("td", null, "online"), h("td", null, jsonPreview(u.data)), h("td", null, clientTypesText(u.clientTypes)), h("td"), h("td"), h("td")),
-        ),
-      );
+      replace(byId("members"), ...rows.map((row) => remoteRow(row, client.member(row.id), now)));
       return;
     }
+    filterEl.placeholder = "filter by userId or data";
     const page = memberPage(client.members, filter, this.#page);
     this.#page = page.page;
     replace(byId("page-info"), `${page.total} member${page.total === 1 ? "" : "s"} · page ${page.page + 1} of ${page.pages}`);
@@ -246,6 +274,25 @@ export class ChannelView {
     byId<HTMLButtonElement>("page-next").disabled = page.page >= page.pages - 1;
     replace(byId("members"), ...page.rows.map((m) => memberRow(m, now)));
   }
+}
+
+/**
+ * An interval-mode row: what herenow gives (userId, data, clients by type), and since from
+ * the socket's window when the member is in it (the first 100 by userId); herenow lists
+ * online members only, so last seen is "now".
+ */
+function remoteRow(row: RemoteRow, known: Member | undefined, now: number): HTMLTableRowElement {
+  return h(
+    "tr",
+    { "data-user": row.id, "data-status": "online" },
+    h("td", null, row.id),
+    h("td", { class: "online" }, "online"),
+    h("td", { title: JSON.stringify(row.data) }, jsonPreview(row.data)),
+    h("td", null, clientTypesText(row.clientTypes)),
+    h("td", { class: "clients" }, row.clients),
+    known ? h("td", { class: "since", title: new Date(known.since).toISOString() }, relativeTime(known.since, now)) : h("td", { class: "since" }),
+    h("td", { class: "last-seen" }, "now"),
+  );
 }
 
 function memberRow(m: Member, now: number): HTMLTableRowElement {

@@ -9,7 +9,7 @@ import type { Handshake } from "../shared/handshake.ts";
 import { userDataProblem } from "../shared/json.ts";
 import { channelAllowed, type ErrorCode, type TokenClaims } from "../shared/protocol.ts";
 import { verifierFor } from "./tokens.ts";
-import { verifyAdminToken } from "./admin.ts";
+import { refusedCredentialMessage, verifyAdminToken } from "./admin.ts";
 
 /** A refusal: the status, the error code and the sentence for the envelope, and the reason counted in stats. */
 export type Refusal = { status: 400 | 401 | 403 | 503; error: ErrorCode; message: string };
@@ -94,7 +94,7 @@ export async function authorizeRequest(request: Request, url: URL, need: Need, c
   // A short-lived admin token (the dashboard's) stands in for the server key.
   if (bearer !== undefined && (await verifyAdminToken(bearer, config)) !== null) return null;
   if ("serverKey" in need) {
-    if (config.serverKey !== null) return unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : "wrong server key");
+    if (config.serverKey !== null) return unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : refusedCredentialMessage(bearer));
     return config.auth === null ? null : forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");
   }
   if (config.auth === null) return null;

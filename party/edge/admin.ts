@@ -54,6 +54,25 @@ export async function verifyAdminToken(token: string, config: Config): Promise<n
   }
 }
 
+/**
+ * Why a credential offered in place of the server key was refused, as the sentence to show:
+ * a JWT says whether it is unreadable, no admin token, expired, or signed with another key;
+ * anything else is a wrong server key.
+ */
+export function refusedCredentialMessage(credential: string, now = Date.now()): string {
+  if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential)) return "wrong server key";
+  let claims: ReturnType<typeof decodeJwt>;
+  try {
+    claims = decodeJwt(credential);
+  } catch {
+    return "not the server key, nor an admin token: it cannot be read as a JWT";
+  }
+  const aud = claims.aud;
+  if (aud !== ADMIN_AUDIENCE && !(Array.isArray(aud) && aud.includes(ADMIN_AUDIENCE))) return "not the server key, nor an admin token (a client token does not open the dashboard)";
+  if (typeof claims.exp === "number" && claims.exp * 1000 <= now) return `the admin token expired at ${new Date(claims.exp * 1000).toISOString()}: get a new one with the server key (POST /admin/token)`;
+  return "bad admin token: not signed with this service's server key";
+}
+
 /** Whether the dashboard needs no credentials: no server key and no client auth (development). */
 export function adminOpen(config: Config): boolean {
   return config.serverKey === null && config.auth === null;

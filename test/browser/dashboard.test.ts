@@ -11,6 +11,8 @@ import { join, resolve } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
+import { mintAdminToken } from "../../party/edge/admin.ts";
+import { readConfig } from "../../party/shared/config.ts";
 import { freshChannel, presenceClient, refusedConnect, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 import { SECRET, token } from "../support/tokens.ts";
@@ -49,7 +51,8 @@ const clients: PresenceClient[] = [];
 const pages: Page[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
-  for (const page of pages.splice(0)) if (!page.isClosed()) await page.close();
+  // Each page has its own context: closing the context (awaited) closes the page, with nothing left in flight for browser.close().
+  for (const page of pages.splice(0)) await page.context().close();
 });
 
 type Opened = { page: Page; errors: string[] };
@@ -59,7 +62,6 @@ async function openDashboard(host: string, hash = ""): Promise<Opened> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   pages.push(page);
-  page.on("close", () => void context.close());
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   page.on("console", (message) => {
@@ -139,6 +141,52 @@ describe("access", () => {
     // The only errors are the browser's note of the refused key (a 401 answer).
     expect(errors.filter((error) => !error.includes("401"))).toEqual([]);
     expect(errors.length).toBe(1);
+  });
+
+  it("takes a short-lived admin token in place of the server key, and refuses a garbage, foreign or expired one saying why", async () => {
+    const minted = await fetch(`http://${keyed.host}/admin/token`, { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` } });
+    expect(minted.status).toBe(200);
+    const adminToken = ((await minted.json()) as { content: { token: string } }).content.token;
+    expect(adminToken).toMatch(/^eyJ/);
+    const config = readConfig({ PRESENCE_SERVER_KEY: SERVER_KEY });
+    const another = readConfig({ PRESENCE_SERVER_KEY: "another-server-key-0123456789" });
+    if (!config.ok || !another.ok) throw new Error("bad test config");
+    // Expired an hour ago (signed an hour and a minute ago, for a minute), and one signed with another server's key.
+    const expired = (await mintAdminToken(config.config, Date.now() - 3_660_000, 60))!.token;
+    const foreign = (await mintAdminToken(another.config))!.token;
+    const { page, errors } = await openDashboard(keyed.host);
+    await page.locator("#prompt").waitFor({ state: "visible" });
+    const sockets: string[] = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+
+    const refused = async (credential: string, message: string | RegExp) => {
+      await page.locator("#key").fill(credential);
+      await page.locator("#prompt-form button").click();
+      await waitFor(`the refusal of ${credential.slice(0, 20)}…`, async () => {
+        const text = (await page.locator("#prompt-error").isVisible()) ? await page.locator("#prompt-error").textContent() : null;
+        return text !== null && (typeof message === "string" ? text.includes(message) : message.test(text));
+      }, 5000);
+      expect(await page.locator("#app").isHidden()).toBe(true);
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    };
+    await refused("eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2lnbmF0dXJl", "refused: not the server key, nor an admin token: it cannot be read as a JWT");
+    await refused(foreign, "refused: bad admin token: not signed with this service's server key");
+    await refused(expired, /^refused: the admin token expired at \d{4}-\d\d-\d\dT[\d:.]+Z: get a new one with the server key/);
+    await refused(await token({ userId: "eve" }), "refused: not the server key, nor an admin token (a client token does not open the dashboard)");
+    expect(sockets).toEqual([]);
+
+    await page.locator("#key").fill(adminToken);
+    await page.locator("#prompt-form button").click();
+    await page.locator("#app").waitFor({ state: "visible" });
+    expect(await page.locator("#prompt").isHidden()).toBe(true);
+    expect(await page.locator("#access-mode").textContent()).toContain("Signed in with an admin token");
+    await page.locator("#channels-status[data-state=open]").waitFor();
+    // The tab keeps the pasted token (never a server key it was not given), and its sockets use it.
+    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([adminToken]);
+    expect(sockets.some((url) => url.includes(`token=${adminToken}`))).toBe(true);
+    // The only errors are the browser's notes of the four refused credentials (401 answers).
+    expect(errors.filter((error) => !error.includes("401"))).toEqual([]);
+    expect(errors.length).toBe(4);
   });
 
   it("the index socket and the server routes refuse a missing or wrong credential", async () => {

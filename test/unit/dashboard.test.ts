@@ -2,9 +2,9 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { clientTypesText, jsonPreview, relativeTime } from "../../dashboard/format.ts";
-import { memberPage } from "../../dashboard/rows.ts";
+import { memberPage, prefixCursor, remoteRows } from "../../dashboard/rows.ts";
 import { CountSeries } from "../../dashboard/series.ts";
-import { adminOpen, adminSocketRefusal, mintAdminToken, verifyAdminToken } from "../../party/edge/admin.ts";
+import { adminOpen, adminSocketRefusal, mintAdminToken, refusedCredentialMessage, verifyAdminToken } from "../../party/edge/admin.ts";
 import { readConfig } from "../../party/shared/config.ts";
 import type { Member } from "../../party/shared/protocol.ts";
 import { token } from "../support/tokens.ts";
@@ -49,6 +49,35 @@ describe("memberPage", () => {
   });
 });
 
+describe("interval-mode rows", () => {
+  it("starts a prefix just below it in userId order, so herenow lists the prefix itself first", () => {
+    expect(prefixCursor("")).toBeUndefined();
+    expect(prefixCursor("u432")).toBe("u431\uffff");
+    const ids = ["u431", "u4319", "u432", "u4320", "u433"].sort();
+    // herenow lists the ids after its cursor (see party/channel/sorted-ids.ts): from "u432" on.
+    expect(ids.filter((id) => id > prefixCursor("u432")!)).toEqual(["u432", "u4320", "u433"]);
+    expect(prefixCursor("a\u0000")).toBe("a");
+  });
+
+  it("makes one row per member from herenow's per-client users, counting clients and types, and keeps only the prefix", () => {
+    const users = [
+      { id: "u1", data: { n: 1 }, clientType: "web" },
+      { id: "u1", data: { n: 1 }, clientType: "app" },
+      { id: "u1", data: { n: 1 } },
+      { id: "u2", data: null, clientType: "web" },
+    ];
+    expect(remoteRows(users, "")).toEqual({
+      rows: [
+        { id: "u1", data: { n: 1 }, clients: 3, clientTypes: { web: 1, app: 1 } },
+        { id: "u2", data: null, clients: 1, clientTypes: { web: 1 } },
+      ],
+      more: true,
+    });
+    // Past the prefix there is no next page.
+    expect(remoteRows(users, "u1")).toEqual({ rows: [{ id: "u1", data: { n: 1 }, clients: 3, clientTypes: { web: 1, app: 1 } }], more: false });
+  });
+});
+
 describe("CountSeries", () => {
   it("keeps the window's samples, skips repeats within a second, and draws steps", () => {
     const series = new CountSeries(10_000, 1000);
@@ -83,6 +112,16 @@ describe("admin tokens", () => {
     // A client token is not an admin token, even signed with the server key as its secret.
     expect(await verifyAdminToken(await token({ observer: true }, "server-key-0123456789abcdef-padding"), keyed.config)).toBeNull();
     expect(await verifyAdminToken("not a jwt", keyed.config)).toBeNull();
+  });
+
+  it("say why a credential given for the server key was refused: wrong key, unreadable, no admin token, expired, foreign", async () => {
+    const now = Date.now();
+    expect(refusedCredentialMessage("not-the-key", now)).toBe("wrong server key");
+    expect(refusedCredentialMessage("eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln", now)).toMatch(/cannot be read as a JWT/);
+    expect(refusedCredentialMessage(await token({ userId: "eve" }), now)).toMatch(/nor an admin token \(a client token/);
+    const expired = (await mintAdminToken(keyed.config, now - 120_000, 60))!;
+    expect(refusedCredentialMessage(expired.token, now)).toBe(`the admin token expired at ${new Date(expired.expiresAt).toISOString()}: get a new one with the server key (POST /admin/token)`);
+    expect(refusedCredentialMessage((await mintAdminToken(other.config, now))!.token, now)).toBe("bad admin token: not signed with this service's server key");
   });
 
   it("decide the index socket: open in development, refused without a key when auth is on, else the token", async () => {

@@ -1,0 +1,204 @@
+/**
+ * The dashboard with 5,000 members in one channel, in Debian's Chromium through
+ * playwright-core. The members are raw sockets from this process (the `ws` package, no
+ * compression), joined 100 at a time while the page watches the channel. Its own dev server:
+ * the server default PRESENCE_ANNOUNCE_MAX (1000), so the channel goes to interval mode, and
+ * a heartbeat timeout long enough that the silent raw sockets are not dropped; it is stopped
+ * after, so no later test file shares a server with 5,000 sockets.
+ * Checks behaviour, not speed: exact counts, a bounded member table that pages and filters,
+ * a page whose main thread keeps answering while members join, no console errors.
+ * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it this test fails, it never skips.
+ */
+import { existsSync } from "node:fs";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { freshChannel, waitFor } from "../support/clients.ts";
+import { type DevServer, startDevServer } from "../support/dev-server.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const MEMBERS = 5000;
+/** Connects in flight at once. */
+const IN_FLIGHT = 100;
+/** How long the page's main thread may take to answer `page.evaluate(() => 1)`: a liveness bound, not a benchmark. */
+const LIVENESS_MS = 5000;
+
+let server: DevServer;
+let browser: Browser;
+const sockets: WebSocket[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it (bash scripts/ensure-chromium.sh) or set CHROMIUM_PATH; the browser tests do not skip`);
+  }
+  // Raw sockets never ping: a 10-minute timeout keeps them (PRESENCE_ANNOUNCE_MAX stays the default).
+  server = await startDevServer({ vars: { PRESENCE_HEARTBEAT_INTERVAL_MS: "60000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "600000" } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  const { closed, terminated } = await closeAll();
+  console.info(`closed ${closed} member sockets (${terminated} of them terminated after 20 s without a close)`);
+  // Stopped, not shared: no later test file meets a server that is still closing 5,000 sockets.
+  await server?.stop();
+}, 120_000);
+
+/** Closes every member socket and waits until each has closed (those still open after 20 s are terminated). */
+async function closeAll(): Promise<{ closed: number; terminated: number }> {
+  const open = sockets.splice(0);
+  await Promise.race([
+    Promise.all(
+      open.map(
+        (ws) =>
+          new Promise<void>((done) => {
+            if (ws.readyState === WebSocket.CLOSED) return done();
+            ws.once("close", () => done());
+            ws.close();
+          }),
+      ),
+    ),
+    new Promise((done) => setTimeout(done, 20_000)),
+  ]);
+  const stuck = open.filter((ws) => ws.readyState !== WebSocket.CLOSED);
+  for (const ws of stuck) ws.terminate();
+  return { closed: open.length, terminated: stuck.length };
+}
+
+const userIdOf = (i: number) => `u${String(i).padStart(4, "0")}`;
+
+/** Connects that failed before their socket opened and were tried again (partykit dev drops a few under a burst of connects). */
+let retried = 0;
+
+/** Joins one member as a raw socket; resolves at its first message (its snapshot), keeping the socket open. A connect refused before it opened is tried again, twice. */
+async function join(channel: string, i: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await joinOnce(channel, i);
+    } catch (error) {
+      if (attempt === 2 || !(error as { beforeOpen?: boolean }).beforeOpen) throw error;
+      retried++;
+      await new Promise((done) => setTimeout(done, 200 * (attempt + 1)));
+    }
+  }
+}
+
+function joinOnce(channel: string, i: number): Promise<void> {
+  const query = new URLSearchParams({ userId: userIdOf(i), userData: JSON.stringify({ n: i }), clientType: "web" });
+  const ws = new WebSocket(`ws://${server.host}/parties/main/${channel}?${query}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+  let opened = false;
+  return new Promise((done, fail) => {
+    const failed = (message: string) => {
+      const error = Object.assign(new Error(`${userIdOf(i)}: ${message}`), { beforeOpen: !opened });
+      if (opened) sockets.push(ws);
+      fail(error);
+    };
+    ws.once("open", () => {
+      opened = true;
+    });
+    ws.once("message", () => {
+      sockets.push(ws);
+      done();
+    });
+    ws.once("error", (error) => failed(error.message));
+    ws.once("unexpected-response", (_req, res) => failed(`refused with ${res.statusCode}`));
+    ws.once("close", (code, reason) => failed(`closed ${code} ${String(reason)} before its snapshot`));
+  });
+}
+
+/** Joins members `0..count-1`, `IN_FLIGHT` connects at a time. */
+async function joinAll(channel: string, count: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await join(channel, next++);
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+}
+
+describe("a channel of 5,000 members", () => {
+  it("shows exact counts and interval mode, one bounded page of members that pages and filters, and stays responsive while they join", async () => {
+    const channel = freshChannel("dash-5k");
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(`console: ${message.text()}`);
+    });
+    // No server key, auth off: the page opens directly on the channel, before anyone joins.
+    await page.goto(`http://${server.host}/dashboard#channel=${channel}`);
+    await page.locator("#channel-status[data-state=open]").waitFor({ timeout: 10_000 });
+    await page.locator("#counts[data-users='0']").waitFor();
+
+    // While the members join, the page's main thread must keep answering.
+    const probes: number[] = [];
+    let joining = true;
+    const liveness = (async () => {
+      while (joining) {
+        const started = Date.now();
+        const answered = await Promise.race([page.evaluate(() => 1), new Promise<"timeout">((done) => setTimeout(() => done("timeout"), LIVENESS_MS))]);
+        if (answered !== 1) throw new Error(`the page did not answer within ${LIVENESS_MS} ms while members joined (probe ${probes.length + 1})`);
+        probes.push(Date.now() - started);
+        await new Promise((done) => setTimeout(done, 250));
+      }
+    })();
+    const joinStarted = Date.now();
+    try {
+      await joinAll(channel, MEMBERS);
+    } finally {
+      joining = false;
+    }
+    const joinMs = Date.now() - joinStarted;
+    await liveness;
+    console.info(`joined ${MEMBERS} raw sockets in ${(joinMs / 1000).toFixed(1)} s (${IN_FLIGHT} in flight, ${retried} connects tried again); ${probes.length} liveness probes, slowest ${Math.max(...probes)} ms`);
+    expect(probes.length).toBeGreaterThan(3);
+
+    // Exact counts and the interval-mode badge.
+    await page.locator(`#counts[data-mode=interval][data-users='${MEMBERS}'][data-clients='${MEMBERS}']`).waitFor({ timeout: 30_000 });
+    expect(await page.locator("#counts").textContent()).toMatch(new RegExp(`^${MEMBERS} users online · ${MEMBERS} clients · interval mode$`));
+    expect(await page.locator("#counts .badge").textContent()).toBe("interval mode");
+
+    // One page of rows, never the whole channel: the first 100 by userId, with clients counted and since from the socket's window.
+    const rows = page.locator("#members tr");
+    await waitFor("the first page", async () => (await rows.count()) === 100 && (await rows.first().getAttribute("data-user")) === "u0000", 15_000);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-user")))).toEqual(Array.from({ length: 100 }, (_, i) => userIdOf(i)));
+    const first = await rows.first().locator("td").allTextContents();
+    expect(first).toEqual(["u0000", "online", '{"n":0}', "web", "1", expect.stringMatching(/^(now|\d+ (s|min) ago)$/), "now"]);
+    expect(await page.locator("#page-next").isDisabled()).toBe(false);
+
+    // Next page: u0100 onwards; herenow gives the clients column here too (since only for the window's members).
+    await page.locator("#page-next").click();
+    await waitFor("the second page", async () => (await rows.first().getAttribute("data-user")) === "u0100", 10_000);
+    expect(await rows.count()).toBe(100);
+    expect(await rows.last().getAttribute("data-user")).toBe("u0199");
+    expect(await rows.first().locator("td").allTextContents()).toEqual(["u0100", "online", '{"n":100}', "web", "1", "", "now"]);
+    await page.locator("#page-prev").click();
+    await waitFor("the first page again", async () => (await rows.first().getAttribute("data-user")) === "u0000", 10_000);
+
+    // The filter (a userId prefix in interval mode) finds members far past the first page.
+    await page.locator("#member-filter").fill("u432");
+    await waitFor("the filtered rows", async () => (await rows.count()) === 10 && (await rows.first().getAttribute("data-user")) === "u4320", 10_000);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-user")))).toEqual(Array.from({ length: 10 }, (_, i) => userIdOf(4320 + i)));
+    expect(await page.locator("#page-next").isDisabled()).toBe(true);
+    await page.locator("#member-filter").fill("u4999");
+    await waitFor("one filtered row", async () => (await rows.count()) === 1 && (await rows.first().getAttribute("data-user")) === "u4999", 10_000);
+    await page.locator("#member-filter").fill("nobody");
+    await waitFor("no rows", async () => (await rows.count()) === 0, 10_000);
+    await page.locator("#member-filter").fill("");
+    await waitFor("the first page after the filter", async () => (await rows.count()) === 100 && (await rows.first().getAttribute("data-user")) === "u0000", 10_000);
+
+    // The channel list shows the channel with its 5,000 (users · clients · members).
+    const listed = page.locator(`#channels-list li[data-channel="${channel}"]`);
+    await waitFor("the index to count 5000", async () => (await listed.locator(".counts").textContent()) === `${MEMBERS} · ${MEMBERS} · ${MEMBERS}`, 20_000);
+
+    // Still one bounded page, and the page still answers.
+    expect(await rows.count()).toBeLessThanOrEqual(100);
+    await expect(Promise.race([page.evaluate(() => 1), new Promise((done) => setTimeout(() => done("timeout"), LIVENESS_MS))])).resolves.toBe(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 240_000);
+});
