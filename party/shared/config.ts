@@ -160,15 +160,24 @@ export const DEFAULT_CONFIG: Config = toConfig(ConfigEnv.parse({}));
 /** Settings read from an environment: valid, or the sentence that names each bad variable. */
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
-const cache = new WeakMap<object, ConfigResult>();
+const byObject = new WeakMap<object, ConfigResult>();
+/** By content too: PartyKit hands the edge a new env object on every request. A few entries at most (one per distinct environment). */
+const byContent = new Map<string, ConfigResult>();
+const MAX_CACHED = 16;
 
-/** Reads and validates the settings once per environment object. */
+/** Reads and validates the settings once per environment (by object, then by its PRESENCE_* values). */
 export function readConfig(env: Record<string, unknown>): ConfigResult {
-  let result = cache.get(env);
+  let result = byObject.get(env);
+  if (result) return result;
+  let key = "";
+  for (const name in env) if (name.startsWith("PRESENCE_")) key += `${name}\u0000${String(env[name])}\u0000`;
+  result = byContent.get(key);
   if (!result) {
     result = parseConfig(env);
-    cache.set(env, result);
+    if (byContent.size >= MAX_CACHED) byContent.clear();
+    byContent.set(key, result);
   }
+  byObject.set(env, result);
   return result;
 }
 

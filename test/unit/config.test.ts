@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Config, DEFAULT_CONFIG, loadConfig } from "../../party/shared/config.ts";
+import { type Config, DEFAULT_CONFIG, loadConfig, readConfig } from "../../party/shared/config.ts";
 
 describe("loadConfig", () => {
   it("uses the documented defaults when nothing is set", () => {
@@ -167,5 +167,23 @@ describe("loadConfig: identity and access settings", () => {
       expect(String(error)).not.toContain(secret);
       expect(String(error)).not.toContain("short-key");
     }
+  });
+});
+
+describe("readConfig: validated once per environment", () => {
+  it("answers a new env object with the same PRESENCE_* values from the cache (PartyKit makes one per request)", () => {
+    const first = readConfig({ PRESENCE_GRACE_MS: "1234", OTHER: "a" });
+    const second = readConfig({ OTHER: "b", PRESENCE_GRACE_MS: "1234" });
+    expect(second).toBe(first);
+    expect(first.ok && first.config.graceMs).toBe(1234);
+  });
+
+  it("validates an environment whose PRESENCE_* values differ afresh", () => {
+    const first = readConfig({ PRESENCE_GRACE_MS: "1234" });
+    const other = readConfig({ PRESENCE_GRACE_MS: "4321" });
+    expect(other).not.toBe(first);
+    expect(other.ok && other.config.graceMs).toBe(4321);
+    const bad = readConfig({ PRESENCE_GRACE_MS: "soon" });
+    expect(bad.ok).toBe(false);
   });
 });
