@@ -193,6 +193,8 @@ async function measure(server, kind, n, options, results, large = {}) {
 
 async function main() {
   const options = parseOptions();
+  // y-partykit's provider adds a process listener per client: a thousand of them is intended here.
+  process.setMaxListeners(0);
   const started = performance.now();
   const cpu = cpus();
   console.log(

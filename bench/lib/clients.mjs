@@ -123,11 +123,26 @@ export function connectYjs(host, room, i, client, onBytes, onChange) {
     disableBc: true,
   });
   client.provider = provider;
-  provider.awareness.setLocalState({ id: `u${i}`, ...userDataOf(i) });
-  provider.awareness.on("change", () => {
-    client.view = new Set([...provider.awareness.getStates().values()].map((state) => String(state.id)));
+  // Only what changed: a full pass over the states per change would cost the load generator N³.
+  const states = provider.awareness.getStates();
+  /** @type {Map<number, string>} */
+  const idOf = new Map();
+  provider.awareness.on("change", (/** @type {{ added: number[]; updated: number[]; removed: number[] }} */ { added, updated, removed }) => {
+    for (const clientId of [...added, ...updated]) {
+      const id = states.get(clientId)?.id;
+      if (id === undefined) continue;
+      idOf.set(clientId, String(id));
+      client.view.add(String(id));
+    }
+    for (const clientId of removed) {
+      const id = idOf.get(clientId);
+      idOf.delete(clientId);
+      if (id !== undefined) client.view.delete(id);
+    }
     onChange();
   });
+  // After the listener: a client sees itself too.
+  provider.awareness.setLocalState({ id: `u${i}`, ...userDataOf(i) });
   return new Promise((done) => {
     const opened = (/** @type {{ status: string }} */ event) => {
       if (event.status !== "connected") return;

@@ -40,6 +40,17 @@ export function informationMinimum(n) {
 }
 
 /**
+ * `promise`, or a rejection once `deadline` (performance.now() time) passed.
+ * @template T @param {number} deadline @param {Promise<T>} promise @returns {Promise<T>}
+ */
+function withDeadline(deadline, promise) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const late = new Promise((_, fail) => (timer = setTimeout(() => fail(new Error("deadline")), Math.max(0, deadline - performance.now()))));
+  return /** @type {Promise<T>} */ (Promise.race([promise, late]).finally(() => clearTimeout(timer)));
+}
+
+/**
  * N clients join one fresh room; ends when every client sees what it should (or at the
  * timeout). `window` (ours only): the clients ask for that window, for a room in interval
  * mode, and are done once they hold the exact counts and that window.
@@ -107,8 +118,10 @@ export async function joinStorm(server, kind, n, options, window = null) {
   };
 
   let next = 0;
+  // The timeout covers the connects too: a room that slows its own connects down is cut off.
+  const deadline = t0 + options.timeoutMs;
   const workers = Array.from({ length: Math.min(options.concurrency, n) }, async () => {
-    while (next < n) {
+    while (next < n && performance.now() < deadline) {
       const i = next++;
       const client = /** @type {Client} */ (clients[i]);
       const query = new URLSearchParams({ userId: `u${i}` });
@@ -116,9 +129,9 @@ export async function joinStorm(server, kind, n, options, window = null) {
       if (window !== null) query.set("window", String(window));
       try {
         if (kind === "yjs") {
-          await connectYjs(server.host, room, i, client, (bytes) => count(client, bytes, false), () => check(client));
+          await withDeadline(deadline, connectYjs(server.host, room, i, client, (bytes) => count(client, bytes, false), () => check(client)));
         } else {
-          client.ws = await connect(`${base}?${query}`, handler(client), onClose);
+          client.ws = await withDeadline(deadline, connect(`${base}?${query}`, handler(client), onClose));
         }
       } catch {
         counters.failedConnects++;
@@ -126,6 +139,7 @@ export async function joinStorm(server, kind, n, options, window = null) {
     }
   });
   await Promise.all(workers);
+  counters.failedConnects += n - Math.min(next, n); // never tried: the deadline came first
   const connectMs = performance.now() - t0;
   if (kind === "empty") {
     // The floor room sends nothing: its storm is over once every socket is open.
