@@ -51,6 +51,8 @@ import { joinStorm, teardown } from "./lib/storm.mjs";
 import { fmt, UsageError } from "./lib/util.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+/** The small herenow page large rooms are also measured with. */
+const SMALL_PAGE = 100;
 
 /** @typedef {import("./lib/clients.mjs").Kind} Kind */
 /** @typedef {import("./lib/server.mjs").Server} Server */
@@ -172,6 +174,8 @@ async function measure(server, kind, n, options, results, large = {}) {
     const { result, clients } = await joinStorm(server, kind, n, { ...options, concurrency: large.concurrency ?? options.concurrency }, large.window ?? null);
     process.stdout.write(`${result.timedOut ? "TIMED OUT " : ""}${fmt(result.fullViewMs / 1000, 2)} s, ${fmt(result.messages)} messages; `);
     const http = kind === "yjs" ? null : await hereNowThroughput(server, kind, result.room, n, options);
+    // Large rooms: a small page too (a dashboard's or an app's list), beside the largest.
+    const smallPage = kind !== "yjs" && large.concurrency !== undefined ? await hereNowThroughput(server, kind, result.room, n, options, SMALL_PAGE) : null;
     const users = kind === "ours" && large.window === undefined ? await usersThroughput(server, n, options) : null;
     result.closedBeforeTeardown = await teardown(server, kind, result.room, clients);
     const restarted = generation(server) !== before;
@@ -185,6 +189,7 @@ async function measure(server, kind, n, options, results, large = {}) {
     result.large = large.concurrency !== undefined;
     results.storms.push(result);
     if (http) results.herenows.push({ ...http, large: result.large });
+    if (smallPage) results.herenows.push({ ...smallPage, large: result.large });
     if (users) results.users.push(users);
     console.log(http ? `herenow ${fmt(http.perSecond)} req/s` : "");
     return true;

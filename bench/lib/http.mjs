@@ -47,12 +47,13 @@ async function timeLoop(call, options) {
 
 /**
  * Scenario 2: sequential GET ?includeUsers=true&limit=PAGE on a room while its N members are
- * still connected (one page of users, the first PAGE by userId).
+ * still connected (one page of users, the first PAGE by userId; the floor answers a made-up
+ * page of the same size).
  * @param {Server} server @param {Kind} kind @param {string} room @param {number} n @param {LoopOptions} options
  * @param {number} [page] @returns {Promise<HereNowResult>}
  */
 export async function hereNowThroughput(server, kind, room, n, options, page = 1000) {
-  const url = `http://${server.host}/parties/${partyOf(kind)}/${room}?includeUsers=true&limit=${page}`;
+  const url = `http://${server.host}/parties/${partyOf(kind)}/${room}?includeUsers=true&limit=${Math.min(page, n)}`;
   // Warm up, and check that the room really lists its users.
   let users = -1;
   let clientAmount = -1;

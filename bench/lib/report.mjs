@@ -19,8 +19,8 @@ export function report(options, results, totalSeconds) {
   const out = [];
   /** @param {Kind} kind @param {number} n @param {boolean} large */
   const storm = (kind, n, large) => storms.find((s) => s.kind === kind && s.n === n && s.large === large);
-  /** @param {Kind} kind @param {number} n @param {boolean} large */
-  const herenow = (kind, n, large) => herenows.find((h) => h.kind === kind && h.n === n && (h.large ?? false) === large);
+  /** @param {Kind} kind @param {number} n @param {boolean} large @param {number} [page] */
+  const herenow = (kind, n, large, page = 1000) => herenows.find((h) => h.kind === kind && h.n === n && (h.large ?? false) === large && h.page === page);
   /** A storm's time, or "> t" when it timed out. @param {StormResult | undefined} s */
   const seconds = (s) => (s === undefined ? NaN : s.fullViewMs / 1000);
   /** Our ratio to a baseline that may have timed out: then at least that much. @param {StormResult | undefined} base @param {StormResult | undefined} ours */
@@ -72,7 +72,6 @@ export function report(options, results, totalSeconds) {
   for (const n of options.large) {
     const f = storm("empty", n, true);
     const o = storm("ours", n, true);
-    const [hf, ho] = [herenow("empty", n, true), herenow("ours", n, true)];
     /** @param {string} label @param {number} vf @param {number} vo @param {number} digits @param {string} [r] */
     const row = (label, vf, vo, digits, r) => largeRows.push([label, fmt(vf, digits), fmt(vo, digits), r ?? ratio(vo, vf)]);
     const pick = (/** @type {StormResult | undefined} */ s, /** @type {(s: StormResult) => number} */ get) => (s ? get(s) : NaN);
@@ -91,7 +90,10 @@ export function report(options, results, totalSeconds) {
     const heap = results.heaps.find((h) => h.n === n);
     row("  room heap per member, its code in Node (bytes)", NaN, heap?.heapPerMember ?? NaN, 0, "");
     row("    of which userData (bytes of JSON)", NaN, heap?.userDataPerMember ?? NaN, 0, "");
-    row(`  herenow, one page of ${ho?.page ?? "?"} users: mean (ms)`, hf?.meanMs ?? NaN, ho?.meanMs ?? NaN, 2);
+    for (const page of [100, 1000]) {
+      const [pf, po] = [herenow("empty", n, true, page), herenow("ours", n, true, page)];
+      row(`  herenow, one page of ${page} users: mean (ms)`, pf?.meanMs ?? NaN, po?.meanMs ?? NaN, 2);
+    }
   }
   /** @type {string[][]} */
   const userRows = [["users' status: POST /users (sequential)", "ids", "calls/s", "mean (ms)", "p99 (ms)", "herenow mean (ms)", "users/herenow"]];

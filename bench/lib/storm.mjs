@@ -9,6 +9,9 @@ import WebSocket from "ws";
 import { applyNaive, applyOurs, connect, connectYjs, isOurs, newClient, partyOf, userDataOf } from "./clients.mjs";
 import { generation, watchWorkerd } from "./server.mjs";
 
+/** The heartbeat of the floor's and the naive room's clients: ours' default interval. */
+const RAW_PING_MS = 10_000;
+
 /** How long a large room is left alone after it converged before its memory is read. */
 export const SETTLE_MS = 5000;
 import { sleep } from "./util.mjs";
@@ -132,6 +135,8 @@ export async function joinStorm(server, kind, n, options, window = null) {
           await withDeadline(deadline, connectYjs(server.host, room, i, client, (bytes) => count(client, bytes, false), () => check(client)));
         } else {
           client.ws = await withDeadline(deadline, connect(`${base}?${query}`, handler(client), onClose));
+          // Every raw client sends the same heartbeat traffic (ours starts it at its sync, at the interval the room names).
+          if (!isOurs(kind)) client.ping = setInterval(() => client.ws?.send('{"type":"ping"}'), RAW_PING_MS);
         }
       } catch {
         counters.failedConnects++;
