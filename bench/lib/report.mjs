@@ -89,6 +89,7 @@ export function report(options, results, totalSeconds) {
     row("  memory per member beyond the floor, settled (KiB)", NaN, perMember((s) => s.workerd.rssEndMB), 2, "");
     const heap = results.heaps.find((h) => h.n === n);
     row("  room heap per member, its code in Node (bytes)", NaN, heap?.heapPerMember ?? NaN, 0, "");
+    row("    the same, the room's warm-up included (bytes)", NaN, heap?.heapPerMemberAll ?? NaN, 0, "");
     row("    of which userData (bytes of JSON)", NaN, heap?.userDataPerMember ?? NaN, 0, "");
     for (const page of [100, 1000]) {
       const [pf, po] = [herenow("empty", n, true, page), herenow("ours", n, true, page)];

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 
-/** @typedef {{ n: number; heapPerMember: number; userDataPerMember: number }} RoomHeap */
+/** @typedef {{ n: number; heapPerMember: number; heapPerMemberAll: number; userDataPerMember: number }} RoomHeap */
 
 /** @param {string} benchDir @param {number} n @param {number} window @returns {Promise<RoomHeap>} */
 export async function roomHeap(benchDir, n, window) {
