@@ -7,12 +7,13 @@
  * page renders a React component with `usePresence` from `partykit-presence/react`.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it these tests fail, they never skip.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { launchChromium } from "../support/chromium.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
 import { freshChannel, joined, waitFor } from "../support/clients.ts";
@@ -31,7 +32,6 @@ declare global {
   }
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const host = inject("host");
 const packedDir = inject("packedDir");
 
@@ -92,9 +92,6 @@ async function bundle(entry: string, outfile: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH; the browser tests do not skip`);
-  }
   bundleDir = mkdtempSync(join(tmpdir(), "presence-browser-"));
   writeFileSync(join(packedDir, "client-entry.mjs"), 'export * from "partykit-presence/client";\n');
   writeFileSync(join(packedDir, "roster-entry.mjs"), ROSTER_SOURCE);
@@ -116,11 +113,7 @@ beforeAll(async () => {
   const address = pageServer.address();
   pageUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -9,14 +9,13 @@
  * a page whose main thread keeps answering while members join, no console errors.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it this test fails, it never skips.
  */
-import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser } from "playwright-core";
+import { launchChromium } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { freshChannel, waitFor } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const MEMBERS = 5000;
 /** Connects in flight at once. */
 const IN_FLIGHT = 100;
@@ -28,16 +27,9 @@ let browser: Browser;
 const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (bash scripts/ensure-chromium.sh) or set CHROMIUM_PATH; the browser tests do not skip`);
-  }
   // Raw sockets never ping: a 10-minute timeout keeps them (PRESENCE_ANNOUNCE_MAX stays the default).
   server = await startDevServer({ vars: { PRESENCE_HEARTBEAT_INTERVAL_MS: "60000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "600000" } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -6,9 +6,9 @@
  * Node. Set DASHBOARD_SCREENSHOTS=1 to write the PNGs in docs/ from these runs.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it these tests fail, they never skip.
  */
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { launchChromium } from "../support/chromium.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
 import { mintAdminToken } from "../../party/edge/admin.ts";
@@ -17,7 +17,6 @@ import { freshChannel, presenceClient, refusedConnect, waitFor } from "../suppor
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 import { SECRET, token } from "../support/tokens.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS === "1";
 const DOCS = resolve(import.meta.dirname, "../../docs");
 const SERVER_KEY = "dashboard-server-key-0123456789";
@@ -28,18 +27,11 @@ let keyed: DevServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (bash scripts/ensure-chromium.sh) or set CHROMIUM_PATH; the browser tests do not skip`);
-  }
   keyed = await startDevServer({
     vars: { PRESENCE_AUTH_SECRET: SECRET, PRESENCE_SERVER_KEY: SERVER_KEY, PRESENCE_ANNOUNCE_MAX: String(ANNOUNCE_MAX) },
     readyPath: "/admin",
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
