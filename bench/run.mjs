@@ -239,10 +239,11 @@ async function main() {
   }
   // Large rooms: the floor and ours, each on a fresh server so its memory is its own.
   for (const n of options.large) {
-    for (const kind of /** @type {const} */ (["empty", "ours"])) {
+    for (const kind of /** @type {const} */ (["empty", "ours", "ours-nodir"])) {
       if (results.crashed || !options.rooms.includes(kind)) continue;
-      await withServer(directoryParts, `${kind} at N=${n}`, results, async (server) => {
-        await measure(server, kind, n, { ...options, timeoutMs: Math.max(options.timeoutMs, 180_000) }, results, { window: kind === "ours" ? options.window : undefined, concurrency: 200 });
+      const vars = { ...directoryParts, ...(kind === "ours-nodir" ? { PRESENCE_DIRECTORY: "off" } : {}) };
+      await withServer(vars, `${kind} at N=${n}`, results, async (server) => {
+        await measure(server, kind, n, { ...options, timeoutMs: Math.max(options.timeoutMs, 180_000) }, results, { window: kind === "empty" ? undefined : options.window, concurrency: 200 });
       });
     }
   }

@@ -77,6 +77,11 @@ export function report(options, results, totalSeconds) {
     const pick = (/** @type {StormResult | undefined} */ s, /** @type {(s: StormResult) => number} */ get) => (s ? get(s) : NaN);
     largeRows.push([`N = ${n}`, "", "", ""]);
     row("  time until all hold counts and window (s)", pick(f, (s) => s.fullViewMs / 1000), pick(o, (s) => s.fullViewMs / 1000), 2, ratio(seconds(o), f ? f.connectMs / 1000 : NaN));
+    const nd = storm("ours-nodir", n, true);
+    if (nd) {
+      row("  the same, ours with PRESENCE_DIRECTORY=off (s)", NaN, seconds(nd), 2, ratio(seconds(nd), f ? f.connectMs / 1000 : NaN));
+      row("  workerd CPU, ours with PRESENCE_DIRECTORY=off (s)", NaN, nd.workerd.cpuSeconds, 2, ratio(nd.workerd.cpuSeconds, f ? f.workerd.cpuSeconds : NaN));
+    }
     row("  connect phase (s)", pick(f, (s) => s.connectMs / 1000), pick(o, (s) => s.connectMs / 1000), 2);
     row("  KB received per client", NaN, pick(o, (s) => (s.megabytes * 1024) / s.n), 2, "");
     row("    of which after its snapshot (bytes)", NaN, pick(o, (s) => s.bytesAfterSnapshotPerClient), 0, "");
