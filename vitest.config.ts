@@ -11,7 +11,7 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts", "test/browser/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 30_000,
-          hookTimeout: 90_000,
+          hookTimeout: 150_000,
           // One dev server on a 2-core machine: files run one after another.
           fileParallelism: false,
         },
@@ -21,7 +21,7 @@ export default defineConfig({
           name: "chaos",
           include: ["test/chaos/**/*.test.ts"],
           testTimeout: 180_000,
-          hookTimeout: 120_000,
+          hookTimeout: 150_000,
           fileParallelism: false,
         },
       },

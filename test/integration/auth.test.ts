@@ -41,7 +41,7 @@ beforeAll(async () => {
       readyOnAnyStatus: true,
     }),
   ]);
-}, 120_000);
+}, 200_000);
 
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
