@@ -193,6 +193,7 @@ export class Broadcaster {
     const watched = this.#deps.watched(socket.id);
     if (userId === null) return watched ?? NOBODY;
     return {
+      size: 1 + (watched?.size ?? 0),
       has: (id) => id === userId || (watched?.has(id) ?? false),
       *[Symbol.iterator]() {
         yield userId;

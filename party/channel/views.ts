@@ -9,9 +9,11 @@ import type { ChannelMode, Member, PresenceAction } from "../shared/protocol.ts"
 
 type Event = { action: PresenceAction; member: Member };
 
+type Entry = { events: Event[]; quiet?: Member; order: number };
+
 /** One tick's changes by userId: its events (in order) and its quiet record. */
 export class TickChanges {
-  readonly #byId = new Map<string, { events: Event[]; quiet?: Member }>();
+  readonly #byId = new Map<string, Entry>();
 
   constructor(body: Pick<DiffBody, "events" | "quiet">) {
     for (const event of body.events) this.#entry(event.member.id).events.push({ action: event.action, member: event.member });
@@ -20,6 +22,16 @@ export class TickChanges {
 
   has(userId: string): boolean {
     return this.#byId.has(userId);
+  }
+
+  /** How many users changed. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** Where the user comes in `ids()` (undefined: unchanged). */
+  order(userId: string): number | undefined {
+    return this.#byId.get(userId)?.order;
   }
 
   /** Whether the user left the channel in this tick. */
@@ -36,15 +48,15 @@ export class TickChanges {
     return this.#byId.get(userId);
   }
 
-  #entry(userId: string): { events: Event[]; quiet?: Member } {
+  #entry(userId: string): Entry {
     let entry = this.#byId.get(userId);
-    if (!entry) this.#byId.set(userId, (entry = { events: [] }));
+    if (!entry) this.#byId.set(userId, (entry = { events: [], order: this.#byId.size }));
     return entry;
   }
 }
 
-/** What a socket follows besides its window: its own user and the users it watches. */
-export type Personal = { has(userId: string): boolean; [Symbol.iterator](): Iterator<string> };
+/** What a socket follows besides its window: its own user and the users it watches (`size`: at most that many). */
+export type Personal = { readonly size: number; has(userId: string): boolean; [Symbol.iterator](): Iterator<string> };
 
 /** A window's move over one tick: its userIds as clients held them, and as they hold them after. */
 export type WindowStep = { before: ReadonlySet<string>; after: ReadonlySet<string> };
@@ -58,7 +70,7 @@ export function viewBody(personal: Personal, step: WindowStep, changes: TickChan
   const wasIn = (id: string) => personal.has(id) || step.before.has(id);
   const isIn = (id: string) => personal.has(id) || step.after.has(id);
   const body = { events: [] as Event[], quiet: [] as Member[], out: [] as string[] };
-  for (const id of changes.ids()) {
+  for (const id of changedInView(personal, step, changes)) {
     const before = wasIn(id);
     const after = isIn(id);
     if (!before && !after) continue;
@@ -83,6 +95,18 @@ export function viewBody(personal: Personal, step: WindowStep, changes: TickChan
   return body;
 }
 
+/**
+ * The changed users a view may hear of, in the tick's order: the tick's changed users, or,
+ * when the view is the smaller (a storm of joins beside a window of 10), the view's users
+ * that changed, so a tick costs each socket its view's size, not the tick's.
+ */
+function changedInView(personal: Personal, step: WindowStep, changes: TickChanges): Iterable<string> {
+  if (personal.size + step.before.size + step.after.size >= changes.size) return changes.ids();
+  const ids = new Set<string>();
+  for (const group of [personal, step.before, step.after]) for (const id of group) if (changes.has(id)) ids.add(id);
+  return [...ids].sort((a, b) => changes.order(a)! - changes.order(b)!);
+}
+
 /** Whether a socket's view hears exactly what its window alone hears (none of its own users changed or moved in the window). */
 export function windowAloneServes(personal: Personal, step: WindowStep, changes: TickChanges): boolean {
   for (const id of personal) {
@@ -92,7 +116,7 @@ export function windowAloneServes(personal: Personal, step: WindowStep, changes:
 }
 
 /** Nobody: the personal part of an observer that watches no one, or of a window's own body. */
-export const NOBODY: Personal = { has: () => false, [Symbol.iterator]: () => [][Symbol.iterator]() };
+export const NOBODY: Personal = { size: 0, has: () => false, [Symbol.iterator]: () => [][Symbol.iterator]() };
 
 /** The windows in use, as clients hold them (as of the last tick, or of a snapshot since). */
 export class WindowBook {

@@ -134,6 +134,26 @@ describe("viewBody", () => {
     expect(windowAloneServes(NOBODY, step, changes)).toBe(true);
   });
 
+  it("hears a storm's changes in the tick's order when its view is smaller than the tick, as when it walks the whole tick", () => {
+    const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    const actions = ["join", "online", "offline", "update", "leave"] as const;
+    const setOf = fc.uniqueArray(fc.constantFrom(...ids), { maxLength: 4 }).map((list) => new Set(list));
+    const tick = fc.array(fc.tuple(fc.constantFrom(...actions), fc.constantFrom(...ids, "x1", "x2", "x3", "x4", "x5", "x6")), { maxLength: 30 });
+    fc.assert(
+      fc.property(setOf, setOf, setOf, tick, fc.uniqueArray(fc.constantFrom(...ids, "x1"), { maxLength: 3 }), (mine, before, after, events, quiet) => {
+        const changes = new TickChanges({ events: events.map(([action, id]) => event(action, id)), quiet: quiet.map((id) => member(id)) });
+        const step = { before, after };
+        // A view that says it is huge walks every change of the tick: the reference.
+        const walksTheTick: Personal = { size: Number.POSITIVE_INFINITY, has: (id) => mine.has(id), [Symbol.iterator]: () => mine[Symbol.iterator]() };
+        expect(said(viewBody(mine, step, changes, now))).toEqual(said(viewBody(walksTheTick, step, changes, now)));
+      }),
+      { numRuns: 500 },
+    );
+    // Its window's member that changed after a storm of others is heard in the tick's order.
+    const storm = new TickChanges({ events: [...Array.from({ length: 50 }, (_, i) => event("join", `x${i}`)), event("update", "b"), event("update", "a")], quiet: [] });
+    expect(said(viewBody(NOBODY, { before: new Set(["a", "b"]), after: new Set(["a", "b"]) }, storm, now))).toEqual({ events: ["update:b", "update:a"], quiet: [], out: [] });
+  });
+
   it("leaves a view with nothing to hear empty", () => {
     const changes = new TickChanges({ events: [event("join", "y")], quiet: [member("z")] });
     const step = { before: new Set(["a"]), after: new Set(["a"]) };
