@@ -14,8 +14,9 @@
  *   Scenario 2, herenow over HTTP: sequential GET ?includeUsers=true on that room while its
  *   N members are still connected; requests/s, mean and p99 latency.
  *   Scenarios 3 and 4: the user directory's /users, and a push to a user's clients.
- *   Large rooms: N = 2,500 and 10,000 join our room (interval mode past PRESENCE_ANNOUNCE_MAX)
- *   and the floor, each on a fresh server: time until every client holds the exact counts
+ *   Large rooms: N = 2,500 and 10,000 join our room (interval mode past PRESENCE_ANNOUNCE_MAX),
+ *   the floor and the sending floor (bench/counts-room.ts: only the counts, once a second),
+ *   each on a fresh server: time until every client holds the exact counts
  *   and its window, bytes per client after its snapshot, its busiest second, memory per member.
  *
  * Plain JavaScript (type-checked with JSDoc: `npx tsc -p bench/tsconfig.json`) so Node 20
@@ -27,7 +28,8 @@
  *   --concurrency 50      BENCH_CONCURRENCY connects in flight (large rooms: 200)
  *   --herenow-ms 2000     BENCH_HERENOW_MS  how long to run each HTTP loop
  *   --timeout-ms 90000    BENCH_TIMEOUT_MS  give up on one storm after this long
- *   --rooms empty,ours,naive,yjs,ours-nodir BENCH_ROOMS  which rooms to run (empty = the engine's floor)
+ *   --rooms empty,counts,ours,naive,yjs,ours-nodir BENCH_ROOMS  which rooms to run (empty = the engine's
+ *                                          floor; counts = the sending floor, large rooms only)
  *   --json FILE           BENCH_JSON       also write the raw figures as JSON
  *   --server-per-room true BENCH_SERVER_PER_ROOM  a fresh dev server per room (cleaner RSS)
  *   --directory-parts 4   BENCH_DIRECTORY_PARTS  PRESENCE_DIRECTORY_PARTS of the servers (0: a room per user)
@@ -61,7 +63,7 @@ const SMALL_PAGE = 100;
 /** @typedef {import("./lib/http.mjs").UsersResult} UsersResult */
 /** @typedef {import("./lib/http.mjs").PushBench} PushBench */
 
-const KINDS = /** @type {const} */ (["empty", "ours", "naive", "yjs", "ours-nodir"]);
+const KINDS = /** @type {const} */ (["empty", "counts", "ours", "naive", "yjs", "ours-nodir"]);
 
 /**
  * @typedef {{ sizes: number[]; large: number[]; window: number; concurrency: number; herenowMs: number; herenowMax: number;
@@ -173,9 +175,10 @@ async function measure(server, kind, n, options, results, large = {}) {
     process.stdout.write(`  ${kind.padEnd(10)} N=${String(n).padEnd(6)} join storm… `);
     const { result, clients } = await joinStorm(server, kind, n, { ...options, concurrency: large.concurrency ?? options.concurrency }, large.window ?? null);
     process.stdout.write(`${result.timedOut ? "TIMED OUT " : ""}${fmt(result.fullViewMs / 1000, 2)} s, ${fmt(result.messages)} messages; `);
-    const http = kind === "yjs" ? null : await hereNowThroughput(server, kind, result.room, n, options);
+    // The sending floor has no members to list.
+    const http = kind === "yjs" || kind === "counts" ? null : await hereNowThroughput(server, kind, result.room, n, options);
     // Large rooms: a small page too (a dashboard's or an app's list), beside the largest.
-    const smallPage = kind !== "yjs" && large.concurrency !== undefined ? await hereNowThroughput(server, kind, result.room, n, options, SMALL_PAGE) : null;
+    const smallPage = http !== null && large.concurrency !== undefined ? await hereNowThroughput(server, kind, result.room, n, options, SMALL_PAGE) : null;
     const users = kind === "ours" && large.window === undefined ? await usersThroughput(server, n, options) : null;
     result.closedBeforeTeardown = await teardown(server, kind, result.room, clients);
     const restarted = generation(server) !== before;
@@ -211,8 +214,10 @@ async function main() {
   const directoryParts = { PRESENCE_DIRECTORY_PARTS: String(options.directoryParts) };
   // One dev server for the full-membership rooms (default), or a fresh one per room so RSS is
   // its own; ours with the directory off always gets a server of its own (a server-wide setting).
-  const shared = options.rooms.filter((kind) => kind !== "ours-nodir");
-  const groups = options.serverPerRoom ? options.rooms.map((kind) => [kind]) : [...(shared.length > 0 ? [shared] : []), ...(options.rooms.includes("ours-nodir") ? [/** @type {Kind[]} */ (["ours-nodir"])] : [])];
+  // The sending floor (counts) runs with the large rooms only: it has no members to show.
+  const fullRooms = options.rooms.filter((kind) => kind !== "counts");
+  const shared = fullRooms.filter((kind) => kind !== "ours-nodir");
+  const groups = options.serverPerRoom ? fullRooms.map((kind) => [kind]) : [...(shared.length > 0 ? [shared] : []), ...(options.rooms.includes("ours-nodir") ? [/** @type {Kind[]} */ (["ours-nodir"])] : [])];
   for (const kinds of groups) {
     if (results.crashed || options.sizes.length === 0) break;
     // Full membership: every member to every client, so the channel stays in full mode at every size run.
@@ -239,7 +244,7 @@ async function main() {
   }
   // Large rooms: the floor and ours, each on a fresh server so its memory is its own.
   for (const n of options.large) {
-    for (const kind of /** @type {const} */ (["empty", "ours", "ours-nodir"])) {
+    for (const kind of /** @type {const} */ (["empty", "counts", "ours", "ours-nodir"])) {
       if (results.crashed || !options.rooms.includes(kind)) continue;
       const vars = { ...directoryParts, ...(kind === "ours-nodir" ? { PRESENCE_DIRECTORY: "off" } : {}) };
       await withServer(vars, `${kind} at N=${n}`, results, async (server) => {

@@ -10,7 +10,7 @@ import * as Y from "yjs";
 import YPartyKitProvider from "y-partykit/provider";
 import { sleep } from "./util.mjs";
 
-/** @typedef {"empty" | "ours" | "naive" | "ours-nodir" | "yjs"} Kind */
+/** @typedef {"empty" | "counts" | "ours" | "naive" | "ours-nodir" | "yjs"} Kind */
 
 /**
  * One benchmark client: its socket (or provider), the ids it sees online, and for our room
@@ -64,6 +64,13 @@ export function applyOurs(client, msg, counters) {
     for (const id of msg.leave ?? []) client.view.delete(id);
     for (const id of msg.out ?? []) client.view.delete(id);
   }
+}
+
+/** Applies one message of the sending floor (bench/counts-room.ts): the counts, the first one its snapshot. @param {Client} client @param {any} msg */
+export function applyCounts(client, msg) {
+  if (msg.type !== "counts") return;
+  client.userAmount = msg.userAmount;
+  client.synced = true;
 }
 
 /** Applies one message of the naive room's protocol. @param {Client} client @param {any} msg */

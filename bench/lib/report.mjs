@@ -68,37 +68,47 @@ export function report(options, results, totalSeconds) {
     row("  p99 latency (ms)", (h) => h.p99Ms, 2);
   }
   /** @type {string[][]} */
-  const largeRows = [[`large rooms (ours in interval mode, window ${options.window})`, "floor*", "ours", "ours/floor"]];
+  const largeRows = [[`large rooms (ours in interval mode, window ${options.window})`, "floor*", "sending floor†", "ours", "ours/floor", "ours/sending"]];
   for (const n of options.large) {
     const f = storm("empty", n, true);
+    const c = storm("counts", n, true);
     const o = storm("ours", n, true);
-    /** @param {string} label @param {number} vf @param {number} vo @param {number} digits @param {string} [r] */
-    const row = (label, vf, vo, digits, r) => largeRows.push([label, fmt(vf, digits), fmt(vo, digits), r ?? ratio(vo, vf)]);
+    /**
+     * A row: the floor's, the sending floor's and ours' figure, and ours against each (or the ratios given).
+     * @param {string} label @param {number} vf @param {number} vc @param {number} vo @param {number} digits @param {[string, string]} [r]
+     */
+    const row = (label, vf, vc, vo, digits, r) => largeRows.push([label, fmt(vf, digits), fmt(vc, digits), fmt(vo, digits), ...(r ?? [ratio(vo, vf), ratio(vo, vc)])]);
     const pick = (/** @type {StormResult | undefined} */ s, /** @type {(s: StormResult) => number} */ get) => (s ? get(s) : NaN);
-    largeRows.push([`N = ${n}`, "", "", ""]);
-    row("  time until all hold counts and window (s)", pick(f, (s) => s.fullViewMs / 1000), pick(o, (s) => s.fullViewMs / 1000), 2, ratio(seconds(o), f ? f.connectMs / 1000 : NaN));
+    const floorConnect = f ? f.connectMs / 1000 : NaN;
+    largeRows.push([`N = ${n}`, "", "", "", "", ""]);
+    // Against the floor's connect phase (its clients wait for nothing); against the sending floor's own convergence.
+    row("  time until all hold counts and window (s)", pick(f, (s) => s.fullViewMs / 1000), seconds(c), seconds(o), 2, [ratio(seconds(o), floorConnect), ratio(seconds(o), seconds(c))]);
     const nd = storm("ours-nodir", n, true);
     if (nd) {
-      row("  the same, ours with PRESENCE_DIRECTORY=off (s)", NaN, seconds(nd), 2, ratio(seconds(nd), f ? f.connectMs / 1000 : NaN));
-      row("  workerd CPU, ours with PRESENCE_DIRECTORY=off (s)", NaN, nd.workerd.cpuSeconds, 2, ratio(nd.workerd.cpuSeconds, f ? f.workerd.cpuSeconds : NaN));
+      row("  the same, ours with PRESENCE_DIRECTORY=off (s)", NaN, NaN, seconds(nd), 2, [ratio(seconds(nd), floorConnect), ratio(seconds(nd), seconds(c))]);
+      row("  workerd CPU, ours with PRESENCE_DIRECTORY=off (s)", NaN, NaN, nd.workerd.cpuSeconds, 2, [ratio(nd.workerd.cpuSeconds, f ? f.workerd.cpuSeconds : NaN), ratio(nd.workerd.cpuSeconds, c ? c.workerd.cpuSeconds : NaN)]);
     }
-    row("  connect phase (s)", pick(f, (s) => s.connectMs / 1000), pick(o, (s) => s.connectMs / 1000), 2);
-    row("  KB received per client", NaN, pick(o, (s) => (s.megabytes * 1024) / s.n), 2, "");
-    row("    of which after its snapshot (bytes)", NaN, pick(o, (s) => s.bytesAfterSnapshotPerClient), 0, "");
-    row("  messages in a client's busiest second", NaN, pick(o, (s) => s.busiestSecond), 0, "");
-    row("  workerd CPU (s)", pick(f, (s) => s.workerd.cpuSeconds), pick(o, (s) => s.workerd.cpuSeconds), 2);
-    row("  workerd peak RSS (MB)", pick(f, (s) => s.workerd.rssPeakMB), pick(o, (s) => s.workerd.rssPeakMB), 0);
-    row("  workerd RSS, settled (MB)", pick(f, (s) => s.workerd.rssEndMB), pick(o, (s) => s.workerd.rssEndMB), 0);
-    const perMember = (/** @type {(s: StormResult) => number} */ get) => (f && o ? ((get(o) - get(f)) * 1024) / n : NaN);
-    row("  memory per member beyond the floor, peak (KiB)", NaN, perMember((s) => s.workerd.rssPeakMB), 2, "");
-    row("  memory per member beyond the floor, settled (KiB)", NaN, perMember((s) => s.workerd.rssEndMB), 2, "");
+    row("  connect phase (s)", pick(f, (s) => s.connectMs / 1000), pick(c, (s) => s.connectMs / 1000), pick(o, (s) => s.connectMs / 1000), 2);
+    row("  KB received per client", NaN, pick(c, (s) => (s.megabytes * 1024) / s.n), pick(o, (s) => (s.megabytes * 1024) / s.n), 2, ["", ""]);
+    row("    of which after its snapshot (bytes)", NaN, pick(c, (s) => s.bytesAfterSnapshotPerClient), pick(o, (s) => s.bytesAfterSnapshotPerClient), 0, ["", ""]);
+    row("  messages in a client's busiest second", NaN, pick(c, (s) => s.busiestSecond), pick(o, (s) => s.busiestSecond), 0, ["", ""]);
+    row("  workerd CPU (s)", pick(f, (s) => s.workerd.cpuSeconds), pick(c, (s) => s.workerd.cpuSeconds), pick(o, (s) => s.workerd.cpuSeconds), 2);
+    row("  workerd peak RSS (MB)", pick(f, (s) => s.workerd.rssPeakMB), pick(c, (s) => s.workerd.rssPeakMB), pick(o, (s) => s.workerd.rssPeakMB), 0);
+    row("  workerd RSS, settled (MB)", pick(f, (s) => s.workerd.rssEndMB), pick(c, (s) => s.workerd.rssEndMB), pick(o, (s) => s.workerd.rssEndMB), 0);
+    /** Memory per member of `room` beyond `base`, in KiB. @param {StormResult | undefined} room @param {StormResult | undefined} base @param {(s: StormResult) => number} get */
+    const perMember = (room, base, get) => (room && base ? ((get(room) - get(base)) * 1024) / n : NaN);
+    const peak = (/** @type {StormResult} */ s) => s.workerd.rssPeakMB;
+    const settled = (/** @type {StormResult} */ s) => s.workerd.rssEndMB;
+    row("  memory per member beyond the floor, peak (KiB)", NaN, perMember(c, f, peak), perMember(o, f, peak), 2, ["", ""]);
+    row("  memory per member beyond the floor, settled (KiB)", NaN, perMember(c, f, settled), perMember(o, f, settled), 2, ["", ""]);
+    row("  memory per member beyond the sending floor, settled (KiB)", NaN, NaN, perMember(o, c, settled), 2, ["", ""]);
     const heap = results.heaps.find((h) => h.n === n);
-    row("  room heap per member, its code in Node (bytes)", NaN, heap?.heapPerMember ?? NaN, 0, "");
-    row("    the same, the room's warm-up included (bytes)", NaN, heap?.heapPerMemberAll ?? NaN, 0, "");
-    row("    of which userData (bytes of JSON)", NaN, heap?.userDataPerMember ?? NaN, 0, "");
+    row("  room heap per member, its code in Node (bytes)", NaN, NaN, heap?.heapPerMember ?? NaN, 0, ["", ""]);
+    row("    the same, the room's warm-up included (bytes)", NaN, NaN, heap?.heapPerMemberAll ?? NaN, 0, ["", ""]);
+    row("    of which userData (bytes of JSON)", NaN, NaN, heap?.userDataPerMember ?? NaN, 0, ["", ""]);
     for (const page of [100, 1000]) {
       const [pf, po] = [herenow("empty", n, true, page), herenow("ours", n, true, page)];
-      row(`  herenow, one page of ${page} users: mean (ms)`, pf?.meanMs ?? NaN, po?.meanMs ?? NaN, 2);
+      row(`  herenow, one page of ${page} users: mean (ms)`, pf?.meanMs ?? NaN, NaN, po?.meanMs ?? NaN, 2, [ratio(po?.meanMs ?? NaN, pf?.meanMs ?? NaN), ""]);
     }
   }
   /** @type {string[][]} */
@@ -119,12 +129,14 @@ export function report(options, results, totalSeconds) {
   out.push("");
   out.push(`floor* = a room that accepts sockets and does nothing (bench/empty-room.ts): the engine's own cost; its clients see no one,`);
   out.push(`         so its "time until all see all" is its connect phase, and ours/floor compares ours with that connect phase.`);
+  out.push(`sending floor† = a room that only counts its sockets and sends each the count when it joins and once a second when it`);
+  out.push(`         changed (bench/counts-room.ts): the least interval mode must send; its clients are done when they hold the exact count.`);
   out.push(`naive = one broadcast per join (bench/naive-room.ts); y-partykit = its awareness (bench/yjs-room.ts, y-partykit/provider clients).`);
   out.push(`ratio = baseline / ours (above 1: ours is faster or smaller; ">" when the baseline timed out: at least that much).`);
   out.push(`information minimum = the JSON of every other member's id and userData (about 25 bytes each here), for every client.`);
   out.push(`ours, no dir = ours with PRESENCE_DIRECTORY=off, on its own server; users hashed over ${options.directoryParts === 0 ? "one directory room per user" : `${options.directoryParts} directory rooms`}.`);
   out.push(`full-membership rooms run with PRESENCE_ANNOUNCE_MAX=${Math.max(1000, ...options.sizes)} (full mode at every size); large rooms with the default (1000).`);
-  out.push(`large rooms: each on a fresh server; memory per member = (ours' RSS - the floor's) / N, at the peak and ${SETTLE_MS / 1000} s after convergence.`);
+  out.push(`large rooms: each on a fresh server; memory per member = (a room's RSS - the floor's, or the sending floor's) / N, at the peak and ${SETTLE_MS / 1000} s after convergence.`);
   out.push(`workerd = ${options.serverPerRoom ? "a fresh dev server per room" : "one process for the full-membership rooms (RSS is cumulative: compare growth)"}; RSS peak from ${storms[0]?.workerd.peakFrom ?? "n/a"}.`);
   for (const note of notes(results)) out.push(`NOTE ${note}`);
   out.push(`Total bench time ${fmt(totalSeconds, 1)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);

@@ -109,7 +109,7 @@ export async function waitReady(server, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (server.alive() && Date.now() < deadline) {
     const ready = await Promise.all(
-      ["main", "naive", "empty", "yjs"].map((party) =>
+      ["main", "naive", "empty", "counts", "yjs"].map((party) =>
         fetch(`http://${server.host}/parties/${party}/ready-check`, { signal: AbortSignal.timeout(2000) })
           .then((response) => response.status === 200)
           .catch(() => false),

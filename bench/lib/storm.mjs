@@ -6,7 +6,7 @@
  * information minimum, each client's busiest second, and workerd's CPU and memory.
  */
 import WebSocket from "ws";
-import { applyNaive, applyOurs, connect, connectYjs, isOurs, newClient, partyOf, userDataOf } from "./clients.mjs";
+import { applyCounts, applyNaive, applyOurs, connect, connectYjs, isOurs, newClient, partyOf, userDataOf } from "./clients.mjs";
 import { generation, watchWorkerd } from "./server.mjs";
 
 /** The heartbeat of the floor's and the naive room's clients: ours' default interval. */
@@ -80,6 +80,7 @@ export async function joinStorm(server, kind, n, options, window = null) {
   /** Whether a client sees what it should. @param {Client} client */
   const sees = (client) => {
     if (client.syncing) return false;
+    if (kind === "counts") return client.userAmount === n;
     if (window === null) return client.view.size >= n;
     return client.userAmount === n && expectedWindow.every((id) => client.view.has(id));
   };
@@ -111,8 +112,9 @@ export async function joinStorm(server, kind, n, options, window = null) {
     const text = String(data);
     const msg = JSON.parse(text);
     if (msg.type === "pong") return; // heartbeat traffic, not presence
-    count(client, data instanceof Buffer ? data.byteLength : text.length, msg.type === "sync" || msg.type === "list");
+    count(client, data instanceof Buffer ? data.byteLength : text.length, msg.type === "sync" || msg.type === "list" || (kind === "counts" && !client.synced));
     if (isOurs(kind)) applyOurs(client, msg, counters);
+    else if (kind === "counts") applyCounts(client, msg);
     else applyNaive(client, msg);
     check(client);
   };
@@ -214,7 +216,7 @@ export async function teardown(server, kind, room, clients) {
     client.ws?.terminate();
     client.provider?.destroy();
   }
-  if (kind === "empty" || kind === "yjs") {
+  if (kind === "empty" || kind === "counts" || kind === "yjs") {
     await sleep(1000);
     return closedEarly;
   }
