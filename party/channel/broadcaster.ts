@@ -10,7 +10,7 @@ import type * as Party from "partykit/server";
 import type { Config } from "../shared/config.ts";
 import type { ChannelMode, Counts } from "../shared/protocol.ts";
 import { type DiffBody } from "../shared/member-wire.ts";
-import { diffFrames, isEmptyBody, memberParts, type SnapshotHead, SnapshotCache, syncFrames } from "./outgoing.ts";
+import { diffFrames, isEmptyBody, type SnapshotHead, SnapshotCache, syncFrames, ViewSnapshotCache } from "./outgoing.ts";
 import type { PresenceState, TickDiff } from "./presence.ts";
 import { sendText, type Socket, type SocketState } from "./sockets.ts";
 import { tickFor } from "./pacing.ts";
@@ -33,6 +33,7 @@ export type PreparedDiff = { seq: number; send: () => void };
 export class Broadcaster {
   readonly #deps: BroadcastDeps;
   readonly #snapshot = new SnapshotCache();
+  readonly #viewSnapshot = new ViewSnapshotCache();
   readonly #windows = new WindowBook();
   #seq = 0;
   #mode: ChannelMode = "full";
@@ -81,6 +82,7 @@ export class Broadcaster {
     const deliver = this.#mode === "full" ? this.#fullPlan(diff, counts, now) : this.#intervalPlan(diff, counts, now);
     this.#counts = counts;
     this.#snapshot.invalidate();
+    this.#viewSnapshot.invalidate();
     const next = modeFor(this.#mode, this.#deps.state().size, this.#deps.config.announceMax);
     const switched = next !== this.#mode;
     if (switched) {
@@ -109,13 +111,14 @@ export class Broadcaster {
       settings: { heartbeatIntervalMs, heartbeatTimeoutMs },
     };
     const state = this.#deps.state();
-    const frames =
-      this.#mode === "full"
-        ? this.#snapshot.frames(() => state.committed(), this.#seq, now, head)
-        : syncFrames(
-            { type: "sync", ...head, seq: this.#seq, mode: "interval", window: windowOf(socket), ...this.#committedCounts(), now },
-            memberParts(this.#view(socket), now),
-          );
+    let frames: string[];
+    if (this.#mode === "full") frames = this.#snapshot.frames(() => state.committed(), this.#seq, now, head);
+    else {
+      const limit = windowOf(socket);
+      const windowIds = () => this.#windows.ids(limit, (size) => state.committedWindow(size));
+      const view = this.#viewSnapshot.parts(this.#personal(socket), limit, windowIds, (id) => state.committedMember(id), now);
+      frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.#committedCounts(), now: view.now }, view.parts);
+    }
     for (const text of frames) sendText(socket, text);
   }
 
@@ -155,15 +158,20 @@ export class Broadcaster {
     const shared = new Map<number, string[]>();
     const plan: Array<[Socket, string[]]> = [];
     for (const socket of sockets) {
-      const limit = windowOf(socket);
+      const { userId = null, window: limit = 0 } = socket.state ?? {};
       const step = steps.get(limit)!;
-      const personal = this.#personal(socket);
+      const watched = this.#deps.watched(socket.id);
+      // Most sockets of a large room watch no one and their user did not move: no view of their own to build.
+      const alone =
+        watched === undefined
+          ? userId === null || (!changes.has(userId) && step.before.has(userId) === step.after.has(userId))
+          : windowAloneServes(personalOf(userId, watched), step, changes);
       let frames: string[];
-      if (windowAloneServes(personal, step, changes)) {
+      if (alone) {
         frames = shared.get(limit) ?? framesOf(viewBody(NOBODY, step, changes, current));
         shared.set(limit, frames);
       } else {
-        frames = framesOf(viewBody(personal, step, changes, current));
+        frames = framesOf(viewBody(personalOf(userId, watched), step, changes, current));
       }
       if (frames.length > 0) plan.push([socket, frames]);
     }
@@ -171,14 +179,6 @@ export class Broadcaster {
     return () => {
       for (const [socket, frames] of plan) for (const text of frames) sendText(socket, text);
     };
-  }
-
-  /** A socket's view as of the last diff: its own users, then its window. */
-  #view(socket: Socket) {
-    const state = this.#deps.state();
-    const ids = new Set(this.#personal(socket));
-    for (const id of this.#windows.ids(windowOf(socket), (limit) => state.committedWindow(limit))) ids.add(id);
-    return [...ids].flatMap((id) => state.committedMember(id) ?? []);
   }
 
   /** The counts as of the last diff. */
@@ -189,18 +189,21 @@ export class Broadcaster {
 
   /** The users a socket follows besides its window: its own, and those it watches. */
   #personal(socket: Socket): Personal {
-    const userId = socket.state?.userId ?? null;
-    const watched = this.#deps.watched(socket.id);
-    if (userId === null) return watched ?? NOBODY;
-    return {
-      size: 1 + (watched?.size ?? 0),
-      has: (id) => id === userId || (watched?.has(id) ?? false),
-      *[Symbol.iterator]() {
-        yield userId;
-        if (watched) yield* watched;
-      },
-    };
+    return personalOf(socket.state?.userId ?? null, this.#deps.watched(socket.id));
   }
+}
+
+/** What a socket of `userId` (null: an observer) that watches `watched` follows besides its window. */
+function personalOf(userId: string | null, watched: ReadonlySet<string> | undefined): Personal {
+  if (userId === null) return watched ?? NOBODY;
+  return {
+    size: 1 + (watched?.size ?? 0),
+    has: (id) => id === userId || (watched?.has(id) ?? false),
+    *[Symbol.iterator]() {
+      yield userId;
+      if (watched) yield* watched;
+    },
+  };
 }
 
 /** The window a socket asked for (0: none). */

@@ -14,3 +14,25 @@ export function chunkByBytes<T>(items: readonly T[], maxBytes: number): T[][] {
   }
   return parts;
 }
+
+/**
+ * JSON texts of items joined into JSON array texts whose UTF-8 size stays under a byte budget:
+ * what `chunkByBytes` then `JSON.stringify` of each part gives, with each item stringified once.
+ */
+export function joinByBytes(texts: readonly string[], maxBytes: number): string[] {
+  const parts: string[] = [];
+  let run: string[] = [];
+  let size = 0;
+  for (const text of texts) {
+    const itemBytes = text.length * 3 + 1;
+    if (size + itemBytes > maxBytes && run.length > 0) {
+      parts.push(`[${run.join(",")}]`);
+      run = [];
+      size = 0;
+    }
+    run.push(text);
+    size += itemBytes;
+  }
+  parts.push(`[${run.join(",")}]`);
+  return parts;
+}

@@ -6,7 +6,7 @@
  */
 import { type DiffBody, encodeDiffBody, encodeMember } from "../shared/member-wire.ts";
 import type { Counts, DiffMessage, Member, SyncMessage } from "../shared/protocol.ts";
-import { chunkByBytes } from "./chunk.ts";
+import { chunkByBytes, joinByBytes } from "./chunk.ts";
 
 /** Largest single WebSocket message the room sends (workerd's cap is 1 MiB). */
 export const MAX_OUTGOING_BYTES = 512 * 1024;
@@ -40,8 +40,7 @@ export function diffFrames(body: DiffBody, counts: Counts, seq: number, now: num
 
 /** Members encoded relative to `now`, as JSON array texts of at most the message cap each. */
 export function memberParts(members: readonly Member[], now: number): string[] {
-  const wire = members.map((member) => encodeMember(member, now));
-  return chunkByBytes(wire, MAX_OUTGOING_BYTES).map((part) => JSON.stringify(part));
+  return joinByBytes(members.map((member) => JSON.stringify(encodeMember(member, now))), MAX_OUTGOING_BYTES);
 }
 
 /** What a snapshot says besides its members. */
@@ -78,5 +77,56 @@ export class SnapshotCache {
     }
     const cached = this.#cached;
     return syncFrames({ type: "sync", ...head, seq: cached.seq, mode: "full", ...cached.counts, now: cached.now }, cached.parts);
+  }
+}
+
+/**
+ * Interval mode's snapshots as of the last diff: each window's members encoded once (by window
+ * size) until the next diff, and a socket's own users in front of its window's, each once.
+ * Every text is relative to the same time, the first snapshot's since that diff.
+ */
+export class ViewSnapshotCache {
+  #cached: { now: number; windows: Map<number, ReadonlyArray<readonly [id: string, text: string]>> } | null = null;
+
+  /** A diff went out: the next snapshot must be built anew. */
+  invalidate(): void {
+    this.#cached = null;
+  }
+
+  /**
+   * A view's members as parts under the message cap: `personal`'s users, then the window of
+   * `limit` (`windowIds`), each once; `member` reads a user as of the last diff. Returns the
+   * time the texts are relative to, for the snapshot's `now`.
+   */
+  parts(
+    personal: Iterable<string>,
+    limit: number,
+    windowIds: () => readonly string[],
+    member: (userId: string) => Member | undefined,
+    now: number,
+  ): { now: number; parts: string[] } {
+    const cached = (this.#cached ??= { now, windows: new Map() });
+    const encode = (id: string): string | null => {
+      const found = member(id);
+      return found ? JSON.stringify(encodeMember(found, cached.now)) : null;
+    };
+    let window = cached.windows.get(limit);
+    if (!window) {
+      window = windowIds().flatMap((id) => {
+        const text = encode(id);
+        return text === null ? [] : [[id, text] as const];
+      });
+      cached.windows.set(limit, window);
+    }
+    const seen = new Set<string>();
+    const texts: string[] = [];
+    for (const id of personal) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const text = encode(id);
+      if (text !== null) texts.push(text);
+    }
+    for (const [id, text] of window) if (!seen.has(id)) texts.push(text);
+    return { now: cached.now, parts: joinByBytes(texts, MAX_OUTGOING_BYTES) };
   }
 }

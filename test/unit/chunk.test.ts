@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkByBytes } from "../../party/channel/chunk.ts";
+import { chunkByBytes, joinByBytes } from "../../party/channel/chunk.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
 
@@ -53,5 +53,19 @@ describe("chunkByBytes", () => {
     const parts = chunkByBytes(input, 1_000);
     for (const part of parts) expect(bytes(part)).toBeLessThanOrEqual(1_000);
     expect(parts.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe("joinByBytes", () => {
+  it.each([
+    [0, 1_000],
+    [1, 1_000],
+    [20, 1_000_000],
+    [400, 4_000],
+    [400, 64_000],
+    [100, 50],
+  ])("gives the texts of chunkByBytes' parts for %i items under %i bytes, each item stringified once", (n, budget) => {
+    const input = items(n);
+    expect(joinByBytes(input.map((item) => JSON.stringify(item)), budget)).toEqual(chunkByBytes(input, budget).map((part) => JSON.stringify(part)));
   });
 });
