@@ -1,13 +1,19 @@
 /**
- * What the channel room itself keeps per member: the shipped room (party/channel/room.ts) in
- * Node, behind fake PartyKit objects (sockets that count what they are sent, storage that
- * drops writes, parties that answer 200), N members joining with their userData and a window;
+ * What the channel room itself keeps per member: the shipped room (party/channel/service.ts,
+ * behind the edge's connect checks) in Node, on a host of its own: sockets that count what they
+ * are sent, storage that drops writes, parties that answer every call with an empty reply; N members joining with their userData and a window;
  * V8's heap after a full GC halfway and at the end: what the second half of the members added,
  * per member (the first half also paid for compiled code and caches). workerd's RSS also holds the engine's
  * own per-socket memory and garbage not yet collected; this is the part the room's code owns.
  * Run by bench/lib/room-heap.mjs (bundled with esbuild, `node --expose-gc`); prints one JSON line.
  */
-import ChannelRoom from "../party/channel/room.ts";
+import { ChannelService } from "../party/channel/service.ts";
+import type { SocketState } from "../party/channel/sockets.ts";
+import { partyHooks } from "../party/edge/before.ts";
+import { partiesOver } from "../party/server/calls.ts";
+import { loadConfig } from "../party/server/config.ts";
+import { ok } from "../party/server/envelope.ts";
+import type { Host, HostSocket, HostStorage } from "../party/server/host.ts";
 
 const N = Number(process.argv[2] ?? 10_000);
 const WINDOW = Number(process.argv[3] ?? 10);
@@ -15,11 +21,11 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");
 
 /** A socket as the room sees it: an id, its state, and sends counted, not kept. */
-class FakeSocket {
-  state: unknown = null;
+class FakeSocket implements HostSocket<SocketState> {
+  state: SocketState | null = null;
   sent = 0;
   constructor(readonly id: string) {}
-  setState(state: unknown) {
+  setState(state: SocketState) {
     this.state = state;
     return state;
   }
@@ -37,34 +43,28 @@ const flat = { encoder: new TextEncoder(), decoder: new TextDecoder() };
 crypto.randomUUID = () => flat.decoder.decode(flat.encoder.encode(nodeUuid())) as ReturnType<typeof crypto.randomUUID>;
 
 const sockets = new Map<string, FakeSocket>();
+/** Storage that keeps nothing: the room's own heap is what is measured. */
 const storage = {
-  get: async (keys: string | string[]) => (Array.isArray(keys) ? new Map() : undefined),
+  get: async () => undefined,
   put: async () => {},
   delete: async () => true,
   list: async () => new Map(),
   getAlarm: async () => null,
   setAlarm: async () => {},
-  deleteAlarm: async () => {},
-};
-const answer = () => ({ fetch: async () => new Response(JSON.stringify({ code: 200, content: {} }), { headers: { "content-type": "application/json" } }) });
-const parties = new Proxy({}, { get: () => ({ get: answer }) });
+} as unknown as HostStorage;
+const parties = partiesOver(async () => ok({}));
 const env = { PRESENCE_DIRECTORY_PARTS: "4" };
-const room = {
-  id: "heap",
-  name: "main",
-  env,
+const host: Host<SocketState> = {
+  name: "heap",
   storage,
-  context: { parties },
   parties,
-  getConnections: (tag?: string) => (tag ? [sockets.get(tag)].filter(Boolean) : sockets.values()),
-  getConnection: (id: string) => sockets.get(id),
-  blockConcurrencyWhile: (fn: () => unknown) => fn(),
-  broadcast() {},
+  sockets: (connectionId?: string) => (connectionId === undefined ? sockets.values() : [sockets.get(connectionId)].filter((socket) => socket !== undefined)),
 };
+const edge = { env, parties, waitUntil() {} };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const server = new ChannelRoom(room as never);
-await server.onStart();
+const room = new ChannelService(host, loadConfig(env));
+await room.start();
 await sleep(100);
 gc();
 /** The heap after every change so far is committed, sent and reported (two intervals), and a full GC. */
@@ -84,11 +84,11 @@ for (let i = 0; i < N; i++) {
   const userData = JSON.stringify({ name: `User ${i}` });
   dataBytes += userData.length;
   const url = `http://bench/parties/main/heap?userId=u${i}&userData=${encodeURIComponent(userData)}&window=${WINDOW}&_pk=${id}`;
-  const request = await ChannelRoom.onBeforeConnect(new Request(url) as never, { id: "heap", env, parties } as never, { waitUntil() {} } as never);
+  const request = await partyHooks.main.beforeConnect(new Request(url), "heap", edge);
   if (request instanceof Response) throw new Error(`refused: ${await request.text()}`);
   const socket = new FakeSocket(id);
   sockets.set(id, socket);
-  server.onConnect(socket as never, { request } as never);
+  room.connect(socket, request);
   if (i % 100 === 99) await sleep(1);
 }
 const after = await settledHeap();

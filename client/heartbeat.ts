@@ -2,7 +2,7 @@
  * A `PresenceClient`'s heartbeat: a ping every interval the room announced, and a reconnect
  * when nothing at all has been heard for the room's timeout (a half-open connection).
  */
-import type { ClientSettings } from "../party/shared/protocol.ts";
+import type { ClientSettings } from "../party/protocol/index.ts";
 
 /** What the heartbeat does on each beat. */
 export type Beat = {

@@ -3,9 +3,9 @@
  * answer against its generated schema and turns the error envelope into a `PresenceHttpError`,
  * and herenow across channels (which the client uses too).
  */
-import { check, type Defs, type Schema } from "../party/shared/check.ts";
-import type { HereNowOptions, HereNowResponse } from "../party/shared/protocol.ts";
-import { ErrorResponseDefs, ErrorResponseSchema, HereNowResponseDefs, HereNowResponseSchema } from "../party/shared/schemas.generated.ts";
+import { check, type Defs, type Schema } from "../party/wire/check.ts";
+import type { HereNowOptions, HereNowResponse } from "../party/protocol/index.ts";
+import { ErrorResponseDefs, ErrorResponseSchema, HereNowResponseDefs, HereNowResponseSchema } from "../party/wire/schemas.generated.ts";
 
 /** herenow's answer in GoEasy's shape. */
 export type HereNowResult = HereNowResponse;

@@ -5,9 +5,9 @@
  * the `ws` package on Node 20).
  */
 import { PartySocket } from "partysocket";
-import { check } from "../party/shared/check.ts";
-import { channelProblem, parseHandshake } from "../party/shared/handshake.ts";
-import { DEFAULT_MAX_USER_DATA_BYTES, jsonEqual, type JsonValue, userDataProblem } from "../party/shared/json.ts";
+import { check } from "../party/wire/check.ts";
+import { channelProblem, parseHandshake } from "../party/wire/handshake.ts";
+import { DEFAULT_MAX_USER_DATA_BYTES, jsonEqual, type JsonValue, userDataProblem } from "../party/wire/json.ts";
 import type {
   ChannelHereNow,
   ChannelMode,
@@ -19,9 +19,9 @@ import type {
   PushResult,
   SyncMessage,
   UserStatus,
-} from "../party/shared/protocol.ts";
-import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../party/shared/limits.ts";
-import { PushIdDefs, PushIdSchema, ServerMessageDefs, ServerMessageSchema, UserIdDefs, UserIdSchema } from "../party/shared/schemas.generated.ts";
+} from "../party/protocol/index.ts";
+import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../party/wire/limits.ts";
+import { PushIdDefs, PushIdSchema, ServerMessageDefs, ServerMessageSchema, UserIdDefs, UserIdSchema } from "../party/wire/schemas.generated.ts";
 import { Emitter } from "./emitter.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
 import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
@@ -31,8 +31,8 @@ import { WatchList } from "./watch-list.ts";
 import { type PushHandler, PushInbox } from "./push-inbox.ts";
 import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
 
-export type * from "../party/shared/protocol.ts";
-export type { JsonValue } from "../party/shared/json.ts";
+export type * from "../party/protocol/index.ts";
+export type { JsonValue } from "../party/wire/json.ts";
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
 export { MemberList, type ClientPresenceEvent, type ListChange, type DiffOutcome } from "./member-list.ts";
 export { WatchList, type WatchOutcome } from "./watch-list.ts";

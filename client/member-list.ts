@@ -4,9 +4,9 @@
  * list is this client's view, not the whole channel). No sockets: the `PresenceClient` feeds
  * it messages and emits what it returns.
  */
-import { decodeDiffBody, decodeMember } from "../party/shared/member-wire.ts";
-import { presenceChange, sameMember } from "../party/shared/presence-change.ts";
-import type { ChannelMode, Counts, DiffMessage, Member, PresenceEvent, SyncMessage } from "../party/shared/protocol.ts";
+import { decodeDiffBody, decodeMember } from "../party/wire/member-wire.ts";
+import { presenceChange, sameMember } from "../party/wire/presence-change.ts";
+import type { ChannelMode, Counts, DiffMessage, Member, PresenceEvent, SyncMessage } from "../party/protocol/index.ts";
 
 /** A presence event as the client reports it; `resync` marks one found by comparing snapshots after a reconnect or gap. */
 export type ClientPresenceEvent = PresenceEvent & { resync?: boolean };

@@ -4,7 +4,7 @@
  * is answered the same way again without calling the handlers, so a push delivered twice (a
  * reconnect mid-push, a retry with the same id) reaches the app once.
  */
-import type { JsonValue } from "../party/shared/json.ts";
+import type { JsonValue } from "../party/wire/json.ts";
 
 /** Where a push came from. */
 export type PushInfo = {

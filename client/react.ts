@@ -4,7 +4,7 @@
  * peer dependency; nothing else is added to the client.
  */
 import { useEffect, useRef, useState } from "react";
-import type { Counts, JsonValue, Member } from "../party/shared/protocol.ts";
+import type { Counts, JsonValue, Member } from "../party/protocol/index.ts";
 import { type ConnectionStatus, PresenceClient, type PresenceClientOptions } from "./index.ts";
 
 /** What the hook returns: the channel as this client sees it, re-rendered on every change. */

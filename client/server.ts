@@ -2,8 +2,8 @@
  * `partykit-presence/server`: the HTTP API for app servers. Uses only `fetch`, so it runs in
  * Node, Deno, Bun and workers alike.
  */
-import type { JsonValue } from "../party/shared/json.ts";
-import type { HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/shared/protocol.ts";
+import type { JsonValue } from "../party/wire/json.ts";
+import type { HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
 import {
   PushResponseDefs,
   PushResponseSchema,
@@ -11,13 +11,13 @@ import {
   StatsResponseSchema,
   UsersResponseDefs,
   UsersResponseSchema,
-} from "../party/shared/schemas.generated.ts";
+} from "../party/wire/schemas.generated.ts";
 import { fetchHereNow, type HereNowResult, type PresenceApiOptions, requestJson } from "./http.ts";
 
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
 export { createPresenceToken, type PresenceTokenOptions } from "./tokens.ts";
 export { verifyWebhook } from "./webhooks.ts";
-export type * from "../party/shared/protocol.ts";
+export type * from "../party/protocol/index.ts";
 
 /** The server-side API. */
 export type PresenceApi = {

@@ -4,10 +4,10 @@
  * `partykit-presence/server`; the secret must never reach a browser.
  */
 import { SignJWT } from "jose";
-import { check } from "../party/shared/check.ts";
-import type { JsonValue } from "../party/shared/json.ts";
-import type { TokenClaims } from "../party/shared/protocol.ts";
-import { TokenClaimsDefs, TokenClaimsSchema } from "../party/shared/schemas.generated.ts";
+import { check } from "../party/wire/check.ts";
+import type { JsonValue } from "../party/wire/json.ts";
+import type { TokenClaims } from "../party/protocol/index.ts";
+import { TokenClaimsDefs, TokenClaimsSchema } from "../party/wire/schemas.generated.ts";
 
 /** What a token says about its client. */
 export type PresenceTokenOptions = {

@@ -1,5 +1,5 @@
 /** The options and events of a `PresenceClient`. */
-import type { ChannelMode, Counts, JsonValue, Member, UserStatus } from "../party/shared/protocol.ts";
+import type { ChannelMode, Counts, JsonValue, Member, UserStatus } from "../party/protocol/index.ts";
 import type { ClientPresenceEvent } from "./member-list.ts";
 
 /** A token, or where to get a fresh one (sync or async). */

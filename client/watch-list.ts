@@ -3,7 +3,7 @@
  * changes from the room, and when to ask again (a missed message). No sockets: the
  * `PresenceClient` feeds it `users` messages and emits what it returns.
  */
-import type { ServerMessage, UserStatus } from "../party/shared/protocol.ts";
+import type { ServerMessage, UserStatus } from "../party/protocol/index.ts";
 
 type UsersMessage = Extract<ServerMessage, { type: "users" }>;
 

@@ -4,9 +4,9 @@
  * HMAC) and returns the payload. Exported from `partykit-presence/server`.
  */
 import { Webhook } from "standardwebhooks";
-import { check } from "../party/shared/check.ts";
-import type { WebhookPayload } from "../party/shared/protocol.ts";
-import { WebhookPayloadDefs, WebhookPayloadSchema } from "../party/shared/schemas.generated.ts";
+import { check } from "../party/wire/check.ts";
+import type { WebhookPayload } from "../party/protocol/index.ts";
+import { WebhookPayloadDefs, WebhookPayloadSchema } from "../party/wire/schemas.generated.ts";
 
 /**
  * Verifies a webhook request with the PRESENCE_WEBHOOK_SECRET (`whsec_…`): its signature, and

@@ -1,6 +1,6 @@
 /** The active channels: the index's list over a live socket, most members first, searchable; a click opens one. */
 import { PartySocket } from "partysocket";
-import { byMembers } from "../party/index/table.ts";
+import { byMembers } from "../party/wire/channel-order.ts";
 import { type ChannelEntry, INDEX_PARTY, INDEX_ROOM, parseChannelsMessage } from "./wire.ts";
 import { byId, coalesce, h, replace } from "./dom.ts";
 import type { Session } from "./session.ts";

@@ -1,5 +1,5 @@
 /** Pure formatting for the dashboard: relative times, client-type counts, JSON previews. */
-import type { ClientTypeCounts, JsonValue } from "../party/shared/protocol.ts";
+import type { ClientTypeCounts, JsonValue } from "../party/protocol/index.ts";
 
 /** "now", "12 s ago", "5 min ago", "3 h ago", "2 d ago" (or "in 4 s" for a time ahead). */
 export function relativeTime(at: number, now: number): string {

@@ -1,5 +1,5 @@
 /** The member table's rows, pure: filtered, online first then by userId, one page at a time. */
-import type { ClientTypeCounts, HereNowUser, JsonValue, Member } from "../party/shared/protocol.ts";
+import type { ClientTypeCounts, HereNowUser, JsonValue, Member } from "../party/protocol/index.ts";
 
 /** Rows per page of the member table. */
 export const PAGE_SIZE = 100;

@@ -3,7 +3,7 @@
  * token is traded at `POST /admin/token` for a short-lived admin token, renewed before it
  * expires; with no server key and no client auth the service is open (development).
  */
-import type { AdminInfo, AdminSession } from "../party/shared/protocol.ts";
+import type { AdminInfo, AdminSession } from "../party/protocol/index.ts";
 
 const KEY = "presence.dashboard.credential";
 

@@ -2,9 +2,9 @@
  * The protocol pieces the dashboard uses: types from the service's zod definitions (types
  * only, so zod stays out of the page's bundle) and a light shape check of index messages.
  */
-import type { ChannelsMessage } from "../party/shared/protocol.ts";
-export type { ChannelEntry, ChannelsMessage, Member, RoomStats, UserStatus, PushResult, AdminSession, ClientTypeCounts } from "../party/shared/protocol.ts";
-export { INDEX_PARTY, INDEX_ROOM } from "../party/shared/parties.ts";
+import type { ChannelsMessage } from "../party/protocol/index.ts";
+export type { ChannelEntry, ChannelsMessage, Member, RoomStats, UserStatus, PushResult, AdminSession, ClientTypeCounts } from "../party/protocol/index.ts";
+export { INDEX_PARTY, INDEX_ROOM } from "../party/wire/parties.ts";
 
 /** The index's message, or null when the text is not one. */
 export function parseChannelsMessage(text: string): ChannelsMessage | null {

@@ -6,21 +6,21 @@
  * per tick and none when nothing it sees changed. Owns the sequence number and the mode, and
  * announces a change of mode with a fresh snapshot to every socket.
  */
-import type * as Party from "partykit/server";
-import type { Config } from "../shared/config.ts";
-import type { ChannelMode, Counts } from "../shared/protocol.ts";
-import { type DiffBody } from "../shared/member-wire.ts";
+import type { Config } from "../server/config.ts";
+import type { ChannelMode, Counts } from "../protocol/index.ts";
+import { type DiffBody } from "../wire/member-wire.ts";
 import { diffFrames, isEmptyBody, type SnapshotHead, SnapshotCache, syncFrames, ViewSnapshotCache } from "./outgoing.ts";
 import type { PresenceState, TickDiff } from "./presence.ts";
-import { sendText, type Socket, type SocketState } from "./sockets.ts";
+import { sendText } from "../server/host.ts";
+import type { ChannelSockets, Socket } from "./sockets.ts";
 import { tickFor } from "./pacing.ts";
 import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "./views.ts";
 
 /** What the broadcaster reads from the channel. */
 export type BroadcastDeps = {
-  room: Party.Room;
+  sockets: ChannelSockets;
   config: Config;
-  state: () => PresenceState;
+  state: PresenceState;
   channel: () => string;
   /** The users a socket watches (they are in its view in interval mode). */
   watched: (connectionId: string) => ReadonlySet<string> | undefined;
@@ -48,7 +48,7 @@ export class Broadcaster {
   /** Takes up where the stored meta row left off (after a restart, the mode the channel's size asks for). */
   restore(seq: number, mode: ChannelMode | undefined): void {
     this.#seq = seq;
-    this.#mode = modeFor(mode ?? "full", this.#deps.state().size, this.#deps.config.announceMax);
+    this.#mode = modeFor(mode ?? "full", this.#deps.state.size, this.#deps.config.announceMax);
   }
 
   /** The sequence number of the last diff. */
@@ -62,7 +62,7 @@ export class Broadcaster {
 
   /** How long the tick loop gathers changes (see `tickFor`). */
   tickMs(): number {
-    return tickFor(this.#mode, this.#deps.state().liveClientCount(), this.#deps.config);
+    return tickFor(this.#mode, this.#deps.state.liveClientCount(), this.#deps.config);
   }
 
   /** Whether a tick may publish now: always in full mode, once per interval in interval mode. */
@@ -83,7 +83,7 @@ export class Broadcaster {
     this.#counts = counts;
     this.#snapshot.invalidate();
     this.#viewSnapshot.invalidate();
-    const next = modeFor(this.#mode, this.#deps.state().size, this.#deps.config.announceMax);
+    const next = modeFor(this.#mode, this.#deps.state.size, this.#deps.config.announceMax);
     const switched = next !== this.#mode;
     if (switched) {
       this.#mode = next;
@@ -93,7 +93,7 @@ export class Broadcaster {
       seq,
       send: () => {
         deliver();
-        if (switched) for (const socket of this.#deps.room.getConnections<SocketState>()) this.snapshot(socket);
+        if (switched) for (const socket of this.#deps.sockets.all()) this.snapshot(socket);
       },
     };
   }
@@ -110,7 +110,7 @@ export class Broadcaster {
       self: { connectionId: socket.id, userId: socket.state?.userId ?? null },
       settings: { heartbeatIntervalMs, heartbeatTimeoutMs },
     };
-    const state = this.#deps.state();
+    const state = this.#deps.state;
     let frames: string[];
     if (this.#mode === "full") frames = this.#snapshot.frames(() => state.committed(), this.#seq, now, head);
     else {
@@ -131,7 +131,7 @@ export class Broadcaster {
     const { frames, seq } = diffFrames(diff, counts, this.#seq, now);
     this.#seq = seq;
     return () => {
-      for (const socket of this.#deps.room.getConnections()) for (const text of frames) sendText(socket, text);
+      for (const socket of this.#deps.sockets.all()) for (const text of frames) sendText(socket, text);
     };
   }
 
@@ -141,8 +141,8 @@ export class Broadcaster {
    * nothing unless the counts changed.
    */
   #intervalPlan(diff: TickDiff, counts: Counts, now: number): () => void {
-    const state = this.#deps.state();
-    const sockets = [...this.#deps.room.getConnections<SocketState>()];
+    const state = this.#deps.state;
+    const sockets = [...this.#deps.sockets.all()];
     const steps = this.#windows.advance(new Set(sockets.map(windowOf)), (limit) => state.committedWindow(limit));
     const changes = new TickChanges(diff);
     const countsChanged = this.#counts === null || this.#counts.clientAmount !== counts.clientAmount || this.#counts.userAmount !== counts.userAmount;
@@ -184,7 +184,7 @@ export class Broadcaster {
   /** The counts as of the last diff. */
   #committedCounts(): Counts {
     // Until a diff goes out after a start, from the state, once.
-    return (this.#counts ??= this.#deps.state().committed().counts);
+    return (this.#counts ??= this.#deps.state.committed().counts);
   }
 
   /** The users a socket follows besides its window: its own, and those it watches. */

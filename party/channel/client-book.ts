@@ -63,6 +63,13 @@ export class ClientBook {
     this.#count(record, 1);
   }
 
+  /** Forgets every record. */
+  clear(): void {
+    this.#records.clear();
+    this.#liveByUser.clear();
+    this.#liveTotal = 0;
+  }
+
   /** Forgets a record. */
   delete(connectionId: string): void {
     const record = this.#records.get(connectionId);

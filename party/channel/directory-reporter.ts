@@ -6,17 +6,17 @@
  * Requests to one part go one after another; what cannot be sent yet (no parties reachable,
  * a failed request) waits and is merged with what comes after.
  */
-import type { Member, PresenceEvent, PresenceReport, VersionedStatus } from "../shared/protocol.ts";
-import { DirectoryReport, StatusReply } from "../shared/protocol.ts";
-import { DIRECTORY_PARTY, partOf } from "../shared/parts.ts";
-import type { PartyLink } from "../shared/party-link.ts";
+import type { Parties } from "../server/calls.ts";
+import { partOf } from "../server/parts.ts";
+import type { DirectoryReport, Member, PresenceEvent, PresenceReport, VersionedStatus } from "../protocol/index.ts";
+import { DIRECTORY_PARTY } from "../wire/parties.ts";
 import type { TickDiff } from "./presence.ts";
 
 /** What the reporter needs from its room. */
 export type ReporterOptions = {
   /** PRESENCE_DIRECTORY: off, the reporter sends nothing at all. */
   enabled: boolean;
-  link: PartyLink;
+  parties: Parties;
   parts: number;
   leaseMs: number;
   channel: () => string;
@@ -137,13 +137,12 @@ export class DirectoryReporter {
    * it waits until the back-off ends.
    */
   flush(now = Date.now()): void {
-    if (!this.#options.enabled || !this.#options.link.ready) return;
+    if (!this.#options.enabled || !this.#options.parties.reachable) return;
     if (this.#retryAt !== null && now < this.#retryAt) return;
     this.#retryAt = null;
     for (const [name, part] of this.#parts) {
       if (part.changes.size > 0 || part.all || part.watch) {
         const report: DirectoryReport = {
-          kind: "report",
           channel: this.#options.channel(),
           presence: part.all ?? [...part.changes.values()],
           all: part.all !== null,
@@ -164,8 +163,7 @@ export class DirectoryReporter {
 
   async #send(name: string, report: DirectoryReport): Promise<void> {
     try {
-      const response = await this.#options.link.post(DIRECTORY_PARTY, name, report);
-      if (!response?.ok) throw new Error(`directory ${name} answered ${response?.status}`);
+      await this.#options.parties.call(DIRECTORY_PARTY, name, "report", report);
       this.#failures = 0;
     } catch {
       // Put it back under anything newer, and try again next tick.
@@ -179,10 +177,8 @@ export class DirectoryReporter {
 
   async #query(name: string, userIds: string[]): Promise<void> {
     try {
-      const response = await this.#options.link.post(DIRECTORY_PARTY, name, { kind: "status", userIds });
-      if (!response?.ok) throw new Error(`directory ${name} answered ${response?.status}`);
-      const body = (await response.json()) as { content: unknown };
-      this.#options.heard(StatusReply.parse(body.content).users);
+      const reply = await this.#options.parties.call(DIRECTORY_PARTY, name, "status", { userIds });
+      this.#options.heard(reply.users);
     } catch {
       for (const userId of userIds) this.#part(name).missing.add(userId);
       this.#backOff();

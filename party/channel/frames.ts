@@ -4,8 +4,8 @@
  * calls the same function.
  */
 import { z } from "zod";
-import { exceedsDepth, type JsonValue, MAX_JSON_DEPTH, userDataProblem, utf8Bytes } from "../shared/json.ts";
-import { ClientMessage, type ErrorCode, type ParsedClientMessage } from "../shared/protocol.ts";
+import { exceedsDepth, type JsonValue, MAX_JSON_DEPTH, userDataProblem, utf8Bytes } from "../wire/json.ts";
+import { ClientMessage, type ErrorCode, type ParsedClientMessage } from "../protocol/index.ts";
 
 /** The size limits a frame is checked against. */
 export type FrameLimits = { maxMessageBytes: number; maxUserDataBytes: number };

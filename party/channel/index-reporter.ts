@@ -6,13 +6,13 @@
  * request at a time; what cannot be sent yet (no parties in an alarm, a failed request) waits
  * and is replaced by anything newer.
  */
-import type { ChannelMode, IndexReport } from "../shared/protocol.ts";
-import { INDEX_PARTY, INDEX_ROOM } from "../shared/parties.ts";
-import type { PartyLink } from "../shared/party-link.ts";
+import type { Parties } from "../server/calls.ts";
+import type { ChannelMode, IndexReport } from "../protocol/index.ts";
+import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 
 /** What the reporter needs from its room. */
 export type IndexReporterOptions = {
-  link: Pick<PartyLink, "ready" | "post">;
+  parties: Pick<Parties, "reachable" | "call">;
   channel: () => string;
   leaseMs: number;
   /** Fewest milliseconds between two reports (default 1000). */
@@ -47,7 +47,7 @@ export class IndexReporter {
     if (this.#options.channel() === "") return;
     // Never told anything and nothing to tell: a room nobody uses stays out of the index.
     if (this.#sent === null && this.#pending === null && !active) return;
-    const report: IndexReport = { kind: "index", active, entry: { channel: this.#options.channel(), ...snapshot, updatedAt: now } };
+    const report: IndexReport = { active, entry: { channel: this.#options.channel(), ...snapshot, updatedAt: now } };
     const told = this.#pending ? keyOf(this.#pending) : this.#sent;
     const renewal = active && this.#pending === null && now >= this.#sentAt + this.#options.leaseMs / 3;
     if (keyOf(report) === told && !renewal) return;
@@ -60,7 +60,7 @@ export class IndexReporter {
    * a request or message brings the parties.
    */
   nextDeadline(): number | null {
-    if (this.#pending) return this.#options.link.ready ? Math.max(0, this.#sentAt + this.#intervalMs) : null;
+    if (this.#pending) return this.#options.parties.reachable ? Math.max(0, this.#sentAt + this.#intervalMs) : null;
     return this.#sentActive ? this.#sentAt + this.#options.leaseMs / 3 : null;
   }
 
@@ -72,15 +72,13 @@ export class IndexReporter {
   /** Sends the waiting report if the interval has passed and the index is reachable. */
   flush(now: number): void {
     const report = this.#pending;
-    if (!report || this.#inFlight || now < this.#sentAt + this.#intervalMs || !this.#options.link.ready) return;
+    if (!report || this.#inFlight || now < this.#sentAt + this.#intervalMs || !this.#options.parties.reachable) return;
     this.#pending = null;
     this.#inFlight = true;
     this.#sentAt = now;
-    const request = this.#options.link.post(INDEX_PARTY, INDEX_ROOM, report);
-    if (!request) return this.#failed(report);
-    request
-      .then((response) => {
-        if (!response.ok) throw new Error(`index answered ${response.status}`);
+    this.#options.parties
+      .call(INDEX_PARTY, INDEX_ROOM, "report", report)
+      .then(() => {
         this.#sent = keyOf(report);
         this.#sentActive = report.active;
         this.#inFlight = false;

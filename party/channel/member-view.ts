@@ -2,8 +2,8 @@
  * How `PresenceState` shows its member records: as wire members (with their clients counted
  * by type), as stored rows, and as herenow's answer. Pure functions over the records.
  */
-import { jsonEqual } from "../shared/json.ts";
-import { type ChannelHereNow, type ClientTypeCounts, type Counts, type HereNowOptions, type HereNowUser, MAX_HERENOW_PAGE, type Member } from "../shared/protocol.ts";
+import { jsonEqual } from "../wire/json.ts";
+import { type ChannelHereNow, type ClientTypeCounts, type Counts, type HereNowOptions, type HereNowUser, MAX_HERENOW_PAGE, type Member } from "../protocol/index.ts";
 import type { ClientBook } from "./client-book.ts";
 
 /** A member as persisted: the wire member less what its clients give (their count, by type). */

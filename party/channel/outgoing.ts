@@ -4,8 +4,8 @@
  * cap; a full-mode snapshot is built once per tick and shared by every socket that asks
  * before the next diff. Pure; the room sends what these return.
  */
-import { type DiffBody, encodeDiffBody, encodeMember } from "../shared/member-wire.ts";
-import type { Counts, DiffMessage, Member, SyncMessage } from "../shared/protocol.ts";
+import { type DiffBody, encodeDiffBody, encodeMember } from "../wire/member-wire.ts";
+import type { Counts, DiffMessage, Member, SyncMessage } from "../protocol/index.ts";
 import { chunkByBytes, joinByBytes } from "./chunk.ts";
 
 /** Largest single WebSocket message the room sends (workerd's cap is 1 MiB). */

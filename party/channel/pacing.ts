@@ -4,7 +4,7 @@
  * second (5 messages with its own: a pong, a snapshot), and a room sends at most about 5,000
  * diffs a second whatever its size.
  */
-import type { ChannelMode } from "../shared/protocol.ts";
+import type { ChannelMode } from "../protocol/index.ts";
 
 /** Full mode's tick per socket below 100 sockets: a small room ticks fast. */
 const MS_PER_SOCKET_SMALL = 2.5;

@@ -3,9 +3,9 @@
  * coalesced diff of each tick. It knows nothing of sockets or storage; every method takes
  * the time as a parameter, so tests drive it with a fake clock and never sleep.
  */
-import type { JsonValue } from "../shared/json.ts";
-import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, Member, PresenceEvent } from "../shared/protocol.ts";
-import { presenceChange, sameMember } from "../shared/presence-change.ts";
+import type { JsonValue } from "../wire/json.ts";
+import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, Member, PresenceEvent } from "../protocol/index.ts";
+import { presenceChange, sameMember } from "../wire/presence-change.ts";
 import { ClientBook, type LiveClient, newClientRecord } from "./client-book.ts";
 import { clientTypesOf, hereNowOf, type MemberRecord, type StoredMember, storedEqual, toMember, toStored } from "./member-view.ts";
 import { SortedIds } from "./sorted-ids.ts";
@@ -53,45 +53,43 @@ export class PresenceState {
   }
 
   /**
-   * Rebuilds a channel after a restart or a wake from hibernation: members from storage,
+   * Rebuilds the channel after a restart or a wake from hibernation: members from storage,
    * clients from the sockets that survived. A stored online member with no surviving socket
    * gets one placeholder client in grace, so it goes offline through the normal path unless
-   * a client of its user comes back in time.
+   * a client of its user comes back in time. Whatever the state held before is dropped.
    */
-  static rebuild(
-    timing: PresenceTiming,
-    stored: Iterable<StoredMember>,
-    live: Iterable<LiveClient>,
-    now: number,
-  ): PresenceState {
-    const state = new PresenceState(timing);
-    for (const member of stored) state.#put({ ...member, clients: new Set() });
+  restore(stored: Iterable<StoredMember>, live: Iterable<LiveClient>, now: number): void {
+    this.#members.clear();
+    this.#ids.clear();
+    this.#clients.clear();
+    this.#totals = null;
+    this.#before.clear();
+    for (const member of stored) this.#put({ ...member, clients: new Set() });
     for (const client of live) {
-      const member = client.userId === null ? undefined : state.#members.get(client.userId);
+      const member = client.userId === null ? undefined : this.#members.get(client.userId);
       if (client.userId !== null && member?.status === "online") {
         // Survived with its member: no event, nothing changed.
-        state.#clients.put(newClientRecord(client, now));
+        this.#clients.put(newClientRecord(client, now));
         member.clients.add(client.connectionId);
       } else {
         // An observer, or a member the storage missed or had offline: connect normally.
-        state.connect({ ...client, data: member?.data ?? null }, now);
+        this.connect({ ...client, data: member?.data ?? null }, now);
       }
     }
-    for (const member of state.#members.values()) {
+    for (const member of this.#members.values()) {
       if (member.status === "online" && member.clients.size === 0) {
         const connectionId = `restored:${member.id}`;
-        state.#clients.put({
+        this.#clients.put({
           connectionId,
           userId: member.id,
           clientType: undefined,
           lastActive: now,
-          lingerUntil: now + timing.graceMs,
+          lingerUntil: now + this.#timing.graceMs,
           droppedAt: now,
         });
         member.clients.add(connectionId);
       }
     }
-    return state;
   }
 
   /**
@@ -101,7 +99,7 @@ export class PresenceState {
   connect(client: LiveClient & { data: JsonValue }, now: number): void {
     const previous = this.#clients.get(client.connectionId);
     // Remember the old owner's state before the swap, so an invisible swap diffs to nothing.
-    if (previous?.userId) this.#touch(previous.userId);
+    if (previous?.userId) this.#mark(previous.userId);
     if (previous) {
       this.#clients.delete(client.connectionId);
       const owner = previous.userId === null ? undefined : this.#members.get(previous.userId);
@@ -117,7 +115,7 @@ export class PresenceState {
     if (client.userId === null) return;
 
     const member = this.#members.get(client.userId);
-    this.#touch(client.userId);
+    this.#mark(client.userId);
     if (!member) {
       this.#put({
         id: client.userId,
@@ -138,8 +136,8 @@ export class PresenceState {
     }
   }
 
-  /** Any message from a client: it is alive. Returns false for an unknown connectionId. */
-  touch(connectionId: string, now: number): boolean {
+  /** Any message from a client (or a ping the engine answered for it): it is alive. Returns false for an unknown connectionId. */
+  alive(connectionId: string, now: number): boolean {
     const client = this.#clients.get(connectionId);
     if (!client || client.lingerUntil !== null) return false;
     client.lastActive = now;
@@ -150,7 +148,7 @@ export class PresenceState {
   update(connectionId: string, data: JsonValue): boolean {
     const member = this.#memberOf(connectionId);
     if (!member) return false;
-    this.#touch(member.id);
+    this.#mark(member.id);
     member.data = data;
     return true;
   }
@@ -187,7 +185,7 @@ export class PresenceState {
    * A newer client of the same user took this one's place (a one-client policy): it is gone
    * at once, without grace and without an event while the user has another client here.
    */
-  evict(connectionId: string, now: number): void {
+  replace(connectionId: string, now: number): void {
     const userId = this.#clients.get(connectionId)?.userId;
     const member = userId ? this.#members.get(userId) : undefined;
     if (member && member.clients.size > 1) this.#removeClient(connectionId);
@@ -227,7 +225,7 @@ export class PresenceState {
     }
     for (const member of [...this.#members.values()]) {
       if (member.status === "offline" && member.lastSeen + this.#timing.retentionMs <= now) {
-        this.#touch(member.id);
+        this.#mark(member.id);
         this.#remove(member.id);
       }
     }
@@ -415,7 +413,7 @@ export class PresenceState {
   }
 
   /** Remembers how a member was before its first change in this tick. */
-  #touch(userId: string): void {
+  #mark(userId: string): void {
     this.#totals = null;
     if (this.#before.has(userId)) return;
     const record = this.#members.get(userId);
@@ -430,7 +428,7 @@ export class PresenceState {
     if (client.userId === null) return;
     const member = this.#members.get(client.userId);
     if (!member) return;
-    this.#touch(member.id);
+    this.#mark(member.id);
     member.clients.delete(connectionId);
     if (member.clients.size > 0) return;
     if (client.lingerUntil === null || client.droppedAt === null) {

@@ -5,16 +5,16 @@
  * client drops a repeated id). Closes mid-push are remembered, so the answer can say
  * `closed` rather than `timeout`.
  */
-import type { PushMiss, PushTarget, RoomPush, RoomPushReply, ServerMessage } from "../shared/protocol.ts";
+import type { Push, PushDelivery, PushMiss, PushTarget, ServerMessage } from "../protocol/index.ts";
 
 type Answer = { ok: true } | { ok: false; error: string };
 type Target = { clientType: string | undefined; answer: Answer | null; live: boolean };
 type Delivery = {
-  push: RoomPush;
+  push: Push;
   targets: Map<string, Target>;
-  done: (reply: RoomPushReply) => void;
+  done: (reply: PushDelivery) => void;
   timer: ReturnType<typeof setTimeout>;
-  reply: Promise<RoomPushReply>;
+  reply: Promise<PushDelivery>;
 };
 
 /** Sends a frame to the socket(s) of a connection id. */
@@ -35,11 +35,11 @@ export class PushDesk {
    * Sends a push to these clients and answers once each acked or answered negatively, or at
    * the deadline. The same push id while it runs gets the same answer.
    */
-  deliver(push: RoomPush, targets: Array<{ connectionId: string; clientType: string | undefined }>, now: number): Promise<RoomPushReply> {
+  deliver(push: Push, targets: Array<{ connectionId: string; clientType: string | undefined }>, now: number): Promise<PushDelivery> {
     const running = this.#deliveries.get(push.id);
     if (running) return running.reply;
-    let done!: (reply: RoomPushReply) => void;
-    const reply = new Promise<RoomPushReply>((resolve) => (done = resolve));
+    let done!: (reply: PushDelivery) => void;
+    const reply = new Promise<PushDelivery>((resolve) => (done = resolve));
     const delivery: Delivery = {
       push,
       targets: new Map(targets.map((t) => [t.connectionId, { clientType: t.clientType, answer: null, live: true }])),
@@ -75,15 +75,15 @@ export class PushDesk {
     }
   }
 
-  /** A client's socket is gone (it may still come back before a deadline). */
-  gone(connectionId: string): void {
+  /** A client's socket ended (it may still come back before a deadline). */
+  forget(connectionId: string): void {
     for (const delivery of this.#deliveries.values()) {
       const target = delivery.targets.get(connectionId);
       if (target) target.live = false;
     }
   }
 
-  #frame(push: RoomPush): ServerMessage {
+  #frame(push: Push): ServerMessage {
     return { type: "push", id: push.id, data: push.data, channel: this.#channel(), from: push.from };
   }
 

@@ -4,16 +4,16 @@
  * a member pushes to another (PRESENCE_CLIENT_PUSH). Push ids are remembered in the room's
  * storage, so a repeat within 10 minutes answers as the first time.
  */
-import type * as Party from "partykit/server";
-import type { PushRequest, PushResult, RoomPush, RoomPushReply, ServerMessage } from "../shared/protocol.ts";
-import { mergeReplies, newPushId, type PushLog, storagePushLog } from "../shared/pushes.ts";
+import type { HostStorage } from "../server/host.ts";
+import type { Push, PushDelivery, PushResult, ServerMessage } from "../protocol/index.ts";
+import { mergeDeliveries, type PushLog, storagePushLog } from "../server/pushes.ts";
 import type { PresenceState } from "./presence.ts";
 import { PushDesk } from "./push-desk.ts";
 
 /** What the room's pushes need from it. */
 export type PushRoom = {
-  storage: Party.Storage;
-  state: () => PresenceState;
+  storage: HostStorage;
+  state: PresenceState;
   channel: () => string;
   send: (connectionId: string, message: ServerMessage) => void;
 };
@@ -46,22 +46,16 @@ export class ChannelPushes {
   }
 
   /** Delivers a push to the user's live clients here (of its clientType, when it names one). */
-  deliver(push: RoomPush, now = Date.now()): Promise<RoomPushReply> {
-    const targets = this.#room
-      .state()
+  deliver(push: Push, now = Date.now()): Promise<PushDelivery> {
+    const targets = this.#room.state
       .clientsOf(push.userId)
       .filter((client) => client.live && (push.clientType === undefined || client.clientType === push.clientType));
     return this.#desk.deliver(push, targets, now);
   }
 
-  /** Runs a push to `userId` through this room only (once per id), from the app server (`from` null) or a member. */
-  run(userId: string, request: PushRequest & { id?: string }, from: string | null, timeoutMs: number, now = Date.now()): Promise<PushResult> {
-    const id = request.id ?? newPushId();
-    return this.#log.run(id, now, async () => {
-      const push: RoomPush = { kind: "deliver", id, userId, data: request.data, deadline: now + timeoutMs, from };
-      if (request.clientType !== undefined) push.clientType = request.clientType;
-      return mergeReplies(id, [{ channel: this.#room.channel(), reply: await this.deliver(push, now) }]);
-    });
+  /** Runs a push through this room only (once per id), from the app server (`from` null) or a member. */
+  run(push: Push, now = Date.now()): Promise<PushResult> {
+    return this.#log.run(push.id, now, async () => mergeDeliveries(push.id, [{ channel: this.#room.channel(), delivery: await this.deliver(push, now) }]));
   }
 
   /** A client answered a push. */
@@ -74,8 +68,8 @@ export class ChannelPushes {
     this.#desk.connected(connectionId, userId, clientType);
   }
 
-  /** A socket is gone. */
-  gone(connectionId: string): void {
-    this.#desk.gone(connectionId);
+  /** A socket ended: its deliveries count it closed unless it comes back before their deadline. */
+  forget(connectionId: string): void {
+    this.#desk.forget(connectionId);
   }
 }

@@ -1,98 +1,95 @@
 /**
- * The channel room's HTTP routes: herenow (`GET /parties/main/CHANNEL?includeUsers=&distinct=`),
- * its stats (`?stats`), and the edge's internal request to count a refused connect.
+ * The channel room's HTTP: herenow (`GET /parties/main/CHANNEL?includeUsers=&distinct=`), its
+ * stats (`?stats`) and webhooks (`?webhooks`, `POST ?webhooks=resend`), both with the server
+ * key (the edge checks it), and the calls the service's other parts make (protocol/calls.ts).
  */
-import type * as Party from "partykit/server";
 import { z } from "zod";
-import { fail, methodNotAllowed, ok, preflight } from "../shared/envelope.ts";
-import { INTERNAL_HEADER } from "../shared/parties.ts";
-import {
-  type ChannelMode,
-  HereNowQuery,
-  PartPush,
-  type PushRequest,
-  type PushResult,
-  RefusalCount,
-  RoomPush,
-  type RoomPushReply,
-  type RoomStats,
-  type VersionedStatus,
-  WatchedChanges,
-} from "../shared/protocol.ts";
+import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
+import { fail, methodNotAllowed, ok, preflight } from "../server/envelope.ts";
+import type { WebhookDispatch } from "../server/webhooks.ts";
+import { type ChannelMode, HereNowQuery, type RoomStats } from "../protocol/index.ts";
+import { CHANNEL_PARTY } from "../wire/parties.ts";
 import type { PresenceState } from "./presence.ts";
-import type { WebhookDelivery } from "../shared/webhooks.ts";
+import type { ChannelPushes } from "./pushes.ts";
 import type { StatsCounters } from "./stats.ts";
-
-/** The service's own requests to a room: the edge's count of a refusal, the directory's news of watched users, pushes. */
-const InternalRequest = z.discriminatedUnion("kind", [RefusalCount, WatchedChanges, RoomPush, PartPush]);
+import type { WatchRegistry } from "./watchers.ts";
 
 /** What the routes read from the room. */
 export type RouteContext = {
-  channel: string;
+  channel: () => string;
   state: PresenceState;
   stats: StatsCounters;
+  webhooks: WebhookDispatch;
+  pushes: ChannelPushes;
+  watchers: WatchRegistry;
+  /** Something changed: run a tick. */
+  schedule: () => void;
   /** How many times the room has started. */
-  starts: number;
+  starts: () => number;
   /** Whether the channel sends every member (full) or counts and views (interval). */
-  mode: ChannelMode;
+  mode: () => ChannelMode;
   /** Open sockets, members' and observers'. */
   sockets: () => number;
-  /** The directory's news of watched users. */
-  watched: (statuses: VersionedStatus[]) => void;
-  /** Delivers a push to a user's clients here (for the coordinator that runs it). */
-  deliver: (push: RoomPush) => Promise<RoomPushReply>;
-  /** Runs a push through this room alone (the directory is off). */
-  push: (userId: string, request: PushRequest, timeoutMs: number) => Promise<PushResult>;
-  /** The room's webhook delivery (stats, dead letters, re-send). */
-  webhooks: WebhookDelivery;
 };
 
-/** Answers one HTTP request to the room. */
-export async function answerRequest(request: Party.Request, ctx: RouteContext): Promise<Response> {
-  if (request.method === "OPTIONS") return preflight();
-  if (request.method === "POST" && request.headers.has(INTERNAL_HEADER)) {
-    const body = InternalRequest.safeParse(await request.json().catch(() => null));
-    if (!body.success) return fail(400, "bad_request", z.prettifyError(body.error));
-    switch (body.data.kind) {
-      case "count-refusal":
-        ctx.stats.count(body.data.group, body.data.reason);
-        return ok({});
-      case "watched":
-        ctx.watched(body.data.users);
-        return ok({});
-      case "deliver":
-        return ok(await ctx.deliver(body.data));
-      case "push":
-        return ok(await ctx.push(body.data.userId, body.data.request, body.data.timeoutMs));
-      default:
-        return body.data satisfies never;
-    }
+/** The channel room's HTTP: the routes, and the calls it takes. */
+export class ChannelRoutes {
+  readonly #ctx: RouteContext;
+  readonly #calls: CallHandlers<typeof CHANNEL_PARTY>;
+
+  constructor(ctx: RouteContext) {
+    this.#ctx = ctx;
+    const { channel, state, stats, pushes, watchers, schedule } = ctx;
+    this.#calls = {
+      "count-refusal": ({ group, reason }) => {
+        stats.count(group, reason);
+        return {};
+      },
+      herenow: (args) => state.hereNow(channel(), args),
+      watched: ({ users }) => {
+        watchers.heard(users);
+        schedule();
+        return {};
+      },
+      push: (push) => pushes.run(push),
+      deliver: (push) => pushes.deliver(push),
+    };
   }
-  const url = new URL(request.url);
-  if (url.searchParams.has("webhooks")) return webhookRoute(request, url, ctx);
-  if (request.method !== "GET") return methodNotAllowed(["GET"]);
-  if (url.searchParams.has("stats")) return ok(roomStats(ctx));
-  const query = HereNowQuery.safeParse(Object.fromEntries(url.searchParams));
-  if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
-  return ok({ channels: { [ctx.channel]: ctx.state.hereNow(ctx.channel, query.data) } });
-}
 
-/** `GET ?webhooks`: the delivery's stats and dead letters; `POST ?webhooks=resend`: puts the dead letters back in the queue. */
-async function webhookRoute(request: Party.Request, url: URL, ctx: RouteContext): Promise<Response> {
-  if (request.method === "POST" && url.searchParams.get("webhooks") === "resend") return ok({ resent: await ctx.webhooks.resend() });
-  if (request.method !== "GET") return methodNotAllowed(["GET", "POST ?webhooks=resend"]);
-  return ok({ ...ctx.webhooks.stats(), deadLetterBatches: ctx.webhooks.deadLetters() });
-}
+  /** Answers one HTTP request to the room. */
+  answer(request: Request): Promise<Response> | Response {
+    if (isCall(request)) return answerCall(CHANNEL_PARTY, request, this.#calls);
+    if (request.method === "OPTIONS") return preflight();
+    const ctx = this.#ctx;
+    const url = new URL(request.url);
+    if (url.searchParams.has("webhooks")) return this.#webhooks(request, url);
+    if (request.method !== "GET") return methodNotAllowed(["GET"]);
+    if (url.searchParams.has("stats")) return ok(this.#stats());
+    const query = HereNowQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
+    const channel = ctx.channel();
+    return ok({ channels: { [channel]: ctx.state.hereNow(channel, query.data) } });
+  }
 
-function roomStats(ctx: RouteContext): RoomStats {
-  return {
-    channel: ctx.channel,
-    ...ctx.state.counts(),
-    members: ctx.state.size,
-    mode: ctx.mode,
-    sockets: ctx.sockets(),
-    starts: ctx.starts,
-    webhooks: ctx.webhooks.stats(),
-    ...ctx.stats.counters,
-  };
+  /** `GET ?webhooks`: the delivery's stats and dead letters; `POST ?webhooks=resend`: puts the dead letters back in the queue. */
+  async #webhooks(request: Request, url: URL): Promise<Response> {
+    const { webhooks } = this.#ctx;
+    if (request.method === "POST" && url.searchParams.get("webhooks") === "resend") return ok({ resent: await webhooks.resend() });
+    if (request.method !== "GET") return methodNotAllowed(["GET", "POST ?webhooks=resend"]);
+    return ok(webhooks.report());
+  }
+
+  #stats(): RoomStats {
+    const ctx = this.#ctx;
+    return {
+      channel: ctx.channel(),
+      ...ctx.state.counts(),
+      members: ctx.state.size,
+      mode: ctx.mode(),
+      sockets: ctx.sockets(),
+      starts: ctx.starts(),
+      webhooks: ctx.webhooks.stats(),
+      ...ctx.stats.counters,
+    };
+  }
 }

@@ -16,6 +16,11 @@ export class SortedIds {
     if (this.#ids[at] !== id) this.#ids.splice(at, 0, id);
   }
 
+  /** Forgets every id. */
+  clear(): void {
+    this.#ids.length = 0;
+  }
+
   /** Removes an id (no-op if absent). */
   delete(id: string): void {
     const at = this.#lowerBound(id);

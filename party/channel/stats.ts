@@ -1,5 +1,5 @@
 /** The channel room's counters of what it refused, rejected and closed, by reason; persisted with the room's meta row. */
-import { CloseCode, type RoomStats } from "../shared/protocol.ts";
+import { CloseCode, type RoomStats } from "../protocol/index.ts";
 
 /** The counters as stored and reported. */
 export type Counters = Pick<RoomStats, "refusedConnections" | "refusedRequests" | "rejectedMessages" | "replacedClients" | "closes">;

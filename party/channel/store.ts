@@ -1,28 +1,26 @@
 /**
  * The channel room's storage layout: one row per member (`m:USERID`), one per watching socket
- * (`w:CONNECTIONID`), and one meta row (the channel's name, which alarms cannot read from the
- * room, its sequence number, mode and counters).
+ * (`w:CONNECTIONID`), and one meta row (its sequence number, mode, starts and counters).
  * Written once per tick, in batches within storage's 128-keys-per-call cap.
  */
-import type * as Party from "partykit/server";
+import type { HostStorage } from "../server/host.ts";
+import { deleteAll, putAll } from "../server/storage.ts";
+import type { ChannelMode } from "../protocol/index.ts";
 import type { StoredMember } from "./presence.ts";
 import type { Counters } from "./stats.ts";
-import type { ChannelMode } from "../shared/protocol.ts";
 
 const MEMBER_PREFIX = "m:";
 const WATCH_PREFIX = "w:";
 const META_KEY = "meta";
-/** Storage's cap on keys per put or delete. */
-const BATCH = 128;
 
 /** The meta row. */
-export type Meta = { channel: string; seq: number; mode?: ChannelMode; starts?: number; stats?: Counters };
+export type Meta = { seq: number; mode?: ChannelMode; starts?: number; stats?: Counters };
 
 /** Reads and writes a channel's rows. */
 export class ChannelStore {
-  readonly #storage: Party.Storage;
+  readonly #storage: HostStorage;
 
-  constructor(storage: Party.Storage) {
+  constructor(storage: HostStorage) {
     this.#storage = storage;
   }
 
@@ -35,10 +33,8 @@ export class ChannelStore {
 
   /** Writes changed members and deletes removed ones. */
   async saveMembers(upserts: StoredMember[], deletes: string[]): Promise<void> {
-    const rows = upserts.map((member) => [MEMBER_PREFIX + member.id, member] as const);
-    for (let i = 0; i < rows.length; i += BATCH) await this.#storage.put(Object.fromEntries(rows.slice(i, i + BATCH)));
-    const keys = deletes.map((id) => MEMBER_PREFIX + id);
-    for (let i = 0; i < keys.length; i += BATCH) await this.#storage.delete(keys.slice(i, i + BATCH));
+    await putAll(this.#storage, upserts.map((member) => [MEMBER_PREFIX + member.id, member] as const));
+    await deleteAll(this.#storage, deletes.map((id) => MEMBER_PREFIX + id));
   }
 
   /** The watch lists of sockets, by connection id (kept so sockets that survive a restart keep watching). */

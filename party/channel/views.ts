@@ -4,8 +4,8 @@
  * members by userId). This module keeps each window as clients hold it and cuts, from one
  * tick's changes, the part each view must hear. Pure: the broadcaster feeds it and sends.
  */
-import type { DiffBody } from "../shared/member-wire.ts";
-import type { ChannelMode, Member, PresenceAction } from "../shared/protocol.ts";
+import type { DiffBody } from "../wire/member-wire.ts";
+import type { ChannelMode, Member, PresenceAction } from "../protocol/index.ts";
 
 type Event = { action: PresenceAction; member: Member };
 

@@ -4,7 +4,7 @@
  * socket that just asked (once every user in it is known), then the changes of each tick,
  * numbered per socket. Pure: the channel feeds it statuses and sends what it returns.
  */
-import type { UserStatus, VersionedStatus } from "../shared/protocol.ts";
+import type { UserStatus, VersionedStatus } from "../protocol/index.ts";
 
 type Watcher = {
   users: Set<string>;

@@ -5,8 +5,8 @@
  * last seen at the last renewal); which rooms watch which users; and each tick's net changes.
  * It knows nothing of requests or storage; every method takes the time.
  */
-import { type JsonValue, jsonEqual } from "../shared/json.ts";
-import type { ClientTypeCounts, DirectoryReport, UserStatus, VersionedStatus } from "../shared/protocol.ts";
+import { type JsonValue, jsonEqual } from "../wire/json.ts";
+import type { ClientTypeCounts, DirectoryReport, UserStatus, VersionedStatus } from "../protocol/index.ts";
 
 /** The timing settings the directory needs. */
 export type DirectoryTiming = {
@@ -41,7 +41,7 @@ export type StoredLease = { channel: string; expiresAt: number; renewedAt: numbe
 /** A room's watch list in this part, renewed with the room's reports. */
 export type StoredWatch = { room: string; users: string[]; expiresAt: number };
 
-export type { VersionedStatus } from "../shared/protocol.ts";
+export type { VersionedStatus } from "../protocol/index.ts";
 
 /** What one tick changed. */
 export type DirectoryChanges = {

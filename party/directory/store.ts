@@ -3,16 +3,15 @@
  * and per watching room (`w:ROOM`). Written once per tick, in batches within storage's
  * 128-keys-per-call cap.
  */
-import type * as Party from "partykit/server";
+import type { HostStorage } from "../server/host.ts";
+import { deleteAll, putAll } from "../server/storage.ts";
 import type { DirectoryChanges, StoredLease, StoredUser, StoredWatch } from "./directory.ts";
-
-const BATCH = 128;
 
 /** Reads and writes a part's rows. */
 export class DirectoryStore {
-  readonly #storage: Party.Storage;
+  readonly #storage: HostStorage;
 
-  constructor(storage: Party.Storage) {
+  constructor(storage: HostStorage) {
     this.#storage = storage;
   }
 
@@ -32,7 +31,7 @@ export class DirectoryStore {
       ...changes.watchUpserts.map((watch): [string, unknown] => [`w:${watch.room}`, watch]),
     ];
     const deletes = [...changes.deletes.map((id) => `u:${id}`), ...changes.leaseDeletes.map((c) => `c:${c}`), ...changes.watchDeletes.map((r) => `w:${r}`)];
-    for (let i = 0; i < puts.length; i += BATCH) await this.#storage.put(Object.fromEntries(puts.slice(i, i + BATCH)));
-    for (let i = 0; i < deletes.length; i += BATCH) await this.#storage.delete(deletes.slice(i, i + BATCH));
+    await putAll(this.#storage, puts);
+    await deleteAll(this.#storage, deletes);
   }
 }

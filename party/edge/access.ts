@@ -4,10 +4,10 @@
  * channels), and the credentials of an HTTP call (the server key, or a token that opens the
  * channels asked for).
  */
-import type { Config } from "../shared/config.ts";
-import type { Handshake } from "../shared/handshake.ts";
-import { userDataProblem } from "../shared/json.ts";
-import { channelAllowed, type ErrorCode, type TokenClaims } from "../shared/protocol.ts";
+import type { Config } from "../server/config.ts";
+import type { Handshake } from "../wire/handshake.ts";
+import { userDataProblem } from "../wire/json.ts";
+import { channelAllowed, type ErrorCode, type TokenClaims } from "../protocol/index.ts";
 import { verifierFor } from "./tokens.ts";
 import { refusedCredentialMessage, verifyAdminToken } from "./admin.ts";
 

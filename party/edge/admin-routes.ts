@@ -3,16 +3,23 @@
  * `GET /admin` (open or not; no credentials needed), `POST /admin/token` (a short-lived admin token for the dashboard) and `GET /channels`
  * (the channel index, most members first). Answers null for any other path.
  */
-import type * as Party from "partykit/server";
-import type { Config } from "../shared/config.ts";
-import { fail, methodNotAllowed, ok } from "../shared/envelope.ts";
-import { INDEX_PARTY, INDEX_ROOM, INTERNAL_HEADER } from "../shared/parties.ts";
-import type { AdminInfo, AdminSession } from "../shared/protocol.ts";
+import { z } from "zod";
+import type { Parties } from "../server/calls.ts";
+import type { Config } from "../server/config.ts";
+import { fail, methodNotAllowed, ok } from "../server/envelope.ts";
+import type { AdminInfo, AdminSession } from "../protocol/index.ts";
+import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 import { authorizeRequest } from "./access.ts";
 import { adminOpen, mintAdminToken, verifyAdminToken } from "./admin.ts";
 
+/** `GET /channels?q=&limit=`: names containing q (default all), at most limit (default 1000). */
+const ChannelsQuery = z.object({
+  q: z.string().max(128).default(""),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+
 /** Answers an operator route, or null when the path is not one. */
-export async function adminRoute(request: Request, url: URL, config: Config, parties: Party.FetchLobby["parties"]): Promise<Response | null> {
+export async function adminRoute(request: Request, url: URL, config: Config, parties: Parties): Promise<Response | null> {
   const path = url.pathname;
   if (path === "/dashboard") return new Response(null, { status: 308, headers: { location: `/dashboard/${url.search}` } });
   if (path === "/admin") {
@@ -25,12 +32,13 @@ export async function adminRoute(request: Request, url: URL, config: Config, par
   if (path === "/admin/token") return adminToken(request, url, config);
   const refused = await authorizeRequest(request, url, { serverKey: true }, config);
   if (refused) return fail(refused.status, refused.error, refused.message);
-  const query = new URLSearchParams();
-  for (const key of ["q", "limit"]) {
-    const value = url.searchParams.get(key);
-    if (value !== null) query.set(key, value);
+  const query = ChannelsQuery.safeParse({ q: url.searchParams.get("q") ?? undefined, limit: url.searchParams.get("limit") ?? undefined });
+  if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
+  try {
+    return ok(await parties.call(INDEX_PARTY, INDEX_ROOM, "list", query.data));
+  } catch (error) {
+    return fail(502, "internal", `the channel index failed: ${(error as Error).message}`);
   }
-  return parties[INDEX_PARTY]!.get(INDEX_ROOM).fetch(`/?${query}`, { headers: { [INTERNAL_HEADER]: "1" } });
 }
 
 /** `POST /admin/token`: open (development), or a fresh admin token for the server key; an admin token gets itself back (no endless renewal). */

@@ -5,7 +5,7 @@
  * HTTP routes, opens the channel index's socket, and connects observers to any channel.
  */
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
-import type { Config } from "../shared/config.ts";
+import type { Config } from "../server/config.ts";
 
 /** The audience every admin token carries; tokens without it are never checked as admin tokens. */
 export const ADMIN_AUDIENCE = "presence-admin";

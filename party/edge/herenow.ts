@@ -3,11 +3,10 @@
  * to the rooms in parallel and merged into one envelope. Used by the worker's `onFetch`.
  */
 import { z } from "zod";
-import { fail, ok } from "../shared/envelope.ts";
-import { type ChannelHereNow, HereNowChannels, HereNowQuery, HereNowResponse } from "../shared/protocol.ts";
-
-/** Asks one room for its herenow, with the given query string. */
-export type RoomFetcher = (channel: string, query: string) => Promise<Response>;
+import { fail, ok } from "../server/envelope.ts";
+import type { Parties } from "../server/calls.ts";
+import { type ChannelHereNow, type HereNowArgs, HereNowChannels, HereNowQuery } from "../protocol/index.ts";
+import { CHANNEL_PARTY } from "../wire/parties.ts";
 
 /** Decides whether the caller may read these channels: null, or the refusal to answer with. */
 export type ChannelsGate = (channels: string[]) => Promise<Response | null>;
@@ -16,7 +15,7 @@ export type ChannelsGate = (channels: string[]) => Promise<Response | null>;
  * Answers a multi-channel herenow request; `channel` may repeat or hold a comma-separated
  * list. `gate` checks the caller's credentials for the channels named, before any room is asked.
  */
-export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher, gate: ChannelsGate = async () => null): Promise<Response> {
+export async function hereNowAcrossChannels(url: URL, parties: Parties, gate: ChannelsGate = async () => null): Promise<Response> {
   const names = [...new Set(url.searchParams.getAll("channel").flatMap((value) => value.split(",")))];
   const channels = HereNowChannels.safeParse(names);
   if (!channels.success) return fail(400, "bad_request", z.prettifyError(channels.error));
@@ -31,17 +30,15 @@ export async function hereNowAcrossChannels(url: URL, fetchRoom: RoomFetcher, ga
   if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
   const { includeUsers, distinct, limit, cursor } = query.data;
   if (cursor !== undefined && channels.data.length > 1) return fail(400, "bad_request", "cursor pages one channel: name only that channel");
-  const params = new URLSearchParams({ includeUsers: String(includeUsers), distinct: String(distinct), limit: String(limit) });
-  if (cursor !== undefined) params.set("cursor", cursor);
+  const args: HereNowArgs = { includeUsers, distinct, limit };
+  if (cursor !== undefined) args.cursor = cursor;
 
   const results = await Promise.all(
     channels.data.map(async (channel): Promise<[string, ChannelHereNow | string]> => {
       try {
-        const response = await fetchRoom(channel, params.toString());
-        const raw: unknown = await response.json();
-        // Validate, but pass on the room's own object: it keeps GoEasy's key order and the data as sent.
-        const entry = HereNowResponse.safeParse(raw).success ? (raw as HereNowResponse).content.channels[channel] : undefined;
-        return [channel, entry ?? `room answered ${response.status}`];
+        // The room's own object, checked: it keeps GoEasy's key order and the data as sent.
+        const entry = await parties.call(CHANNEL_PARTY, channel, "herenow", args);
+        return [channel, entry.channel === channel ? entry : `room answered for ${entry.channel}`];
       } catch (error) {
         return [channel, (error as Error).message];
       }

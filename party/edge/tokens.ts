@@ -6,8 +6,8 @@
  */
 import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { z } from "zod";
-import type { AuthSettings } from "../shared/config.ts";
-import { TokenClaims } from "../shared/protocol.ts";
+import type { AuthSettings } from "../server/config.ts";
+import { TokenClaims } from "../protocol/index.ts";
 
 const HMAC_ALGORITHMS = ["HS256"];
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];

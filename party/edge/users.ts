@@ -4,15 +4,14 @@
  * parallel) and answered in one envelope, each user by id.
  */
 import { z } from "zod";
-import { fail, ok } from "../shared/envelope.ts";
-import { byPart } from "../shared/parts.ts";
-import { StatusReply, type UserStatus, UserIds, UsersRequest } from "../shared/protocol.ts";
-
-/** Asks one directory part for the status of some of its users. */
-export type PartAsker = (part: string, userIds: string[]) => Promise<Response>;
+import { fail, ok } from "../server/envelope.ts";
+import { byPart } from "../server/parts.ts";
+import type { Parties } from "../server/calls.ts";
+import { type UserStatus, UserIds, UsersRequest } from "../protocol/index.ts";
+import { DIRECTORY_PARTY } from "../wire/parties.ts";
 
 /** Answers a /users request. */
-export async function usersAcrossParts(request: Request, url: URL, parts: number, ask: PartAsker): Promise<Response> {
+export async function usersAcrossParts(request: Request, url: URL, parts: number, parties: Parties): Promise<Response> {
   let ids: unknown;
   if (request.method === "POST") {
     const body = UsersRequest.safeParse(await request.json().catch(() => null));
@@ -26,12 +25,10 @@ export async function usersAcrossParts(request: Request, url: URL, parts: number
   const answers = await Promise.all(
     [...byPart(userIds.data, (id) => id, parts)].map(async ([part, asked]): Promise<UserStatus[] | string> => {
       try {
-        const response = await ask(part, asked);
-        const body = (await response.json()) as { content?: unknown };
-        const reply = StatusReply.safeParse(body.content);
-        return reply.success ? reply.data.users.map((entry) => entry.status) : `part ${part} answered ${response.status}`;
+        const reply = await parties.call(DIRECTORY_PARTY, part, "status", { userIds: asked });
+        return reply.users.map((entry) => entry.status);
       } catch (error) {
-        return `part ${part}: ${(error as Error).message}`;
+        return (error as Error).message;
       }
     }),
   );

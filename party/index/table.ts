@@ -4,18 +4,14 @@
  * the lease lapses), the changes since dashboards were last told, and the sorted, searched
  * list that `GET /channels` answers.
  */
-import type { ChannelEntry, IndexReport } from "../shared/protocol.ts";
+import type { ChannelEntry, IndexReport } from "../protocol/index.ts";
+import { byMembers } from "../wire/channel-order.ts";
 
 /** A channel's entry and when it lapses without a new report. */
 export type HeldEntry = { entry: ChannelEntry; expiresAt: number };
 
 /** What dashboards have not heard yet. */
 export type TableChanges = { channels: ChannelEntry[]; removed: string[] };
-
-/** Most users first, then most clients, then most members, then by name. */
-export function byMembers(a: ChannelEntry, b: ChannelEntry): number {
-  return b.userAmount - a.userAmount || b.clientAmount - a.clientAmount || b.members - a.members || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0);
-}
 
 /** The active channels. */
 export class ChannelTable {

@@ -12,7 +12,7 @@ import { launchChromium } from "../support/chromium.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
 import { mintAdminToken } from "../../party/edge/admin.ts";
-import { readConfig } from "../../party/shared/config.ts";
+import { readConfig } from "../../party/server/config.ts";
 import { freshChannel, presenceClient, refusedConnect, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 import { SECRET, token } from "../support/tokens.ts";

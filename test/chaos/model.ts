@@ -17,8 +17,8 @@
  */
 import WebSocket from "ws";
 import { PresenceClient } from "../../client/index.ts";
-import type { JsonValue, Member, ServerMessage } from "../../party/shared/protocol.ts";
-import { decodeMember } from "../../party/shared/member-wire.ts";
+import type { JsonValue, Member, ServerMessage } from "../../party/protocol/index.ts";
+import { decodeMember } from "../../party/wire/member-wire.ts";
 
 // ------------------------------------------------------------------------------ PRNG
 

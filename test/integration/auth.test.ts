@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ClientPresenceEvent, PresenceClient, PresenceClientOptions } from "../../client/index.ts";
 import { createPresenceApi, PresenceHttpError } from "../../client/server.ts";
-import { CloseCode, type RoomStats, StatsResponse } from "../../party/shared/protocol.ts";
+import { CloseCode, type RoomStats, StatsResponse } from "../../party/protocol/index.ts";
 import { freshChannel, presenceClient, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 import { type JwksServer, rawToken, SECRET, startJwks, tamper, token, unsignedToken } from "../support/tokens.ts";

@@ -5,8 +5,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { MAX_JSON_DEPTH } from "../../party/shared/json.ts";
-import { ErrorResponse, HereNowResponse, type ServerMessage, StatsResponse } from "../../party/shared/protocol.ts";
+import { MAX_JSON_DEPTH } from "../../party/wire/json.ts";
+import { ErrorResponse, HereNowResponse, type ServerMessage, StatsResponse } from "../../party/protocol/index.ts";
 import { TEST_VARS, sleep } from "../support/dev-server.ts";
 import { freshChannel, getJson, joined, type RawSocket, rawSocket, refusedConnect, waitFor } from "../support/clients.ts";
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import type { ChannelEntry } from "../../party/shared/protocol.ts";
+import type { ChannelEntry } from "../../party/protocol/index.ts";
 import { freshChannel, presenceClient, waitFor } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 

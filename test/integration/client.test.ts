@@ -6,8 +6,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ClientPresenceEvent, PresenceClient, type PresenceClientOptions } from "../../client/index.ts";
-import { MAX_JSON_DEPTH } from "../../party/shared/json.ts";
-import { HereNowResponse, StatsResponse } from "../../party/shared/protocol.ts";
+import { MAX_JSON_DEPTH } from "../../party/wire/json.ts";
+import { HereNowResponse, StatsResponse } from "../../party/protocol/index.ts";
 import { type DevServer, TEST_VARS, sleep, startDevServer } from "../support/dev-server.ts";
 import { freshChannel, getJson, joined, presenceClient, waitFor } from "../support/clients.ts";
 

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
 import { createPresenceApi, PresenceHttpError } from "../../client/server.ts";
-import { ErrorResponse, HereNowResponse, MAX_HERENOW_CHANNELS, StatsResponse } from "../../party/shared/protocol.ts";
+import { ErrorResponse, HereNowResponse, MAX_HERENOW_CHANNELS, StatsResponse } from "../../party/protocol/index.ts";
 import { freshChannel, getJson, joined, waitFor } from "../support/clients.ts";
 
 const host = inject("host");

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import { HereNowResponse, type Member, type PresenceEvent, ServerMessage } from "../../party/shared/protocol.ts";
+import { HereNowResponse, type Member, type PresenceEvent, ServerMessage } from "../../party/protocol/index.ts";
 import type { ReadSync } from "../support/messages.ts";
 import { TEST_VARS, sleep } from "../support/dev-server.ts";
 import { freshChannel, getJson, joined, type RawSocket, rawSocket, waitFor } from "../support/clients.ts";

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
-import { HereNowResponse, type Member } from "../../party/shared/protocol.ts";
+import { HereNowResponse, type Member } from "../../party/protocol/index.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 import { freshChannel, getJson, joined, waitFor } from "../support/clients.ts";
 

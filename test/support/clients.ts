@@ -1,7 +1,7 @@
 /** Helpers the integration tests share: fresh channel names, clients over `ws`, raw sockets, polling. */
 import WebSocket from "ws";
 import { PresenceClient, type PresenceClientOptions } from "../../client/index.ts";
-import { ServerMessage } from "../../party/shared/protocol.ts";
+import { ServerMessage } from "../../party/protocol/index.ts";
 import { type ReadMessage, WireReader } from "./messages.ts";
 
 let counter = 0;

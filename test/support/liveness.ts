@@ -5,7 +5,7 @@
 import type { Socket as NetSocket } from "node:net";
 import WebSocket from "ws";
 import type { PresenceClient } from "../../client/index.ts";
-import { type Member, type RoomStats, StatsResponse } from "../../party/shared/protocol.ts";
+import { type Member, type RoomStats, StatsResponse } from "../../party/protocol/index.ts";
 import { type DevServer, sleep, startDevServer } from "./dev-server.ts";
 import { getJson } from "./clients.ts";
 

@@ -2,8 +2,8 @@
  * Server messages on the compact wire: built by hand for the client's unit tests (member list
  * and transport), and read back into member records for the tests that watch raw sockets.
  */
-import { decodeDiffBody, decodeMember, encodeDiffBody, encodeMember } from "../../party/shared/member-wire.ts";
-import type { ChannelMode, DiffMessage, Member, PresenceAction, PresenceEvent, ServerMessage, SyncMessage } from "../../party/shared/protocol.ts";
+import { decodeDiffBody, decodeMember, encodeDiffBody, encodeMember } from "../../party/wire/member-wire.ts";
+import type { ChannelMode, DiffMessage, Member, PresenceAction, PresenceEvent, ServerMessage, SyncMessage } from "../../party/protocol/index.ts";
 
 /** A member record, online with one untyped client unless `over` says otherwise. */
 export const member = (id: string, over: Partial<Member> = {}): Member => ({

@@ -1,10 +1,10 @@
 /**
  * Renders docs/protocol.md from the zod schemas in party/protocol.ts, so the document cannot
- * drift from the code. Used by test/unit/protocol-doc.test.ts (and `npm run docs`).
+ * drift from the code. Used by test/unit/generated.test.ts (and `npm run generate`).
  */
 import { z } from "zod";
-import { ConfigEnv } from "../../party/shared/config.ts";
-import { MAX_JSON_DEPTH } from "../../party/shared/json.ts";
+import { ConfigEnv } from "../../party/server/config.ts";
+import { MAX_JSON_DEPTH } from "../../party/wire/json.ts";
 import {
   ChannelHereNow,
   ClientMessage,
@@ -35,7 +35,7 @@ import {
   AdminSession,
   ChannelEntry,
   ChannelsMessage,
-} from "../../party/shared/protocol.ts";
+} from "../../party/protocol/index.ts";
 
 type JsonSchema = {
   $ref?: string;
@@ -118,13 +118,13 @@ export function renderProtocolDoc(): string {
   const configRows = Object.entries(config.properties ?? {}).map(
     ([name, field]) => `| \`${name}\` | ${field.default === undefined ? "—" : String(field.default)} | ${field.description ?? ""} |`,
   );
-  return `<!-- Generated from party/shared/protocol.ts and party/shared/config.ts by test/support/protocol-doc.ts.
-     Do not edit by hand: run \`npm run docs\`. A unit test fails when this file is stale. -->
+  return `<!-- Generated from party/protocol/index.ts and party/server/config.ts by test/support/protocol-doc.ts.
+     Do not edit by hand: run \`npm run generate\`. A unit test fails when this file is stale. -->
 
 # Protocol
 
 Every message is one JSON text frame. Every schema below is defined once, with zod, in
-\`party/shared/protocol.ts\`; the room, the client and the tests all import it.
+\`party/protocol/index.ts\`; the room, the client and the tests all import it.
 
 ## Connecting
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import { Webhook } from "standardwebhooks";
-import type { WebhookPayload } from "../../party/shared/protocol.ts";
+import type { WebhookPayload } from "../../party/protocol/index.ts";
 
 /** A random Standard Webhooks secret. */
 export function webhookSecret(): string {

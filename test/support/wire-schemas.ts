@@ -1,11 +1,11 @@
 /**
- * Renders party/shared/schemas.generated.ts from the zod schemas in protocol.ts: each schema
+ * Renders party/wire/schemas.generated.ts from the zod schemas in protocol.ts: each schema
  * as JSON Schema data, with zod's own messages, for `check.ts`. Used by
  * test/unit/generated.test.ts (and `npm run generate`), which fails when the file is stale.
  */
 import { z } from "zod";
-import type { Schema } from "../../party/shared/check.ts";
-import * as protocol from "../../party/shared/protocol.ts";
+import type { Schema } from "../../party/wire/check.ts";
+import * as protocol from "../../party/protocol/index.ts";
 
 /** The schemas the client and the handshake check without zod. */
 export const GENERATED_ROOTS = {
@@ -119,13 +119,13 @@ export function generatedSchemas(): { defs: Record<string, Schema>; roots: Recor
 }
 
 /**
- * party/shared/schemas.generated.ts as it should be now: each definition a constant, each
+ * party/wire/schemas.generated.ts as it should be now: each definition a constant, each
  * root its schema and the definitions it reaches, so a bundle carries only what it checks.
  */
 export function renderSchemasModule(): string {
   const { defs, roots } = generatedSchemas();
   const lines = [
-    "// Generated from party/shared/protocol.ts by test/support/wire-schemas.ts: do not edit.",
+    "// Generated from party/protocol/index.ts by test/support/wire-schemas.ts: do not edit.",
     "// Run `npm run generate`; a unit test fails when this file is stale.",
     'import type { Defs, Schema } from "./check.ts";',
   ];

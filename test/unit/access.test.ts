@@ -1,8 +1,8 @@
 /** The edge's access decisions, with real tokens: who a connect may be, and who may read over HTTP. */
 import { describe, expect, it } from "vitest";
 import { admitConnect, authorizeRequest, originRefusal, sameSecret } from "../../party/edge/access.ts";
-import { loadConfig } from "../../party/shared/config.ts";
-import { type Handshake, parseHandshake } from "../../party/shared/handshake.ts";
+import { loadConfig } from "../../party/server/config.ts";
+import { type Handshake, parseHandshake } from "../../party/wire/handshake.ts";
 import { SECRET, token } from "../support/tokens.ts";
 
 const SERVER_KEY = "server-key-0123456789";

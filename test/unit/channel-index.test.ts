@@ -2,10 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { IndexReporter, type IndexSnapshot } from "../../party/channel/index-reporter.ts";
 import { ChannelTable } from "../../party/index/table.ts";
-import type { IndexReport } from "../../party/shared/protocol.ts";
+import type { IndexReport } from "../../party/protocol/index.ts";
+import { fakeParties } from "../support/parties.ts";
 
 const report = (channel: string, userAmount: number, clientAmount = userAmount, members = userAmount): IndexReport => ({
-  kind: "index",
   active: userAmount > 0 || clientAmount > 0,
   entry: { channel, userAmount, clientAmount, members, mode: "full", updatedAt: 0 },
 });
@@ -54,18 +54,16 @@ describe("ChannelTable", () => {
   });
 });
 
-/** A fake link that records posts and answers as told. */
-function fakeLink() {
-  const posts: IndexReport[] = [];
-  const link = {
-    ready: true,
-    status: 200,
-    post: (_party: string, _room: string, body: unknown) => {
-      posts.push(body as IndexReport);
-      return Promise.resolve(new Response("{}", { status: link.status }));
+/** Fake parties whose index records each report and answers as told. */
+function fakeIndex() {
+  const { parties, calls, control } = fakeParties();
+  return {
+    parties,
+    control,
+    get posts(): IndexReport[] {
+      return calls.map((call) => call.args as IndexReport);
     },
   };
-  return { link, posts };
 }
 
 const snap = (userAmount: number, members = userAmount): IndexSnapshot => ({ userAmount, clientAmount: userAmount, members, mode: "full" });
@@ -73,72 +71,75 @@ const settle = () => new Promise((done) => setTimeout(done, 0));
 
 describe("IndexReporter", () => {
   it("never reports a room nobody used", () => {
-    const { link, posts } = fakeLink();
-    const reporter = new IndexReporter({ link, channel: () => "c", leaseMs: 30_000, retry: () => {} });
+    const index = fakeIndex();
+    const { parties } = index;
+    const reporter = new IndexReporter({ parties, channel: () => "c", leaseMs: 30_000, retry: () => {} });
     reporter.note(snap(0), 0);
     reporter.flush(0);
-    expect(posts).toEqual([]);
+    expect(index.posts).toEqual([]);
     expect(reporter.nextDeadline()).toBeNull();
   });
 
   it("sends the first change at once, coalesces later ones to one per interval, renews every third of the lease, and reports the room empty", async () => {
-    const { link, posts } = fakeLink();
-    const reporter = new IndexReporter({ link, channel: () => "c", leaseMs: 30_000, intervalMs: 1000, retry: () => {} });
+    const index = fakeIndex();
+    const { parties } = index;
+    const reporter = new IndexReporter({ parties, channel: () => "c", leaseMs: 30_000, intervalMs: 1000, retry: () => {} });
     reporter.note(snap(1), 0);
     reporter.flush(0);
     await settle();
-    expect(posts.map((p) => p.entry.userAmount)).toEqual([1]);
+    expect(index.posts.map((p) => p.entry.userAmount)).toEqual([1]);
     for (const [n, at] of [[2, 100], [3, 200], [4, 300]] as const) {
       reporter.note(snap(n), at);
       reporter.flush(at);
     }
     await settle();
-    expect(posts).toHaveLength(1);
+    expect(index.posts).toHaveLength(1);
     expect(reporter.nextDeadline()).toBe(1000);
     reporter.flush(1000);
     await settle();
-    expect(posts.map((p) => p.entry.userAmount)).toEqual([1, 4]);
+    expect(index.posts.map((p) => p.entry.userAmount)).toEqual([1, 4]);
     // Nothing changed: the next report is the renewal, a third of the lease after the last.
     reporter.note(snap(4), 5000);
     reporter.flush(5000);
-    expect(posts).toHaveLength(2);
+    expect(index.posts).toHaveLength(2);
     expect(reporter.nextDeadline()).toBe(11_000);
     reporter.note(snap(4), 11_000);
     reporter.flush(11_000);
     await settle();
-    expect(posts).toHaveLength(3);
+    expect(index.posts).toHaveLength(3);
     // Empty: one inactive report, then silence.
     reporter.note(snap(0, 3), 12_500);
     reporter.flush(12_500);
     await settle();
-    expect(posts[3]).toMatchObject({ active: false, entry: { channel: "c", userAmount: 0, members: 3 } });
+    expect(index.posts[3]).toMatchObject({ active: false, entry: { channel: "c", userAmount: 0, members: 3 } });
     reporter.note(snap(0, 3), 60_000);
     reporter.flush(60_000);
-    expect(posts).toHaveLength(4);
+    expect(index.posts).toHaveLength(4);
     expect(reporter.nextDeadline()).toBeNull();
   });
 
   it("keeps a report that failed or could not be sent, and sends it (or anything newer) later", async () => {
-    const { link, posts } = fakeLink();
+    const index = fakeIndex();
+    const { parties } = index;
     let retries = 0;
-    const reporter = new IndexReporter({ link, channel: () => "c", leaseMs: 30_000, retry: () => retries++ });
-    link.ready = false;
+    const reporter = new IndexReporter({ parties, channel: () => "c", leaseMs: 30_000, retry: () => retries++ });
+    index.control.reachable = false;
     reporter.note(snap(1), 0);
     reporter.flush(0);
-    expect(posts).toEqual([]);
+    expect(index.posts).toEqual([]);
     expect(reporter.pending).toBe(true);
-    link.ready = true;
-    link.status = 500;
+    index.control.reachable = true;
+    index.control.failWith = 500;
     reporter.flush(0);
     await settle();
     await settle();
     expect(retries).toBe(1);
     expect(reporter.pending).toBe(true);
-    link.status = 200;
+    index.control.failWith = null;
     reporter.note(snap(2), 500);
     reporter.flush(1000);
     await settle();
-    expect(posts.map((p) => p.entry.userAmount)).toEqual([1, 2]);
+    expect(index.posts.map((p) => p.entry.userAmount)).toEqual([1, 2]);
     expect(reporter.pending).toBe(false);
   });
 });

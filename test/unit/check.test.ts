@@ -5,9 +5,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { check } from "../../party/shared/check.ts";
-import * as protocol from "../../party/shared/protocol.ts";
-import * as generated from "../../party/shared/schemas.generated.ts";
+import { check } from "../../party/wire/check.ts";
+import * as protocol from "../../party/protocol/index.ts";
+import * as generated from "../../party/wire/schemas.generated.ts";
 
 const member = (id: string, over: Record<string, unknown> = {}) => ({
   id,

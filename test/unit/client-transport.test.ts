@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PresenceClient } from "../../client/index.ts";
-import type { ServerMessage } from "../../party/shared/protocol.ts";
+import type { ServerMessage } from "../../party/protocol/index.ts";
 import { diffMessage as diff, member as m, syncMessage as sync } from "../support/messages.ts";
 
 class FakeWebSocket extends EventTarget {

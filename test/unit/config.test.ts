@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Config, DEFAULT_CONFIG, loadConfig, readConfig } from "../../party/shared/config.ts";
+import { type Config, DEFAULT_CONFIG, loadConfig, readConfig } from "../../party/server/config.ts";
 
 describe("loadConfig", () => {
   it("uses the documented defaults when nothing is set", () => {

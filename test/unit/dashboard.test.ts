@@ -5,8 +5,8 @@ import { clientTypesText, jsonPreview, relativeTime } from "../../dashboard/form
 import { memberPage, prefixCursor, remoteRows } from "../../dashboard/rows.ts";
 import { CountSeries } from "../../dashboard/series.ts";
 import { adminOpen, adminSocketRefusal, mintAdminToken, refusedCredentialMessage, verifyAdminToken } from "../../party/edge/admin.ts";
-import { readConfig } from "../../party/shared/config.ts";
-import type { Member } from "../../party/shared/protocol.ts";
+import { readConfig } from "../../party/server/config.ts";
+import type { Member } from "../../party/protocol/index.ts";
 import { token } from "../support/tokens.ts";
 
 describe("format", () => {

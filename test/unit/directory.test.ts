@@ -1,7 +1,7 @@
 /** The user directory's pure state: channels as leases, grace on the union, lapses, retention, watchers. An injected clock. */
 import { describe, expect, it } from "vitest";
 import { DirectoryState, type DirectoryTiming } from "../../party/directory/directory.ts";
-import type { DirectoryReport, PresenceReport } from "../../party/shared/protocol.ts";
+import type { DirectoryReport, PresenceReport } from "../../party/protocol/index.ts";
 
 const timing: DirectoryTiming = { graceMs: 1_000, leaseMs: 60_000, retentionMs: 3_600_000 };
 const here = (userId: string, clients = 1, clientTypes: Record<string, number> = {}, data: unknown = null): PresenceReport => ({
@@ -13,7 +13,6 @@ const here = (userId: string, clients = 1, clientTypes: Record<string, number> =
 });
 const gone = (userId: string, lastSeen: number): PresenceReport => ({ present: false, userId, lastSeen });
 const report = (channel: string, presence: PresenceReport[], over: Partial<DirectoryReport> = {}): DirectoryReport => ({
-  kind: "report",
   channel,
   presence,
   all: false,

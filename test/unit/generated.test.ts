@@ -1,12 +1,12 @@
 /**
- * Files generated from the zod schemas: docs/protocol.md and party/shared/schemas.generated.ts.
+ * Files generated from the zod schemas: docs/protocol.md and party/wire/schemas.generated.ts.
  * Each test fails when its file is stale; `npm run generate` rewrites both.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigEnv } from "../../party/shared/config.ts";
-import { ClientMessage, ServerMessage } from "../../party/shared/protocol.ts";
+import { ConfigEnv } from "../../party/server/config.ts";
+import { ClientMessage, ServerMessage } from "../../party/protocol/index.ts";
 import { renderProtocolDoc } from "../support/protocol-doc.ts";
 import { renderSchemasModule } from "../support/wire-schemas.ts";
 
@@ -34,9 +34,9 @@ describe("docs/protocol.md", () => {
   });
 });
 
-describe("party/shared/schemas.generated.ts", () => {
+describe("party/wire/schemas.generated.ts", () => {
   it("is what the zod schemas say", () => {
-    expectCurrent("party/shared/schemas.generated.ts", renderSchemasModule());
+    expectCurrent("party/wire/schemas.generated.ts", renderSchemasModule());
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { channelProblem, parseHandshake } from "../../party/shared/handshake.ts";
-import { DEFAULT_MAX_USER_DATA_BYTES, MAX_JSON_DEPTH } from "../../party/shared/json.ts";
+import { channelProblem, parseHandshake } from "../../party/wire/handshake.ts";
+import { DEFAULT_MAX_USER_DATA_BYTES, MAX_JSON_DEPTH } from "../../party/wire/json.ts";
 
 const MAX = DEFAULT_MAX_USER_DATA_BYTES;
 

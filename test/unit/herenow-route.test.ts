@@ -1,25 +1,33 @@
 import { describe, expect, it } from "vitest";
-import { hereNowAcrossChannels, type RoomFetcher } from "../../party/edge/herenow.ts";
-import { fail, ok } from "../../party/shared/envelope.ts";
-import type { ChannelHereNow } from "../../party/shared/protocol.ts";
+import { hereNowAcrossChannels } from "../../party/edge/herenow.ts";
+import type { Parties } from "../../party/server/calls.ts";
+import { fail, ok } from "../../party/server/envelope.ts";
+import type { ChannelHereNow } from "../../party/protocol/index.ts";
+import { type FakeAnswer, fakeParties } from "../support/parties.ts";
 
-type Call = { channel: string; query: string };
+type Call = { channel: string; args: unknown };
 
-/** A fake set of rooms: each answers its herenow through the real `ok()` envelope. */
+/** A fake set of rooms: each answers the `herenow` call (through the real envelope and check) as told. */
 function rooms(answers: Record<string, ChannelHereNow | Response | Error> = {}) {
-  const calls: Call[] = [];
-  const fetchRoom: RoomFetcher = async (channel, query) => {
-    calls.push({ channel, query });
-    const answer = answers[channel] ?? { channel, clientAmount: 0, userAmount: 0, clientTypes: {} };
-    if (answer instanceof Error) throw answer;
-    if (answer instanceof Response) return answer;
-    return ok({ channels: { [channel]: answer } });
+  const fake = fakeParties(({ room }) => answers[room] ?? { channel: room, clientAmount: 0, userAmount: 0, clientTypes: {} });
+  return {
+    parties: fake.parties,
+    get calls(): Call[] {
+      return fake.calls.map(({ room, call, args }) => {
+        expect(call).toBe("herenow");
+        return { channel: room, args };
+      });
+    },
   };
-  return { calls, fetchRoom };
 }
 
-async function get(path: string, fetchRoom: RoomFetcher): Promise<{ status: number; body: any }> {
-  const response = await hereNowAcrossChannels(new URL(`http://host${path}`), fetchRoom);
+/** Rooms that answer through `answer`, for tests that time the calls. */
+function roomsAnswering(answer: FakeAnswer): Parties {
+  return fakeParties(answer).parties;
+}
+
+async function get(path: string, parties: Parties): Promise<{ status: number; body: any }> {
+  const response = await hereNowAcrossChannels(new URL(`http://host${path}`), parties);
   return { status: response.status, body: await response.json() };
 }
 
@@ -27,49 +35,50 @@ describe("GET /herenow across channels", () => {
   it("merges the rooms' answers into one envelope", async () => {
     const a: ChannelHereNow = { channel: "A", clientAmount: 2, userAmount: 1, clientTypes: {}, users: [{ id: "Jack", data: { age: 18 } }, { id: "Jack", data: { age: 18 } }] };
     const b: ChannelHereNow = { channel: "B", clientAmount: 1, userAmount: 1, clientTypes: {}, users: [{ id: "Ted", data: null }] };
-    const { fetchRoom, calls } = rooms({ A: a, B: b });
-    const { status, body } = await get("/herenow?channel=A&channel=B&includeUsers=true", fetchRoom);
+    const fake = rooms({ A: a, B: b });
+    const { status, body } = await get("/herenow?channel=A&channel=B&includeUsers=true", fake.parties);
     expect(status).toBe(200);
     expect(body).toEqual({ code: 200, content: { channels: { A: a, B: b } } });
-    expect(calls.map((c) => c.channel).sort()).toEqual(["A", "B"]);
+    expect(fake.calls.map((c) => c.channel).sort()).toEqual(["A", "B"]);
   });
 
   it("accepts comma-separated channels and asks each room once", async () => {
-    const { fetchRoom, calls } = rooms();
-    const { status, body } = await get("/herenow?channel=A,B&channel=B&channel=C,A", fetchRoom);
+    const fake = rooms();
+    const { status, body } = await get("/herenow?channel=A,B&channel=B&channel=C,A", fake.parties);
     expect(status).toBe(200);
     expect(Object.keys(body.content.channels)).toEqual(["A", "B", "C"]);
-    expect(calls.map((c) => c.channel)).toEqual(["A", "B", "C"]);
+    expect(fake.calls.map((c) => c.channel)).toEqual(["A", "B", "C"]);
   });
 
   it("asks the rooms in parallel, not one after another", async () => {
     let inFlight = 0;
     let most = 0;
-    const fetchRoom: RoomFetcher = async (channel) => {
+    const parties = roomsAnswering(async ({ room }) => {
       inFlight++;
       most = Math.max(most, inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight--;
-      return ok({ channels: { [channel]: { channel, clientAmount: 0, userAmount: 0, clientTypes: {} } } });
-    };
-    const { status } = await get("/herenow?channel=A,B,C,D", fetchRoom);
+      return { channel: room, clientAmount: 0, userAmount: 0, clientTypes: {} };
+    });
+    const { status } = await get("/herenow?channel=A,B,C,D", parties);
     expect(status).toBe(200);
     expect(most).toBe(4);
   });
 
-  it.each<[string, string]>([
-    ["no flags", "includeUsers=false&distinct=false&limit=1000"],
-    ["includeUsers=true", "includeUsers=true&distinct=false&limit=1000"],
-    ["includeUsers=true&distinct=true", "includeUsers=true&distinct=true&limit=1000"],
-    ["includeUsers=1&distinct=1", "includeUsers=true&distinct=true&limit=1000"],
-    ["distinct=true&includeUsers=0", "includeUsers=false&distinct=true&limit=1000"],
-    ["includeUsers=true&limit=20", "includeUsers=true&distinct=false&limit=20"],
+  it.each<[string, object]>([
+    ["no flags", { includeUsers: false, distinct: false, limit: 1000 }],
+    ["includeUsers=true", { includeUsers: true, distinct: false, limit: 1000 }],
+    ["includeUsers=true&distinct=true", { includeUsers: true, distinct: true, limit: 1000 }],
+    ["includeUsers=1&distinct=1", { includeUsers: true, distinct: true, limit: 1000 }],
+    ["distinct=true&includeUsers=0", { includeUsers: false, distinct: true, limit: 1000 }],
+    ["includeUsers=true&limit=20", { includeUsers: true, distinct: false, limit: 20 }],
+    ["includeUsers=true&cursor=u7", { includeUsers: true, distinct: false, limit: 1000, cursor: "u7" }],
   ])("passes the flags of ?%s to every room", async (flags, expected) => {
-    const { fetchRoom, calls } = rooms();
-    await get(`/herenow?channel=A&channel=B&${flags}`, fetchRoom);
-    expect(calls).toEqual([
-      { channel: "A", query: expected },
-      { channel: "B", query: expected },
+    const fake = rooms();
+    await get(`/herenow?channel=A${flags.includes("cursor") ? "" : "&channel=B"}&${flags}`, fake.parties);
+    expect(fake.calls).toEqual(flags.includes("cursor") ? [{ channel: "A", args: expected }] : [
+      { channel: "A", args: expected },
+      { channel: "B", args: expected },
     ]);
   });
 
@@ -85,31 +94,31 @@ describe("GET /herenow across channels", () => {
     ["a limit of 0", "/herenow?channel=A&includeUsers=true&limit=0", /limit is at least 1/],
     ["a cursor across two channels", "/herenow?channel=A&channel=B&includeUsers=true&cursor=u1", /cursor pages one channel/],
   ])("answers 400 for %s and asks no room", async (_what, path, why) => {
-    const { fetchRoom, calls } = rooms();
-    const { status, body } = await get(path, fetchRoom);
+    const fake = rooms();
+    const { status, body } = await get(path, fake.parties);
     expect(status).toBe(400);
     expect(body).toEqual({ code: 400, error: "bad_request", message: expect.stringMatching(why) });
-    expect(calls).toEqual([]);
+    expect(fake.calls).toEqual([]);
   });
 
   it("takes exactly 100 channels", async () => {
     const names = Array.from({ length: 100 }, (_, i) => `c${i}`);
-    const { fetchRoom, calls } = rooms();
-    const { status, body } = await get(`/herenow?${names.map((n) => `channel=${n}`).join("&")}`, fetchRoom);
+    const fake = rooms();
+    const { status, body } = await get(`/herenow?${names.map((n) => `channel=${n}`).join("&")}`, fake.parties);
     expect(status).toBe(200);
     expect(Object.keys(body.content.channels)).toHaveLength(100);
-    expect(calls).toHaveLength(100);
+    expect(fake.calls).toHaveLength(100);
   });
 
   it.each<[string, Response | Error, RegExp]>([
-    ["answers an error envelope", fail(400, "bad_request", "no"), /B \(room answered 400\)/],
-    ["answers 500 with no JSON body", new Response("boom", { status: 500 }), /B \(/],
-    ["answers 200 without its own channel", ok({ channels: { other: { channel: "other", clientAmount: 0, userAmount: 0 } } }), /B \(room answered 200\)/],
-    ["answers 200 with a malformed body", ok({ nope: true }), /B \(room answered 200\)/],
-    ["throws", new Error("connection reset"), /B \(connection reset\)/],
+    ["answers an error envelope", fail(400, "bad_request", "no"), /B \(main\/B answered 400: no\)/],
+    ["answers 500 with no JSON body", new Response("boom", { status: 500 }), /B \(main\/B answered 500\)/],
+    ["answers 200 for another channel", ok({ channel: "other", clientAmount: 0, userAmount: 0, clientTypes: {} }), /B \(room answered for other\)/],
+    ["answers 200 with a malformed body", ok({ nope: true }), /B \(main\/B answered herenow with .*channel/],
+    ["throws", new Error("connection reset"), /B \(main\/B: connection reset\)/],
   ])("answers 502 naming the room when one room %s", async (_what, answer, why) => {
-    const { fetchRoom } = rooms({ B: answer });
-    const { status, body } = await get("/herenow?channel=A&channel=B", fetchRoom);
+    const fake = rooms({ B: answer });
+    const { status, body } = await get("/herenow?channel=A&channel=B", fake.parties);
     expect(status).toBe(502);
     expect(body).toEqual({ code: 502, error: "internal", message: expect.stringMatching(why) });
     expect(body.message).not.toMatch(/A \(/);
@@ -117,9 +126,9 @@ describe("GET /herenow across channels", () => {
   });
 
   it("names every failing room", async () => {
-    const { fetchRoom } = rooms({ A: new Error("x"), C: new Error("y") });
-    const { status, body } = await get("/herenow?channel=A,B,C", fetchRoom);
+    const fake = rooms({ A: new Error("x"), C: new Error("y") });
+    const { status, body } = await get("/herenow?channel=A,B,C", fake.parties);
     expect(status).toBe(502);
-    expect(body.message).toMatch(/A \(x\).*C \(y\)/);
+    expect(body.message).toMatch(/A \(main\/A: x\).*C \(main\/C: y\)/);
   });
 });

@@ -1,7 +1,7 @@
 /** The client's member list as pure logic: snapshots, diffs in sequence, gaps and resyncs, without sockets. */
 import { describe, expect, it } from "vitest";
 import { type ListChange, MemberList } from "../../client/member-list.ts";
-import type { DiffMessage } from "../../party/shared/protocol.ts";
+import type { DiffMessage } from "../../party/protocol/index.ts";
 import { diffMessage as diff, member as m, syncMessage as sync } from "../support/messages.ts";
 
 /** The events of a change as "action:id" strings, "(resync)" marking those found by comparing snapshots. */

@@ -1,8 +1,8 @@
 /** The compact member wire: what each member costs on the wire, and that reading it back gives the member exactly. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeDiffBody, decodeMember, encodeDiffBody, encodeMember } from "../../party/shared/member-wire.ts";
-import { type DiffMessage, type Member, ServerMessage, WireMember } from "../../party/shared/protocol.ts";
+import { decodeDiffBody, decodeMember, encodeDiffBody, encodeMember } from "../../party/wire/member-wire.ts";
+import { type DiffMessage, type Member, ServerMessage, WireMember } from "../../party/protocol/index.ts";
 import { member } from "../support/messages.ts";
 
 const NOW = 1_800_000_000_000;

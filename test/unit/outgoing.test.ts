@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { memberParts, ViewSnapshotCache } from "../../party/channel/outgoing.ts";
-import { decodeMember } from "../../party/shared/member-wire.ts";
-import type { Member } from "../../party/shared/protocol.ts";
+import { decodeMember } from "../../party/wire/member-wire.ts";
+import type { Member } from "../../party/protocol/index.ts";
 import { member } from "../support/messages.ts";
 
 const T0 = 1_700_000_000_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { PresenceState, type PresenceTiming, type StoredMember, type TickDiff } from "../../party/channel/presence.ts";
-import type { JsonValue, PresenceAction } from "../../party/shared/protocol.ts";
+import type { JsonValue, PresenceAction } from "../../party/protocol/index.ts";
 
 const GRACE = 1_000;
 const RETENTION = 60_000;
@@ -99,7 +99,7 @@ describe("PresenceState events and counts", () => {
     expect(state.leave("o1")).toBe(false);
     expect(state.update("nope", 1)).toBe(false);
     expect(state.leave("nope")).toBe(false);
-    expect(state.touch("nope", 1)).toBe(false);
+    expect(state.alive("nope", 1)).toBe(false);
     expect(state.takeDiff()).toBeNull();
   });
 
@@ -333,7 +333,7 @@ describe("PresenceState grace", () => {
   it("does not accept activity, updates or leaves from a client in grace", () => {
     const state = settled([["a1", "alice"]]);
     state.drop("a1", 0);
-    expect(state.touch("a1", 10)).toBe(false);
+    expect(state.alive("a1", 10)).toBe(false);
     expect(state.update("a1", { x: 1 })).toBe(false);
     expect(state.leave("a1")).toBe(false);
     expect(state.takeDiff()).toBeNull();
@@ -550,13 +550,13 @@ describe("PresenceState connection keys", () => {
 describe("PresenceState heartbeats and deadlines", () => {
   it("returns the keys silent for the heartbeat timeout and drops them into grace", () => {
     const state = settled([["a1", "alice"], ["b1", "bob"], ["o1", null]]);
-    expect(state.touch("b1", 10_000)).toBe(true);
+    expect(state.alive("b1", 10_000)).toBe(true);
     expect(state.expire(TIMEOUT - 1)).toEqual([]);
     expect(state.expire(TIMEOUT).sort()).toEqual(["a1", "o1"]);
     // Dropped at once: no longer live, but alice is still counted during grace.
     expect(state.liveClientCount()).toBe(1);
     expect(state.userOf("o1")).toBeUndefined();
-    expect(state.touch("a1", TIMEOUT)).toBe(false);
+    expect(state.alive("a1", TIMEOUT)).toBe(false);
     expect(state.takeDiff()).toBeNull();
     expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
     // Not reported twice.
@@ -572,7 +572,7 @@ describe("PresenceState heartbeats and deadlines", () => {
   it("counts any activity as liveness", () => {
     const state = settled([["a1", "alice"]]);
     for (let t = 20_000; t <= 200_000; t += 20_000) {
-      state.touch("a1", t);
+      state.alive("a1", t);
       expect(state.expire(t + TIMEOUT - 1)).toEqual([]);
     }
     expect(state.member("alice")!.status).toBe("online");
@@ -597,9 +597,9 @@ describe("PresenceState heartbeats and deadlines", () => {
     join(state, "c1", "carol", 0);
     state.takeDiff();
     // Idle: the earliest lastActive + timeout.
-    state.touch("a1", 5_000);
-    state.touch("b1", 5_000);
-    state.touch("c1", 3_000);
+    state.alive("a1", 5_000);
+    state.alive("b1", 5_000);
+    state.alive("c1", 3_000);
     expect(state.nextDeadline()).toBe(3_000 + TIMEOUT);
     // Grace: a drop's deadline is earlier than any idle one.
     state.drop("c1", 4_000);
@@ -696,7 +696,14 @@ describe("PresenceState persistence diff", () => {
   });
 });
 
-describe("PresenceState.rebuild", () => {
+/** A state rebuilt from stored members and surviving sockets (`PresenceState.restore`). */
+function rebuilt(...args: Parameters<PresenceState["restore"]>): PresenceState {
+  const state = new PresenceState(timing);
+  state.restore(...args);
+  return state;
+}
+
+describe("PresenceState.restore", () => {
   const T = 1_000_000;
   const online = (id: string, data: JsonValue = null): StoredMember => ({ id, data, status: "online", since: 10, lastSeen: 10 });
   const offline = (id: string, lastSeen: number): StoredMember => ({
@@ -709,7 +716,7 @@ describe("PresenceState.rebuild", () => {
 
   it("keeps a surviving socket's idle clock from its saved last activity, not from the wake", () => {
     const lastActive = T - TIMEOUT + 500;
-    const state = PresenceState.rebuild(timing, [online("alice")], [{ connectionId: "a1", userId: "alice", lastActive }], T);
+    const state = rebuilt([online("alice")], [{ connectionId: "a1", userId: "alice", lastActive }], T);
     state.takeDiff();
     expect(state.nextDeadline()).toBe(lastActive + TIMEOUT);
     expect(state.expire(lastActive + TIMEOUT - 1)).toEqual([]);
@@ -717,12 +724,12 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("starts the idle clock at the wake when a socket's last activity is unknown", () => {
-    const state = PresenceState.rebuild(timing, [online("alice")], [{ connectionId: "a1", userId: "alice" }], T);
+    const state = rebuilt([online("alice")], [{ connectionId: "a1", userId: "alice" }], T);
     expect(state.nextDeadline()).toBe(T + TIMEOUT);
   });
 
   it("keeps members whose sockets survived online, with no event and unchanged times", () => {
-    const state = PresenceState.rebuild(timing, [online("alice", { a: 1 }), online("bob")], [
+    const state = rebuilt([online("alice", { a: 1 }), online("bob")], [
       { connectionId: "a1", userId: "alice" },
       { connectionId: "a2", userId: "alice" },
       { connectionId: "b1", userId: "bob" },
@@ -737,7 +744,7 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("sends a stored online member with no surviving socket offline after grace, through expire", () => {
-    const state = PresenceState.rebuild(timing, [online("alice"), online("ghost")], [{ connectionId: "a1", userId: "alice" }], T);
+    const state = rebuilt([online("alice"), online("ghost")], [{ connectionId: "a1", userId: "alice" }], T);
     expect(state.takeDiff()).toBeNull();
     // Still counted during grace: it may come back.
     expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
@@ -758,7 +765,7 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("gives no event when the user of a vanished socket reconnects within grace after the rebuild", () => {
-    const state = PresenceState.rebuild(timing, [online("alice", { a: 1 })], [], T);
+    const state = rebuilt([online("alice", { a: 1 })], [], T);
     join(state, "a-new", "alice", T + 200, { a: 1 });
     expect(actions(state.takeDiff())).toEqual([]);
     state.expire(T + GRACE);
@@ -768,7 +775,7 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("joins a surviving socket whose member storage does not have", () => {
-    const state = PresenceState.rebuild(timing, [], [{ connectionId: "a1", userId: "alice" }], T);
+    const state = rebuilt([], [{ connectionId: "a1", userId: "alice" }], T);
     const diff = state.takeDiff();
     expect(actions(diff)).toEqual(["join:alice"]);
     expect(diff!.events[0]!.member).toEqual({ id: "alice", data: null, status: "online", clients: 1, clientTypes: {}, since: T, lastSeen: T });
@@ -776,14 +783,14 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("brings a stored offline member with a surviving socket online, keeping its data", () => {
-    const state = PresenceState.rebuild(timing, [offline("alice", 50)], [{ connectionId: "a1", userId: "alice" }], T);
+    const state = rebuilt([offline("alice", 50)], [{ connectionId: "a1", userId: "alice" }], T);
     const diff = state.takeDiff();
     expect(actions(diff)).toEqual(["online:alice"]);
     expect(diff!.events[0]!.member).toEqual({ id: "alice", data: { was: "alice" }, status: "online", clients: 1, clientTypes: {}, since: T, lastSeen: T });
   });
 
   it("keeps stored offline members without sockets offline, and lets them leave at retention", () => {
-    const state = PresenceState.rebuild(timing, [offline("alice", 50)], [], T);
+    const state = rebuilt([offline("alice", 50)], [], T);
     expect(state.takeDiff()).toBeNull();
     expect(state.member("alice")!.status).toBe("offline");
     expect(state.counts()).toEqual({ clientAmount: 0, userAmount: 0 });
@@ -794,14 +801,14 @@ describe("PresenceState.rebuild", () => {
   });
 
   it("does not count surviving observers", () => {
-    const state = PresenceState.rebuild(timing, [], [{ connectionId: "o1", userId: null }], T);
+    const state = rebuilt([], [{ connectionId: "o1", userId: null }], T);
     expect(state.takeDiff()).toBeNull();
     expect(state.counts()).toEqual({ clientAmount: 0, userAmount: 0 });
     expect(state.liveClientCount()).toBe(1);
   });
 
   it("treats surviving sockets as active at rebuild time for the heartbeat", () => {
-    const state = PresenceState.rebuild(timing, [online("alice")], [{ connectionId: "a1", userId: "alice" }], T);
+    const state = rebuilt([online("alice")], [{ connectionId: "a1", userId: "alice" }], T);
     expect(state.nextDeadline()).toBe(T + TIMEOUT);
     expect(state.expire(T + TIMEOUT - 1)).toEqual([]);
     expect(state.expire(T + TIMEOUT)).toEqual(["a1"]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { exceedsDepth, MAX_JSON_DEPTH, userDataProblem, utf8Bytes } from "../../party/shared/json.ts";
-import { ClientMessage, ErrorResponse, HereNowChannels, HereNowQuery, HereNowResponse, ServerMessage } from "../../party/shared/protocol.ts";
+import { exceedsDepth, MAX_JSON_DEPTH, userDataProblem, utf8Bytes } from "../../party/wire/json.ts";
+import { ClientMessage, ErrorResponse, HereNowChannels, HereNowQuery, HereNowResponse, ServerMessage } from "../../party/protocol/index.ts";
 
 const member = { id: "Jack", data: { age: 18 }, status: "online", clients: 1, clientTypes: { web: 1 }, since: 1, lastSeen: 1 };
 const settings = { heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000 };

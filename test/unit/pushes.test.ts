@@ -2,10 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { PushInbox } from "../../client/push-inbox.ts";
 import { PushDesk } from "../../party/channel/push-desk.ts";
-import type { PushResult, RoomPush, ServerMessage } from "../../party/shared/protocol.ts";
-import { type LoggedPush, mergeReplies, PushLog } from "../../party/shared/pushes.ts";
+import type { PushResult, Push, ServerMessage } from "../../party/protocol/index.ts";
+import { type LoggedPush, mergeDeliveries, PushLog } from "../../party/server/pushes.ts";
 
-const push = (over: Partial<RoomPush> = {}): RoomPush => ({ kind: "deliver", id: "p1", userId: "jack", data: { n: 1 }, deadline: Date.now() + 200, from: null, ...over });
+const push = (over: Partial<Push> = {}): Push => ({ id: "p1", userId: "jack", data: { n: 1 }, deadline: Date.now() + 200, from: null, ...over });
 
 function desk() {
   const sent: Array<[string, ServerMessage]> = [];
@@ -27,7 +27,7 @@ describe("PushDesk", () => {
     const { desk: d } = desk();
     const reply = d.deliver(push(), ["a", "b", "c"].map((connectionId) => ({ connectionId, clientType: undefined })), Date.now());
     d.ack("a", "p1", false, "no handler");
-    d.gone("c");
+    d.forget("c");
     const { acked, unacked } = await reply;
     expect(acked).toEqual([]);
     expect(unacked).toEqual([
@@ -40,7 +40,7 @@ describe("PushDesk", () => {
   it("sends again to a client that comes back mid-push without having answered, and to a new client of the user", async () => {
     const { desk: d, sent } = desk();
     const reply = d.deliver(push({ clientType: "web" }), [{ connectionId: "a", clientType: "web" }], Date.now());
-    d.gone("a");
+    d.forget("a");
     d.connected("a", "jack", "web");
     d.connected("n", "jack", "web");
     d.connected("x", "jack", "app");
@@ -110,13 +110,13 @@ describe("PushLog", () => {
   });
 });
 
-describe("mergeReplies", () => {
+describe("mergeDeliveries", () => {
   it("adds up the rooms' answers and names the rooms that failed", () => {
     expect(
-      mergeReplies("p", [
-        { channel: "a", reply: { acked: [{ channel: "a", connectionId: "1" }], unacked: [] } },
-        { channel: "b", reply: { acked: [], unacked: [{ channel: "b", connectionId: "2", reason: "timeout" }] } },
-        { channel: "c", reply: { error: "down" } },
+      mergeDeliveries("p", [
+        { channel: "a", delivery: { acked: [{ channel: "a", connectionId: "1" }], unacked: [] } },
+        { channel: "b", delivery: { acked: [], unacked: [{ channel: "b", connectionId: "2", reason: "timeout" }] } },
+        { channel: "c", delivery: { error: "down" } },
       ]),
     ).toEqual({
       id: "p",

@@ -7,8 +7,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPresenceToken } from "../../client/tokens.ts";
 import { TokenVerifier } from "../../party/edge/tokens.ts";
-import type { AuthSettings } from "../../party/shared/config.ts";
-import { channelAllowed } from "../../party/shared/protocol.ts";
+import type { AuthSettings } from "../../party/server/config.ts";
+import { channelAllowed } from "../../party/protocol/index.ts";
 import { type JwksServer, rawToken, SECRET, startJwks, tamper, token, unsignedToken } from "../support/tokens.ts";
 
 const settings = (over: Partial<AuthSettings> = {}): AuthSettings => ({

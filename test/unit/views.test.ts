@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { PresenceState } from "../../party/channel/presence.ts";
 import { SortedIds } from "../../party/channel/sorted-ids.ts";
 import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "../../party/channel/views.ts";
-import type { Member } from "../../party/shared/protocol.ts";
+import type { Member } from "../../party/protocol/index.ts";
 import { member } from "../support/messages.ts";
 
 const timing = { graceMs: 1000, retentionMs: 60_000, heartbeatTimeoutMs: 30_000 };

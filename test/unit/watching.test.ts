@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 import { DirectoryReporter } from "../../party/channel/directory-reporter.ts";
 import type { TickDiff } from "../../party/channel/presence.ts";
 import { WatchRegistry } from "../../party/channel/watchers.ts";
-import { partOf } from "../../party/shared/parts.ts";
-import type { PartyLink } from "../../party/shared/party-link.ts";
-import type { DirectoryReport, UserStatus, VersionedStatus } from "../../party/shared/protocol.ts";
+import { partOf } from "../../party/server/parts.ts";
+import type { Parties } from "../../party/server/calls.ts";
+import type { DirectoryReport, UserStatus, VersionedStatus } from "../../party/protocol/index.ts";
 import { member } from "../support/messages.ts";
+import { fakeParties } from "../support/parties.ts";
 
 const status = (id: string, online: boolean): UserStatus => ({ id, online, since: 1, lastSeen: 1, data: null, channels: [] });
 const v = (version: number, id: string, online: boolean): VersionedStatus => ({ version, status: status(id, online) });
@@ -51,34 +52,22 @@ describe("WatchRegistry", () => {
   });
 });
 
-/** A link that records each request and answers status queries with offline users. */
-function fakeLink(ready = true) {
-  const sent: Array<{ part: string; body: DirectoryReport | { kind: "status"; userIds: string[] } }> = [];
-  let fail = false;
-  const link = {
-    get ready() {
-      return ready;
-    },
-    post(_party: string, part: string, body: DirectoryReport | { kind: "status"; userIds: string[] }) {
-      if (!ready) return null;
-      sent.push({ part, body });
-      if (fail) return Promise.resolve(new Response("down", { status: 503 }));
-      const content = body.kind === "status" ? { users: body.userIds.map((id) => v(1, id, false)) } : {};
-      return Promise.resolve(Response.json({ code: 200, content }));
-    },
-  };
+/** Fake parties whose directory parts record each call and answer status queries with offline users. */
+function fakeLink(reachable = true) {
+  const { parties, calls, control } = fakeParties((call) => (call.call === "status" ? { users: (call.args.userIds as string[]).map((id) => v(1, id, false)) } : {}));
+  control.reachable = reachable;
   return {
-    link: link as unknown as PartyLink,
-    sent,
-    setReady: (value: boolean) => (ready = value),
-    setFailing: (value: boolean) => (fail = value),
+    parties,
+    sent: calls,
+    setReady: (value: boolean) => (control.reachable = value),
+    setFailing: (value: boolean) => (control.failWith = value ? 503 : null),
   };
 }
 
-function reporter(link: PartyLink, heard: VersionedStatus[][] = [], retries = { n: 0 }) {
+function reporter(parties: Parties, heard: VersionedStatus[][] = [], retries = { n: 0 }) {
   return new DirectoryReporter({
     enabled: true,
-    link,
+    parties,
     parts: 4,
     leaseMs: 60_000,
     channel: () => "room",
@@ -92,55 +81,55 @@ const settle = () => new Promise((done) => setTimeout(done, 10));
 
 describe("DirectoryReporter", () => {
   it("sends one request per part touched in a tick, with each user's net presence", async () => {
-    const { link, sent } = fakeLink();
-    const r = reporter(link);
+    const { parties, sent } = fakeLink();
+    const r = reporter(parties);
     const users = ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"];
     r.changes(diff(users.map((id) => ({ action: "join", member: member(id, { clientTypes: { web: 1 } }), clientAmount: 0, userAmount: 0 }))), 0);
     r.changes(diff([{ action: "leave", member: member("u1"), clientAmount: 0, userAmount: 0 }]), 5);
     r.flush();
     await settle();
     const parts = new Set(users.map((id) => partOf(id, 4)));
-    expect(sent.map((s) => s.part).sort()).toEqual([...parts].sort());
-    const all = sent.flatMap((s) => (s.body as DirectoryReport).presence);
+    expect(sent.map((s) => s.room).sort()).toEqual([...parts].sort());
+    const all = sent.flatMap((s) => (s.args as DirectoryReport).presence);
     expect(all).toHaveLength(8);
     expect(all.find((p) => p.userId === "u1")).toEqual({ present: false, userId: "u1", lastSeen: 5 });
     expect(all.find((p) => p.userId === "u2")).toEqual({ present: true, userId: "u2", clients: 1, clientTypes: { web: 1 }, data: null });
   });
 
   it("reports an offline member as gone since it was last seen, and a quiet change as a new presence", async () => {
-    const { link, sent } = fakeLink();
-    const r = reporter(link);
+    const { parties, sent } = fakeLink();
+    const r = reporter(parties);
     r.changes(diff([{ action: "offline", member: member("ann", { status: "offline", clients: 0, lastSeen: 42 }), clientAmount: 0, userAmount: 0 }], [member("bob", { clients: 2 })]), 100);
     r.flush();
     await settle();
-    const presence = sent.flatMap((s) => (s.body as DirectoryReport).presence);
+    const presence = sent.flatMap((s) => (s.args as DirectoryReport).presence);
     expect(presence).toContainEqual({ present: false, userId: "ann", lastSeen: 42 });
     expect(presence).toContainEqual(expect.objectContaining({ present: true, userId: "bob", clients: 2 }));
   });
 
   it("renews every third of the lease with all online members, and tells parts that held users they no longer do", async () => {
-    const { link, sent } = fakeLink();
-    const r = reporter(link);
+    const { parties, sent } = fakeLink();
+    const r = reporter(parties);
     expect(r.renewalDue(0)).toBe(true);
     r.renew([member("a"), member("b")], 0);
     expect(r.nextRenewal()).toBe(20_000);
     expect(r.renewalDue(19_999)).toBe(false);
     r.flush();
     await settle();
-    expect(sent.every((s) => (s.body as DirectoryReport).all)).toBe(true);
+    expect(sent.every((s) => (s.args as DirectoryReport).all)).toBe(true);
     sent.length = 0;
     r.renew([member("a")], 20_000);
     r.flush();
     await settle();
-    const toB = sent.find((s) => s.part === partOf("b", 4) && partOf("b", 4) !== partOf("a", 4));
-    if (toB) expect((toB.body as DirectoryReport).presence).toEqual([]);
-    expect(sent.find((s) => s.part === partOf("a", 4))!.body).toMatchObject({ all: true, presence: [expect.objectContaining({ userId: "a" })] });
+    const toB = sent.find((s) => s.room === partOf("b", 4) && partOf("b", 4) !== partOf("a", 4));
+    if (toB) expect((toB.args as DirectoryReport).presence).toEqual([]);
+    expect(sent.find((s) => s.room === partOf("a", 4))!.args).toMatchObject({ all: true, presence: [expect.objectContaining({ userId: "a" })] });
   });
 
   it("keeps what it cannot send yet, and sends it once the parties can be reached", async () => {
     const retries = { n: 0 };
-    const { link, sent, setReady } = fakeLink(false);
-    const r = reporter(link, [], retries);
+    const { parties, sent, setReady } = fakeLink(false);
+    const r = reporter(parties, [], retries);
     r.changes(diff([{ action: "join", member: member("ann"), clientAmount: 0, userAmount: 0 }]), 0);
     r.flush();
     expect(sent).toEqual([]);
@@ -155,8 +144,8 @@ describe("DirectoryReporter", () => {
 
   it("puts a failed report back under anything newer, and sends it again after backing off", async () => {
     const retries = { n: 0 };
-    const { link, sent, setFailing } = fakeLink();
-    const r = reporter(link, [], retries);
+    const { parties, sent, setFailing } = fakeLink();
+    const r = reporter(parties, [], retries);
     setFailing(true);
     r.changes(diff([{ action: "join", member: member("ann"), clientAmount: 0, userAmount: 0 }]), 0);
     r.flush();
@@ -169,23 +158,23 @@ describe("DirectoryReporter", () => {
     r.flush(Date.now() + 10_000);
     await settle();
     expect(sent).toHaveLength(2);
-    expect((sent[1]!.body as DirectoryReport).presence).toEqual([expect.objectContaining({ userId: "ann", present: true })]);
+    expect((sent[1]!.args as DirectoryReport).presence).toEqual([expect.objectContaining({ userId: "ann", present: true })]);
   });
 
   it("tells a part which of its users are watched before asking for their statuses", async () => {
     const heard: VersionedStatus[][] = [];
-    const { link, sent } = fakeLink();
-    const r = reporter(link, heard);
+    const { parties, sent } = fakeLink();
+    const r = reporter(parties, heard);
     r.watch(["ann"]);
     r.ask(["ann"]);
     r.flush();
     await settle();
-    expect(sent.map((s) => s.body.kind)).toEqual(["report", "status"]);
-    expect(sent[0]!.body).toMatchObject({ watch: ["ann"], presence: [] });
+    expect(sent.map((s) => s.call)).toEqual(["report", "status"]);
+    expect(sent[0]!.args).toMatchObject({ watch: ["ann"], presence: [] });
     expect(heard).toEqual([[v(1, "ann", false)]]);
     r.watch([]);
     r.flush();
     await settle();
-    expect(sent[2]!.body).toMatchObject({ watch: [] });
+    expect(sent[2]!.args).toMatchObject({ watch: [] });
   });
 });

@@ -1,6 +1,6 @@
 /** The webhook outbox as pure logic: order, one at a time, backoff with jitter and Retry-After, dead letters, 410, restore. */
 import { describe, expect, it } from "vitest";
-import { WebhookOutbox } from "../../party/shared/webhook-outbox.ts";
+import { WebhookOutbox } from "../../party/server/webhook-outbox.ts";
 
 const outbox = (over: { maxAttempts?: number; random?: number } = {}) =>
   new WebhookOutbox({ retryMs: 1000, maxAttempts: over.maxAttempts ?? 4, random: () => over.random ?? 0.5 });

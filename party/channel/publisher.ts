@@ -1,0 +1,96 @@
+/**
+ * One tick of a channel room: deadlines first (idle sockets, expired tokens, push ids), then
+ * the diff, stored before anyone hears of it (members, the tick's webhook batch and the meta
+ * row), then sent; after the clients, off their path, the webhooks, the directory's and the
+ * index's reports, and the watchers' news.
+ */
+import type { TickLoop } from "../server/tick-loop.ts";
+import type { WebhookDispatch } from "../server/webhooks.ts";
+import type { Broadcaster } from "./broadcaster.ts";
+import type { Departures } from "./departures.ts";
+import type { DirectoryReporter } from "./directory-reporter.ts";
+import type { IndexReporter } from "./index-reporter.ts";
+import type { PresenceState, TickDiff } from "./presence.ts";
+import type { ChannelPushes } from "./pushes.ts";
+import type { SocketRegistry } from "./registry.ts";
+import type { StatsCounters } from "./stats.ts";
+import type { ChannelStore, Meta } from "./store.ts";
+import type { Watching } from "./watching.ts";
+
+/** The parts a tick touches. */
+export type PublisherParts = {
+  /** The channel's name. */
+  channel: () => string;
+  /** The meta row as it is now. */
+  meta: () => Meta;
+  state: PresenceState;
+  registry: SocketRegistry;
+  stats: StatsCounters;
+  store: ChannelStore;
+  broadcaster: Broadcaster;
+  webhooks: WebhookDispatch;
+  reporter: DirectoryReporter;
+  index: IndexReporter;
+  watching: Watching;
+  pushes: ChannelPushes;
+  departures: Departures;
+  ticks: TickLoop;
+};
+
+/** The room's ticks. */
+export class Publisher {
+  readonly #parts: PublisherParts;
+
+  constructor(parts: PublisherParts) {
+    this.#parts = parts;
+  }
+
+  /** One tick: deadlines, then the diff to storage and then to every socket, then the rest. */
+  async tick(now: number): Promise<void> {
+    const { state, registry, stats, store, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks, meta } = this.#parts;
+    for (const connectionId of state.expire(now)) departures.idle(connectionId);
+    for (const connectionId of registry.expired(now)) departures.expired(connectionId, now);
+    await pushes.sweep(now);
+    // In interval mode changes gather for a whole interval, whatever woke the loop.
+    const due = broadcaster.due(now);
+    if (!due) ticks.schedule();
+    const diff = due ? state.takeDiff() : null;
+    if (diff) await this.#publish(diff, now);
+    else if (stats.dirty) await store.saveMeta(meta());
+    // Webhooks and the directory hear of the tick after the clients, off their path.
+    webhooks.dispatch();
+    if (diff) reporter.changes(diff, now);
+    if (reporter.renewalDue(now)) reporter.renew(state.online(), now);
+    reporter.flush();
+    index.note({ ...state.counts(), members: state.size, mode: broadcaster.mode }, now);
+    index.flush(now);
+    watching.send();
+  }
+
+  /** A diff to storage, then to the sockets. */
+  async #publish(diff: TickDiff, now: number): Promise<void> {
+    const { store, broadcaster, webhooks, meta } = this.#parts;
+    // From here a snapshot shows the new state at the new number; the diff, sent below,
+    // is then old news to a socket that got that snapshot meanwhile.
+    const prepared = broadcaster.prepare(diff, now);
+    this.#queueWebhook(diff, prepared.seq);
+    // Stored before anyone hears of it: no client ever saw a change that a crash could lose,
+    // and no webhook batch is lost either (it is in the same tick's writes).
+    await store.saveMembers(diff.upserts, diff.deletes);
+    await webhooks.save();
+    await store.saveMeta(meta());
+    prepared.send();
+  }
+
+  /** One tick's events (those the settings want) as one webhook batch, in order, numbered by the tick's diff. */
+  #queueWebhook(diff: TickDiff, seq: number): void {
+    const { webhooks, channel } = this.#parts;
+    if (!webhooks.enabled) return;
+    const name = channel();
+    const events = diff.events
+      .filter((event) => webhooks.wants(event.action))
+      .map((event) => ({ type: event.action, channel: name, seq, member: event.member, clientAmount: event.clientAmount, userAmount: event.userAmount }));
+    if (events.length === 0) return;
+    webhooks.enqueue({ type: "presence.events", timestamp: new Date().toISOString(), data: { channel: name, events } }, Date.now());
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The channel index (the `index` party, one room, `all`) with valid settings: every channel
+ * room reports its counts to it (a call), dashboards watch it over sockets (the edge checks
+ * their admin token), `GET /channels` reads it (a call from the edge). Entries are leases: a
+ * room that dies without a word drops out when its lease lapses, on this room's alarm.
+ */
+import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
+import type { Config } from "../server/config.ts";
+import { fail } from "../server/envelope.ts";
+import { type Host, type HostSocket, type RoomService, sendText } from "../server/host.ts";
+import { deleteAll } from "../server/storage.ts";
+import { TickLoop } from "../server/tick-loop.ts";
+import type { ChannelsMessage } from "../protocol/index.ts";
+import { INDEX_PARTY } from "../wire/parties.ts";
+
+import { ChannelTable, type HeldEntry } from "./table.ts";
+
+/** How long changes gather before dashboards hear of them. */
+const BROADCAST_MS = 200;
+const PREFIX = "c:";
+
+/** The channel index with valid settings. */
+export class IndexService implements RoomService<unknown> {
+  readonly #host: Host<unknown>;
+  readonly #table = new ChannelTable();
+  readonly #ticks: TickLoop;
+  readonly #calls: CallHandlers<typeof INDEX_PARTY>;
+
+  constructor(host: Host<unknown>, config: Config) {
+    this.#host = host;
+    this.#ticks = new TickLoop({
+      tickMs: () => BROADCAST_MS,
+      storage: host.storage,
+      run: (now) => this.#tick(now),
+      nextDeadline: () => this.#table.nextExpiry(),
+    });
+    this.#calls = {
+      report: async (report) => {
+        const now = Date.now();
+        const held = this.#table.apply(report, now, config.leaseMs);
+        const key = PREFIX + report.entry.channel;
+        if (held === null) await host.storage.delete(key);
+        else if (held !== undefined) await host.storage.put(key, held);
+        this.#ticks.schedule();
+        return {};
+      },
+      list: async ({ q, limit }) => {
+        await this.#expire(Date.now());
+        return this.#table.list(q, limit);
+      },
+    };
+  }
+
+  /** Loads the entries and drops those whose lease lapsed while the room was down (dashboards still open hear of it). */
+  async start(): Promise<void> {
+    const stored = await this.#host.storage.list<HeldEntry>({ prefix: PREFIX });
+    this.#table.restore(stored.values());
+    await this.#ticks.load();
+    await this.#ticks.flush();
+  }
+
+  /** A dashboard: the whole list at once, then what changes. */
+  connect(socket: HostSocket<unknown>): void {
+    socket.send(JSON.stringify({ type: "channels", full: true, channels: this.#table.all(), removed: [] } satisfies ChannelsMessage));
+  }
+
+  /** Dashboards only listen. */
+  message(): void {}
+
+  closed(): void {}
+
+  /** Calls only: the edge refuses the outside (GET /channels goes through it). */
+  async request(request: Request): Promise<Response> {
+    if (!isCall(request)) return fail(404, "not_found", "the channel index is internal; see GET /channels");
+    return answerCall(INDEX_PARTY, request, this.#calls);
+  }
+
+  alarm(): Promise<void> {
+    return this.#ticks.alarm();
+  }
+
+  /** The index calls nobody. */
+  reachable(): void {}
+
+  /** Lapsed leases dropped, then what changed to every dashboard. */
+  async #tick(now: number): Promise<void> {
+    await this.#expire(now);
+    const changes = this.#table.take();
+    if (!changes) return;
+    const text = JSON.stringify({ type: "channels", full: false, ...changes } satisfies ChannelsMessage);
+    for (const socket of this.#host.sockets()) sendText(socket, text);
+  }
+
+  /** Drops lapsed leases from the table and storage. */
+  async #expire(now: number): Promise<void> {
+    const gone = this.#table.expire(now);
+    if (gone.length > 0) await deleteAll(this.#host.storage, gone.map((name) => PREFIX + name));
+  }
+}

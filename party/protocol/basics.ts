@@ -1,0 +1,94 @@
+/** Names, ids and the connect query; client types; the claims of a client token. (Part of the protocol: import it from protocol/index.ts.) */
+import { z } from "zod";
+import type { JsonValue as Json } from "../wire/json.ts";
+
+
+/** Channel (room) names: 1–128 letters, digits and `_-.:@`. */
+export const ChannelName = z
+  .string()
+  .min(1, "channel name is empty")
+  .max(128, "channel name is longer than 128 characters")
+  .regex(/^[A-Za-z0-9_\-.:@]+$/, "channel name may only hold letters, digits and _-.:@")
+  .meta({ id: "ChannelName" });
+
+/** A user id: any non-empty string of at most 128 characters. */
+export const UserId = z
+  .string()
+  .min(1, "userId is empty")
+  .max(128, "userId is longer than 128 characters")
+  .meta({ id: "UserId" });
+
+/** A client type tag ("web", "ios", "pc", …): 1–32 letters, digits and `_-.`. */
+export const ClientType = z
+  .string()
+  .min(1, "clientType is empty")
+  .max(32, "clientType is longer than 32 characters")
+  .regex(/^[A-Za-z0-9_\-.]+$/, "clientType may only hold letters, digits and _-.")
+  .meta({ id: "ClientType" });
+
+/** A connection id (partysocket's `_pk`, reused across reconnects): 1–64 letters, digits and `_-.:`. */
+export const ConnectionId = z
+  .string()
+  .min(1, "connection id (_pk) is empty")
+  .max(64, "connection id (_pk) is longer than 64 characters")
+  .regex(/^[A-Za-z0-9_\-.:]+$/, "connection id (_pk) may only hold letters, digits and _-.:");
+
+/** Any JSON value (the type is `JsonValue` from json.ts; this is its schema). */
+export const JsonValue = z.json().meta({ id: "JsonValue" });
+/** A JSON value. */
+export type JsonValue = Json;
+
+/** The query string of a WebSocket connect: `?userId=…&userData=…&clientType=…`. */
+export const ConnectQuery = z.object({
+  /** Absent: the socket is an observer (sees presence, is not a member, is not counted). */
+  userId: UserId.optional(),
+  /** URL-encoded JSON text. */
+  userData: z.string().optional(),
+  /** What kind of client this is ("web", "app", "pc"…). */
+  clientType: ClientType.optional(),
+  /** The connection id; partysocket sets it. Absent: the room makes one. */
+  _pk: ConnectionId.optional(),
+  /** Interval mode: how many members, first by userId, this client follows (0 to 100, default 0). */
+  window: z.string().regex(/^\d{1,3}$/, "window must be a whole number of members").optional(),
+});
+export type ConnectQuery = z.infer<typeof ConnectQuery>;
+
+/** Client counts by `clientType`: `{"web": 2, "app": 1}`. Types with no client are left out. */
+export const ClientTypeCounts = z.record(ClientType, z.number().int().positive()).meta({ id: "ClientTypeCounts" });
+export type ClientTypeCounts = z.infer<typeof ClientTypeCounts>;
+
+/** A channel a token opens: a name, or a prefix followed by `*` (`team-1:*`; `*` alone opens every channel). */
+export const ChannelPattern = z
+  .string()
+  .min(1, "a channel pattern is empty")
+  .max(129, "a channel pattern is longer than 129 characters")
+  .regex(/^[A-Za-z0-9_\-.:@]*\*?$/, "a channel pattern is a channel name, or a prefix followed by *")
+  .meta({ id: "ChannelPattern" });
+
+/**
+ * The claims of a client token (a JWT the app server signs; `exp`, `nbf`, `iss` and `aud` are
+ * checked as JWT claims). `sub` is the userId; an observer token has `observer: true` and no `sub`.
+ */
+export const TokenClaims = z
+  .object({
+    /** The userId this token speaks for. */
+    sub: UserId.optional(),
+    /** The userData the app vouches for: the client cannot change it unless `dataWritable`. */
+    data: JsonValue.optional(),
+    /** With `data`: the client may still send `update`. */
+    dataWritable: z.boolean().optional(),
+    /** The channels (names or `prefix*` patterns) the token opens; absent: every channel. */
+    channels: z.array(ChannelPattern).max(1000, "a token names at most 1000 channels").optional(),
+    /** Pins the client's type: a different `clientType` in the connect is refused. */
+    clientType: ClientType.optional(),
+    /** An observer token (no `sub`): sees presence, is no member. */
+    observer: z.boolean().optional(),
+  })
+  .meta({ id: "TokenClaims" });
+export type TokenClaims = z.infer<typeof TokenClaims>;
+
+/** Whether a token's `channels` claim opens `channel` (absent: every channel). */
+export function channelAllowed(patterns: readonly string[] | undefined, channel: string): boolean {
+  if (patterns === undefined) return true;
+  return patterns.some((pattern) => (pattern.endsWith("*") ? channel.startsWith(pattern.slice(0, -1)) : pattern === channel));
+}

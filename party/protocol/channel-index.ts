@@ -1,0 +1,76 @@
+/** The channel index and the dashboard's access: what rooms report, what dashboards hear. (Part of the protocol: import it from protocol/index.ts.) */
+import { z } from "zod";
+import { ChannelName } from "./basics.ts";
+import { ChannelMode } from "./members.ts";
+
+/** One active channel as the index knows it. */
+export const ChannelEntry = z
+  .object({
+    channel: ChannelName,
+    clientAmount: z.number().int().nonnegative(),
+    userAmount: z.number().int().nonnegative(),
+    /** Members online and offline. */
+    members: z.number().int().nonnegative(),
+    mode: ChannelMode,
+    /** When the room last reported (epoch ms). */
+    updatedAt: z.number(),
+  })
+  .meta({ id: "ChannelEntry" });
+export type ChannelEntry = z.infer<typeof ChannelEntry>;
+
+/**
+ * From a channel room to the index (internal): its counts now, at most once a second
+ * while they change and every third of the lease while it is active. A room with no online
+ * member and no client reports `active: false`, and the index drops it.
+ */
+export const IndexReport = z.object({
+  active: z.boolean(),
+  entry: ChannelEntry,
+});
+export type IndexReport = z.infer<typeof IndexReport>;
+
+/** Index → dashboard socket: the whole list first (`full`), then what changed and which channels went away. */
+export const ChannelsMessage = z
+  .object({
+    type: z.literal("channels"),
+    full: z.boolean(),
+    channels: z.array(ChannelEntry),
+    removed: z.array(ChannelName),
+  })
+  .meta({ id: "ChannelsMessage" });
+export type ChannelsMessage = z.infer<typeof ChannelsMessage>;
+
+/** Active channels, most members first: `total` of them match, `channels` the first `limit`. */
+export const ChannelList = z.object({ total: z.number().int(), channels: z.array(ChannelEntry) });
+export type ChannelList = z.infer<typeof ChannelList>;
+
+/** `GET /channels?q=&limit=`: the channel list. */
+export const ChannelsResponse = z.object({ code: z.literal(200), content: ChannelList });
+
+/** What `GET /channels` asks the index: names containing `q`, at most `limit` of them. */
+export const ChannelListQuery = z.object({ q: z.string().max(128), limit: z.number().int().min(1).max(10_000) });
+export type ChannelListQuery = z.infer<typeof ChannelListQuery>;
+export type ChannelsResponse = z.infer<typeof ChannelsResponse>;
+
+/**
+ * `POST /admin/token` (server key, or a still-valid admin token): a short-lived admin token
+ * for the dashboard's sockets and calls. `open`: no server key is set and client auth is off
+ * (development): no token is needed.
+ */
+export const AdminSession = z.object({
+  open: z.boolean(),
+  /** Whether client auth (PRESENCE_AUTH_*) is on. */
+  auth: z.boolean(),
+  token: z.string().nullable(),
+  expiresAt: z.number().nullable(),
+});
+export type AdminSession = z.infer<typeof AdminSession>;
+
+/** `GET /admin` (no credentials): whether the dashboard is open, and whether a server key can open it. */
+export const AdminInfo = z.object({
+  open: z.boolean(),
+  auth: z.boolean(),
+  /** Whether PRESENCE_SERVER_KEY is set (without it, and with client auth on, the dashboard cannot open). */
+  serverKey: z.boolean(),
+});
+export type AdminInfo = z.infer<typeof AdminInfo>;

@@ -1,0 +1,155 @@
+/** herenow, the HTTP envelopes, the error codes, and a room's stats. (Part of the protocol: import it from protocol/index.ts.) */
+import { z } from "zod";
+import { ChannelName, ClientType, ClientTypeCounts, JsonValue, UserId } from "./basics.ts";
+import { ChannelMode, Counts } from "./members.ts";
+
+/**
+ * One entry of herenow's `users` list: once per client (with that client's `clientType`), or
+ * with `distinct` once per user (with its `clientTypes`).
+ */
+export const HereNowUser = z.object({
+  id: UserId,
+  data: JsonValue,
+  /** Without `distinct`: this client's type, when it has one. */
+  clientType: ClientType.optional(),
+  /** With `distinct`: the user's clients here by type, when any has a type. */
+  clientTypes: ClientTypeCounts.optional(),
+}).meta({ id: "HereNowUser" });
+export type HereNowUser = z.infer<typeof HereNowUser>;
+
+/** herenow for one channel: GoEasy's fields, plus `clientTypes`; `users` only with includeUsers. */
+export const ChannelHereNow = Counts.extend({
+  channel: ChannelName,
+  /** The counted clients by type. */
+  clientTypes: ClientTypeCounts,
+  /** The online members, by userId, at most `limit` of them. */
+  users: z.array(HereNowUser).optional(),
+  /** More members follow: pass this as `cursor` for the next page. Absent on the last page. */
+  cursor: UserId.optional(),
+}).meta({ id: "ChannelHereNow" });
+export type ChannelHereNow = z.infer<typeof ChannelHereNow>;
+
+/** Most members one herenow page lists (and the default page size). */
+export const MAX_HERENOW_PAGE = 1000;
+
+/** The options of a herenow request, wherever it comes from (socket, query string, helper). */
+export const HereNowOptions = z.object({
+  /** List the users (default false). */
+  includeUsers: z.boolean().default(false),
+  /** List a user once however many clients it has (default false: once per client). */
+  distinct: z.boolean().default(false),
+  /** With includeUsers: list at most this many members (all clients of each), in userId order (default and most 1000). */
+  limit: z.number().int().min(1, "limit is at least 1").max(MAX_HERENOW_PAGE, `limit is at most ${MAX_HERENOW_PAGE}`).default(MAX_HERENOW_PAGE),
+  /** With includeUsers: start after this userId (the `cursor` of the page before). */
+  cursor: UserId.optional(),
+});
+/** herenow options as a caller gives them (each may be left out). */
+export type HereNowOptions = z.input<typeof HereNowOptions>;
+
+/** `true`/`false` (or 1/0) in a query string. */
+const QueryBoolean = z.enum(["true", "false", "1", "0", ""]).transform((value) => value === "true" || value === "1");
+
+/** herenow's options in a query string (`?includeUsers=true&distinct=true&limit=100&cursor=u42`), resolved to `HereNowOptions`. */
+export const HereNowQuery = z
+  .object({
+    includeUsers: QueryBoolean.optional(),
+    distinct: QueryBoolean.optional(),
+    limit: z.string().regex(/^\d{1,6}$/, "limit must be a whole number").transform(Number).optional(),
+    cursor: z.string().optional(),
+  })
+  .pipe(HereNowOptions);
+
+/** Most channels one `/herenow` request may name. */
+export const MAX_HERENOW_CHANNELS = 100;
+
+/** `/herenow?channel=A&channel=B&…`: the channels, 1 to 100, each a valid name. */
+export const HereNowChannels = z
+  .array(ChannelName)
+  .min(1, "name at least one channel: /herenow?channel=NAME")
+  .max(MAX_HERENOW_CHANNELS, `at most ${MAX_HERENOW_CHANNELS} channels per request`);
+
+/** The success envelope of every HTTP answer (GoEasy's shape). */
+export const HereNowResponse = z.object({
+  code: z.literal(200),
+  content: z.object({ channels: z.record(z.string(), ChannelHereNow) }),
+});
+export type HereNowResponse = z.infer<typeof HereNowResponse>;
+
+/** The error envelope of every HTTP answer: `code` equals the HTTP status. */
+export const ErrorResponse = z.object({
+  code: z.number().int().min(400).max(599),
+  error: z.string(),
+  message: z.string(),
+});
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+/** Error codes in `error` messages and HTTP error envelopes, with what each means. */
+export const ERROR_CODES = {
+  bad_request: "HTTP: a bad channel name, query parameter or handshake (400).",
+  bad_message: "The frame is not valid JSON, nests too deep, or a field has the wrong type.",
+  unknown_message: "The frame's `type` is not one the room knows.",
+  too_large: "The frame or the userData is over its size cap.",
+  binary_not_supported: "The frame is binary; the protocol is JSON text.",
+  rate_limited: "The socket sent more than its token bucket allows.",
+  not_a_member: "`update` or `leave` from an observer or a client that left.",
+  room_full: "The room is at PRESENCE_MAX_CLIENTS: the socket is closed with 1013 right after.",
+  user_full: "The user is at PRESENCE_MAX_CLIENTS_PER_USER in this room: the socket is closed with 1013 right after.",
+  unauthorized:
+    "HTTP 401: the token is missing, malformed, wrongly signed, of an algorithm not allowed, expired, not yet valid, or from the wrong issuer or audience; or the server key is missing or wrong. The message says which.",
+  forbidden:
+    "HTTP 403: a valid token that does not open this channel, or names another userId or clientType; an origin not in PRESENCE_ALLOWED_ORIGINS; a server route while no server key is set. As an error frame: an `update` from a client whose token fixes its userData.",
+  disabled: "The feature asked for is switched off in the service's settings (the user directory with PRESENCE_DIRECTORY=off; pushes from clients without PRESENCE_CLIENT_PUSH=true).",
+  unavailable: "HTTP 503: the service could not check a token because the keys of PRESENCE_AUTH_JWKS_URL could not be fetched; try again.",
+  replaced: "A newer client of this user took this socket's place (PRESENCE_CLIENT_POLICY): the socket is closed with 4002 right after.",
+  not_found: "HTTP: no such route (404).",
+  method_not_allowed: "HTTP: the route does not take this method (405).",
+  misconfigured: "The room's environment variables are invalid (500); the message names them.",
+  internal: "The room failed to handle a message (a bug; it is logged and counted), or HTTP: a room behind a multi-channel request failed (502).",
+} as const;
+export const ErrorCode = z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]).meta({ id: "ErrorCode" });
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** A room's (or a directory part's) webhook delivery, as its stats show it. */
+export const WebhookStats = z.object({
+  enabled: z.boolean(),
+  /** Batches waiting to be delivered, oldest first. */
+  pending: z.number().int().nonnegative(),
+  /** Batches that failed every attempt: re-send them with `POST ?webhooks=resend`. */
+  deadLetters: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  failedAttempts: z.number().int().nonnegative(),
+  /** The endpoint answered 410 Gone: nothing is sent until PRESENCE_WEBHOOK_URL changes. */
+  disabled: z.boolean(),
+  /** The last failure, if any. */
+  lastError: z.string().optional(),
+}).meta({ id: "WebhookStats" });
+export type WebhookStats = z.infer<typeof WebhookStats>;
+
+/** Counters a room keeps of what it refused, rejected and closed. */
+export const RoomStats = z.object({
+  channel: ChannelName,
+  clientAmount: z.number().int(),
+  userAmount: z.number().int(),
+  members: z.number().int(),
+  /** full: every client gets every member; interval: past PRESENCE_ANNOUNCE_MAX, counts and each client's view. */
+  mode: ChannelMode,
+  sockets: z.number().int(),
+  /** How many times the room has started: its first load, and every restart or wake after an eviction. */
+  starts: z.number().int(),
+  /** Connects refused, by reason: at the edge (bad_handshake, unauthorized, forbidden, origin, unavailable) or in the room (room_full, user_full). */
+  refusedConnections: z.record(z.string(), z.number().int()),
+  /** HTTP requests to the room refused at the edge, by reason (unauthorized, forbidden, unavailable). */
+  refusedRequests: z.record(z.string(), z.number().int()),
+  /** Sockets replaced by a newer client of their user, by PRESENCE_CLIENT_POLICY. */
+  replacedClients: z.record(z.string(), z.number().int()),
+  /** Webhook delivery from this room. */
+  webhooks: WebhookStats,
+  /** Messages rejected by error code. */
+  rejectedMessages: z.record(z.string(), z.number().int()),
+  /** Sockets the room closed, by reason. */
+  closes: z.record(z.string(), z.number().int()),
+}).meta({ id: "RoomStats" });
+export type RoomStats = z.infer<typeof RoomStats>;
+
+/** `GET /parties/main/CHANNEL?stats`. */
+export const StatsResponse = z.object({ code: z.literal(200), content: RoomStats });

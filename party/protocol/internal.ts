@@ -1,0 +1,94 @@
+/**
+ * What the service's own parties send each other (never accepted from outside): the
+ * arguments and replies of the calls in calls.ts. (Part of the protocol: import it from
+ * protocol/index.ts.)
+ */
+import { z } from "zod";
+import { ChannelName, ClientType, ClientTypeCounts, JsonValue, UserId } from "./basics.ts";
+import { PushId, PushMiss, PushTarget, UserIds, UserStatus } from "./users.ts";
+
+/** One user's presence in a channel, as a room reports it to the directory. */
+export const PresenceReport = z.discriminatedUnion("present", [
+  z.object({
+    present: z.literal(true),
+    userId: UserId,
+    clients: z.number().int().positive(),
+    clientTypes: ClientTypeCounts,
+    data: JsonValue,
+  }),
+  z.object({
+    present: z.literal(false),
+    userId: UserId,
+    /** When its last client in the channel was last seen. */
+    lastSeen: z.number(),
+  }),
+]);
+export type PresenceReport = z.infer<typeof PresenceReport>;
+
+/**
+ * What a channel room tells one directory part in one tick: presence changes and lease
+ * renewals of its users there, and which of that part's users its sockets watch.
+ */
+export const DirectoryReport = z.object({
+  channel: ChannelName,
+  /** Changed or renewed presences; each `present` one holds the lease for PRESENCE_LEASE_MS from now. */
+  presence: z.array(PresenceReport),
+  /** `all`: these are every user the channel has online in this part (a start or a renewal): any other lease of the channel here is gone. */
+  all: z.boolean(),
+  /** Users of this part the room's sockets watch now (replaces the room's earlier list here), or null for no change. */
+  watch: z.array(UserId).nullable(),
+});
+export type DirectoryReport = z.infer<typeof DirectoryReport>;
+
+/** A user's status with the version its part gave it: a room keeps only the newest it hears of. */
+export const VersionedStatus = z.object({ version: z.number(), status: UserStatus });
+export type VersionedStatus = z.infer<typeof VersionedStatus>;
+
+/** The status of some of a part's users (the edge's /users, a room's new watchers). */
+export const StatusQuery = z.object({ userIds: UserIds });
+export const StatusReply = z.object({ users: z.array(VersionedStatus) });
+export type StatusReply = z.infer<typeof StatusReply>;
+
+/** From a part to a channel room: the users it watches whose status changed in the part's last tick. */
+export const WatchedChanges = z.object({ users: z.array(VersionedStatus) });
+export type WatchedChanges = z.infer<typeof WatchedChanges>;
+
+/** The edge's note to a room of a connect or request it refused there (counted in the room's stats). */
+export const RefusalCount = z.object({
+  group: z.enum(["refusedConnections", "refusedRequests"]),
+  reason: z.string().min(1).max(32),
+});
+export type RefusalCount = z.infer<typeof RefusalCount>;
+
+/**
+ * A push on its way: the edge (or a member's room) makes it from a `PushRequest`, with its id
+ * and deadline fixed, and the same object travels to the coordinator (`push`), on to each room
+ * (`deliver`), and to each client as the `push` frame's `id`, `data` and `from`.
+ */
+export const Push = z.object({
+  id: PushId,
+  userId: UserId,
+  data: JsonValue,
+  /** Only the user's clients in this channel. */
+  channel: ChannelName.optional(),
+  /** Only the user's clients of this type. */
+  clientType: ClientType.optional(),
+  /** Epoch ms: when to stop waiting for acks. */
+  deadline: z.number(),
+  /** The sending member (a member's push), or null for the app server. */
+  from: UserId.nullable(),
+});
+export type Push = z.infer<typeof Push>;
+
+/** One room's delivery of a push: each client it sent the push to, and how that went. */
+export const PushDelivery = z.object({ acked: z.array(PushTarget), unacked: z.array(PushMiss) });
+export type PushDelivery = z.infer<typeof PushDelivery>;
+
+/** herenow for one room, as the edge's fan-out asks it (the query already resolved). */
+export const HereNowArgs = z.object({
+  includeUsers: z.boolean(),
+  distinct: z.boolean(),
+  limit: z.number().int().min(1),
+  cursor: UserId.optional(),
+});
+export type HereNowArgs = z.infer<typeof HereNowArgs>;

@@ -1,0 +1,54 @@
+/**
+ * The HTTP envelope every route answers with (GoEasy's shape): `{code: 200, content}` on
+ * success, `{code, error, message}` with the same HTTP status on failure; and the CORS
+ * headers a browser's call gets. Used by the channel room, the edge and every other party.
+ */
+import type { ErrorCode } from "../protocol/index.ts";
+
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+};
+
+/** A 200 answer with `content` in the envelope. */
+export function ok(content: unknown): Response {
+  return new Response(JSON.stringify({ code: 200, content }), { status: 200, headers: JSON_HEADERS });
+}
+
+/** An error answer: the status, a stable code and a sentence for humans. Never a stack. */
+export function fail(status: number, error: ErrorCode, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ code: status, error, message }), {
+    status,
+    headers: { ...JSON_HEADERS, ...headers },
+  });
+}
+
+/** The answer to a request with a method a route does not take. */
+export function methodNotAllowed(allowed: string[]): Response {
+  return fail(405, "method_not_allowed", `use ${allowed.join(" or ")}`, { allow: allowed.join(", ") });
+}
+
+/** The answer to a CORS preflight (the allowed origin is added by `withCors`). */
+export function preflight(): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-headers": "authorization, content-type",
+      "access-control-max-age": "86400",
+    },
+  });
+}
+
+/**
+ * The response with the CORS header a browser at `origin` needs: `*` when any origin may call
+ * (`allowed` null), the origin itself when it is one of `allowed`, none otherwise.
+ */
+export function withCors(response: Response, origin: string | null, allowed: readonly string[] | null): Response {
+  const value = allowed === null ? "*" : origin !== null && allowed.includes(origin) ? origin : null;
+  if (value === null && allowed === null) return response;
+  const headers = new Headers(response.headers);
+  if (value !== null) headers.set("access-control-allow-origin", value);
+  if (allowed !== null) headers.append("vary", "origin");
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}

@@ -1,0 +1,52 @@
+/**
+ * Every room of every party has one shape (`RoomService`, in host.ts), and one way to come
+ * into being: its settings are read once, and a room whose settings are invalid becomes the
+ * one misconfigured state, whatever its party. The edge reads settings with the same helper.
+ */
+import { type Config, readConfig } from "./config.ts";
+import { fail } from "./envelope.ts";
+import type { HostSocket, RoomService } from "./host.ts";
+import { CloseCode } from "../protocol/index.ts";
+
+/** The settings of an environment, or the 500 `misconfigured` answer that names each bad variable. */
+export function configOr500(env: Readonly<Record<string, unknown>>): Config | Response {
+  const settings = readConfig(env);
+  return settings.ok ? settings.config : fail(500, "misconfigured", settings.message);
+}
+
+/** The party's service for these settings, or the misconfigured state when they are invalid. */
+export function roomFor<State>(env: Readonly<Record<string, unknown>>, make: (config: Config) => RoomService<State>): RoomService<State> {
+  const settings = readConfig(env);
+  return settings.ok ? make(settings.config) : new Misconfigured(settings.message);
+}
+
+/**
+ * A room whose settings are invalid: it serves nothing and says why. The edge already answers
+ * 500 before any connect or request reaches a room; this covers what bypasses the edge.
+ */
+export class Misconfigured implements RoomService<never> {
+  readonly #message: string;
+
+  constructor(message: string) {
+    this.#message = message;
+    console.error(message);
+  }
+
+  async start(): Promise<void> {}
+
+  connect(socket: HostSocket<never>): void {
+    socket.close(CloseCode.internalError, "room misconfigured: see the server log");
+  }
+
+  message(): void {}
+
+  closed(): void {}
+
+  async request(): Promise<Response> {
+    return fail(500, "misconfigured", this.#message);
+  }
+
+  async alarm(): Promise<void> {}
+
+  reachable(): void {}
+}

@@ -1,0 +1,164 @@
+/**
+ * The host port in memory: a room's storage (a Map, with an alarm), its sockets (that record
+ * what they are sent), and parties that route calls to other in-memory rooms. It runs the
+ * same core the engines run, without an engine, for unit tests (with vitest's fake timers)
+ * and for bench/room-heap.ts. Not an engine: no hibernation, no network, no edge.
+ */
+import { partiesOver, type Parties } from "../../party/server/calls.ts";
+import type { Host, HostSocket, HostStorage, RoomService } from "../../party/server/host.ts";
+import type { PartyName } from "../../party/protocol/index.ts";
+
+/** A Map behind the storage port; `alarm` is when the room asked to be woken. */
+export class MemoryStorage implements HostStorage {
+  readonly rows = new Map<string, unknown>();
+  alarm: number | null = null;
+  /** Writes counted (puts and deletes), to tell a test what a path cost. */
+  writes = 0;
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return structuredClone(this.rows.get(key)) as T | undefined;
+  }
+
+  async list<T>({ prefix }: { prefix: string }): Promise<Map<string, T>> {
+    const keys = [...this.rows.keys()].filter((key) => key.startsWith(prefix)).sort();
+    return new Map(keys.map((key) => [key, structuredClone(this.rows.get(key)) as T]));
+  }
+
+  put<T>(key: string, value: T): Promise<void>;
+  put<T>(entries: Record<string, T>): Promise<void>;
+  async put<T>(keyOrEntries: string | Record<string, T>, value?: T): Promise<void> {
+    const entries = typeof keyOrEntries === "string" ? { [keyOrEntries]: value } : keyOrEntries;
+    if (Object.keys(entries).length > 128) throw new Error("storage takes at most 128 keys per put");
+    for (const [key, entry] of Object.entries(entries)) this.rows.set(key, structuredClone(entry));
+    this.writes++;
+  }
+
+  delete(key: string): Promise<boolean>;
+  delete(keys: string[]): Promise<number>;
+  async delete(keyOrKeys: string | string[]): Promise<boolean | number> {
+    this.writes++;
+    if (typeof keyOrKeys === "string") return this.rows.delete(keyOrKeys);
+    if (keyOrKeys.length > 128) throw new Error("storage takes at most 128 keys per delete");
+    return keyOrKeys.filter((key) => this.rows.delete(key)).length;
+  }
+
+  async getAlarm(): Promise<number | null> {
+    return this.alarm;
+  }
+
+  async setAlarm(at: number): Promise<void> {
+    this.alarm = at;
+  }
+}
+
+/** A socket that records what it is sent; `closed` holds its close code once closed. */
+export class MemorySocket<State = unknown> implements HostSocket<State> {
+  state: State | null = null;
+  /** Every text sent, parsed (or counted only, with `keep: false`). */
+  readonly sent: any[] = [];
+  sentCount = 0;
+  closed: { code: number; reason: string } | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly keep = true,
+  ) {}
+
+  setState(state: State): State {
+    this.state = state;
+    return state;
+  }
+
+  send(text: string): void {
+    if (this.closed) throw new Error("socket is closed");
+    this.sentCount++;
+    if (this.keep) this.sent.push(JSON.parse(text));
+  }
+
+  close(code = 1000, reason = ""): void {
+    this.closed ??= { code, reason };
+  }
+
+  /** The messages of one type it was sent. */
+  of(type: string): any[] {
+    return this.sent.filter((message) => message.type === type);
+  }
+}
+
+/** The rooms of every party in one world: calls between them go through the real call code. */
+export class MemoryWorld {
+  readonly rooms = new Map<string, MemoryHost<any>>();
+  /** Calls that went out, by party, room and name (what reached another room). */
+  readonly calls: Array<{ party: PartyName; room: string; call: string }> = [];
+  readonly #makers = new Map<PartyName, (host: MemoryHost<any>) => RoomService<any>>();
+
+  /** Which service a room of `party` runs (a party without one answers every call 404). */
+  serve<State>(party: PartyName, make: (host: MemoryHost<State>) => RoomService<State>): void {
+    this.#makers.set(party, make as (host: MemoryHost<any>) => RoomService<any>);
+  }
+
+  /** The room `name` of `party`, made and started on first use. */
+  async room<State>(party: PartyName, name: string): Promise<MemoryHost<State>> {
+    const key = `${party}/${name}`;
+    let host = this.rooms.get(key);
+    if (!host) {
+      const make = this.#makers.get(party);
+      if (!make) throw new Error(`no service for party ${party}`);
+      host = new MemoryHost(this, name);
+      host.service = make(host);
+      this.rooms.set(key, host);
+      await host.service.start();
+    }
+    return host as MemoryHost<State>;
+  }
+
+  /** Parties that reach this world's rooms. */
+  parties(): Parties {
+    return partiesOver((party, name, init) => {
+      const body = JSON.parse(init.body as string) as { call: string };
+      this.calls.push({ party, room: name, call: body.call });
+      if (!this.#makers.has(party)) return Promise.resolve(new Response("no such party", { status: 404 }));
+      return this.room(party, name).then((host) => host.service.request(new Request(`http://memory/parties/${party}/${name}`, init)));
+    });
+  }
+}
+
+/** One room in memory. */
+export class MemoryHost<State> implements Host<State> {
+  readonly storage = new MemoryStorage();
+  readonly parties: Parties;
+  readonly open = new Map<string, MemorySocket<State>[]>();
+  service!: RoomService<State>;
+
+  constructor(
+    world: MemoryWorld,
+    readonly name: string,
+  ) {
+    this.parties = world.parties();
+  }
+
+  sockets(connectionId?: string): Iterable<HostSocket<State>> {
+    if (connectionId !== undefined) return (this.open.get(connectionId) ?? []).filter((socket) => !socket.closed);
+    return [...this.open.values()].flat().filter((socket) => !socket.closed);
+  }
+
+  /** Opens a socket with the request the edge would pass on. */
+  connect(socket: MemorySocket<State>, request: Request): MemorySocket<State> {
+    const list = this.open.get(socket.id) ?? [];
+    list.push(socket);
+    this.open.set(socket.id, list);
+    this.service.connect(socket, request);
+    return socket;
+  }
+
+  /** The client sends a message. */
+  send(socket: MemorySocket<State>, message: unknown): void {
+    this.service.message(socket, typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  /** The client's socket closes (or is lost). */
+  drop(socket: MemorySocket<State>): void {
+    socket.close(1006, "lost");
+    this.service.closed(socket);
+  }
+}
