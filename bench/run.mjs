@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run bench` (`node bench/run.mjs`): our presence room (party/channel/room.ts, as shipped,
+ * `npm run bench` (`node bench/run.mjs`): our presence room (party/adapters/partykit/main.ts, as shipped,
  * default settings) beside a hand-rolled baseline (bench/naive-room.ts: one broadcast per
  * join, no batching), the peer a PartyKit user picks today (bench/yjs-room.ts: y-partykit
  * awareness) and the engine's floor (bench/empty-room.ts: accepts, does nothing), under

@@ -116,8 +116,8 @@ export class Broadcaster {
     else {
       const limit = windowOf(socket);
       const windowIds = () => this.#windows.ids(limit, (size) => state.committedWindow(size));
-      const view = this.#viewSnapshot.parts(this.#personal(socket), limit, windowIds, (id) => state.committedMember(id), now);
-      frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.#committedCounts(), now: view.now }, view.parts);
+      const view = this.#viewSnapshot.chunks(this.#personal(socket), limit, windowIds, (id) => state.committedMember(id), now);
+      frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.#committedCounts(), now: view.now }, view.chunks);
     }
     for (const text of frames) sendText(socket, text);
   }

@@ -8,10 +8,12 @@ import { partiesOver, type Parties } from "../../party/server/calls.ts";
 import type { Host, HostSocket, HostStorage, RoomService } from "../../party/server/host.ts";
 import type { PartyName } from "../../party/protocol/index.ts";
 
-/** A Map behind the storage port; `alarm` is when the room asked to be woken. */
+/** A Map behind the storage port; `alarm` is when the room asked to be woken, and `ring` is called then (on the test's clock). */
 export class MemoryStorage implements HostStorage {
   readonly rows = new Map<string, unknown>();
   alarm: number | null = null;
+  ring: () => void = () => {};
+  #timer: ReturnType<typeof setTimeout> | null = null;
   /** Writes counted (puts and deletes), to tell a test what a path cost. */
   writes = 0;
 
@@ -48,6 +50,12 @@ export class MemoryStorage implements HostStorage {
 
   async setAlarm(at: number): Promise<void> {
     this.alarm = at;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.alarm = null;
+      this.ring();
+    }, Math.max(0, at - Date.now()));
   }
 }
 
@@ -135,6 +143,7 @@ export class MemoryHost<State> implements Host<State> {
     readonly name: string,
   ) {
     this.parties = world.parties();
+    this.storage.ring = () => void this.service.alarm().catch((error) => console.error("memory host: alarm failed", error));
   }
 
   sockets(connectionId?: string): Iterable<HostSocket<State>> {

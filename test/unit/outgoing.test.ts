@@ -3,7 +3,7 @@
  * front of its window's and each once, every text relative to one time until the next diff.
  */
 import { describe, expect, it } from "vitest";
-import { memberParts, ViewSnapshotCache } from "../../party/channel/outgoing.ts";
+import { memberChunks, ViewSnapshotCache } from "../../party/channel/outgoing.ts";
 import { decodeMember } from "../../party/wire/member-wire.ts";
 import type { Member } from "../../party/protocol/index.ts";
 import { member } from "../support/messages.ts";
@@ -17,15 +17,15 @@ function reader() {
   return { reads, read: (id: string) => (reads.push(id), channel.get(id)) };
 }
 
-/** The member ids of a snapshot's parts, in order. */
-const idsOf = (parts: string[]) => parts.flatMap((part) => (JSON.parse(part) as unknown[][]).map((wire) => wire[0]));
+/** The member ids of a snapshot's chunks, in order. */
+const idsOf = (chunks: string[]) => chunks.flatMap((chunk) => (JSON.parse(chunk) as unknown[][]).map((wire) => wire[0]));
 
 describe("ViewSnapshotCache", () => {
   it("lists the view's own users first, then its window, each once, and skips users that are gone", () => {
     const cache = new ViewSnapshotCache();
     const { read } = reader();
-    const view = cache.parts(["me", "b", "ghost", "me"], 3, () => ["a", "b", "c"], read, T0);
-    expect(idsOf(view.parts)).toEqual(["me", "b", "a", "c"]);
+    const view = cache.chunks(["me", "b", "ghost", "me"], 3, () => ["a", "b", "c"], read, T0);
+    expect(idsOf(view.chunks)).toEqual(["me", "b", "a", "c"]);
   });
 
   it("encodes a window once per diff for every socket that shares its size, and again after invalidate", () => {
@@ -33,32 +33,32 @@ describe("ViewSnapshotCache", () => {
     const { reads, read } = reader();
     let built = 0;
     const window = () => (built++, ["a", "b", "c"]);
-    const first = cache.parts(["me"], 3, window, read, T0);
-    const second = cache.parts(["pal"], 3, window, read, T0 + 10);
+    const first = cache.chunks(["me"], 3, window, read, T0);
+    const second = cache.chunks(["pal"], 3, window, read, T0 + 10);
     expect(built).toBe(1);
     expect(reads.filter((id) => id === "a")).toHaveLength(1);
-    expect(idsOf(first.parts)).toEqual(["me", "a", "b", "c"]);
-    expect(idsOf(second.parts)).toEqual(["pal", "a", "b", "c"]);
-    cache.parts([], 2, () => (built++, ["a", "b"]), read, T0 + 20);
+    expect(idsOf(first.chunks)).toEqual(["me", "a", "b", "c"]);
+    expect(idsOf(second.chunks)).toEqual(["pal", "a", "b", "c"]);
+    cache.chunks([], 2, () => (built++, ["a", "b"]), read, T0 + 20);
     expect(built).toBe(2);
     cache.invalidate();
-    cache.parts([], 3, window, read, T0 + 30);
+    cache.chunks([], 3, window, read, T0 + 30);
     expect(built).toBe(3);
   });
 
   it("makes every text relative to the first snapshot's time since the diff, and says which, so the client reads the same times", () => {
     const cache = new ViewSnapshotCache();
     const { read } = reader();
-    cache.parts([], 3, () => ["a", "b", "c"], read, T0);
-    const later = cache.parts(["me"], 3, () => ["a", "b", "c"], read, T0 + 4000);
+    cache.chunks([], 3, () => ["a", "b", "c"], read, T0);
+    const later = cache.chunks(["me"], 3, () => ["a", "b", "c"], read, T0 + 4000);
     expect(later.now).toBe(T0);
-    for (const part of later.parts) for (const wire of JSON.parse(part)) expect(decodeMember(wire, later.now)).toEqual(channel.get(wire[0] as string));
+    for (const part of later.chunks) for (const wire of JSON.parse(part)) expect(decodeMember(wire, later.now)).toEqual(channel.get(wire[0] as string));
   });
 
   it("gives the texts the uncached encoding gives for the same members", () => {
     const cache = new ViewSnapshotCache();
     const { read } = reader();
-    const view = cache.parts(["pal"], 2, () => ["a", "b"], read, T0);
-    expect(view.parts).toEqual(memberParts(["pal", "a", "b"].map((id) => channel.get(id)!), T0));
+    const view = cache.chunks(["pal"], 2, () => ["a", "b"], read, T0);
+    expect(view.chunks).toEqual(memberChunks(["pal", "a", "b"].map((id) => channel.get(id)!), T0));
   });
 });

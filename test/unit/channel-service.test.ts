@@ -1,0 +1,144 @@
+/**
+ * The core behind the host port, without an engine: the channel, directory and index services
+ * on the in-memory host (test/support/memory-host.ts), connects passed through the edge's own
+ * checks, time driven by vitest's fake timers. The same code runs under `partykit dev` in the
+ * integration suite; here each path is seen from inside: what is stored before it is sent,
+ * which calls cross parties, what a restart restores.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ChannelService } from "../../party/channel/service.ts";
+import type { SocketState } from "../../party/channel/sockets.ts";
+import { DirectoryService } from "../../party/directory/service.ts";
+import { partyHooks } from "../../party/edge/before.ts";
+import { edgeFetch } from "../../party/edge/routes.ts";
+import { IndexService } from "../../party/index/service.ts";
+import { loadConfig } from "../../party/server/config.ts";
+import type { EdgeHost } from "../../party/server/host.ts";
+import type { PresenceEvent, ServerMessage } from "../../party/protocol/index.ts";
+import { MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
+import { type ReadDiff, WireReader } from "../support/messages.ts";
+
+const ENV = { PRESENCE_GRACE_MS: "1000", PRESENCE_TICK_MS: "50", PRESENCE_HEARTBEAT_TIMEOUT_MS: "60000", PRESENCE_DIRECTORY_PARTS: "2" };
+const config = loadConfig(ENV);
+
+let world: MemoryWorld;
+let edge: EdgeHost;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+  world = new MemoryWorld();
+  world.serve<SocketState>("main", (host) => new ChannelService(host, config));
+  world.serve("directory", (host) => new DirectoryService(host, config));
+  world.serve("index", (host) => new IndexService(host, config));
+  edge = { env: ENV, parties: world.parties(), waitUntil: () => {} };
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Connects a socket through the edge's checks, as a client with this query would. */
+async function join(room: MemoryHost<SocketState>, id: string, query: string): Promise<MemorySocket<SocketState>> {
+  const request = await partyHooks.main.beforeConnect(new Request(`http://memory/parties/main/${room.name}?_pk=${id}&${query}`), room.name, edge);
+  if (request instanceof Response) throw new Error(`refused: ${await request.text()}`);
+  return room.connect(new MemorySocket<SocketState>(id), request);
+}
+
+/** The presence events a socket was sent, in order, as `action:userId`. */
+function events(socket: MemorySocket): string[] {
+  const reader = new WireReader();
+  return socket.sent
+    .map((message: ServerMessage) => reader.read(message))
+    .filter((message): message is ReadDiff => message.type === "diff")
+    .flatMap((diff) => diff.events.map((event: PresenceEvent) => `${event.action}:${event.member.id}`));
+}
+
+describe("the channel service on the in-memory host", () => {
+  it("sends a join to every socket in one diff a tick later, after storing it, and reports it to the user's directory part", async () => {
+    const room = await world.room<SocketState>("main", "lobby");
+    const watcher = await join(room, "w", "");
+    const storedWhenSent: boolean[] = [];
+    const send = watcher.send.bind(watcher);
+    watcher.send = (text) => {
+      if (text.includes('"type":"diff"')) storedWhenSent.push(room.storage.rows.has("m:ann"));
+      send(text);
+    };
+    const ann = await join(room, "a1", "userId=ann");
+    expect(events(watcher)).toEqual([]);
+    expect(room.storage.rows.has("m:ann")).toBe(false);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(storedWhenSent, "the member row is written before the diff goes out").toEqual([true]);
+    expect(events(watcher)).toEqual(["join:ann"]);
+    expect(events(ann)).toEqual(["join:ann"]);
+    expect(room.storage.rows.get("m:ann")).toMatchObject({ id: "ann", status: "online" });
+    expect(room.storage.rows.get("meta")).toMatchObject({ seq: 1, starts: 1 });
+    const reports = world.calls.filter((call) => call.party === "directory" && call.call === "report");
+    expect(reports.length).toBeGreaterThan(0);
+    const response = await edgeFetch(new Request("http://memory/users?userId=ann"), edge);
+    expect(((await response.json()) as { content: { users: Record<string, { online: boolean }> } }).content.users.ann?.online).toBe(true);
+  });
+
+  it("announces a closed socket's member offline only after grace, and nothing when it comes back within grace", async () => {
+    const room = await world.room<SocketState>("main", "grace");
+    const watcher = await join(room, "w", "");
+    const ann = await join(room, "a1", "userId=ann");
+    const bob = await join(room, "b1", "userId=bob");
+    await vi.advanceTimersByTimeAsync(60);
+    room.drop(ann);
+    room.drop(bob);
+    await vi.advanceTimersByTimeAsync(500);
+    await join(room, "a2", "userId=ann");
+    await vi.advanceTimersByTimeAsync(400);
+    expect(events(watcher), "within grace").toEqual(["join:ann", "join:bob"]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(events(watcher)).toEqual(["join:ann", "join:bob", "offline:bob"]);
+  });
+
+  it("runs a push from the edge through the user's directory part to each room that holds the user, and answers with the acks", async () => {
+    const chat = await world.room<SocketState>("main", "chat");
+    const feed = await world.room<SocketState>("main", "feed");
+    const web = await join(chat, "a-web", "userId=ann&clientType=web");
+    const app = await join(feed, "a-app", "userId=ann&clientType=app");
+    await vi.advanceTimersByTimeAsync(60);
+    const answer = edgeFetch(new Request("http://memory/users/ann/push", { method: "POST", body: JSON.stringify({ id: "n-1", data: { reply: 7 }, timeoutMs: 1000 }) }), edge);
+    await vi.advanceTimersByTimeAsync(1);
+    for (const socket of [web, app]) {
+      const [push] = socket.of("push");
+      expect(push).toMatchObject({ id: "n-1", data: { reply: 7 }, from: null });
+      (socket === web ? chat : feed).send(socket, { type: "ack", id: "n-1", ok: true });
+    }
+    const result = (await (await answer).json()) as { content: { clients: number; acked: Array<{ channel: string; clientType?: string }> } };
+    expect(result.content.clients).toBe(2);
+    expect(result.content.acked.map((a) => `${a.channel}/${a.clientType}`).sort()).toEqual(["chat/web", "feed/app"]);
+    expect(world.calls.filter((call) => call.call === "deliver").map((call) => call.room).sort()).toEqual(["chat", "feed"]);
+  });
+
+  it("rebuilds from its storage and the sockets that survived: no event for a member still there, offline after grace for one whose socket is gone", async () => {
+    const room = await world.room<SocketState>("main", "restart");
+    await join(room, "a1", "userId=ann");
+    const bob = await join(room, "b1", "userId=bob");
+    await vi.advanceTimersByTimeAsync(60);
+    const seq = (room.storage.rows.get("meta") as { seq: number }).seq;
+    // The engine evicts the room; bob's socket does not survive, ann's does.
+    bob.closed = { code: 1006, reason: "evicted" };
+    room.service = new ChannelService(room, config);
+    await room.service.start();
+    const watcher = await join(room, "w", "");
+    const [snapshot] = watcher.of("sync");
+    expect(snapshot).toMatchObject({ seq });
+    expect(room.storage.rows.get("meta")).toMatchObject({ seq, starts: 2 });
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(events(watcher)).toEqual(["offline:bob"]);
+  });
+
+  it("answers a call it does not take with 400 and a call from outside the service with its public routes only", async () => {
+    const room = await world.room<SocketState>("main", "calls");
+    const bad = await room.service.request(new Request("http://memory/", { method: "POST", headers: { "x-presence-internal": "1" }, body: JSON.stringify({ call: "nope", args: {} }) }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/takes the calls count-refusal, herenow, watched, push, deliver/);
+    const badArgs = await room.service.request(new Request("http://memory/", { method: "POST", headers: { "x-presence-internal": "1" }, body: JSON.stringify({ call: "herenow", args: { includeUsers: "yes" } }) }));
+    expect(badArgs.status).toBe(400);
+    const post = await room.service.request(new Request("http://memory/", { method: "POST", body: "{}" }));
+    expect(post.status).toBe(405);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * The layout's rules, enforced: what each folder may import (docs/architecture.md shows the
+ * same table), that only the PartyKit adapter imports `partykit/server`, that nothing the
+ * client, the server helper, the React hook or the dashboard ships reaches zod or server code
+ * at run time (checked on what esbuild actually bundles), and that no file under party/,
+ * client/ or dashboard/ imports a Node built-in.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** One import of a source file: where it leads (a repo path, or a package name) and whether it is for types only. */
+type Import = { from: string; target: string; typeOnly: boolean; line: number };
+
+/** Each folder's rule: the folders and packages it may import at run time, and those it may import types from. */
+type Rule = { runtime: string[]; types?: string[] };
+
+/** What each folder may import. A target matches a rule entry when it is that file, lies in that folder, or is that package. */
+export const RULES: Record<string, Rule> = {
+  "party/wire": { runtime: ["party/wire"], types: ["party/protocol"] },
+  "party/protocol": { runtime: ["party/protocol", "party/wire", "zod"] },
+  "party/server": { runtime: ["party/server", "party/protocol", "party/wire", "zod", "standardwebhooks"] },
+  "party/edge": { runtime: ["party/edge", "party/server", "party/protocol", "party/wire", "zod", "jose"] },
+  "party/channel": { runtime: ["party/channel", "party/server", "party/protocol", "party/wire", "zod"] },
+  "party/directory": { runtime: ["party/directory", "party/server", "party/protocol", "party/wire"] },
+  "party/index": { runtime: ["party/index", "party/server", "party/protocol", "party/wire"] },
+  "party/adapters/partykit": {
+    runtime: ["party/adapters/partykit", "party/channel", "party/directory", "party/index", "party/edge", "party/server", "party/protocol", "party/wire"],
+    types: ["partykit/server"],
+  },
+  client: { runtime: ["client", "party/wire", "partysocket", "react", "jose", "standardwebhooks"], types: ["party/protocol"] },
+  dashboard: { runtime: ["dashboard", "client", "party/wire", "partysocket"], types: ["party/protocol"] },
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".ts"))
+    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+}
+
+/** The imports of a file: `import`/`export … from`, side-effect imports and `import()`, each as a repo path or a package name. */
+export function importsOf(file: string, text = readFileSync(join(ROOT, file), "utf8")): Import[] {
+  const found: Import[] = [];
+  const pattern = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^;]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  for (const match of text.matchAll(pattern)) {
+    const spec = match[3] ?? match[4]!;
+    const at = match.index + (match[1] === undefined ? 0 : match[0].indexOf(match[1]));
+    const line = text.slice(0, at).split("\n").length;
+    const target = spec.startsWith(".") ? relative(ROOT, resolve(ROOT, file, "..", spec)) : spec;
+    found.push({ from: file, target, typeOnly: match[2] !== undefined, line });
+  }
+  return found;
+}
+
+/** The folder rule that governs a file: the longest folder of RULES that holds it. */
+function ruleFor(file: string): [string, Rule] | undefined {
+  return Object.entries(RULES)
+    .filter(([folder]) => file.startsWith(`${folder}/`))
+    .sort(([a], [b]) => b.length - a.length)[0];
+}
+
+const within = (target: string, entry: string) => target === entry || target.startsWith(`${entry}/`);
+
+/** Every import that breaks its folder's rule, as a readable line. */
+export function violations(imports: Import[]): string[] {
+  const broken: string[] = [];
+  for (const imported of imports) {
+    const found = ruleFor(imported.from);
+    if (!found) continue;
+    const [folder, rule] = found;
+    const allowed = [...rule.runtime, ...(imported.typeOnly ? (rule.types ?? []) : [])];
+    if (allowed.some((entry) => within(imported.target, entry))) continue;
+    const asTypes = (rule.types ?? []).some((entry) => within(imported.target, entry));
+    broken.push(`${imported.from}:${imported.line} imports ${imported.target}${asTypes ? " at run time (only `import type` is allowed)" : ""}, which ${folder}/ may not`);
+  }
+  return broken;
+}
+
+const FILES = ["party", "client", "dashboard"].flatMap(sourceFiles);
+const IMPORTS = FILES.flatMap((file) => importsOf(file));
+
+describe("the layout", () => {
+  it("gives every file under party/, client/ and dashboard/ a folder rule", () => {
+    expect(FILES.filter((file) => !ruleFor(file))).toEqual([]);
+  });
+
+  it("keeps every import within its folder's rule", () => {
+    expect(violations(IMPORTS)).toEqual([]);
+  });
+
+  it("lets only the PartyKit adapter import partykit/server", () => {
+    const importers = IMPORTS.filter((i) => i.target.startsWith("partykit")).map((i) => i.from);
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((file) => !file.startsWith("party/adapters/partykit/"))).toEqual([]);
+  });
+
+  it("imports no Node built-in under party/, client/ or dashboard/ (they run on workerd, in browsers and in Deno)", () => {
+    const builtins = IMPORTS.filter((i) => i.target.startsWith("node:") || ["fs", "path", "os", "crypto", "events", "buffer", "stream", "http", "net"].includes(i.target));
+    expect(builtins.map((i) => `${i.from}:${i.line} ${i.target}`)).toEqual([]);
+  });
+
+  it.each([
+    ["a client file that imports zod", "client/x.ts", 'import { z } from "zod";', /client\/x.ts:1 imports zod/],
+    ["a client file that imports protocol/ at run time", "client/x.ts", 'import { ClientMessage } from "../party/protocol/index.ts";', /only `import type` is allowed/],
+    ["a wire file that imports server code", "party/wire/x.ts", 'import type { Config } from "../server/config.ts";', /party\/wire\/x.ts:1 imports party\/server\/config.ts/],
+    ["a channel file that imports another party", "party/channel/x.ts", 'import { DirectoryState } from "../directory/directory.ts";', /imports party\/directory\/directory.ts/],
+    ["a core file that imports the engine", "party/channel/x.ts", 'import type * as Party from "partykit/server";', /imports partykit\/server/],
+    ["the edge importing a party at run time, on line 3", "party/edge/x.ts", '/** doc */\n\nexport { IndexService } from "../index/service.ts";', /party\/edge\/x.ts:3 imports party\/index\/service.ts/],
+  ])("refuses %s", (_what, file, text, why) => {
+    const found = violations(importsOf(file, text));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(why);
+  });
+
+  it("lets type-only imports of the protocol into the client, and the client into the dashboard", () => {
+    expect(violations(importsOf("client/x.ts", 'import type { Member } from "../party/protocol/index.ts";'))).toEqual([]);
+    expect(violations(importsOf("dashboard/x.ts", 'import { PresenceClient } from "../client/index.ts";'))).toEqual([]);
+  });
+});
+
+/** The files the first fenced block under "## Layout" of docs/architecture.md names, as repo paths (folders end with `/`, files sit indented under them). */
+function documentedFiles(): string[] {
+  const doc = readFileSync(join(ROOT, "docs/architecture.md"), "utf8");
+  const section = doc.slice(doc.indexOf("## Layout"));
+  const block = section.slice(section.indexOf("```\n") + 4, section.indexOf("\n```", section.indexOf("```\n") + 4));
+  const folders: Array<{ indent: number; path: string }> = [];
+  const files: string[] = [];
+  for (const line of block.split("\n")) {
+    const match = /^(\s*)(\S+)/.exec(line);
+    if (!match) continue;
+    const indent = match[1]!.length;
+    while (folders.length > 0 && folders[folders.length - 1]!.indent >= indent) folders.pop();
+    const path = folders.map((folder) => folder.path).join("") + match[2]!;
+    if (match[2]!.endsWith("/")) folders.push({ indent, path: match[2]! });
+    else files.push(path);
+  }
+  return files;
+}
+
+describe("docs/architecture.md", () => {
+  it("lists every file under party/, client/ and dashboard/, and no file that is gone", () => {
+    const documented = documentedFiles();
+    expect(documented.length).toBeGreaterThan(50);
+    expect(FILES.filter((file) => !documented.includes(file)), "files missing from the doc's layout").toEqual([]);
+    expect(documented.filter((file) => !FILES.includes(file)), "files in the doc's layout that do not exist").toEqual([]);
+  });
+
+  it("shows the same import rules as this test", () => {
+    const doc = readFileSync(join(ROOT, "docs/architecture.md"), "utf8");
+    for (const folder of Object.keys(RULES)) expect(doc, folder).toContain(`| \`${folder}/\` |`);
+  });
+});
+
+describe("what the browser and app servers load", () => {
+  it.each([["client/index.ts"], ["client/server.ts"], ["client/react.ts"], ["dashboard/main.ts"]])(
+    "%s bundles no zod and no server code",
+    async (entry) => {
+      const result = await build({
+        absWorkingDir: ROOT,
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        metafile: true,
+        format: "esm",
+        platform: "browser",
+        external: ["react"],
+        logLevel: "silent",
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      expect(inputs.length).toBeGreaterThan(1);
+      expect(inputs.filter((input) => input.includes("node_modules/zod/"))).toEqual([]);
+      const ours = inputs.filter((input) => !input.startsWith("node_modules/"));
+      expect(ours.filter((input) => !["client/", "dashboard/", "party/wire/"].some((folder) => input.startsWith(folder)))).toEqual([]);
+    },
+    30_000,
+  );
+});
