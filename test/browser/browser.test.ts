@@ -17,6 +17,7 @@ import { launchChromium } from "../support/chromium.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
 import { freshChannel, joined, waitFor } from "../support/clients.ts";
+import { TEST_VARS } from "../support/dev-server.ts";
 
 type ClientModule = typeof import("../../client/index.ts");
 
@@ -33,6 +34,8 @@ declare global {
 }
 
 const host = inject("host");
+/** The shared server's grace period. */
+const GRACE_MS = Number(TEST_VARS.PRESENCE_GRACE_MS);
 const packedDir = inject("packedDir");
 
 /** The React page's module: a roster component on usePresence, from the installed package. */
@@ -251,8 +254,12 @@ describe("the client in a browser (Chromium)", () => {
     await browserJoin(page, { host, channel, userId: "tab-user", userData: null });
     await waitFor("Node to see the tab join", () => node.member("tab-user")?.status === "online");
 
+    const seenAt = new Map<ClientPresenceEvent, number>();
+    node.on("presence", (event) => seenAt.set(event, Date.now()));
+    const closedAt = Date.now();
     await page.close();
     const offline = await waitFor("Node to see the closed tab go offline", () => nodeSaw.find((e) => e.action === "offline" && e.member.id === "tab-user"));
+    expect(seenAt.get(offline)! - closedAt, "offline no sooner than the grace period after the tab closed").toBeGreaterThanOrEqual(GRACE_MS);
     expect(offline.member.status).toBe("offline");
     expect(node.member("tab-user")?.status).toBe("offline");
     expect(nodeSaw.filter((e) => e.member.id === "tab-user").map((e) => e.action)).toEqual(["join", "offline"]);
@@ -273,7 +280,7 @@ describe("usePresence from partykit-presence/react, rendered in Chromium", () =>
       };
     });
 
-  it("renders the live member list, follows joins and leaves, and leaves the channel on unmount", async () => {
+  it("renders the live member list, follows joins and leaves, and closes its client on unmount (offline after grace, not leave)", async () => {
     const channel = freshChannel("react");
     const { page, errors } = await openPage("/react");
     await page.evaluate(({ host, channel }) => {
@@ -299,8 +306,13 @@ describe("usePresence from partykit-presence/react, rendered in Chromium", () =>
     // Unmounting closes the hook's client: a watcher sees the React user go offline after grace.
     const watcher = await joined(host, { channel });
     nodeClients.push(watcher);
+    const watcherSaw: Array<{ action: string; at: number }> = [];
+    watcher.on("presence", (event) => event.member.id === "react-user" && watcherSaw.push({ action: event.action, at: Date.now() }));
+    const unmountedAt = Date.now();
     await page.evaluate(() => (window as unknown as { unmount: () => void }).unmount());
     await waitFor("the watcher to see the React user offline", () => watcher.member("react-user")?.status === "offline", 15_000);
+    expect(watcherSaw.map((e) => e.action), "a close, not a leave").toEqual(["offline"]);
+    expect(watcherSaw[0]!.at - unmountedAt, "offline no sooner than the grace period").toBeGreaterThanOrEqual(GRACE_MS);
     expect(await roster(page)).toBeNull();
     expect(errors).toEqual([]);
   });

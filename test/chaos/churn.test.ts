@@ -108,8 +108,9 @@ describe("model-based churn against a real partykit dev", () => {
  * Found by the churn and crash runs: a snapshot sent in the middle of a tick shows the state
  * at that moment, but the tick's diff is net (before the tick versus after it). When a change
  * made before the snapshot is undone after it within the same tick, no diff goes out and the
- * new client keeps the intermediate state. A long tick makes the window wide and the test
- * deterministic.
+ * new client keeps the intermediate state. A long tick makes the window wide; each case also
+ * checks, through an observer that was there all along, that its steps did fall within one tick
+ * (no diff about the member at all), so a pass means the window was hit.
  */
 describe("a snapshot sent in the middle of a tick", () => {
   const TICK_MS = 1500;
@@ -132,6 +133,10 @@ describe("a snapshot sent in the middle of a tick", () => {
     const channel = `midtick-data-${Date.now().toString(36)}`;
     const member = client({ channel, userId: "m", userData: { v: "X" } });
     await member.ready();
+    const observer = client({ channel });
+    await observer.ready();
+    const seenByObserver: string[] = [];
+    observer.on("presence", (event) => seenByObserver.push(`${event.action}:${JSON.stringify(event.member.data)}`));
     await sleep(TICK_MS + 300);
     member.setUserData({ v: "Y" });
     await sleep(200);
@@ -144,12 +149,18 @@ describe("a snapshot sent in the middle of a tick", () => {
     };
     expect(users.content.channels[channel]!.users).toEqual([{ id: "m", data: { v: "X" } }]);
     expect(late.member("m")?.data, "the data the late observer shows").toEqual({ v: "X" });
+    // Y and back to X fell within one tick (the mid-tick window was hit): the observer heard of neither.
+    expect(seenByObserver, "events the observer saw after the first tick").toEqual([]);
   });
 
   it("is corrected when a tab joins just before another tab's grace runs out", async () => {
     const channel = `midtick-clients-${Date.now().toString(36)}`;
     const first = client({ channel, userId: "u" });
     await first.ready();
+    const observer = client({ channel });
+    await observer.ready();
+    const clientsSeen: number[] = [];
+    observer.on("members", () => clientsSeen.push(observer.member("u")?.clients ?? 0));
     await sleep(TICK_MS + 300);
     first.close(); // in grace for 1000 ms; the alarm at its end flushes the tick
     await sleep(400);
@@ -160,5 +171,9 @@ describe("a snapshot sent in the middle of a tick", () => {
     expect(stats.content.clientAmount).toBe(1);
     expect(second.member("u")?.clients, "the client count the new tab shows").toBe(1);
     expect(second.counts.clientAmount).toBe(1);
+    // The join and the end of grace fell within one tick (the mid-tick window was hit): the
+    // observer never saw u with two clients, nor offline.
+    expect(clientsSeen.filter((n) => n !== 1), "u's client counts the observer saw other than 1").toEqual([]);
+    expect(observer.member("u")?.status).toBe("online");
   });
 });

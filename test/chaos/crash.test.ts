@@ -95,6 +95,7 @@ describe("kill -9 of the dev server during churn", () => {
 
       // Every client that was live at the kill and was not closed since is back on a new socket.
       const back = liveAtKill.filter((c) => c.live);
+      expect(back.length, "clients live at the kill and still open: the check below covers none").toBeGreaterThan(0);
       for (const c of back) expect(c.opens, `client of ${c.userId ?? "an observer"} reconnected by itself`).toBeGreaterThan(opensAtKill.get(c.key)!);
       outages.push({ downMs: Date.now() - killedAt - reconnectMs, restartMs, reconnectMs, clientsBack: back.length, closedMeanwhile, updatedMeanwhile, joinedMeanwhile });
 

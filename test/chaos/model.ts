@@ -18,7 +18,7 @@
 import WebSocket from "ws";
 import { PresenceClient } from "../../client/index.ts";
 import type { JsonValue, Member, ServerMessage } from "../../party/protocol/index.ts";
-import { decodeMember } from "../../party/wire/member-wire.ts";
+import { readMember } from "../support/messages.ts";
 
 // ------------------------------------------------------------------------------ PRNG
 
@@ -571,10 +571,11 @@ export class Swarm {
     }
   }
 
-  /** Waits for every pending join and leave. */
+  /** Waits for every pending join and leave; those still pending after `timeoutMs` are added to `problems`, never dropped silently. */
   async drain(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.#pending.size > 0 && Date.now() < deadline) await Promise.race([...this.#pending, sleep(200)]);
+    if (this.#pending.size > 0) this.problems.push(`${this.#pending.size} joins or leaves still pending after ${timeoutMs} ms`);
   }
 
   /** Starts an outage: until `endOutage`, only closes, updates and joins. */
@@ -695,7 +696,7 @@ export async function snapshot(host: string, channel: string): Promise<ModelMemb
         ws.on("message", (data) => {
           const message = JSON.parse(String(data)) as ServerMessage;
           if (message.type !== "sync") return;
-          parts.push(...message.members.map((wire) => decodeMember(wire, message.now)));
+          parts.push(...message.members.map((wire) => readMember(wire, message.now)));
           if (!message.more) done(parts);
         });
         ws.once("error", fail);

@@ -60,6 +60,7 @@ describe("webhooks under churn, with an endpoint that fails a fifth of the time"
       await sleep(25);
     }
     await swarm.drain();
+    expect({ unanswered: swarm.problems, errors: swarm.errors() }, "requests never answered, and errors sent to honest clients").toEqual({ unanswered: [], errors: [] });
     await swarm.allSynced(30_000);
     await sleep(GRACE_MS + 1000);
     const { observation } = await converge(swarm, 15_000);

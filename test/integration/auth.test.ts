@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import type { ClientPresenceEvent, PresenceClient, PresenceClientOptions } from "../../client/index.ts";
 import { createPresenceApi, PresenceHttpError } from "../../client/server.ts";
 import { CloseCode, type RoomStats, StatsResponse } from "../../party/protocol/index.ts";
-import { freshChannel, presenceClient, waitFor } from "../support/clients.ts";
+import { freshChannel, PROBE_PREFIX, presenceClient, quietUntil, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 import { type JwksServer, rawToken, SECRET, startJwks, tamper, token, unsignedToken } from "../support/tokens.ts";
 
@@ -60,10 +60,10 @@ function client(server: DevServer, options: Omit<PresenceClientOptions, "host">)
   return c;
 }
 
-/** Records what a client sees. */
+/** Records what a client sees (but the probes of `quietUntil`). */
 function record(c: PresenceClient): ClientPresenceEvent[] {
   const events: ClientPresenceEvent[] = [];
-  c.on("presence", (event) => events.push(event));
+  c.on("presence", (event) => event.member.id.startsWith(PROBE_PREFIX) || events.push(event));
   return events;
 }
 
@@ -178,7 +178,7 @@ describe("connects with tokens (HS256)", () => {
     await renewing.ready();
     await waitFor("two renewals", () => minted >= 3, 15_000);
     await waitFor("the socket open again", () => renewing.socket.readyState === 1);
-    await sleep(GRACE_MS + 300);
+    await quietUntil(a.host, channel, watcher, Date.now() + GRACE_MS + 300, async (userId) => ({ token: await token({ userId }) }));
     expect(closes.filter((code) => code === CloseCode.tokenExpired).length).toBeGreaterThanOrEqual(2);
     expect(seen.filter((e) => e.member.id === "Renewer").map((e) => e.action)).toEqual(["join"]);
     expect(watcher.member("Renewer")?.status).toBe("online");
@@ -298,8 +298,11 @@ describe("one-client policies", () => {
       await tab.ready();
       await waitFor("the watcher to count one client of Solo", () => watcher.member("Solo")?.clients === 1 && watcher.member("Solo")?.clientTypes[clientType] === 1);
     }
+    const replacedAt = Date.now();
     await waitFor("both older tabs told", () => closes[0]!.length > 0 && closes[1]!.length > 0);
-    await sleep(GRACE_MS + 500);
+    // Past a grace period after the replacements (a replaced tab wrongly left in grace would be
+    // announced offline by then), and proven seen by the watcher.
+    await quietUntil(a.host, channel, watcher, replacedAt + GRACE_MS + 500, async (userId) => ({ token: await token({ userId }) }));
     expect(closes.map((codes) => codes[0])).toEqual([CloseCode.replacedByPolicy, CloseCode.replacedByPolicy, undefined]);
     expect(tabs.map((tab) => tab.socket.readyState)).toEqual([3, 3, 1]);
     expect(seen.map((e) => `${e.action} ${e.member.id}`)).toEqual(["join Solo"]);
@@ -327,7 +330,7 @@ describe("one-client policies", () => {
     await waitFor("the watcher's counts", () => watcher.member("Duo")?.clients === 2);
     expect(watcher.member("Duo")).toMatchObject({ status: "online", clients: 2, clientTypes: { web: 1, app: 1 } });
     expect([app.socket.readyState, web2.socket.readyState]).toEqual([1, 1]);
-    await sleep(GRACE_MS + 300);
+    await quietUntil(b.host, channel, watcher, Date.now() + GRACE_MS + 300, async (userId) => ({ token: await jwks.sign({ sub: userId }) }));
     expect(seen.map((e) => `${e.action} ${e.member.id}`)).toEqual(["join Duo"]);
   });
 });

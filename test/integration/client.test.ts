@@ -9,7 +9,7 @@ import { type ClientPresenceEvent, PresenceClient, type PresenceClientOptions } 
 import { MAX_JSON_DEPTH } from "../../party/wire/json.ts";
 import { HereNowResponse, StatsResponse } from "../../party/protocol/index.ts";
 import { type DevServer, TEST_VARS, sleep, startDevServer } from "../support/dev-server.ts";
-import { freshChannel, getJson, joined, presenceClient, waitFor } from "../support/clients.ts";
+import { freshChannel, getJson, joined, presenceClient, refusedConnect, waitFor } from "../support/clients.ts";
 
 const host = inject("host");
 const GRACE_MS = Number(TEST_VARS.PRESENCE_GRACE_MS);
@@ -180,11 +180,12 @@ describe("the member list", () => {
   });
 });
 
-describe("a snapshot taken in the middle of a tick (own server, 3 s ticks)", () => {
+describe("a snapshot taken in the middle of a tick (own server, 10 s ticks)", () => {
+  const TICK_MS = 10_000;
   let server: DevServer;
   beforeAll(async () => {
-    // Long ticks, so the watcher surely connects before the tick that announces U closes.
-    server = await startDevServer({ vars: { PRESENCE_TICK_MS: "3000" } });
+    // Long ticks, so the watcher surely connects before the tick that announces U closes, even on a loaded machine.
+    server = await startDevServer({ vars: { PRESENCE_TICK_MS: String(TICK_MS) } });
   });
   afterAll(async () => {
     await server?.stop();
@@ -203,11 +204,11 @@ describe("a snapshot taken in the middle of a tick (own server, 3 s ticks)", () 
     watcher.on("presence", (event) => seen.push(`${event.action} ${event.member.id} ${JSON.stringify(event.member.data)}`));
     user.setUserData({ v: 2 });
 
-    await waitFor("the watcher to see U", () => watcher.member("U"), 10_000);
+    await waitFor("the watcher to see U", () => watcher.member("U"), TICK_MS + 10_000);
     expect(seen).toEqual(['join U {"v":2}']);
     await user.ready();
     expect(user.member("U")).toMatchObject({ status: "online", data: { v: 2 } });
-  });
+  }, 45_000);
 });
 
 describe("leave and close", () => {
@@ -265,7 +266,13 @@ describe("local validation", () => {
   it.each(cases)("throws on $name before dialing", async ({ options, message }) => {
     const channel = freshChannel();
     expect(() => presenceClient(host, { channel, ...options })).toThrow(message);
-    if (options.channel !== undefined) return;
+    if (options.channel !== undefined) {
+      // No room to ask: the service itself refuses that channel the same way (an empty name is no room URL at all).
+      const refused = await refusedConnect(host, `/parties/main/${encodeURIComponent(options.channel)}`);
+      if (options.channel === "") expect(refused.status).toBe(404);
+      else expect({ status: refused.status, message: JSON.parse(refused.body).message }).toEqual({ status: 400, message: expect.stringMatching(message) });
+      return;
+    }
     await sleep(SETTLE_MS);
     const { body } = await getJson(host, `/parties/main/${channel}?stats`);
     const stats = StatsResponse.parse(body).content;
@@ -282,7 +289,8 @@ describe("local validation", () => {
     const c = await client({ channel, userId });
     await sleep(SETTLE_MS);
     expect(() => c.setUserData(data)).toThrow(message);
-    await sleep(SETTLE_MS);
+    // A request over the same socket: answered only after the room handled whatever was sent before it.
+    await c.hereNow();
     const { body } = await getJson(host, `/parties/main/${channel}?stats`);
     expect(StatsResponse.parse(body).content.rejectedMessages).toEqual({});
     if (userId) expect(c.member(userId)!.data).toBeNull();

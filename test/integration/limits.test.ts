@@ -25,14 +25,14 @@ const ABUSE_CLOSE_AFTER = 15;
 const MAX_MESSAGE_BYTES = 1024;
 /** The shared test timeout (TEST_VARS), which this server keeps. */
 const HEARTBEAT_TIMEOUT_MS = Number(TEST_VARS.PRESENCE_HEARTBEAT_TIMEOUT_MS);
-/** How soon a refused PresenceClient must hear of it. */
-const ENDS_WITHIN = 5000;
+/** How long a test waits for a close it expects (far beyond what it takes: the bound only ends a broken run). */
+const CLOSE_WAIT_MS = 15_000;
 
 let server: DevServer;
 let host: string;
 beforeAll(async () => {
-  // One retry: on a loaded machine workerd now and then fails to start.
-  server = await startAnyDevServer(LIMITS).catch(() => startAnyDevServer(LIMITS));
+  // startDevServer tries a start that hangs again by itself, and says so; any other failure fails here.
+  server = await startAnyDevServer(LIMITS);
   host = server.host;
 }, 150_000);
 afterAll(async () => {
@@ -194,8 +194,8 @@ describe("closing a socket outside its own message handler", () => {
   // connection until the room next hibernates (an engine limit; see docs/reliability.md), so
   // a client's `close` event can come late. What the room controls, and these tests check:
   // the close frame (and, for a refusal, an `error` frame naming the reason before it)
-  // arrives within seconds.
-  const PROMPT_MS = 3000;
+  // arrives while an honest member keeps the room busy (it pings every second), so it never
+  // hibernates: a close deferred to the next hibernation would never arrive.
   const cases = [
     { what: "a socket over the per-user cap (1013)", code: 1013, error: "user_full", fill: [{ userId: "u", _pk: "u-1" }, { userId: "u", _pk: "u-2" }], next: { userId: "u", _pk: "u-3" }, victim: "next" },
     { what: "a socket over the room cap (1013)", code: 1013, error: "room_full", fill: [{ _pk: "o-1" }, { _pk: "o-2" }, { _pk: "o-3" }, { _pk: "o-4" }], next: { _pk: "o-5" }, victim: "next" },
@@ -203,7 +203,7 @@ describe("closing a socket outside its own message handler", () => {
     { what: "a socket that reads but never sends, at its heartbeat timeout (4001)", code: 4001, error: null, fill: [], next: { userId: "mute" }, victim: "next" },
   ] as const;
 
-  it.each(cases)("sends $what its close frame at once, after an error frame for a refusal", async ({ code, error, fill, next, victim }) => {
+  it.each(cases)("sends $what its close frame while the room stays busy, after an error frame for a refusal", async ({ code, error, fill, next, victim }) => {
     const channel = freshChannel("close-frame");
     const h = await honest(channel);
     const filled: RawSocket[] = [];
@@ -211,10 +211,9 @@ describe("closing a socket outside its own message handler", () => {
     const startedAt = Date.now();
     const newest = await raw(channel, { ...next });
     const target = victim === "next" ? newest : filled[0]!;
-    const frame = await closeFrame(target.ws);
+    const frame = await closeFrame(target.ws, code === 4001 ? HEARTBEAT_TIMEOUT_MS + CLOSE_WAIT_MS : CLOSE_WAIT_MS);
     expect(frame.code).toBe(code);
-    const due = code === 4001 ? HEARTBEAT_TIMEOUT_MS + PROMPT_MS : PROMPT_MS;
-    expect(frame.at - startedAt).toBeLessThan(due);
+    if (code === 4001) expect(frame.at - startedAt, "closed no sooner than its heartbeat timeout").toBeGreaterThanOrEqual(HEARTBEAT_TIMEOUT_MS);
     if (error) {
       const errors = target.messages.filter((m) => m.type === "error");
       expect(errors.map((m) => m.type === "error" && m.code)).toEqual([error]);
@@ -223,23 +222,19 @@ describe("closing a socket outside its own message handler", () => {
     await h.expectUntouched();
   });
 
-  it("tells a PresenceClient over the per-user cap that it was refused within seconds", async () => {
+  it("tells a PresenceClient over the per-user cap that it was refused, and it does not try again", async () => {
     const channel = freshChannel("close-ends-client");
     await raw(channel, { userId: "p", _pk: "p-1" });
     await raw(channel, { userId: "p", _pk: "p-2" });
     const client = presenceClient(host, { channel, userId: "p" });
     clients.push(client);
-    const startedAt = Date.now();
-    const closed = new Promise<{ code: number; reason: string; at: number }>((done) =>
-      client.on("close", (event) => done({ ...event, at: Date.now() })),
-    );
+    const closed = new Promise<{ code: number; reason: string }>((done) => client.on("close", (event) => done(event)));
     const errors: string[] = [];
     client.on("error", (event) => errors.push(event.code));
-    const got = await Promise.race([closed, sleep(ENDS_WITHIN + 1000).then(() => null)]);
+    const got = await Promise.race([closed, sleep(CLOSE_WAIT_MS).then(() => null)]);
     expect(got, "no close event reached the refused PresenceClient").not.toBeNull();
     expect(got!.code).toBe(1013);
     expect(got!.reason).toContain("2 clients");
-    expect(got!.at - startedAt).toBeLessThan(ENDS_WITHIN);
     expect(errors).toEqual(["user_full"]);
     // It gave up: no reconnect loop against a full user.
     await sleep(1500);

@@ -71,10 +71,15 @@ export function refusedConnect(host: string, path: string): Promise<{ status: nu
   });
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
+/**
+ * Polls `check` until it returns a truthy value or `timeoutMs` passes. On timeout it throws
+ * naming `what`, the last value, and the distinct errors `check` threw on the way (the first
+ * five, with how often each came), so a failing assertion inside it is never hidden.
+ */
 export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
+  const thrown = new Map<string, number>();
   for (;;) {
     try {
       const value = await check();
@@ -82,10 +87,53 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
       last = value;
     } catch (error) {
       last = error;
+      const text = error instanceof Error ? error.message : String(error);
+      thrown.set(text, (thrown.get(text) ?? 0) + 1);
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
+    if (Date.now() > deadline) {
+      const errors = [...thrown].slice(0, 5).map(([text, n]) => `\n  thrown ${n}x: ${text}`).join("");
+      throw new Error(`timed out waiting for ${what} (last: ${String(last)})${errors}`);
+    }
     await new Promise((done) => setTimeout(done, 25));
   }
+}
+
+let probes = 0;
+
+/** The id prefix of the members `quietUntil` joins (tests that list every event leave them out). */
+export const PROBE_PREFIX = "quiet-probe-";
+
+/**
+ * Proves that a quiet period was observed, instead of a fixed sleep before a "nothing
+ * happened" check: waits until `at` (a deadline the room must have passed, such as the end of
+ * a grace period), then joins a probe member and waits until `watcher` sees it. Diffs are
+ * ordered, so whatever the room announced before the probe's join has reached the watcher.
+ * The probe then leaves, and is waited for until the watcher no longer lists it; its id starts
+ * with PROBE_PREFIX. `probeOptions` gives it what the service asks of it (a token, with auth on).
+ */
+export async function quietUntil(
+  host: string,
+  channel: string,
+  watcher: PresenceClient | RawSocket,
+  at: number,
+  probeOptions: (userId: string) => Promise<Partial<PresenceClientOptions>> = async () => ({}),
+): Promise<void> {
+  const wait = at - Date.now();
+  if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+  const userId = `${PROBE_PREFIX}${probes++}`;
+  const heard = (action: "join" | "leave") =>
+    watcher instanceof PresenceClient
+      ? action === "join"
+        ? watcher.member(userId)?.status === "online"
+        : watcher.member(userId) === undefined
+      : watcher.messages.some((m) => m.type === "diff" && m.events.some((e) => e.action === action && e.member.id === userId));
+  const probe = await joined(host, { channel, userId, ...(await probeOptions(userId)) });
+  try {
+    await waitFor(`the watcher to see ${userId} join`, () => heard("join"), 15_000);
+  } finally {
+    await probe.leave().catch(() => probe.close());
+  }
+  await waitFor(`the watcher to see ${userId} leave`, () => heard("leave"), 15_000);
 }
 
 /** GETs a path on the dev server and returns status and parsed JSON. */

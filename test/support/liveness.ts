@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import type { PresenceClient } from "../../client/index.ts";
 import { type Member, type RoomStats, StatsResponse } from "../../party/protocol/index.ts";
 import { type DevServer, sleep, startDevServer } from "./dev-server.ts";
-import { getJson } from "./clients.ts";
+import { getJson, PROBE_PREFIX } from "./clients.ts";
 
 /**
  * Starts `partykit dev` like `startDevServer` (TEST_VARS overridden by `vars`), but ready as
@@ -60,14 +60,18 @@ export class Recorder {
     );
   }
 
-  /** Every presence event, as "action id" strings ("(resync)" marks one found by a snapshot). */
+  /** Every presence event but the probes' of `quietUntil`, as "action id" strings ("(resync)" marks one found by a snapshot). */
   events(): string[] {
-    return this.presence().map((e) => `${e.action} ${e.id}${e.resync ? " (resync)" : ""}`);
+    return this.presence()
+      .filter((e) => !e.id.startsWith(PROBE_PREFIX))
+      .map((e) => `${e.action} ${e.id}${e.resync ? " (resync)" : ""}`);
   }
 
-  /** The presence events about one user (or all), as "action" strings. */
+  /** The presence events about one user (or all but the probes), as "action" strings. */
   actions(userId?: string): string[] {
-    return this.presence(userId).map((e) => e.action);
+    return this.presence(userId)
+      .filter((e) => userId !== undefined || !e.id.startsWith(PROBE_PREFIX))
+      .map((e) => e.action);
   }
 
   /** The presence events about one user (or all). */

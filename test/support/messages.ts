@@ -1,9 +1,55 @@
 /**
  * Server messages on the compact wire: built by hand for the client's unit tests (member list
  * and transport), and read back into member records for the tests that watch raw sockets.
+ * The wire is written and read here from the protocol's own description (`WireMember` and
+ * `diff` in docs/protocol.md), not with the code the room and the client use
+ * (party/wire/member-wire.ts), so a mistake made the same way on both sides still shows.
  */
-import { decodeDiffBody, decodeMember, encodeDiffBody, encodeMember } from "../../party/wire/member-wire.ts";
-import type { ChannelMode, DiffMessage, Member, PresenceAction, PresenceEvent, ServerMessage, SyncMessage } from "../../party/protocol/index.ts";
+import type { ChannelMode, ClientTypeCounts, DiffMessage, Member, PresenceAction, PresenceEvent, ServerMessage, SyncMessage, WireMember } from "../../party/protocol/index.ts";
+
+/**
+ * A member on the wire, by the protocol: `[id, data, ago, extra]`, `ago` the ms from its
+ * `since` to the message's `now` (left out when 0), and in `extra` only what is not the
+ * default: `o: 1` offline; `c` its clients (default 1 online, 0 offline); `t` the one
+ * client's type as a string, or the counts by type; `l` the ms from last seen to `now`
+ * (default: its `since`). `extra` is left out when empty.
+ */
+export function writeMember(member: Member, now: number): WireMember {
+  const online = member.status === "online";
+  const extra: Record<string, unknown> = {};
+  if (!online) extra.o = 1;
+  const types = Object.entries(member.clientTypes);
+  if (types.length === 1 && member.clients === 1 && types[0]![1] === 1) extra.t = types[0]![0];
+  else {
+    if (member.clients !== (online ? 1 : 0)) extra.c = member.clients;
+    if (types.length > 0) extra.t = member.clientTypes;
+  }
+  if (member.lastSeen !== member.since) extra.l = now - member.lastSeen;
+  const ago = now - member.since;
+  if (Object.keys(extra).length > 0) return [member.id, member.data, ago, extra] as WireMember;
+  return ago === 0 ? [member.id, member.data] : [member.id, member.data, ago];
+}
+
+/** A member read from the wire, by the protocol (see `writeMember`). */
+export function readMember(wire: WireMember, now: number): Member {
+  const [id, data, ago, extra] = wire;
+  const offline = extra?.o === 1;
+  const one = typeof extra?.t === "string" ? extra.t : null;
+  const clientTypes: ClientTypeCounts = one !== null ? { [one]: 1 } : ((extra?.t as ClientTypeCounts | undefined) ?? {});
+  const since = now - (ago ?? 0);
+  return {
+    id,
+    data,
+    status: offline ? "offline" : "online",
+    clients: extra?.c ?? (one !== null ? 1 : offline ? 0 : 1),
+    clientTypes,
+    since,
+    lastSeen: extra?.l === undefined ? since : now - extra.l,
+  };
+}
+
+/** The event groups of a diff, in the order the protocol says to apply them (after `quiet`; `leave`, by id, last). */
+const GROUPS = ["join", "online", "update", "offline"] as const;
 
 /** A member record, online with one untyped client unless `over` says otherwise. */
 export const member = (id: string, over: Partial<Member> = {}): Member => ({
@@ -32,7 +78,7 @@ export function syncMessage(seq: number, members: Member[], more = false, mode: 
     more,
     self: { connectionId: "me-1", userId: "me" },
     mode,
-    members: members.map((m) => encodeMember(m, NOW)),
+    members: members.map((m) => writeMember(m, NOW)),
     settings: { heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000 },
     now: NOW,
     ...countsOf(members),
@@ -50,7 +96,13 @@ export function diffMessage(
   c = { clientAmount: 0, userAmount: 0 },
   out: string[] = [],
 ): DiffMessage {
-  const body = encodeDiffBody({ events: events.map(([action, member]) => ({ action, member })), quiet, out }, NOW);
+  const body: Partial<DiffMessage> = {};
+  for (const [action, member] of events) {
+    if (action === "leave") (body.leave ??= []).push(member.id);
+    else (body[action] ??= []).push(writeMember(member, NOW));
+  }
+  if (quiet.length > 0) body.quiet = quiet.map((member) => writeMember(member, NOW));
+  if (out.length > 0) body.out = out;
   return { type: "diff", seq, now: NOW, ...c, ...body };
 }
 
@@ -74,16 +126,28 @@ export class WireReader {
 
   read(message: ServerMessage): ReadMessage {
     if (message.type === "sync") {
-      const members = message.members.map((wire) => decodeMember(wire, message.now));
+      const members = message.members.map((wire) => readMember(wire, message.now));
       for (const m of members) this.#known.set(m.id, m);
       return { ...message, members };
     }
     if (message.type !== "diff") return message;
     const { join: _j, online: _o, update: _u, offline: _f, leave: _l, quiet: _q, out: _t, ...head } = message;
-    const decoded = decodeDiffBody(message, (id) => this.#known.get(id));
-    for (const m of decoded.quiet) this.#known.set(m.id, m);
-    for (const { member: m } of decoded.events) this.#known.set(m.id, m);
     const counts = { clientAmount: message.clientAmount, userAmount: message.userAmount };
-    return { ...head, events: decoded.events.map((event) => ({ ...event, ...counts })), quiet: decoded.quiet, out: decoded.out };
+    const quiet = (message.quiet ?? []).map((wire) => readMember(wire, message.now));
+    for (const m of quiet) this.#known.set(m.id, m);
+    const events: PresenceEvent[] = [];
+    for (const action of GROUPS) {
+      for (const wire of message[action] ?? []) {
+        const m = readMember(wire, message.now);
+        this.#known.set(m.id, m);
+        events.push({ action, member: m, ...counts });
+      }
+    }
+    // A leave names the user only: reported with the member as this reader last held it, now without clients.
+    for (const id of message.leave ?? []) {
+      const before = this.#known.get(id) ?? { id, data: null, status: "online" as const, since: message.now, lastSeen: message.now };
+      events.push({ action: "leave", member: { ...before, clients: 0, clientTypes: {} }, ...counts });
+    }
+    return { ...head, events, quiet, out: message.out ?? [] };
   }
 }

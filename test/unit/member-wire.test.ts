@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeDiffBody, decodeMember, encodeDiffBody, encodeMember } from "../../party/wire/member-wire.ts";
 import { type DiffMessage, type Member, ServerMessage, WireMember } from "../../party/protocol/index.ts";
-import { member } from "../support/messages.ts";
+import { member, readMember, writeMember } from "../support/messages.ts";
 
 const NOW = 1_800_000_000_000;
 
@@ -49,6 +49,18 @@ describe("encodeMember", () => {
         expect(WireMember.safeParse(JSON.parse(JSON.stringify(wire))).success).toBe(true);
         // (Through JSON, as on the wire: -0 in the data comes back as 0.)
         expect(decodeMember(JSON.parse(JSON.stringify(wire)), NOW)).toEqual(JSON.parse(JSON.stringify(m)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("agrees with the tests' own reading of the protocol, both ways (test/support/messages.ts)", () => {
+    fc.assert(
+      fc.property(arbitraryMember, (m) => {
+        const asSent = JSON.parse(JSON.stringify(m));
+        expect(readMember(JSON.parse(JSON.stringify(encodeMember(m, NOW))), NOW)).toEqual(asSent);
+        expect(decodeMember(JSON.parse(JSON.stringify(writeMember(m, NOW))), NOW)).toEqual(asSent);
+        expect(encodeMember(m, NOW)).toEqual(writeMember(m, NOW));
       }),
       { numRuns: 500 },
     );

@@ -170,8 +170,9 @@ describe("viewBody", () => {
         const window = (n: number) => [...channel.keys()].sort().slice(0, n).map((id) => channel.get(id)!);
         const book = new WindowBook();
         const personal = people(mine);
+        // The view by its definition, not by the book: the client's own users that are here, and the first `limit` members by userId.
         const view = () => {
-          const ids = new Set([...mine.filter((id) => channel.has(id)), ...book.ids(limit, window)]);
+          const ids = new Set([...mine.filter((id) => channel.has(id)), ...window(limit).map((m) => m.id)]);
           return new Map([...ids].map((id) => [id, channel.get(id)!]));
         };
         const held = view();

@@ -121,8 +121,11 @@ describe("DirectoryReporter", () => {
     r.renew([member("a")], 20_000);
     r.flush();
     await settle();
-    const toB = sent.find((s) => s.room === partOf("b", 4) && partOf("b", 4) !== partOf("a", 4));
-    if (toB) expect((toB.args as DirectoryReport).presence).toEqual([]);
+    // "a" and "b" live in different parts (p0 and p1 of 4): b's part must hear that it holds no one of this channel now.
+    expect(partOf("b", 4)).not.toBe(partOf("a", 4));
+    const toB = sent.find((s) => s.room === partOf("b", 4));
+    expect(toB, "a renewal to the part that held b").toBeDefined();
+    expect(toB!.args).toMatchObject({ all: true, presence: [] });
     expect(sent.find((s) => s.room === partOf("a", 4))!.args).toMatchObject({ all: true, presence: [expect.objectContaining({ userId: "a" })] });
   });
 
