@@ -369,6 +369,22 @@ const item: fc.Arbitrary<Frame[]> = fc.oneof(
         return [{ kind: "invalid-utf8", bytes, binary: false }];
       }),
   },
+  // Values at and just past each bound the protocol names.
+  {
+    weight: 8,
+    arbitrary: fc
+      .oneof(
+        fc.integer({ min: 63, max: 66 }).map((n) => ({ type: "herenow", id: "i".repeat(n) })),
+        fc.integer({ min: 127, max: 130 }).map((n) => ({ type: "herenow", id: "c", cursor: "u".repeat(n) })),
+        fc.constantFrom(-1, 0, 1, 1000, 1001, 1.5).map((limit) => ({ type: "herenow", id: "l", limit })),
+        fc.constantFrom(-1, 0, 100, 101, 2.5).map((limit) => ({ type: "window", limit })),
+        fc.integer({ min: 198, max: 202 }).map((n) => ({ type: "ack", id: "p1", ok: false, error: "e".repeat(n) })),
+        fc.integer({ min: 127, max: 130 }).map((n) => ({ type: "ack", id: "p".repeat(n), ok: true })),
+        fc.integer({ min: 4080, max: 4100 }).map((n) => ({ type: "update", data: "d".repeat(n) })),
+      )
+      .map((m) => JSON.stringify(m))
+      .map(t("bounds")),
+  },
   // Valid messages (they reset the abuse counter).
   { weight: 28, arbitrary: validText.map(t("valid")) },
   // A burst of garbage long enough to be closed for abuse.
