@@ -1,5 +1,9 @@
 import { defineConfig } from "vitest/config";
 
+/** The service's contract, run on each engine; the client's packaging, Deno and browsers run once (PartyKit). */
+const CONTRACT = ["test/integration/**/*.test.ts"];
+const ONCE = ["test/integration/package.test.ts", "test/integration/deno.test.ts"];
+
 export default defineConfig({
   test: {
     projects: [
@@ -8,11 +12,25 @@ export default defineConfig({
         test: {
           name: "integration",
           // The browser test shares the integration server: one dev server on a 2-core machine.
-          include: ["test/integration/**/*.test.ts", "test/browser/**/*.test.ts"],
+          include: [...CONTRACT, "test/browser/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
+          env: { PRESENCE_ENGINE: "partykit" },
           testTimeout: 30_000,
           hookTimeout: 150_000,
           // One dev server on a 2-core machine: files run one after another.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "integration-workers",
+          // And what only the Workers engine can show: hibernation, engine-answered pings.
+          include: [...CONTRACT, "test/workers/**/*.test.ts"],
+          exclude: ONCE,
+          globalSetup: ["test/support/global-setup-workers.ts"],
+          env: { PRESENCE_ENGINE: "workers" },
+          testTimeout: 30_000,
+          hookTimeout: 150_000,
           fileParallelism: false,
         },
       },

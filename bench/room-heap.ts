@@ -59,6 +59,7 @@ const host: Host<SocketState> = {
   storage,
   parties,
   sockets: (connectionId?: string) => (connectionId === undefined ? sockets.values() : [sockets.get(connectionId)].filter((socket) => socket !== undefined)),
+  pingedAt: () => null,
 };
 const edge = { env, parties, waitUntil() {} };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

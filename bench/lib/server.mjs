@@ -20,8 +20,8 @@ const CLK_TCK = clockTicks();
  *   log(): string; builds(): number; stop(): Promise<void> }} Server
  */
 
-/** @returns {Promise<number>} */
-function freePort() {
+/** A TCP port nobody listens on now. @returns {Promise<number>} */
+export function freePort() {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once("error", fail);

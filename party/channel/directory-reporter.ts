@@ -66,9 +66,13 @@ export class DirectoryReporter {
     }
   }
 
-  /** Whether a renewal is due (it is at once after a start). */
+  /**
+   * Whether a renewal is due (it is at once after a start). It is due a sixth of the lease
+   * early too, when the room is awake anyway: a room that wakes for other work (an idle check
+   * on its alarm) renews then, and an idle room needs no wake of its own for its leases.
+   */
   renewalDue(now: number): boolean {
-    return this.#options.enabled && now >= this.#nextRenewal;
+    return this.#options.enabled && now >= this.#nextRenewal - renewalSlack(this.#options.leaseMs);
   }
 
   /** When the reporter next has work of its own: a renewal (if anything is held or watched), or a retry. */
@@ -197,6 +201,11 @@ export class DirectoryReporter {
     if (!part) this.#parts.set(name, (part = { changes: new Map(), all: null, watch: null, missing: new Set(), queue: Promise.resolve() }));
     return part;
   }
+}
+
+/** How early a renewal may go when the room is awake anyway: a sixth of the lease (renewals then come every sixth to third of it). */
+export function renewalSlack(leaseMs: number): number {
+  return Math.floor(leaseMs / 6);
 }
 
 /** A member's presence after a tick's event or quiet change: present while online, else gone since it was last seen. */

@@ -9,6 +9,7 @@
 import type { Parties } from "../server/calls.ts";
 import type { ChannelMode, IndexReport } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
+import { renewalSlack } from "./directory-reporter.ts";
 
 /** What the reporter needs from its room. */
 export type IndexReporterOptions = {
@@ -49,7 +50,8 @@ export class IndexReporter {
     if (this.#sent === null && this.#pending === null && !active) return;
     const report: IndexReport = { active, entry: { channel: this.#options.channel(), ...snapshot, updatedAt: now } };
     const told = this.#pending ? keyOf(this.#pending) : this.#sent;
-    const renewal = active && this.#pending === null && now >= this.#sentAt + this.#options.leaseMs / 3;
+    // Due a sixth of the lease early when the room is awake anyway (see DirectoryReporter.renewalDue).
+    const renewal = active && this.#pending === null && now >= this.#sentAt + this.#options.leaseMs / 3 - renewalSlack(this.#options.leaseMs);
     if (keyOf(report) === told && !renewal) return;
     this.#pending = report;
   }

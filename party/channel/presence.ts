@@ -211,8 +211,21 @@ export class PresenceState {
    * member left with none goes offline), offline members past retention leave, and live
    * clients silent for the heartbeat timeout are dropped. Returns the keys of those idle
    * clients, whose sockets the caller must close.
+   *
+   * `pingedAt` tells, where the engine answers pings without waking the room, when a
+   * client's socket last pinged: when any client looks idle, every live client's activity is
+   * brought up to its last ping first (one pass), so the next idle deadline is the oldest
+   * ping's, not the next of N scattered ones: an idle room of pinging members wakes about
+   * once per heartbeat timeout, whatever N.
    */
-  expire(now: number): string[] {
+  expire(now: number, pingedAt?: (connectionId: string) => number | null): string[] {
+    if (pingedAt && this.#anyIdle(now)) {
+      for (const client of this.#clients.values()) {
+        if (client.lingerUntil !== null) continue;
+        const pinged = pingedAt(client.connectionId);
+        if (pinged !== null && pinged > client.lastActive) client.lastActive = Math.min(pinged, now);
+      }
+    }
     const idle: string[] = [];
     for (const client of [...this.#clients.values()]) {
       if (client.lingerUntil !== null) {
@@ -230,6 +243,12 @@ export class PresenceState {
       }
     }
     return idle;
+  }
+
+  /** Whether some live client has been silent for the heartbeat timeout by `now`. */
+  #anyIdle(now: number): boolean {
+    for (const client of this.#clients.values()) if (client.lingerUntil === null && client.lastActive + this.#timing.heartbeatTimeoutMs <= now) return true;
+    return false;
   }
 
   /** The earliest time `expire` has work to do, or null if nothing is pending. */

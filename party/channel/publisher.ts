@@ -23,6 +23,8 @@ export type PublisherParts = {
   channel: () => string;
   /** The meta row as it is now. */
   meta: () => Meta;
+  /** When each socket last pinged without waking the room (the Workers engine's auto-response), read once per tick that asks. */
+  lastPings: () => (connectionId: string) => number | null;
   state: PresenceState;
   registry: SocketRegistry;
   stats: StatsCounters;
@@ -47,8 +49,8 @@ export class Publisher {
 
   /** One tick: deadlines, then the diff to storage and then to every socket, then the rest. */
   async tick(now: number): Promise<void> {
-    const { state, registry, stats, store, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks, meta } = this.#parts;
-    for (const connectionId of state.expire(now)) departures.idle(connectionId);
+    const { state, registry, stats, store, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks, meta, lastPings } = this.#parts;
+    for (const connectionId of state.expire(now, lastPings())) departures.idle(connectionId);
     for (const connectionId of registry.expired(now)) departures.expired(connectionId, now);
     await pushes.sweep(now);
     // In interval mode changes gather for a whole interval, whatever woke the loop.

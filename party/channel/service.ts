@@ -98,7 +98,8 @@ export class ChannelService implements RoomService<SocketState> {
     this.#admission = new Admission({ config, state, registry, sockets, stats, broadcaster, pushes, departures, ticks });
     this.#inbox = new Inbox({ config, channel, state, registry, sockets, stats, broadcaster, pushes, watching, departures, ticks });
     const meta = () => this.#meta();
-    this.#publisher = new Publisher({ channel, meta, state, registry, stats, store, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks });
+    const lastPings = () => pingsOf(host, sockets);
+    this.#publisher = new Publisher({ channel, meta, lastPings, state, registry, stats, store, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks });
     this.#routes = new ChannelRoutes({ channel, state, stats, webhooks, pushes, watchers, schedule, starts: () => this.#starts, mode: () => broadcaster.mode, sockets: () => sockets.count() });
   }
 
@@ -148,6 +149,21 @@ export class ChannelService implements RoomService<SocketState> {
   #meta(): Meta {
     return { seq: this.#broadcaster.seq, mode: this.#broadcaster.mode, starts: this.#starts, stats: this.#stats.saved() };
   }
+}
+
+/** Each socket's last ping the engine answered, by connection id, read from the host once on first use. */
+function pingsOf(host: Host<SocketState>, sockets: ChannelSockets): (connectionId: string) => number | null {
+  let byId: Map<string, number> | null = null;
+  return (connectionId) => {
+    if (byId === null) {
+      byId = new Map();
+      for (const socket of sockets.all()) {
+        const at = host.pingedAt(socket);
+        if (at !== null) byId.set(socket.id, Math.max(at, byId.get(socket.id) ?? 0));
+      }
+    }
+    return byId.get(connectionId) ?? null;
+  };
 }
 
 function earliest(a: number | null, b: number | null): number | null {

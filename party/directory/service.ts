@@ -138,7 +138,7 @@ export class DirectoryService implements RoomService<unknown> {
     try {
       return await Promise.race([answer, late]);
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

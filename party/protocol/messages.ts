@@ -14,7 +14,11 @@ export const WindowLimit = z.number().int().min(0).max(MAX_WINDOW, `a window hol
 
 /** Every message a client may send; one JSON text frame each. (`.describe` texts feed docs/protocol.md.) */
 export const ClientMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ping") }).describe("Liveness: the room answers `pong`. Any message counts as activity."),
+  z
+    .object({ type: z.literal("ping") })
+    .describe(
+      "Liveness: answered with `pong`. Send exactly `{\"type\":\"ping\"}`: on the Workers engine the engine answers that text itself, without waking the room, and the room reads each socket's last such ping when it judges liveness. Any message counts as activity.",
+    ),
   z
     .object({ type: z.literal("update"), data: JsonValue })
     .describe("Replace this client's userData, and so the member's: others see `update` (none if it is unchanged)."),
@@ -121,7 +125,9 @@ export const ServerMessage = z.discriminatedUnion("type", [
   z
     .object({ type: z.literal("herenow"), id: z.string(), result: ChannelHereNow })
     .describe("The answer to a `herenow` request."),
-  z.object({ type: z.literal("pong"), now: z.number() }).describe("The answer to `ping`."),
+  z
+    .object({ type: z.literal("pong"), now: z.number().optional() })
+    .describe("The answer to `ping`: with the room's clock (`now`) when the room answered, without it when the engine did (Workers)."),
   z.object({ type: z.literal("left") }).describe("The answer to `leave`: this socket is now an observer."),
   z
     .object({ type: z.literal("error"), code: ErrorCode, message: z.string() })

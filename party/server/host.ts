@@ -50,6 +50,11 @@ export interface Host<State = unknown> {
   readonly storage: HostStorage;
   /** The room's open sockets, or those of one connection id (a reconnect may briefly hold two). */
   sockets(connectionId?: string): Iterable<HostSocket<State>>;
+  /**
+   * When the engine last answered a ping of this socket by itself, without waking the room
+   * (epoch ms), or null: an engine without such answers, or no ping since the socket connected.
+   */
+  pingedAt(socket: HostSocket<State>): number | null;
   /** The other parties' rooms. */
   readonly parties: Parties;
 }

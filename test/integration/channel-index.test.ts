@@ -75,10 +75,13 @@ describe("the channel index", () => {
       const listed = await channels(second.host);
       expect(Date.now() - killedAt, "the restart outlasted the lease: the ghost could not be seen").toBeLessThan((2 * LEASE_MS) / 3);
       expect(listed.map((e) => e.channel)).toContain(channel);
-      // ...and nothing renews it, so it goes when its lease lapses: at least 2/3 of a lease after
-      // the kill (the room renewed at most a third of a lease before it), and not much later.
+      // ...and it goes. On PartyKit nothing renews it and nothing wakes the dead room (its stored
+      // alarm waits until something touches it), so the lease is what removes it: at least 2/3 of
+      // a lease after the kill (the room renewed at most a third of a lease before it). On
+      // Workers the engine fires the room's stored alarm after the restart, as Cloudflare does:
+      // the room wakes by itself, its member goes offline after grace, and it reports itself empty.
       await waitFor("the ghost to drop out", async () => !(await channels(second.host)).some((e) => e.channel === channel), LEASE_MS + 10_000);
-      expect(Date.now() - killedAt, "gone no sooner than its lease allows").toBeGreaterThanOrEqual((2 * LEASE_MS) / 3);
+      if (second.engine === "partykit") expect(Date.now() - killedAt, "gone no sooner than its lease allows").toBeGreaterThanOrEqual((2 * LEASE_MS) / 3);
     } finally {
       await second.stop();
     }

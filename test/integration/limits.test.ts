@@ -83,9 +83,15 @@ async function raw(channel: string, query: Record<string, string>): Promise<RawS
 const ofType = <T extends ReadMessage["type"]>(socket: RawSocket, type: T) =>
   socket.messages.filter((m): m is Extract<ReadMessage, { type: T }> => m.type === type);
 
-/** Replies to pings and refused messages, in order: "pong" or the error code. */
+/**
+ * A valid request that reaches the room on every engine (a ping does not on Workers, whose
+ * engine answers it without waking the room), answered by a `herenow`.
+ */
+const REQUEST = { type: "herenow", id: "r" } as const;
+
+/** Replies to requests and refused messages, in order: "ok" for an answered request, or the error code. */
 const replies = (socket: RawSocket) =>
-  socket.messages.flatMap((m) => (m.type === "pong" ? ["pong"] : m.type === "error" ? [m.code] : []));
+  socket.messages.flatMap((m) => (m.type === "herenow" ? ["ok"] : m.type === "error" ? [m.code] : []));
 
 async function waitReplies(socket: RawSocket, count: number): Promise<string[]> {
   await waitFor(`${count} replies (have ${replies(socket).length})`, () => replies(socket).length >= count);
@@ -194,8 +200,9 @@ describe("closing a socket outside its own message handler", () => {
   // connection until the room next hibernates (an engine limit; see docs/reliability.md), so
   // a client's `close` event can come late. What the room controls, and these tests check:
   // the close frame (and, for a refusal, an `error` frame naming the reason before it)
-  // arrives while an honest member keeps the room busy (it pings every second), so it never
-  // hibernates: a close deferred to the next hibernation would never arrive.
+  // arrives while an honest member keeps the room busy (on PartyKit its pings reach the room
+  // every second, so it never hibernates): a close deferred to the next hibernation would
+  // never arrive.
   const cases = [
     { what: "a socket over the per-user cap (1013)", code: 1013, error: "user_full", fill: [{ userId: "u", _pk: "u-1" }, { userId: "u", _pk: "u-2" }], next: { userId: "u", _pk: "u-3" }, victim: "next" },
     { what: "a socket over the room cap (1013)", code: 1013, error: "room_full", fill: [{ _pk: "o-1" }, { _pk: "o-2" }, { _pk: "o-3" }, { _pk: "o-4" }], next: { _pk: "o-5" }, victim: "next" },
@@ -266,16 +273,16 @@ describe("message size cap", () => {
     expect(new TextEncoder().encode(frame).byteLength).toBe(bytes);
 
     sizer.send(frame);
-    sizer.send({ type: "ping" });
+    sizer.send(REQUEST);
     const got = await waitReplies(sizer, accepted ? 1 : 2);
     const stats = await roomStats(host, channel);
     if (accepted) {
-      expect(got).toEqual(["pong"]);
+      expect(got).toEqual(["ok"]);
       await waitFor("honest to see the update", () => h.client.member("sizer")?.data === data);
       expect(h.rec.log.slice(seen).filter((e) => e.kind === "presence").map((e) => e.kind === "presence" && e.action)).toEqual(["update"]);
       expect(stats.rejectedMessages).toEqual({});
     } else {
-      expect(got).toEqual(["too_large", "pong"]);
+      expect(got).toEqual(["too_large", "ok"]);
       const error = ofType(sizer, "error")[0]!;
       expect(error.message).toContain(String(MAX_MESSAGE_BYTES));
       await sleep(300);
@@ -297,23 +304,23 @@ describe("rate limit and abuse", () => {
     await waitFor("honest to see burst", () => h.client.member("burst"));
     const seen = h.rec.log.length;
 
-    for (let i = 0; i < BURST + 5; i++) burst.send({ type: "ping" });
+    for (let i = 0; i < BURST + 5; i++) burst.send(REQUEST);
     const first = await waitReplies(burst, BURST + 5);
-    const pongs = first.filter((r) => r === "pong").length;
+    const answered = first.filter((r) => r === "ok").length;
     // The bucket holds BURST, all answered first; refill while the burst arrives may let a few more through.
-    expect(first.slice(0, BURST)).toEqual(Array(BURST).fill("pong"));
-    expect(pongs).toBeLessThan(BURST + 5);
-    expect(first.filter((r) => r !== "pong")).toEqual(Array(BURST + 5 - pongs).fill("rate_limited"));
+    expect(first.slice(0, BURST)).toEqual(Array(BURST).fill("ok"));
+    expect(answered).toBeLessThan(BURST + 5);
+    expect(first.filter((r) => r !== "ok")).toEqual(Array(BURST + 5 - answered).fill("rate_limited"));
 
-    // 5 tokens a second: after a little more than a second, 5 pings pass again.
+    // 5 tokens a second: after a little more than a second, 5 requests pass again.
     await sleep(1100);
-    for (let i = 0; i < 5; i++) burst.send({ type: "ping" });
+    for (let i = 0; i < 5; i++) burst.send(REQUEST);
     const second = await waitReplies(burst, BURST + 10);
-    expect(second.slice(BURST + 5)).toEqual(Array(5).fill("pong"));
+    expect(second.slice(BURST + 5)).toEqual(Array(5).fill("ok"));
     expect(burst.ws.readyState).toBe(burst.ws.OPEN);
 
     const stats = await roomStats(host, channel);
-    expect(stats.rejectedMessages).toEqual({ rate_limited: BURST + 5 - pongs });
+    expect(stats.rejectedMessages).toEqual({ rate_limited: BURST + 5 - answered });
     expect(stats.closes).toEqual({});
     expect(h.rec.log.slice(seen).filter((e) => e.kind === "presence")).toEqual([]);
     await h.expectUntouched();
@@ -321,7 +328,7 @@ describe("rate limit and abuse", () => {
 
   const abuse = [
     { what: "invalid JSON, sent slowly enough to stay under the rate", frame: "not json", everyMs: 250, userId: "abuser", codes: ["bad_message"] },
-    { what: "a flood of valid pings", frame: JSON.stringify({ type: "ping" }), everyMs: 0, userId: undefined, codes: ["rate_limited"] },
+    { what: "a flood of valid requests", frame: JSON.stringify(REQUEST), everyMs: 0, userId: undefined, codes: ["rate_limited"] },
   ];
 
   it.each(abuse)("closes a socket with 1008 after $what keeps being rejected, and counts it", async ({ frame, everyMs, userId, codes }) => {
@@ -340,10 +347,10 @@ describe("rate limit and abuse", () => {
     expect(closed.code).toBe(1008);
     expect(closed.reason).toContain("too many rejected messages");
     const errors = ofType(abuser, "error");
-    // A refill may let a ping through between rejections, which starts the run anew: what
+    // A refill may let a request through between rejections, which starts the run anew: what
     // closes the socket is the last ABUSE_CLOSE_AFTER answers all being rejections.
     expect(errors.length).toBeGreaterThanOrEqual(ABUSE_CLOSE_AFTER);
-    const answers = abuser.messages.filter((m) => m.type === "error" || m.type === "pong");
+    const answers = abuser.messages.filter((m) => m.type === "error" || m.type === "herenow");
     expect(answers.slice(-ABUSE_CLOSE_AFTER).every((m) => m.type === "error")).toBe(true);
     expect(new Set(errors.map((e) => e.code))).toEqual(new Set(codes));
     expect(errors.at(-1)!.message).toContain(`closing after ${ABUSE_CLOSE_AFTER} rejected messages`);
@@ -369,12 +376,12 @@ describe("rate limit and abuse", () => {
     // 9 bad + 1 good uses the whole bucket; after refill, 10 bad in a row: 19 rejected in
     // all, but never 15 in a row.
     for (let i = 0; i < BURST - 1; i++) clumsy.send("{oops");
-    clumsy.send({ type: "ping" });
+    clumsy.send(REQUEST);
     await waitReplies(clumsy, BURST);
     await sleep(2200);
     for (let i = 0; i < BURST; i++) clumsy.send("{oops");
     const got = await waitReplies(clumsy, 2 * BURST);
-    expect(got).toEqual([...Array(BURST - 1).fill("bad_message"), "pong", ...Array(BURST).fill("bad_message")]);
+    expect(got).toEqual([...Array(BURST - 1).fill("bad_message"), "ok", ...Array(BURST).fill("bad_message")]);
     await sleep(300);
     expect(clumsy.ws.readyState).toBe(clumsy.ws.OPEN);
     const stats = await roomStats(host, channel);
@@ -391,8 +398,8 @@ describe("rate limit and abuse", () => {
     const seen = h.rec.log.length;
 
     sender.ws.send(Buffer.from(JSON.stringify({ type: "update", data: "via binary" })));
-    sender.send({ type: "ping" });
-    expect(await waitReplies(sender, 2)).toEqual(["binary_not_supported", "pong"]);
+    sender.send(REQUEST);
+    expect(await waitReplies(sender, 2)).toEqual(["binary_not_supported", "ok"]);
     await sleep(300);
     expect(h.client.member("bin")?.data).toBeNull();
     expect(h.rec.log.slice(seen).filter((e) => e.kind === "presence")).toEqual([]);

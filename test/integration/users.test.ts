@@ -192,9 +192,11 @@ describe("no ghost after a crash (own server, 12 s lease)", () => {
     const ghost = (await local.users([id]))[id]!;
     expect(Date.now() - killedAt, "the restart outlasted the lease: the ghost could not be seen").toBeLessThan((2 * LEASE_MS) / 3);
     expect(ghost.online).toBe(true);
-    // ...and goes when the lease lapses, not before.
+    // ...and goes: on PartyKit when the lease lapses, not before (the dead room's stored alarm
+    // waits until something touches the room); on Workers sooner, as on Cloudflare: the engine
+    // fires the room's stored alarm after the restart, and the room reports its member gone.
     await waitFor("offline in the directory", async () => (await local.users([id]))[id]!.online === false, LEASE_MS + GRACE_MS + 15_000);
-    expect(Date.now() - killedAt, "offline no sooner than the lease allows").toBeGreaterThanOrEqual((2 * LEASE_MS) / 3);
+    if (server.engine === "partykit") expect(Date.now() - killedAt, "offline no sooner than the lease allows").toBeGreaterThanOrEqual((2 * LEASE_MS) / 3);
     const status = (await local.users([id]))[id]!;
     expect(status.channels).toEqual([]);
     expect(status.lastSeen).toBeLessThanOrEqual(killedAt);

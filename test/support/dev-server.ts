@@ -1,6 +1,8 @@
 /**
- * Starts a real `partykit dev` for the tests: a free port, its own persist dir, the given
- * PRESENCE_* vars. Used by the global setup and by tests that kill and restart a server.
+ * Starts a real dev server for the tests, of the engine the test project runs on
+ * (`PRESENCE_ENGINE`: `partykit`, the default, runs `partykit dev`; `workers` runs `wrangler
+ * dev` on partyserver): a free port, its own persist dir, the given PRESENCE_* vars. Used by
+ * the global setups and by tests that kill and restart a server.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -10,8 +12,15 @@ import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
+/** The engines the service runs on. */
+export type Engine = "partykit" | "workers";
+
+/** The engine of this test run (the vitest project sets PRESENCE_ENGINE). */
+export const ENGINE: Engine = process.env.PRESENCE_ENGINE === "workers" ? "workers" : "partykit";
+
 /** A running dev server. */
 export type DevServer = {
+  engine: Engine;
   host: string;
   port: number;
   persistDir: string;
@@ -52,6 +61,8 @@ export type DevServerOptions = {
   readyPath?: string;
   /** Ready at any HTTP answer, not only a 200 (for a room that is meant to be misconfigured). */
   readyOnAnyStatus?: boolean;
+  /** The engine (default: this run's, ENGINE). */
+  engine?: Engine;
 };
 
 /** How long one start may take before it is given up and tried again. */
@@ -60,9 +71,10 @@ const START_ATTEMPT_MS = 30_000;
 const START_ATTEMPTS = 3;
 
 /**
- * Starts `partykit dev` and waits until it answers HTTP. A start that has not answered
- * within 30 s (it takes ~1.5 s here) is killed and tried again, said on stderr, up to three
- * times: under load, workerd has hung after "starting server..." without a word.
+ * Starts the dev server and waits until it answers HTTP. A start that has not answered
+ * within 30 s (it takes ~1.5 s for partykit, ~3 s for wrangler here) is killed and tried
+ * again, said on stderr, up to three times: under load, workerd has hung after "starting
+ * server..." without a word.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "presence-test-"));
@@ -71,7 +83,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       return await startOnce({ ...options, persistDir }, await (options.port ?? freePort()));
     } catch (error) {
       if (!(error instanceof StartTimeout) || attempt >= START_ATTEMPTS) throw error;
-      console.warn(`partykit dev start ${attempt} of ${START_ATTEMPTS} hung; trying again. ${error.message}`);
+      console.warn(`${options.engine ?? ENGINE} dev start ${attempt} of ${START_ATTEMPTS} hung; trying again. ${error.message}`);
     }
   }
 }
@@ -79,20 +91,44 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 /** A start that did not answer in time (as opposed to one that failed). */
 class StartTimeout extends Error {}
 
-async function startOnce(options: DevServerOptions & { persistDir: string }, port: number): Promise<DevServer> {
-  const persistDir = options.persistDir;
-  const vars = { ...TEST_VARS, ...options.vars };
-  const args = [
-    join(ROOT, "node_modules/partykit/dist/bin.mjs"),
+/** The command line of an engine's dev server. */
+async function devArgs(engine: Engine, port: number, persistDir: string, vars: Record<string, string>): Promise<string[]> {
+  if (engine === "partykit") {
+    return [
+      join(ROOT, "node_modules/partykit/dist/bin.mjs"),
+      "dev",
+      "--disable-request-cf-fetch",
+      "--no-hotkeys",
+      "--port",
+      String(port),
+      "--persist",
+      persistDir,
+      ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}=${value}`]),
+    ];
+  }
+  return [
+    join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
-    "--disable-request-cf-fetch",
-    "--no-hotkeys",
+    "--ip",
+    "127.0.0.1",
     "--port",
     String(port),
-    "--persist",
+    "--inspector-port",
+    String(await freePort()),
+    "--persist-to",
     persistDir,
-    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}=${value}`]),
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
   ];
+}
+
+async function startOnce(options: DevServerOptions & { persistDir: string }, port: number): Promise<DevServer> {
+  const persistDir = options.persistDir;
+  const engine = options.engine ?? ENGINE;
+  const vars = { ...TEST_VARS, ...options.vars };
+  const args = await devArgs(engine, port, persistDir, vars);
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
@@ -110,6 +146,7 @@ async function startOnce(options: DevServerOptions & { persistDir: string }, por
     await Promise.race([exited, sleep(5000)]);
   };
   const server: DevServer = {
+    engine,
     host,
     port,
     persistDir,
@@ -125,7 +162,7 @@ async function startOnce(options: DevServerOptions & { persistDir: string }, por
     },
   };
   try {
-    await waitReady(`http://${host}${options.readyPath ?? "/herenow?channel=ready-check"}`, options.readyOnAnyStatus ?? false, child, () => output);
+    await waitReady(engine, `http://${host}${options.readyPath ?? "/herenow?channel=ready-check"}`, options.readyOnAnyStatus ?? false, child, () => output);
   } catch (error) {
     await server.stop();
     throw error;
@@ -133,10 +170,10 @@ async function startOnce(options: DevServerOptions & { persistDir: string }, por
   return server;
 }
 
-async function waitReady(url: string, anyStatus: boolean, child: ChildProcess, log: () => string) {
+async function waitReady(engine: Engine, url: string, anyStatus: boolean, child: ChildProcess, log: () => string) {
   const deadline = Date.now() + START_ATTEMPT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`partykit dev exited early:\n${log()}`);
+    if (child.exitCode !== null) throw new Error(`${engine} dev exited early:\n${log()}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (anyStatus || response.status === 200) return;
@@ -145,7 +182,7 @@ async function waitReady(url: string, anyStatus: boolean, child: ChildProcess, l
     }
     await sleep(200);
   }
-  throw new StartTimeout(`partykit dev did not answer within ${START_ATTEMPT_MS / 1000} s:\n${log()}`);
+  throw new StartTimeout(`${engine} dev did not answer within ${START_ATTEMPT_MS / 1000} s:\n${log()}`);
 }
 
 async function waitPortClosed(port: number) {

@@ -146,6 +146,13 @@ export class MemoryHost<State> implements Host<State> {
     this.storage.ring = () => void this.service.alarm().catch((error) => console.error("memory host: alarm failed", error));
   }
 
+  /** When each socket's last ping was answered by the engine (a test sets it to play the Workers engine's auto-response). */
+  readonly pings = new Map<string, number>();
+
+  pingedAt(socket: HostSocket<State>): number | null {
+    return this.pings.get(socket.id) ?? null;
+  }
+
   sockets(connectionId?: string): Iterable<HostSocket<State>> {
     if (connectionId !== undefined) return (this.open.get(connectionId) ?? []).filter((socket) => !socket.closed);
     return [...this.open.values()].flat().filter((socket) => !socket.closed);

@@ -131,6 +131,49 @@ describe("the channel service on the in-memory host", () => {
     expect(events(watcher)).toEqual(["offline:bob"]);
   });
 
+  it("wakes at most twice per heartbeat timeout while its members only ping (answered by the engine), whatever their number", async () => {
+    // The Workers engine's idle room: pings never reach it; its own alarm (idle checks, lease
+    // renewals to the directory and the index) is all that wakes it.
+    const quiet = { ...ENV, PRESENCE_HEARTBEAT_INTERVAL_MS: "10000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "30000" };
+    world = new MemoryWorld();
+    world.serve<SocketState>("main", (host) => new ChannelService(host, loadConfig(quiet)));
+    world.serve("directory", (host) => new DirectoryService(host, loadConfig(quiet)));
+    world.serve("index", (host) => new IndexService(host, loadConfig(quiet)));
+    edge = { env: quiet, parties: world.parties(), waitUntil: () => {} };
+    for (const members of [20, 400]) {
+      const room = await world.room<SocketState>("main", `idle-${members}`);
+      const sockets: MemorySocket<SocketState>[] = [];
+      for (let i = 0; i < members; i++) {
+        sockets.push(await join(room, `s${i}`, `userId=u${i}`));
+        // Joined over a few seconds, so their pings come at scattered times.
+        await vi.advanceTimersByTimeAsync(10);
+      }
+      // Each socket pings every 10 s from its own start; the engine answers and notes the time.
+      const joinedAt = Date.now();
+      const pinging = setInterval(() => {
+        const now = Date.now();
+        sockets.forEach((socket, i) => {
+          const phase = (i * 10_000) / members;
+          if (now - joinedAt >= phase) room.pings.set(socket.id, now - ((now - joinedAt - phase) % 10_000));
+        });
+      }, 100);
+      await vi.advanceTimersByTimeAsync(60_000);
+      let wakes = 0;
+      const ring = room.storage.ring;
+      room.storage.ring = () => {
+        wakes++;
+        ring();
+      };
+      const WINDOW_MS = 10 * 30_000;
+      await vi.advanceTimersByTimeAsync(WINDOW_MS);
+      clearInterval(pinging);
+      room.storage.ring = ring;
+      expect(sockets.filter((socket) => socket.closed), `${members} members: none closed for silence`).toEqual([]);
+      expect(wakes, `${members} members: alarm wakes in ten heartbeat timeouts`).toBeLessThanOrEqual(20);
+      expect(wakes).toBeGreaterThan(0);
+    }
+  }, 60_000);
+
   it("answers a call it does not take with 400 and a call from outside the service with its public routes only", async () => {
     const room = await world.room<SocketState>("main", "calls");
     const bad = await room.service.request(new Request("http://memory/", { method: "POST", headers: { "x-presence-internal": "1" }, body: JSON.stringify({ call: "nope", args: {} }) }));

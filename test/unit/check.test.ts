@@ -168,7 +168,7 @@ describe("check says what is wrong", () => {
     ["a channel name with a space", "ChannelName", "a b", "channel name may only hold letters, digits and _-.:@"],
     ["a long userId", "ConnectQuery", { userId: "u".repeat(129) }, "userId is longer than 128 characters"],
     ["a clientType with a slash", "ConnectQuery", { userId: "a", clientType: "a/b" }, "clientType may only hold letters, digits and _-."],
-    ["a missing field, by its path", "ServerMessage", { type: "pong" }, "now is missing"],
+    ["a missing field, by its path", "ServerMessage", { type: "error", code: "internal" }, "message is missing"],
     ["a nested field, by its path", "ServerMessage", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, quiet: [["a", null, 1, { c: -1 }]] }, "quiet[0][3].c must be at least 0"],
     ["a short member tuple", "ServerMessage", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, join: [["a"]] }, "join[0] must have at least 2 items"],
     ["a long member tuple", "ServerMessage", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, join: [["a", 1, 2, {}, 5]] }, "join[0] must have at most 4 items"],

@@ -31,6 +31,9 @@ export const RULES: Record<string, Rule> = {
     runtime: ["party/adapters/partykit", "party/channel", "party/directory", "party/index", "party/edge", "party/server", "party/protocol", "party/wire"],
     types: ["partykit/server"],
   },
+  "party/adapters/workers": {
+    runtime: ["party/adapters/workers", "party/channel", "party/directory", "party/index", "party/edge", "party/server", "party/protocol", "party/wire", "partyserver"],
+  },
   client: { runtime: ["client", "party/wire", "partysocket", "react", "jose", "standardwebhooks"], types: ["party/protocol"] },
   dashboard: { runtime: ["dashboard", "client", "party/wire", "partysocket"], types: ["party/protocol"] },
 };
@@ -91,10 +94,13 @@ describe("the layout", () => {
     expect(violations(IMPORTS)).toEqual([]);
   });
 
-  it("lets only the PartyKit adapter import partykit/server", () => {
-    const importers = IMPORTS.filter((i) => i.target.startsWith("partykit")).map((i) => i.from);
+  it.each([
+    ["partykit/server", "party/adapters/partykit/"],
+    ["partyserver", "party/adapters/workers/"],
+  ])("lets only its adapter import the engine %s", (engine, adapter) => {
+    const importers = IMPORTS.filter((i) => i.target === engine || i.target.startsWith(`${engine}/`)).map((i) => i.from);
     expect(importers.length).toBeGreaterThan(0);
-    expect(importers.filter((file) => !file.startsWith("party/adapters/partykit/"))).toEqual([]);
+    expect(importers.filter((file) => !file.startsWith(adapter))).toEqual([]);
   });
 
   it("imports no Node built-in under party/, client/ or dashboard/ (they run on workerd, in browsers and in Deno)", () => {

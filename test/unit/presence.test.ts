@@ -623,6 +623,46 @@ describe("PresenceState heartbeats and deadlines", () => {
     expect(state.nextDeadline()).toBe(0 + 2_000);
   });
 
+  it("counts a ping the engine answered (and the room never saw) as liveness, read when a client looks idle", () => {
+    const state = settled([["a1", "alice"], ["b1", "bob"]]);
+    const pings = new Map([["a1", TIMEOUT - 100]]);
+    const asked: string[] = [];
+    const pingedAt = (id: string) => (asked.push(id), pings.get(id) ?? null);
+    expect(state.expire(TIMEOUT - 1, pingedAt), "nobody looks idle yet").toEqual([]);
+    expect(asked, "so the engine is not asked").toEqual([]);
+    // At the timeout both look idle: alice pinged, bob did not.
+    expect(state.expire(TIMEOUT, pingedAt)).toEqual(["b1"]);
+    expect(state.member("alice")).toMatchObject({ status: "online", clients: 1 });
+    expect(state.nextDeadline()).toBe(Math.min(TIMEOUT - 100 + TIMEOUT, TIMEOUT + GRACE));
+    // A ping "from the future" (clocks) counts as now, never later.
+    pings.set("a1", 10 * TIMEOUT);
+    expect(state.expire(2 * TIMEOUT - 100, pingedAt)).toEqual([]);
+    expect(state.nextDeadline()).toBe(2 * TIMEOUT - 100 + TIMEOUT);
+  });
+
+  it("brings every live client up to its last ping when one looks idle, so N members pinging at scattered times cost one deadline per timeout, not N", () => {
+    const state = fresh();
+    const N = 500;
+    // Joined at scattered times over one timeout; each pings every 10 s without waking the room.
+    for (let i = 0; i < N; i++) join(state, `c${i}`, `u${i}`, Math.floor((i * TIMEOUT) / N));
+    state.takeDiff();
+    const INTERVAL = 10_000;
+    const lastPing = (i: number, now: number) => Math.floor((now - (i * TIMEOUT) / N) / INTERVAL) * INTERVAL + (i * TIMEOUT) / N;
+    let wakes = 0;
+    let now = state.nextDeadline()!;
+    const end = 10 * TIMEOUT;
+    while (now < end) {
+      wakes++;
+      const at = now;
+      expect(state.expire(at, (id) => lastPing(Number(id.slice(1)), at))).toEqual([]);
+      now = state.nextDeadline()!;
+      expect(now).toBeGreaterThan(at);
+    }
+    expect(state.takeDiff()).toBeNull();
+    // The bound of the Workers engine's idle room: at most 2 wakes per heartbeat timeout, whatever N.
+    expect(wakes / (end / TIMEOUT)).toBeLessThanOrEqual(2);
+  });
+
   it("needs no deadline for an offline member once it has left", () => {
     const state = settled([["a1", "alice"]]);
     state.drop("a1", 0);

@@ -114,6 +114,7 @@ describe("ServerMessage", () => {
     ],
     ["a herenow answer", { type: "herenow", id: "r1", result: { channel: "room", clientAmount: 1, userAmount: 1, clientTypes: { web: 1 }, users: [{ id: "Jack", data: null, clientType: "web" }] } }],
     ["a pong", { type: "pong", now: 1 }],
+    ["a pong the engine answered (Workers), without the room's clock", { type: "pong" }],
     ["left", { type: "left" }],
     ["an error", { type: "error", code: "rate_limited", message: "slow down" }],
   ])("accepts %s", (_what, message) => {
@@ -150,7 +151,7 @@ describe("ServerMessage", () => {
     ["a sync in an unknown mode", { type: "sync", channel: "r", seq: 0, more: false, self: { connectionId: "c", userId: null }, mode: "some", members: [], settings, now: 0, clientAmount: 0, userAmount: 0 }],
     ["an error with an unknown code", { type: "error", code: "oops", message: "x" }],
     ["an error without a message", { type: "error", code: "internal" }],
-    ["a pong without now", { type: "pong" }],
+    ["a pong with a clock that is no number", { type: "pong", now: "soon" }],
     ["a herenow answer without a result", { type: "herenow", id: "r1" }],
   ])("rejects %s", (_what, message) => {
     expect(ServerMessage.safeParse(message).success).toBe(false);

@@ -75,6 +75,11 @@ export class PartyKitHost<State> implements Host<State> {
   sockets(connectionId?: string): Iterable<HostSocket<State>> {
     return this.#room.getConnections<State>(connectionId) as Iterable<HostSocket<State>>;
   }
+
+  /** PartyKit answers no ping by itself: every ping reaches the room as a message. */
+  pingedAt(): null {
+    return null;
+  }
 }
 
 function roomId(room: Party.Room): string | null {

@@ -1,0 +1,27 @@
+// @ts-check
+/**
+ * Runs one Miniflare (workerd without wrangler's dev proxy: one open file per socket, where
+ * `wrangler dev` takes about four and dies near 5,000 sockets on this machine) for the
+ * bench's Workers engine, in its own process so the bench can watch and kill its workerd.
+ * `node miniflare-host.mjs SCRIPT PORT PERSIST_DIR VARS_JSON`; prints `ready` once it answers.
+ */
+import { dirname } from "node:path";
+import { Miniflare } from "miniflare";
+
+const [scriptPath = "", port = "0", persist = "", varsJson = "{}"] = process.argv.slice(2);
+const mf = new Miniflare({
+  modules: true,
+  scriptPath,
+  modulesRoot: dirname(scriptPath),
+  compatibilityDate: "2026-04-26",
+  host: "127.0.0.1",
+  port: Number(port),
+  durableObjects: { Main: "ChannelRoom", Directory: "DirectoryRoom", Index: "IndexRoom", Empty: "EmptyRoom", Counts: "CountsRoom" },
+  durableObjectsPersist: persist,
+  bindings: JSON.parse(varsJson),
+});
+await mf.ready;
+console.log("ready");
+const stop = () => mf.dispose().finally(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
