@@ -37,6 +37,14 @@
  *   --write FILE          BENCH_WRITE      also write the report into FILE's generated section
  *                                          (`<!-- bench:begin -->` … `<!-- bench:end -->`)
  *   --section bench       BENCH_SECTION    the name of that section (another run, another section)
+ *   --engines partykit,workers BENCH_ENGINES which engines to run; the Workers engine (bench/workers/worker.ts on
+ *                                          Miniflare, hibernation on) runs the 1,000 full storm, the large rooms and
+ *                                          the idle room beside its own floors
+ *   --idle 1000           BENCH_IDLE       members of the idle room (heartbeats on, nothing else) on each engine; 0: none
+ *   --idle-ms 90000       BENCH_IDLE_MS    how long the idle room is watched
+ *   --largest 19000       BENCH_LARGEST    the largest room tried on the Workers engine (0: none); this machine's
+ *                                          20,000 open files per process bound it below Cloudflare's 32,768
+ *   --heap-max 32000      BENCH_HEAP_MAX   the room's heap per member in Node at this size too (0: none)
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
  * out is reported as such in the table), 1 when the bench itself could not run.
  */
@@ -50,6 +58,9 @@ import { report } from "./lib/report.mjs";
 import { roomHeap } from "./lib/room-heap.mjs";
 import { generation, startServer, waitReady } from "./lib/server.mjs";
 import { joinStorm, teardown } from "./lib/storm.mjs";
+import { idleRoom } from "./lib/idle.mjs";
+import { startWorkersServer } from "./lib/workers-server.mjs";
+import { enginesReport } from "./lib/report.mjs";
 import { fmt, UsageError } from "./lib/util.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -68,7 +79,7 @@ const KINDS = /** @type {const} */ (["empty", "counts", "ours", "naive", "yjs", 
 /**
  * @typedef {{ sizes: number[]; large: number[]; window: number; concurrency: number; herenowMs: number; herenowMax: number;
  *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; section: string; serverPerRoom: boolean; directoryParts: number;
- *   push: boolean }} Options
+ *   push: boolean; engines: Array<"partykit" | "workers">; idle: number; idleMs: number; largest: number; heapMax: number }} Options
  */
 
 /** @returns {Options} */
@@ -105,6 +116,10 @@ function parseOptions() {
   const n = get("n", "BENCH_N");
   const sizes = n && !get("sizes", "BENCH_SIZES") ? list([Math.floor(Number(n) / 4), Math.floor(Number(n) / 2), Number(n)].join(","), [], 5000, "n") : list(get("sizes", "BENCH_SIZES"), [250, 500, 1000], 5000, "sizes");
   const rooms = /** @type {Kind[]} */ ((get("rooms", "BENCH_ROOMS") ?? KINDS.join(",")).split(",").map((s) => s.trim()));
+  const engines = /** @type {Array<"partykit" | "workers">} */ ((get("engines", "BENCH_ENGINES") ?? "partykit,workers").split(",").map((s) => s.trim()));
+  for (const engine of engines) if (engine !== "partykit" && engine !== "workers") throw new UsageError(`--engines takes partykit, workers; got ${engine}`);
+  /** @param {string} key @param {string} env @param {number} fallback @param {number} max */
+  const count = (key, env, fallback, max) => (get(key, env) === "0" ? 0 : int(key, env, fallback, max));
   for (const room of rooms) if (!KINDS.includes(/** @type {Kind} */ (room))) throw new UsageError(`--rooms takes ${KINDS.join(", ")}, got ${room}`);
   return {
     sizes,
@@ -121,6 +136,11 @@ function parseOptions() {
     serverPerRoom: ["1", "true", "yes"].includes(get("server-per-room", "BENCH_SERVER_PER_ROOM") ?? ""),
     directoryParts: get("directory-parts", "BENCH_DIRECTORY_PARTS") === "0" ? 0 : int("directory-parts", "BENCH_DIRECTORY_PARTS", 4, 1024),
     push: !["0", "false", "no"].includes(get("push", "BENCH_PUSH") ?? ""),
+    engines,
+    idle: count("idle", "BENCH_IDLE", 1000, 10_000),
+    idleMs: int("idle-ms", "BENCH_IDLE_MS", 90_000, 600_000),
+    largest: count("largest", "BENCH_LARGEST", 19_000, 32_768),
+    heapMax: count("heap-max", "BENCH_HEAP_MAX", 32_000, 100_000),
   };
 }
 
@@ -131,6 +151,7 @@ class Results {
   /** @type {UsersResult[]} */ users = [];
   /** @type {PushBench[]} */ pushes = [];
   /** @type {import("./lib/room-heap.mjs").RoomHeap[]} */ heaps = [];
+  /** @type {import("./lib/idle.mjs").IdleResult[]} */ idle = [];
   crashed = false;
   restarts = 0;
 }
@@ -138,9 +159,10 @@ class Results {
 /**
  * Runs `work` against a fresh dev server with these settings, and stops it after (or at exit).
  * @param {Record<string, string>} vars @param {string} what @param {Results} results @param {(server: Server) => Promise<void>} work
+ * @param {"partykit" | "workers"} [engine]
  */
-async function withServer(vars, what, results, work) {
-  const server = await startServer(vars);
+async function withServer(vars, what, results, work, engine = "partykit") {
+  const server = engine === "workers" ? await startWorkersServer(vars) : await startServer(vars);
   const stopServer = () => {
     try {
       process.kill(-server.pgid, "SIGKILL");
@@ -150,7 +172,8 @@ async function withServer(vars, what, results, work) {
     rmSync(server.dir, { recursive: true, force: true });
   };
   process.on("exit", stopServer);
-  console.log(`partykit dev on ${server.host} (bench/partykit.json) for: ${what}; ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  const label = engine === "workers" ? "Workers engine (Miniflare, bench/workers/worker.ts)" : "partykit dev (bench/partykit.json)";
+  console.log(`${label} on ${server.host} for: ${what}; ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   try {
     await work(server);
   } finally {
@@ -158,7 +181,7 @@ async function withServer(vars, what, results, work) {
     const log = server.log();
     await server.stop();
     process.off("exit", stopServer);
-    if (results.crashed) console.error(`partykit dev exited during the bench. Its output (tail):\n${log.slice(-4000)}`);
+    if (results.crashed) console.error(`${label} exited during the bench. Its output (tail):\n${log.slice(-4000)}`);
   }
 }
 
@@ -218,7 +241,7 @@ async function main() {
   const fullRooms = options.rooms.filter((kind) => kind !== "counts");
   const shared = fullRooms.filter((kind) => kind !== "ours-nodir");
   const groups = options.serverPerRoom ? fullRooms.map((kind) => [kind]) : [...(shared.length > 0 ? [shared] : []), ...(options.rooms.includes("ours-nodir") ? [/** @type {Kind[]} */ (["ours-nodir"])] : [])];
-  for (const kinds of groups) {
+  for (const kinds of options.engines.includes("partykit") ? groups : []) {
     if (results.crashed || options.sizes.length === 0) break;
     // Full membership: every member to every client, so the channel stays in full mode at every size run.
     const fullMode = { PRESENCE_ANNOUNCE_MAX: String(Math.max(1000, ...options.sizes)) };
@@ -243,7 +266,7 @@ async function main() {
     });
   }
   // Large rooms: the floor and ours, each on a fresh server so its memory is its own.
-  for (const n of options.large) {
+  for (const n of options.engines.includes("partykit") ? options.large : []) {
     for (const kind of /** @type {const} */ (["empty", "counts", "ours", "ours-nodir"])) {
       if (results.crashed || !options.rooms.includes(kind)) continue;
       const vars = { ...directoryParts, ...(kind === "ours-nodir" ? { PRESENCE_DIRECTORY: "off" } : {}) };
@@ -261,15 +284,67 @@ async function main() {
       console.log(`${fmt(heap.heapPerMember, 0)} bytes per member`);
     }
   }
+  const workers = new Results();
+  if (options.engines.includes("workers") && !results.crashed) await workersEngine(options, workers, directoryParts);
+  // The idle room on each engine, each on a fresh server with the default heartbeat.
+  for (const engine of options.idle > 0 ? options.engines : []) {
+    if (results.crashed || workers.crashed) break;
+    await withServer(directoryParts, `the idle room, ${options.idle} members`, engine === "workers" ? workers : results, async (server) => {
+      process.stdout.write(`  idle room  N=${String(options.idle).padEnd(6)} heartbeats on, ${options.idleMs / 1000} s… `);
+      const idle = await idleRoom(server, engine, options.idle, options.idleMs);
+      results.idle.push(idle);
+      console.log(`${idle.starts} wakes, ${idle.roomPongs} pings answered by the room, ${idle.enginePongs} by the engine`);
+    }, engine);
+  }
+  if (options.heapMax > 0 && options.rooms.includes("ours")) {
+    process.stdout.write(`  ours       N=${String(options.heapMax).padEnd(6)} room heap in Node… `);
+    const heap = await roomHeap(BENCH_DIR, options.heapMax, options.window);
+    results.heaps.push(heap);
+    console.log(`${fmt(heap.heapPerMember, 0)} bytes per member`);
+  }
   if (results.restarts) console.log(`NOTE ${results.restarts} scenario run(s) were voided by a workerd restart and run again.`);
-  const text = report(options, results, (performance.now() - started) / 1000);
-  if (options.json) writeFileSync(options.json, JSON.stringify({ options, ...results }, null, 2));
-  if (options.write && !results.crashed) {
+  const partykitText = options.engines.includes("partykit") ? report(options, results, (performance.now() - started) / 1000) : "";
+  const text = `${partykitText}\n${enginesReport(options, results, workers, (performance.now() - started) / 1000)}`;
+  if (options.json) writeFileSync(options.json, JSON.stringify({ options, ...results, workers }, null, 2));
+  if (options.write && !results.crashed && !workers.crashed) {
     const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`;
     writeSection(options.write, options.section, command, `\`\`\`text\n${text.trim()}\n\`\`\``);
     console.log(`wrote the report into ${options.write}`);
   }
-  return results.crashed ? 1 : 0;
+  return results.crashed || workers.crashed ? 1 : 0;
+}
+
+/**
+ * The Workers engine beside its own floors: the full-membership storm at the largest size,
+ * the large rooms (each on a fresh server), and the largest room this machine holds.
+ * @param {Options} options @param {Results} results @param {Record<string, string>} directoryParts
+ */
+async function workersEngine(options, results, directoryParts) {
+  const full = options.sizes.length > 0 ? Math.max(...options.sizes) : 0;
+  const kinds = /** @type {Kind[]} */ (["empty", "ours"]).filter((kind) => options.rooms.includes(kind));
+  if (full > 0 && kinds.length > 0) {
+    await withServer({ ...directoryParts, PRESENCE_ANNOUNCE_MAX: String(Math.max(1000, full)) }, kinds.join(", "), results, async (server) => {
+      for (const kind of kinds) {
+        const warm = await joinStorm(server, kind, 20, { ...options, timeoutMs: 30_000 });
+        await teardown(server, kind, warm.result.room, warm.clients);
+      }
+      for (const kind of kinds) if (!(await measure(server, kind, full, options, results))) return;
+    }, "workers");
+  }
+  for (const n of options.large) {
+    for (const kind of /** @type {const} */ (["empty", "counts", "ours"])) {
+      if (results.crashed || !options.rooms.includes(kind)) continue;
+      await withServer(directoryParts, `${kind} at N=${n}`, results, async (server) => {
+        await measure(server, kind, n, { ...options, timeoutMs: Math.max(options.timeoutMs, 180_000) }, results, { window: kind === "empty" ? undefined : options.window, concurrency: 200 });
+      }, "workers");
+    }
+  }
+  if (options.largest > 0 && options.rooms.includes("ours") && !results.crashed) {
+    // Past PRESENCE_MAX_CLIENTS' default (10,000): Cloudflare's own cap per object with hibernation.
+    await withServer({ ...directoryParts, PRESENCE_MAX_CLIENTS: "32768" }, `ours at N=${options.largest}, the largest room`, results, async (server) => {
+      await measure(server, "ours", options.largest, { ...options, timeoutMs: Math.max(options.timeoutMs, 300_000) }, results, { window: options.window, concurrency: 200 });
+    }, "workers");
+  }
 }
 
 process.once("SIGINT", () => process.exit(130)); // runs the exit handlers that stop the servers

@@ -172,3 +172,83 @@ function notes({ storms, herenows, users, pushes }) {
   }
   return said;
 }
+
+/**
+ * The engines side by side: the same storms beside each engine's own floors, the idle room
+ * on each, the largest room the Workers engine held here, and the room's heap at that scale.
+ * @param {{ sizes: number[]; large: number[]; window: number; engines: string[]; idle: number; idleMs: number; largest: number; heapMax: number }} options
+ * @param {{ storms: StormResult[]; heaps: import("./room-heap.mjs").RoomHeap[]; idle: import("./idle.mjs").IdleResult[] }} partykit
+ * @param {{ storms: StormResult[] }} workers
+ * @param {number} totalSeconds @returns {string}
+ */
+export function enginesReport(options, partykit, workers, totalSeconds) {
+  /** @type {string[]} */
+  const out = [];
+  /** @param {{ storms: StormResult[] }} r @param {Kind} kind @param {number} n @param {boolean} large */
+  const storm = (r, kind, n, large) => r.storms.find((s) => s.kind === kind && s.n === n && s.large === large);
+  const secs = (/** @type {StormResult | undefined} */ s) => (s ? s.fullViewMs / 1000 : NaN);
+  const cpu = (/** @type {StormResult | undefined} */ s) => (s ? s.workerd.cpuSeconds : NaN);
+  const full = options.sizes.length > 0 ? Math.max(...options.sizes) : 0;
+  /** @type {string[][]} */
+  const rows = [["engines side by side (the same service)", "PartyKit floor*", "ours", "ours/floor", "Workers floor*", "ours", "ours/floor"]];
+  if (full > 0) {
+    const [pf, po, wf, wo] = [storm(partykit, "empty", full, false), storm(partykit, "ours", full, false), storm(workers, "empty", full, false), storm(workers, "ours", full, false)];
+    rows.push([`join storm, N = ${full} (full membership)`, "", "", "", "", "", ""]);
+    rows.push(["  time until all see all (s)", fmt(pf ? pf.connectMs / 1000 : NaN, 2), fmt(secs(po), 2), ratio(secs(po), pf ? pf.connectMs / 1000 : NaN), fmt(wf ? wf.connectMs / 1000 : NaN, 2), fmt(secs(wo), 2), ratio(secs(wo), wf ? wf.connectMs / 1000 : NaN)]);
+    rows.push(["  workerd CPU (s)", fmt(cpu(pf), 2), fmt(cpu(po), 2), ratio(cpu(po), cpu(pf)), fmt(cpu(wf), 2), fmt(cpu(wo), 2), ratio(cpu(wo), cpu(wf))]);
+  }
+  for (const n of options.large) {
+    const [pf, pc, po] = /** @type {const} */ (["empty", "counts", "ours"]).map((kind) => storm(partykit, kind, n, true));
+    const [wf, wc, wo] = /** @type {const} */ (["empty", "counts", "ours"]).map((kind) => storm(workers, kind, n, true));
+    rows.push([`large room, N = ${n} (interval mode; floor: connect phase)`, "", "", "", "", "", ""]);
+    rows.push(["  time until all hold counts and window (s)", fmt(pf ? pf.connectMs / 1000 : NaN, 2), fmt(secs(po), 2), ratio(secs(po), pf ? pf.connectMs / 1000 : NaN), fmt(wf ? wf.connectMs / 1000 : NaN, 2), fmt(secs(wo), 2), ratio(secs(wo), wf ? wf.connectMs / 1000 : NaN)]);
+    rows.push(["  the sending floor†'s time (s), and ours against it", fmt(secs(pc), 2), "", ratio(secs(po), secs(pc)), fmt(secs(wc), 2), "", ratio(secs(wo), secs(wc))]);
+    rows.push(["  workerd CPU (s)", fmt(cpu(pf), 2), fmt(cpu(po), 2), ratio(cpu(po), cpu(pf)), fmt(cpu(wf), 2), fmt(cpu(wo), 2), ratio(cpu(wo), cpu(wf))]);
+    /** @param {StormResult | undefined} o @param {StormResult | undefined} c */
+    const beyondSending = (o, c) => (o && c ? ((o.workerd.rssEndMB - c.workerd.rssEndMB) * 1024) / n : NaN);
+    rows.push(["  memory per member beyond the sending floor, settled (KiB)", "", fmt(beyondSending(po, pc), 2), "", "", fmt(beyondSending(wo, wc), 2), ""]);
+  }
+  if (rows.length > 1) out.push(table(rows), "");
+
+  if (partykit.idle.length > 0) {
+    const first = partykit.idle[0];
+    const minutes = (first?.windowMs ?? 60_000) / 60_000;
+    const timeouts = (first?.windowMs ?? 0) / (first?.heartbeatTimeoutMs || 1);
+    /** @type {string[][]} */
+    const idleRows = [[
+      `idle room, N = ${options.idle}: a ping every ${fmt((first?.heartbeatIntervalMs ?? 0) / 1000)} s, timeout ${fmt((first?.heartbeatTimeoutMs ?? 0) / 1000)} s, watched ${fmt(options.idleMs / 1000)} s`,
+      "pings the room answered",
+      "pings the engine answered",
+      "wakes (starts)",
+      "room runs per minute",
+      "per heartbeat timeout",
+    ]];
+    for (const idle of partykit.idle) {
+      // A room that never sleeps runs once per ping it answers; one that sleeps, once per wake.
+      const runs = idle.roomPongs + idle.starts;
+      idleRows.push([`  ${idle.engine === "workers" ? "Workers (auto-response, hibernation)" : "PartyKit (pings reach the room)"}`, fmt(idle.roomPongs), fmt(idle.enginePongs), fmt(idle.starts), fmt(runs / minutes, 1), fmt(runs / timeouts, 1)]);
+    }
+    out.push(table(idleRows), "");
+  }
+
+  const largest = storm(workers, "ours", options.largest, true);
+  if (largest) {
+    out.push(`largest room on the Workers engine (PRESENCE_MAX_CLIENTS=32768, window ${options.window}): ${fmt(largest.completed)} of ${fmt(largest.n)} members hold the exact counts and their window ` +
+      `${largest.timedOut ? "(TIMED OUT) " : ""}after ${fmt(secs(largest), 1)} s (connect phase ${fmt(largest.connectMs / 1000, 1)} s, ${fmt(largest.failedConnects)} connects failed); ` +
+      `workerd ${fmt(largest.workerd.rssEndMB, 0)} MB RSS settled, ${fmt((largest.workerd.rssEndMB * 1024) / largest.n, 0)} KiB per member with the engine's own.`);
+  }
+  const heap = partykit.heaps.find((h) => h.n === options.heapMax);
+  if (heap) {
+    const beyondData = heap.heapPerMember - heap.userDataPerMember;
+    out.push(`room heap per member in Node at N = ${fmt(heap.n)}: ${fmt(heap.heapPerMember, 0)} bytes (${fmt(heap.userDataPerMember, 0)} of them userData, so ${fmt(beyondData, 0)} beyond it; target 1,024): ` +
+      `32,768 members keep ${fmt((heap.heapPerMember * 32_768) / 2 ** 20, 1)} MB of the 128 MB an isolate has.`);
+  }
+  out.push("");
+  out.push(`Workers = the service on partyserver (bench/workers/worker.ts), run by Miniflare (workerd without wrangler's dev proxy) in a process of its own.`);
+  out.push(`floor* and sending floor† as above, on each engine (bench/workers/ for Workers). Wakes = runs of the room's start (?stats starts); the last ?stats may add one.`);
+  for (const note of notes({ storms: workers.storms, herenows: [], heaps: [], users: [], pushes: [] })) out.push(`NOTE Workers ${note}`);
+  out.push(`Total bench time ${fmt(totalSeconds, 1)} s.`);
+  const text = out.join("\n");
+  console.log(text);
+  return text;
+}
