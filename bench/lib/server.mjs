@@ -52,6 +52,22 @@ export async function startServer(vars) {
     join(dir, "state"),
     ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}=${value}`]),
   ];
+  const server = spawnServer(args, port, dir, (text) => text.includes("Build succeeded"));
+  if (!(await waitReady(server, 90_000))) {
+    await server.stop();
+    throw new Error(`partykit dev did not answer within 90 s:\n${server.log()}`);
+  }
+  return server;
+}
+
+/**
+ * Spawns a dev server's process in a process group of its own (so its workerd can be watched
+ * and killed with it) and keeps the tail of what it prints; `isBuild` spots a line that says
+ * it rebuilt. Used by startServer and by workers-server.mjs.
+ * @param {string[]} args node's arguments @param {number} port @param {string} dir removed at stop
+ * @param {(text: string) => boolean} [isBuild] @returns {Server}
+ */
+export function spawnServer(args, port, dir, isBuild = () => false) {
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let builds = 0;
@@ -60,7 +76,7 @@ export async function startServer(vars) {
     const text = String(chunk);
     // `partykit dev` always watches the source files and restarts workerd when one changes
     // (another session editing party/ while the bench runs): every socket drops then.
-    if (text.includes("Build succeeded")) builds++;
+    if (isBuild(text)) builds++;
     output += text;
     if (output.length > 200_000) output = output.slice(-100_000);
   };
@@ -68,7 +84,6 @@ export async function startServer(vars) {
   child.stderr?.on("data", keep);
   const exited = new Promise((done) => child.once("exit", done));
   const alive = () => child.exitCode === null && child.signalCode === null;
-  const host = `127.0.0.1:${port}`;
   const pgid = /** @type {number} */ (child.pid);
   /** @param {NodeJS.Signals} signal */
   const signal = async (signal) => {
@@ -80,8 +95,8 @@ export async function startServer(vars) {
     }
     await Promise.race([exited, sleep(5000)]);
   };
-  const server = {
-    host,
+  return {
+    host: `127.0.0.1:${port}`,
     port,
     pgid,
     dir,
@@ -94,11 +109,6 @@ export async function startServer(vars) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  if (!(await waitReady(server, 90_000))) {
-    await server.stop();
-    throw new Error(`partykit dev did not answer within 90 s:\n${output}`);
-  }
-  return server;
 }
 
 /**

@@ -5,13 +5,12 @@
  * own (bench/lib/miniflare-host.mjs) on a free port with its own persist dir. Returns the
  * same `Server` as server.mjs, so every scenario runs on it unchanged.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { freePort } from "./server.mjs";
+import { freePort, spawnServer } from "./server.mjs";
 import { sleep } from "./util.mjs";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -38,48 +37,9 @@ export async function startWorkersServer(vars) {
     external: ["cloudflare:*"],
     logLevel: "error",
   });
-  const child = spawn(process.execPath, [join(BENCH_DIR, "lib/miniflare-host.mjs"), script, String(port), join(dir, "state"), JSON.stringify(vars)], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  /** @param {Buffer} chunk */
-  const keep = (chunk) => {
-    output += String(chunk);
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise((done) => child.once("exit", done));
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const pgid = /** @type {number} */ (child.pid);
-  /** @param {NodeJS.Signals} signal */
-  const signal = async (signal) => {
-    if (!alive()) return;
-    try {
-      process.kill(-pgid, signal);
-    } catch {
-      // gone already
-    }
-    await Promise.race([exited, sleep(5000)]);
-  };
-  const server = {
-    host: `127.0.0.1:${port}`,
-    port,
-    pgid,
-    dir,
-    alive,
-    log: () => output,
-    builds: () => 0,
-    stop: async () => {
-      await signal("SIGTERM");
-      await signal("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = spawnServer([join(BENCH_DIR, "lib/miniflare-host.mjs"), script, String(port), join(dir, "state"), JSON.stringify(vars)], port, dir);
   const deadline = Date.now() + 60_000;
-  while (alive() && Date.now() < deadline) {
+  while (server.alive() && Date.now() < deadline) {
     const ready = await Promise.all(
       ["main", "empty", "counts"].map((party) =>
         fetch(`http://${server.host}/parties/${party}/ready-check`, { signal: AbortSignal.timeout(2000) })
@@ -91,5 +51,5 @@ export async function startWorkersServer(vars) {
     await sleep(250);
   }
   await server.stop();
-  throw new Error(`the Workers engine (Miniflare) did not answer within 60 s:\n${output}`);
+  throw new Error(`the Workers engine (Miniflare) did not answer within 60 s:\n${server.log()}`);
 }

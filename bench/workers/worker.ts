@@ -3,9 +3,9 @@
  * (party/adapters/workers/worker.ts) beside its floors, the `empty` and `counts` parties,
  * which partyserver routes without the service's edge. Bundled by bench/lib/workers-server.mjs.
  */
-import { routePartykitRequest } from "partyserver";
 import service, { ChannelRoom, DirectoryRoom, IndexRoom } from "../../party/adapters/workers/worker.ts";
 import type { WorkersEnv } from "../../party/adapters/workers/host.ts";
+import { routeUnchecked } from "../../party/adapters/workers/server.ts";
 import { CountsRoom } from "./counts-room.ts";
 import { EmptyRoom } from "./empty-room.ts";
 
@@ -14,7 +14,7 @@ export { ChannelRoom, CountsRoom, DirectoryRoom, EmptyRoom, IndexRoom };
 export default {
   async fetch(request: Request, env: WorkersEnv, ctx: ExecutionContext): Promise<Response> {
     if (/^\/parties\/(empty|counts)\//.test(new URL(request.url).pathname)) {
-      return (await routePartykitRequest(request, env as never)) ?? new Response("no such room", { status: 404 });
+      return (await routeUnchecked(request, env)) ?? new Response("no such room", { status: 404 });
     }
     return service.fetch(request, env, ctx);
   },

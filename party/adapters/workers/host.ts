@@ -5,7 +5,6 @@
  * their Durable Object bindings; pings are answered by the engine (`setWebSocketAutoResponse`)
  * and read back per socket (`getWebSocketAutoResponseTimestamp`).
  */
-import type { Server } from "partyserver";
 import { partiesOver, type Parties } from "../../server/calls.ts";
 import type { Host, HostSocket, HostStorage } from "../../server/host.ts";
 import type { PartyName } from "../../protocol/index.ts";
@@ -30,14 +29,17 @@ export function workersParties(env: WorkersEnv): Parties {
   });
 }
 
+/** What the host reads of its partyserver `Server` (server.ts): its name, and its open connections. */
+export type ServerSide = { readonly name: string; getConnections(tag?: string): Iterable<unknown> };
+
 /** A partyserver `Server` behind the host port. */
 export class WorkersHost<State> implements Host<State> {
-  readonly #server: Server;
+  readonly #server: ServerSide;
   readonly #ctx: DurableObjectState;
   readonly storage: HostStorage;
   readonly parties: Parties;
 
-  constructor(server: Server, ctx: DurableObjectState, env: WorkersEnv) {
+  constructor(server: ServerSide, ctx: DurableObjectState, env: WorkersEnv) {
     this.#server = server;
     this.#ctx = ctx;
     this.storage = ctx.storage as unknown as HostStorage;
@@ -49,7 +51,7 @@ export class WorkersHost<State> implements Host<State> {
   }
 
   sockets(connectionId?: string): Iterable<HostSocket<State>> {
-    return this.#server.getConnections<State>(connectionId) as unknown as Iterable<HostSocket<State>>;
+    return this.#server.getConnections(connectionId) as Iterable<HostSocket<State>>;
   }
 
   pingedAt(socket: HostSocket<State>): number | null {

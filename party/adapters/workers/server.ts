@@ -1,13 +1,18 @@
 /**
  * A party on Cloudflare Workers: a `partyserver` `Server` (a Durable Object class) made from the
- * party's service, with hibernation on, each callback handing off in a line. partyserver runs
- * `onStart` before any other event (inside `blockConcurrencyWhile`) after every wake.
+ * party's service, with hibernation on, each callback handing off in a line (partyserver runs
+ * `onStart` before any other event, inside `blockConcurrencyWhile`, after every wake); and the
+ * worker's `fetch`: partyserver's routing to the rooms through the edge's hooks, the edge's own
+ * routes for every other path.
  */
-import { Server } from "partyserver";
+import { routePartykitRequest, Server } from "partyserver";
+import { partyHooks } from "../../edge/before.ts";
+import { edgeFetch } from "../../edge/routes.ts";
 import type { Config } from "../../server/config.ts";
-import type { Host, HostSocket, RoomService } from "../../server/host.ts";
+import { fail } from "../../server/envelope.ts";
+import type { EdgeHost, Host, HostSocket, RoomService } from "../../server/host.ts";
 import { roomFor } from "../../server/room.ts";
-import { WorkersHost, type WorkersEnv } from "./host.ts";
+import { partyOfBinding, type WorkersEnv, WorkersHost, workersParties } from "./host.ts";
 
 /** The ping frame clients send and the engine answers without waking the room (protocol: `ping`, `pong`). */
 export const PING = '{"type":"ping"}';
@@ -58,4 +63,23 @@ export function workersParty<State>(make: MakeService<State>) {
       return this.#service.alarm();
     }
   };
+}
+
+/** The worker's `fetch` on Workers: `/parties/PARTY/ROOM` to the room through the edge's hooks, anything else to the edge's own routes. */
+export async function workersFetch(request: Request, env: WorkersEnv, ctx: ExecutionContext): Promise<Response> {
+  const edge: EdgeHost = { env, parties: workersParties(env), waitUntil: (promise) => ctx.waitUntil(promise) };
+  const hooksOf = (className: string) => {
+    const party = partyOfBinding(className);
+    return party && partyHooks[party];
+  };
+  const routed = await routePartykitRequest(request, env as never, {
+    onBeforeConnect: (req, lobby) => hooksOf(lobby.className)?.beforeConnect(req, lobby.name, edge) ?? fail(404, "not_found", "no such party"),
+    onBeforeRequest: (req, lobby) => hooksOf(lobby.className)?.beforeRequest(req, lobby.name, edge) ?? fail(404, "not_found", "no such party"),
+  });
+  return routed ?? edgeFetch(request, edge);
+}
+
+/** partyserver's routing of `/parties/PARTY/ROOM` with no hooks at all (the bench's floors). */
+export function routeUnchecked(request: Request, env: WorkersEnv): Promise<Response | null> {
+  return routePartykitRequest(request, env as never);
 }
