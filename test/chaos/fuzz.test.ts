@@ -574,7 +574,14 @@ describe("a flood at the default limits (20 msg/s, burst 40, close after 40 reje
     const watcher = presenceClient(host, { channel });
     for (const c of [alice, watcher]) cleanups.push(() => c.close());
     await Promise.all([alice.ready(), watcher.ready()]);
-    await sleep(300);
+    // Alice's ready does not mean the watcher has her join yet (two sockets, no order between them).
+    await withTimeout(
+      (async () => {
+        while (watcher.member("alice") === undefined) await sleep(25);
+      })(),
+      10_000,
+      "the watcher to see alice",
+    );
     const events: Array<{ action: string; id: string }> = [];
     watcher.on("presence", (e) => events.push({ action: e.action, id: e.member.id }));
     const statsBefore = await roomStats(host, channel);

@@ -93,6 +93,8 @@ describe("connects with tokens (HS256)", () => {
     const jack = client(a, { channel, userId: "Jack", token: await token({ userId: "Jack", channels: [channel] }) });
     const watcher = client(a, { channel, token: await token({ observer: true }) });
     await Promise.all([jack.ready(), watcher.ready()]);
+    // Jack's ready does not mean the watcher has his join yet (two sockets, no order between them).
+    await waitFor("the watcher sees Jack", () => watcher.member("Jack") !== undefined);
     const seen = record(watcher);
     const before = await stats(a, channel);
     const now = Math.floor(Date.now() / 1000);
