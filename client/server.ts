@@ -4,6 +4,7 @@
  */
 import type { JsonValue } from "../party/wire/json.ts";
 import type { HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
+import { type HttpClientsApi, httpClientsApi } from "./http-clients.ts";
 import {
   PushResponseDefs,
   PushResponseSchema,
@@ -15,12 +16,13 @@ import {
 import { fetchHereNow, type HereNowResult, type PresenceApiOptions, requestJson } from "./http.ts";
 
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
+export type { HttpClientsApi, HttpClientInput, HttpClientAnswer, HttpClientBatchAnswer } from "./http-clients.ts";
 export { createPresenceToken, type PresenceTokenOptions } from "./tokens.ts";
 export { verifyWebhook } from "./webhooks.ts";
 export type * from "../party/protocol/index.ts";
 
-/** The server-side API. */
-export type PresenceApi = {
+/** The server-side API (its HTTP clients' part: `heartbeat`, `heartbeatMany`, `removeClient`, `clients`). */
+export type PresenceApi = HttpClientsApi & {
   /** herenow for one or many channels (at most 100), in one request. */
   hereNow(request: HereNowOptions & { channels: string[] }): Promise<HereNowResult>;
   /** A room's counters of refused connections, rejected messages and closes. */
@@ -42,6 +44,7 @@ export type PushOptions = { id?: string; channel?: string; clientType?: string; 
 export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
   const party = options.party ?? "main";
   return {
+    ...httpClientsApi(options),
     hereNow: (request) => fetchHereNow(options, request),
     async stats(channel) {
       const body = await requestJson<{ content: RoomStats }>(options, `/parties/${party}/${encodeURIComponent(channel)}?stats`, [StatsResponseSchema, StatsResponseDefs]);

@@ -2,7 +2,8 @@
  * One channel, live: an observer `PresenceClient` (the client package, bundled in) gives the
  * members with since/lastSeen, the events and the counts; the member table pages (and in
  * interval mode, past PRESENCE_ANNOUNCE_MAX, pages through herenow with a cursor, since the
- * socket then holds only a window); a chart of the counts; the room's stats.
+ * socket then holds only a window); a chart of the counts; the room's stats; its HTTP clients
+ * (members kept by heartbeats) with their deadlines, read with the stats.
  */
 import { PresenceClient, type ClientPresenceEvent } from "../client/index.ts";
 import { byId, coalesce, h, replace } from "./dom.ts";
@@ -10,7 +11,7 @@ import { clientTypesText, clockTime, jsonPreview, relativeTime } from "./format.
 import { memberPage, PAGE_SIZE, prefixCursor, type RemoteRow, remoteRows } from "./rows.ts";
 import { CountSeries } from "./series.ts";
 import type { Session } from "./session.ts";
-import type { Member, RoomStats } from "./wire.ts";
+import type { HttpClientListing, Member, RoomStats } from "./wire.ts";
 
 /** Most events the log keeps. */
 const LOG_SIZE = 300;
@@ -30,6 +31,8 @@ export class ChannelView {
   #remote: { rows: RemoteRow[]; next?: string } | null = null;
   #remoteAt = 0;
   #stats: RoomStats | null = null;
+  /** The first HTTP clients by id, and whether more follow. */
+  #httpClients: { clients: HttpClientListing[]; more: boolean } | null = null;
   #statsAt = 0;
   #statsTimer: ReturnType<typeof setTimeout> | null = null;
   #remoteTimer: ReturnType<typeof setTimeout> | null = null;
@@ -67,7 +70,9 @@ export class ChannelView {
     this.#cursors = [prefixCursor(this.#prefix())];
     this.#remote = null;
     this.#stats = null;
+    this.#httpClients = null;
     replace(byId("events"));
+    replace(byId("http-clients"));
     byId("channel-panel").hidden = channel === null;
     if (channel === null) return;
     replace(byId("channel-name"), channel);
@@ -182,9 +187,13 @@ export class ChannelView {
     if (!channel) return;
     this.#statsAt = Date.now();
     try {
-      const stats = await this.#session.call<RoomStats>(`/parties/main/${encodeURIComponent(channel)}?stats`);
+      const [stats, http] = await Promise.all([
+        this.#session.call<RoomStats>(`/parties/main/${encodeURIComponent(channel)}?stats`),
+        this.#session.call<{ clients: HttpClientListing[]; cursor?: string }>(`/parties/main/${encodeURIComponent(channel)}/clients?limit=${PAGE_SIZE}`),
+      ]);
       if (channel !== this.#channel) return;
       this.#stats = stats;
+      this.#httpClients = { clients: http.clients, more: http.cursor !== undefined };
       this.#render();
     } catch (error) {
       replace(byId("stats"), `stats: ${(error as Error).message}`);
@@ -225,6 +234,15 @@ export class ChannelView {
     this.#drawChart(now);
     this.#drawStats();
     this.#drawMembers(now, client);
+    this.#drawHttpClients(now);
+  }
+
+  #drawHttpClients(now: number): void {
+    const http = this.#httpClients;
+    if (!http) return;
+    const total = this.#stats?.httpClients ?? http.clients.length;
+    replace(byId("http-clients-info"), total === 0 ? "none" : `${total} HTTP client${total === 1 ? "" : "s"}${http.more ? ` (the first ${http.clients.length} by id)` : ""}`);
+    replace(byId("http-clients"), ...http.clients.map((c) => httpClientRow(c, now)));
   }
 
   #drawChart(now: number): void {
@@ -241,7 +259,12 @@ export class ChannelView {
       h("div", { class: "stat" }, h("h4", null, title), Object.keys(counts).length === 0 ? h("span", { class: "muted" }, "none") : h("dl", null, ...Object.entries(counts).flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)])));
     replace(
       byId("stats"),
-      h("div", { class: "stat" }, h("h4", null, "room"), h("dl", null, h("dt", null, "members"), h("dd", null, stats.members), h("dt", null, "sockets"), h("dd", null, stats.sockets), h("dt", null, "starts"), h("dd", null, stats.starts))),
+      h(
+        "div",
+        { class: "stat" },
+        h("h4", null, "room"),
+        h("dl", null, h("dt", null, "members"), h("dd", null, stats.members), h("dt", null, "sockets"), h("dd", null, stats.sockets), h("dt", null, "HTTP clients"), h("dd", null, stats.httpClients), h("dt", null, "starts"), h("dd", null, stats.starts)),
+      ),
       table("refused connects", stats.refusedConnections),
       table("rejected messages", stats.rejectedMessages),
       table("closes by reason", stats.closes),
@@ -292,6 +315,21 @@ function remoteRow(row: RemoteRow, known: Member | undefined, now: number): HTML
     h("td", { class: "clients" }, row.clients),
     known ? h("td", { class: "since", title: new Date(known.since).toISOString() }, relativeTime(known.since, now)) : h("td", { class: "since" }),
     h("td", { class: "last-seen" }, "now"),
+  );
+}
+
+/** An HTTP client: who it is for, its last heartbeat and its deadline (read with the stats, so a few seconds old at most). */
+function httpClientRow(c: HttpClientListing, now: number): HTMLTableRowElement {
+  return h(
+    "tr",
+    { "data-client": c.clientId, "data-user": c.userId },
+    h("td", null, c.clientId),
+    h("td", null, c.userId),
+    h("td", null, c.clientType),
+    h("td", { class: "renewed", title: new Date(c.renewedAt).toISOString() }, relativeTime(c.renewedAt, now)),
+    h("td", { class: "expires", title: new Date(c.expiresAt).toISOString() }, relativeTime(c.expiresAt, now)),
+    h("td", null, `${Math.round(c.ttlMs / 1000)} s`),
+    h("td", null, c.pushes),
   );
 }
 

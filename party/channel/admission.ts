@@ -61,26 +61,11 @@ export class Admission {
       if (other.state?.instance !== instance) sockets.close(other, CloseCode.replaced, "replaced by a newer connection with the same id");
     }
     state.connect({ connectionId: socket.id, userId, clientType, data: userData }, now);
-    if (userId !== null) this.#applyPolicy(socket.id, userId, clientType, now);
+    if (userId !== null) this.#parts.departures.replaceOthers(socket.id, userId, clientType, now);
     broadcaster.snapshot(socket);
     // After the snapshot: pushes for this user still waiting for this client.
     if (userId !== null) pushes.connected(socket.id, userId, clientType);
     ticks.schedule();
-  }
-
-  /**
-   * One-client policies: a new socket of a user replaces the user's others here
-   * (newest-per-user), or those of the same clientType (newest-per-type).
-   */
-  #applyPolicy(connectionId: string, userId: string, clientType: string | undefined, now: number): void {
-    const { config, state, departures } = this.#parts;
-    const policy = config.clientPolicy;
-    if (policy === "multi") return;
-    for (const other of state.clientsOf(userId)) {
-      if (other.connectionId === connectionId || (policy === "newest-per-type" && other.clientType !== clientType)) continue;
-      const reason = `replaced by a newer client of ${userId}${policy === "newest-per-type" ? ` (${clientType ?? "untyped"})` : ""}`;
-      departures.replaced(other.connectionId, policy, reason, now);
-    }
   }
 
   /**

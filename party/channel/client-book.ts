@@ -4,7 +4,7 @@
  * are checked on every connect and must not cost a scan.
  */
 
-/** One client: a socket, live or lingering in grace after it was lost. */
+/** One client: a socket, live or lingering in grace after it was lost; or an HTTP client, live until it expires. */
 export type ClientRecord = {
   connectionId: string;
   /** null: an observer. */
@@ -15,16 +15,20 @@ export type ClientRecord = {
   lingerUntil: number | null;
   /** When the socket was found gone (lingerUntil − grace). */
   droppedAt: number | null;
+  /** An HTTP client's deadline: it is gone at this time without a renewal (no grace, no idle check). null: a socket. */
+  expiresAt: number | null;
 };
 
-/** A live socket as the room knows it: on connect, or after a restart or a wake from hibernation. */
+/** A live client as the room knows it: a socket on connect, or after a restart or a wake from hibernation; an HTTP client on its heartbeat or from storage. */
 export type LiveClient = {
   /** The connection id (partysocket's, reused across reconnects). */
   connectionId: string;
   userId: string | null;
   clientType?: string | undefined;
-  /** When the socket last sent a message, if known (kept across hibernation). */
+  /** When the socket last sent a message, or the HTTP client last renewed, if known (kept across hibernation). */
   lastActive?: number | undefined;
+  /** Set for an HTTP client: when it expires without a renewal. */
+  expiresAt?: number | undefined;
 };
 
 /** The record of a socket that just connected or survived a wake. */
@@ -37,6 +41,7 @@ export function newClientRecord(client: LiveClient, now: number): ClientRecord {
     lastActive: Math.min(client.lastActive ?? now, now),
     lingerUntil: null,
     droppedAt: null,
+    expiresAt: client.expiresAt ?? null,
   };
 }
 

@@ -4,11 +4,13 @@
  * replaced by a newer client of its user under a one-client policy (4002, no grace), or kept
  * sending what the room rejects (1008). Every end forgets the socket in each part that kept
  * something for it: its ownership and flood state, its pushes in flight, its watch list.
+ * An HTTP client ends too: it expires (its TTL ran out) or a one-client policy replaces it.
  */
 import type { Config } from "../server/config.ts";
 import type { TickLoop } from "../server/tick-loop.ts";
 import { CloseCode } from "../protocol/index.ts";
 import type { PresenceState } from "./presence.ts";
+import { httpClientIdOf, type HttpClientRows } from "./http-client-rows.ts";
 import type { ChannelPushes } from "./pushes.ts";
 import type { SocketRegistry } from "./registry.ts";
 import type { ChannelSockets, Socket } from "./sockets.ts";
@@ -25,6 +27,7 @@ export type DepartureParts = {
   pushes: ChannelPushes;
   watching: Watching;
   ticks: TickLoop;
+  httpClients: HttpClientRows;
 };
 
 /** The ends of sockets. */
@@ -57,11 +60,42 @@ export class Departures {
     this.#closeAll(connectionId, CloseCode.tokenExpired, "token expired: reconnect with a fresh one");
   }
 
-  /** A newer client of its user took its place: gone at once, told why; the user stays online, so nobody sees an event. */
+  /** An HTTP client's TTL ran out (the state already removed it): its row and pushes are forgotten. */
+  lapsed(connectionId: string): void {
+    this.forget(connectionId);
+    const clientId = httpClientIdOf(connectionId);
+    if (clientId !== null) this.#parts.httpClients.delete(clientId);
+  }
+
+  /**
+   * One-client policies: a new client of a user (a socket or an HTTP client) replaces the
+   * user's others here (newest-per-user), or those of its clientType (newest-per-type).
+   */
+  replaceOthers(connectionId: string, userId: string, clientType: string | undefined, now: number): void {
+    const { config, state } = this.#parts;
+    const policy = config.clientPolicy;
+    if (policy === "multi") return;
+    for (const other of state.clientsOf(userId)) {
+      if (other.connectionId === connectionId || (policy === "newest-per-type" && other.clientType !== clientType)) continue;
+      const reason = `replaced by a newer client of ${userId}${policy === "newest-per-type" ? ` (${clientType ?? "untyped"})` : ""}`;
+      this.replaced(other.connectionId, policy, reason, now);
+    }
+  }
+
+  /**
+   * A newer client of its user took its place: gone at once, told why; the user stays online,
+   * so nobody sees an event. An HTTP client learns it from its next heartbeat (409 replaced).
+   */
   replaced(connectionId: string, policy: string, reason: string, now: number): void {
-    const { state, sockets, stats } = this.#parts;
+    const { state, sockets, stats, httpClients } = this.#parts;
     this.forget(connectionId);
     state.replace(connectionId, now);
+    const clientId = httpClientIdOf(connectionId);
+    const row = clientId === null ? undefined : httpClients.get(clientId);
+    if (row) {
+      stats.count("replacedClients", policy);
+      httpClients.replaced(row.clientId, now + row.ttlMs);
+    }
     for (const socket of sockets.of(connectionId)) {
       stats.count("replacedClients", policy);
       sockets.send(socket, { type: "error", code: "replaced", message: reason });

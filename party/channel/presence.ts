@@ -86,6 +86,7 @@ export class PresenceState {
           lastActive: now,
           lingerUntil: now + this.#timing.graceMs,
           droppedAt: now,
+          expiresAt: null,
         });
         member.clients.add(connectionId);
       }
@@ -142,6 +143,35 @@ export class PresenceState {
     if (!client || client.lingerUntil !== null) return false;
     client.lastActive = now;
     return true;
+  }
+
+  /** An HTTP client's heartbeat: it is alive, and now expires at `expiresAt`. Returns false for an unknown or lapsed client. */
+  renew(connectionId: string, expiresAt: number, now: number): boolean {
+    const client = this.#clients.get(connectionId);
+    if (!client || client.expiresAt === null) return false;
+    client.lastActive = now;
+    client.expiresAt = expiresAt;
+    return true;
+  }
+
+  /**
+   * Removes the HTTP clients whose time ran out by `now`. The TTL was their grace: a member
+   * left with no client goes offline at once, offline since its client's expiry, last seen at
+   * its last renewal. Returns their connection ids.
+   */
+  lapse(now: number): string[] {
+    const lapsed: string[] = [];
+    for (const client of [...this.#clients.values()]) {
+      if (client.expiresAt === null || client.expiresAt > now) continue;
+      lapsed.push(client.connectionId);
+      if (client.userId === null) {
+        this.#clients.delete(client.connectionId);
+        continue;
+      }
+      this.#clients.put({ ...client, lingerUntil: client.expiresAt, droppedAt: client.lastActive });
+      this.#removeClient(client.connectionId);
+    }
+    return lapsed;
   }
 
   /** The client's user changes its userData. Returns false if the client is no member. */
@@ -209,8 +239,8 @@ export class PresenceState {
   /**
    * Applies every deadline that has passed: clients whose grace ran out are removed (a
    * member left with none goes offline), offline members past retention leave, and live
-   * clients silent for the heartbeat timeout are dropped. Returns the keys of those idle
-   * clients, whose sockets the caller must close.
+   * sockets silent for the heartbeat timeout are dropped. Returns the keys of those idle
+   * clients, whose sockets the caller must close. (HTTP clients expire in `lapse`.)
    *
    * `pingedAt` tells, where the engine answers pings without waking the room, when a
    * client's socket last pinged: when any client looks idle, every live client's activity is
@@ -221,7 +251,7 @@ export class PresenceState {
   expire(now: number, pingedAt?: (connectionId: string) => number | null): string[] {
     if (pingedAt && this.#anyIdle(now)) {
       for (const client of this.#clients.values()) {
-        if (client.lingerUntil !== null) continue;
+        if (client.lingerUntil !== null || client.expiresAt !== null) continue;
         const pinged = pingedAt(client.connectionId);
         if (pinged !== null && pinged > client.lastActive) client.lastActive = Math.min(pinged, now);
       }
@@ -230,7 +260,7 @@ export class PresenceState {
     for (const client of [...this.#clients.values()]) {
       if (client.lingerUntil !== null) {
         if (client.lingerUntil <= now) this.#removeClient(client.connectionId);
-      } else if (client.lastActive + this.#timing.heartbeatTimeoutMs <= now) {
+      } else if (client.expiresAt === null && client.lastActive + this.#timing.heartbeatTimeoutMs <= now) {
         idle.push(client.connectionId);
         this.drop(client.connectionId, now);
         if (this.#timing.graceMs === 0) this.#removeClient(client.connectionId);
@@ -247,7 +277,7 @@ export class PresenceState {
 
   /** Whether some live client has been silent for the heartbeat timeout by `now`. */
   #anyIdle(now: number): boolean {
-    for (const client of this.#clients.values()) if (client.lingerUntil === null && client.lastActive + this.#timing.heartbeatTimeoutMs <= now) return true;
+    for (const client of this.#clients.values()) if (client.lingerUntil === null && client.expiresAt === null && client.lastActive + this.#timing.heartbeatTimeoutMs <= now) return true;
     return false;
   }
 
@@ -255,10 +285,7 @@ export class PresenceState {
   nextDeadline(): number | null {
     let next = Infinity;
     for (const client of this.#clients.values()) {
-      next = Math.min(
-        next,
-        client.lingerUntil ?? client.lastActive + this.#timing.heartbeatTimeoutMs,
-      );
+      next = Math.min(next, client.lingerUntil ?? client.expiresAt ?? client.lastActive + this.#timing.heartbeatTimeoutMs);
     }
     for (const member of this.#members.values()) {
       if (member.status === "offline") {

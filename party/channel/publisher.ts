@@ -1,5 +1,6 @@
 /**
- * One tick of a channel room: deadlines first (idle sockets, expired tokens, push ids), then
+ * One tick of a channel room: deadlines first (HTTP clients past their TTL, idle sockets,
+ * expired tokens, push ids), then
  * the diff, stored before anyone hears of it (members, the tick's webhook batch and the meta
  * row), then sent; after the clients, off their path, the webhooks, the directory's and the
  * index's reports, and the watchers' news.
@@ -9,6 +10,7 @@ import type { WebhookDispatch } from "../server/webhooks.ts";
 import type { Broadcaster } from "./broadcaster.ts";
 import type { Departures } from "./departures.ts";
 import type { DirectoryReporter } from "./directory-reporter.ts";
+import type { HttpClientRows } from "./http-client-rows.ts";
 import type { IndexReporter } from "./index-reporter.ts";
 import type { PresenceState, TickDiff } from "./presence.ts";
 import type { ChannelPushes } from "./pushes.ts";
@@ -29,6 +31,7 @@ export type PublisherParts = {
   registry: SocketRegistry;
   stats: StatsCounters;
   store: ChannelStore;
+  httpClients: HttpClientRows;
   broadcaster: Broadcaster;
   webhooks: WebhookDispatch;
   reporter: DirectoryReporter;
@@ -49,7 +52,9 @@ export class Publisher {
 
   /** One tick: deadlines, then the diff to storage and then to every socket, then the rest. */
   async tick(now: number): Promise<void> {
-    const { state, registry, stats, store, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks, meta, lastPings } = this.#parts;
+    const { state, registry, stats, store, httpClients, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks, meta, lastPings } = this.#parts;
+    for (const connectionId of state.lapse(now)) departures.lapsed(connectionId);
+    httpClients.sweep(now);
     for (const connectionId of state.expire(now, lastPings())) departures.idle(connectionId);
     for (const connectionId of registry.expired(now)) departures.expired(connectionId, now);
     await pushes.sweep(now);
@@ -59,6 +64,8 @@ export class Publisher {
     const diff = due ? state.takeDiff() : null;
     if (diff) await this.#publish(diff, now);
     else if (stats.dirty) await store.saveMeta(meta());
+    // HTTP clients' rows go after their members' (an expired client's row outlives its member's offline row, never the reverse).
+    await httpClients.flush();
     // Webhooks and the directory hear of the tick after the clients, off their path.
     webhooks.dispatch();
     if (diff) reporter.changes(diff, now);

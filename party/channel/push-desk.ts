@@ -75,6 +75,16 @@ export class PushDesk {
     }
   }
 
+  /** The pushes a client has not answered yet (an HTTP client collects them with its heartbeat). */
+  waiting(connectionId: string): Push[] {
+    const pushes: Push[] = [];
+    for (const delivery of this.#deliveries.values()) {
+      const target = delivery.targets.get(connectionId);
+      if (target && !target.answer) pushes.push(delivery.push);
+    }
+    return pushes;
+  }
+
   /** A client's socket ended (it may still come back before a deadline). */
   forget(connectionId: string): void {
     for (const delivery of this.#deliveries.values()) {

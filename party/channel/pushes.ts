@@ -5,7 +5,7 @@
  * storage, so a repeat within 10 minutes answers as the first time.
  */
 import type { HostStorage } from "../server/host.ts";
-import type { Push, PushDelivery, PushResult, ServerMessage } from "../protocol/index.ts";
+import type { HeldPush, Push, PushDelivery, PushResult, ServerMessage } from "../protocol/index.ts";
 import { mergeDeliveries, type PushLog, storagePushLog } from "../server/pushes.ts";
 import type { PresenceState } from "./presence.ts";
 import { PushDesk } from "./push-desk.ts";
@@ -66,6 +66,12 @@ export class ChannelPushes {
   /** A member's socket connected: it gets the pushes for its user still waiting. */
   connected(connectionId: string, userId: string, clientType: string | undefined): void {
     this.#desk.connected(connectionId, userId, clientType);
+  }
+
+  /** The pushes waiting for a client's answer, as an HTTP client's heartbeat returns them. */
+  waiting(connectionId: string): HeldPush[] {
+    const channel = this.#room.channel();
+    return this.#desk.waiting(connectionId).map((push) => ({ id: push.id, data: push.data, channel, from: push.from }));
   }
 
   /** A socket ended: its deliveries count it closed unless it comes back before their deadline. */

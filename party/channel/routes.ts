@@ -1,14 +1,16 @@
 /**
  * The channel room's HTTP: herenow (`GET /parties/main/CHANNEL?includeUsers=&distinct=`), its
  * stats (`?stats`) and webhooks (`?webhooks`, `POST ?webhooks=resend`), both with the server
- * key (the edge checks it), and the calls the service's other parts make (protocol/calls.ts).
+ * key (the edge checks it), the HTTP clients (`…/clients`, see heartbeats.ts), and the calls
+ * the service's other parts make (protocol/calls.ts).
  */
 import { z } from "zod";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import { fail, methodNotAllowed, ok, preflight } from "../server/envelope.ts";
 import type { WebhookDispatch } from "../server/webhooks.ts";
 import { type ChannelMode, HereNowQuery, type RoomStats } from "../protocol/index.ts";
-import { CHANNEL_PARTY } from "../wire/parties.ts";
+import { CHANNEL_PARTY, httpClientRoute } from "../wire/parties.ts";
+import type { Heartbeats } from "./heartbeats.ts";
 import type { PresenceState } from "./presence.ts";
 import type { ChannelPushes } from "./pushes.ts";
 import type { StatsCounters } from "./stats.ts";
@@ -30,6 +32,10 @@ export type RouteContext = {
   mode: () => ChannelMode;
   /** Open sockets, members' and observers'. */
   sockets: () => number;
+  /** The HTTP clients' routes. */
+  heartbeats: Heartbeats;
+  /** How many HTTP clients the room holds. */
+  httpClients: () => number;
 };
 
 /** The channel room's HTTP: the routes, and the calls it takes. */
@@ -62,6 +68,8 @@ export class ChannelRoutes {
     if (request.method === "OPTIONS") return preflight();
     const ctx = this.#ctx;
     const url = new URL(request.url);
+    const clients = httpClientRoute(url.pathname);
+    if (clients) return ctx.heartbeats.answer(request, clients.clientId);
     if (url.searchParams.has("webhooks")) return this.#webhooks(request, url);
     if (request.method !== "GET") return methodNotAllowed(["GET"]);
     if (url.searchParams.has("stats")) return ok(this.#stats());
@@ -87,6 +95,7 @@ export class ChannelRoutes {
       members: ctx.state.size,
       mode: ctx.mode(),
       sockets: ctx.sockets(),
+      httpClients: ctx.httpClients(),
       starts: ctx.starts(),
       webhooks: ctx.webhooks.stats(),
       ...ctx.stats.counters,

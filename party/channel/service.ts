@@ -2,7 +2,7 @@
  * A channel room (the `main` party) with valid settings: its parts built once and each host
  * callback handed to the part whose job it is. A connect goes to `Admission`, a frame to the
  * `Inbox`, a tick to the `Publisher`, a socket's end to `Departures`, HTTP and calls to
- * `ChannelRoutes`. Written against the host port alone.
+ * `ChannelRoutes` (HTTP clients' heartbeats to `Heartbeats`). Written against the host port alone.
  */
 import type { Config } from "../server/config.ts";
 import type { Host, RoomService } from "../server/host.ts";
@@ -13,6 +13,8 @@ import { withCors } from "../server/envelope.ts";
 import { Admission } from "./admission.ts";
 import { Broadcaster } from "./broadcaster.ts";
 import { Departures } from "./departures.ts";
+import { Heartbeats } from "./heartbeats.ts";
+import { httpConnectionId, type HttpClientRow, HttpClientRows } from "./http-client-rows.ts";
 import { DirectoryReporter } from "./directory-reporter.ts";
 import { Inbox } from "./inbox.ts";
 import { IndexReporter } from "./index-reporter.ts";
@@ -36,6 +38,7 @@ export class ChannelService implements RoomService<SocketState> {
   readonly #registry: SocketRegistry;
   readonly #sockets: ChannelSockets;
   readonly #store: ChannelStore;
+  readonly #httpClients: HttpClientRows;
   readonly #ticks: TickLoop;
   readonly #broadcaster: Broadcaster;
   readonly #reporter: DirectoryReporter;
@@ -61,6 +64,7 @@ export class ChannelService implements RoomService<SocketState> {
     const registry = (this.#registry = new SocketRegistry(config));
     const sockets = (this.#sockets = new ChannelSockets(host, stats));
     const store = (this.#store = new ChannelStore(host.storage));
+    const httpClients = (this.#httpClients = new HttpClientRows(host.storage));
     const watchers = new WatchRegistry();
     const broadcaster = (this.#broadcaster = new Broadcaster({ sockets, config, state, channel, watched: (connectionId) => watchers.usersOf(connectionId) }));
     const reporter = (this.#reporter = new DirectoryReporter({
@@ -91,26 +95,42 @@ export class ChannelService implements RoomService<SocketState> {
       tickMs: () => broadcaster.tickMs(),
       storage: host.storage,
       run: (now) => this.#publisher.tick(now),
-      nextDeadline: () => [registry.nextExpiry(), reporter.nextRenewal(), pushes.nextExpiry(), webhooks.nextDeadline(), index.nextDeadline()].reduce(earliest, state.nextDeadline()),
+      nextDeadline: () =>
+        [registry.nextExpiry(), reporter.nextRenewal(), pushes.nextExpiry(), webhooks.nextDeadline(), index.nextDeadline(), httpClients.nextDeadline()].reduce(earliest, state.nextDeadline()),
     }));
     const watching = (this.#watching = new Watching({ watchers, reporter, store, broadcaster, sockets, ticks }));
-    const departures = (this.#departures = new Departures({ config, state, registry, sockets, stats, pushes, watching, ticks }));
+    const departures = (this.#departures = new Departures({ config, state, registry, sockets, stats, pushes, watching, ticks, httpClients }));
     this.#admission = new Admission({ config, state, registry, sockets, stats, broadcaster, pushes, departures, ticks });
     this.#inbox = new Inbox({ config, channel, state, registry, sockets, stats, broadcaster, pushes, watching, departures, ticks });
     const meta = () => this.#meta();
     const lastPings = () => pingsOf(host, sockets);
-    this.#publisher = new Publisher({ channel, meta, lastPings, state, registry, stats, store, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks });
-    this.#routes = new ChannelRoutes({ channel, state, stats, webhooks, pushes, watchers, schedule, starts: () => this.#starts, mode: () => broadcaster.mode, sockets: () => sockets.count() });
+    this.#publisher = new Publisher({ channel, meta, lastPings, state, registry, stats, store, httpClients, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks });
+    const heartbeats = new Heartbeats({ config, state, rows: httpClients, departures, pushes, stats, ticks });
+    this.#routes = new ChannelRoutes({
+      channel,
+      state,
+      stats,
+      webhooks,
+      pushes,
+      watchers,
+      schedule,
+      starts: () => this.#starts,
+      mode: () => broadcaster.mode,
+      sockets: () => sockets.count(),
+      heartbeats,
+      httpClients: () => httpClients.liveCount,
+    });
   }
 
-  /** Rebuilds the channel from storage and the sockets that survived, and settles what came due meanwhile. */
+  /** Rebuilds the channel from storage, the sockets that survived and the stored HTTP clients, and settles what came due meanwhile. */
   async start(): Promise<void> {
     const { meta, members } = await this.#store.load();
+    const httpClients = await this.#httpClients.load();
     this.#stats.restore(meta?.stats);
     this.#starts = (meta?.starts ?? 0) + 1;
     const { owners, stale } = this.#registry.adopt(this.#host.sockets());
     for (const socket of stale) this.#sockets.close(socket, CloseCode.replaced, "replaced by a newer connection with the same id");
-    this.#state.restore(members, owners.map(liveClient), Date.now());
+    this.#state.restore(members, [...owners.map(liveClient), ...httpClients.map(liveHttpClient)], Date.now());
     this.#broadcaster.restore(meta?.seq ?? 0, meta?.mode);
     if (this.#host.name) await this.#store.saveMeta(this.#meta());
     await this.#watching.restore(owners);
@@ -168,6 +188,11 @@ function pingsOf(host: Host<SocketState>, sockets: ChannelSockets): (connectionI
 
 function earliest(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+/** A stored HTTP client, as the presence state takes it (one whose time ran out lapses in the first tick). */
+function liveHttpClient(row: HttpClientRow): LiveClient {
+  return { connectionId: httpConnectionId(row.clientId), userId: row.userId, clientType: row.clientType, lastActive: row.renewedAt, expiresAt: row.expiresAt };
 }
 
 /** A socket that survived a restart, as the presence state takes it. */

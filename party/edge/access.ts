@@ -5,6 +5,7 @@
  * channels asked for).
  */
 import type { Config } from "../server/config.ts";
+import type { Caller } from "../server/hand-off.ts";
 import type { Handshake } from "../wire/handshake.ts";
 import { userDataProblem } from "../wire/json.ts";
 import { channelAllowed, type ErrorCode, type TokenClaims } from "../protocol/index.ts";
@@ -105,6 +106,42 @@ export async function authorizeRequest(request: Request, url: URL, need: Need, c
   const closed = need.channels.filter((channel) => !channelAllowed(verified.claims.channels, channel));
   if (closed.length > 0) return forbidden(`the token does not open ${closed.map((c) => `channel ${c}`).join(", ")}`);
   return null;
+}
+
+/**
+ * Who may call an HTTP client route (`/parties/main/CHANNEL/clients…`): the server key or an
+ * admin token (any user; listing needs one of them), an open service in development, or a
+ * user token (in `Authorization: Bearer` or `?token=`) whose channels open this channel. The
+ * room then holds the user caller to its own userId and to what its token fixes.
+ */
+export async function authorizeHttpClient(request: Request, url: URL, channel: string, config: Config, listing: boolean): Promise<Caller | Refusal> {
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
+  if (config.serverKey !== null && bearer !== undefined && (await sameSecret(bearer, config.serverKey))) return { kind: "server" };
+  if (bearer !== undefined && (await verifyAdminToken(bearer, config)) !== null) return { kind: "server" };
+  if (config.serverKey === null && config.auth === null) return { kind: "server" };
+  if (listing || config.auth === null) {
+    // Only the server key will do.
+    if (config.serverKey === null) return forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");
+    return unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : refusedCredentialMessage(bearer));
+  }
+  const tokens = url.searchParams.getAll("token");
+  if (tokens.length > 1) return unauthorized("token is given more than once");
+  const token = tokens[0] ?? bearer;
+  if (token === undefined || token === "") return unauthorized("missing credentials: send the server key, or the client's token in Authorization: Bearer or ?token=");
+  const verified = await verifierFor(config.auth).verify(token);
+  if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
+  const claims = verified.claims;
+  if (!channelAllowed(claims.channels, channel)) return forbidden(`the token does not open channel ${channel}`);
+  if (claims.observer === true || claims.sub === undefined) return forbidden("an observer token keeps no client: use a user's token or the server key");
+  const caller: Caller = { kind: "user", userId: claims.sub, dataLocked: false, expiresAt: verified.expiresAt };
+  if (claims.clientType !== undefined) caller.clientType = claims.clientType;
+  if (claims.data !== undefined) {
+    const problem = userDataProblem(claims.data, config.maxUserDataBytes);
+    if (problem) return { status: 400, error: "bad_request", message: `the token's data: ${problem.message}` };
+    caller.data = claims.data;
+    caller.dataLocked = claims.dataWritable !== true;
+  }
+  return caller;
 }
 
 const encoder = new TextEncoder();

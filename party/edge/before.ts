@@ -12,9 +12,10 @@ import { configOr500 } from "../server/room.ts";
 import type { PartyName, RefusalCount } from "../protocol/index.ts";
 import { channelProblem, parseHandshake } from "../wire/handshake.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
-import { admitConnect, authorizeRequest, originRefusal, type Refusal } from "./access.ts";
+import { admitConnect, authorizeHttpClient, authorizeRequest, originRefusal, type Refusal } from "./access.ts";
 import { adminSocketRefusal } from "./admin.ts";
-import { forwardHandshake } from "../server/hand-off.ts";
+import { forwardCaller, forwardHandshake } from "../server/hand-off.ts";
+import { httpClientRoute } from "../wire/parties.ts";
 
 /** What the edge does before a connect or a request reaches a room of a party: the request to pass on, or the answer. */
 export type PartyHooks = {
@@ -53,6 +54,14 @@ const channelHooks: PartyHooks = {
     const origin = request.headers.get("origin");
     if (request.method === "OPTIONS") return withCors(preflight(), origin, config.allowedOrigins);
     const url = new URL(request.url);
+    if (httpClientRoute(url.pathname)) {
+      const caller = originRefusal(request, config) ?? (await authorizeHttpClient(request, url, channel, config, request.method === "GET"));
+      if ("status" in caller) {
+        edge.waitUntil(countRefusal(edge, channel, { group: "refusedRequests", reason: caller.error }));
+        return withCors(fail(caller.status, caller.error, caller.message), origin, config.allowedOrigins);
+      }
+      return forwardCaller(request, caller);
+    }
     const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks");
     const refusal =
       originRefusal(request, config) ??

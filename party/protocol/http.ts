@@ -100,8 +100,10 @@ export const ERROR_CODES = {
     "HTTP 403: a valid token that does not open this channel, or names another userId or clientType; an origin not in PRESENCE_ALLOWED_ORIGINS; a server route while no server key is set. As an error frame: an `update` from a client whose token fixes its userData.",
   disabled: "The feature asked for is switched off in the service's settings (the user directory with PRESENCE_DIRECTORY=off; pushes from clients without PRESENCE_CLIENT_PUSH=true).",
   unavailable: "HTTP 503: the service could not check a token because the keys of PRESENCE_AUTH_JWKS_URL could not be fetched; try again.",
-  replaced: "A newer client of this user took this socket's place (PRESENCE_CLIENT_POLICY): the socket is closed with 4002 right after.",
+  replaced:
+    "A newer client of this user took this socket's place (PRESENCE_CLIENT_POLICY): the socket is closed with 4002 right after. HTTP 409 for an HTTP client's heartbeat until its TTL from the replacement has passed.",
   not_found: "HTTP: no such route (404).",
+  conflict: "HTTP 409: the HTTP client id belongs to another user, or a renewal names another clientType; nothing changed.",
   method_not_allowed: "HTTP: the route does not take this method (405).",
   misconfigured: "The room's environment variables are invalid (500); the message names them.",
   internal: "The room failed to handle a message (a bug; it is logged and counted), or HTTP: a room behind a multi-channel request failed (502).",
@@ -134,11 +136,13 @@ export const RoomStats = z.object({
   /** full: every client gets every member; interval: past PRESENCE_ANNOUNCE_MAX, counts and each client's view. */
   mode: ChannelMode,
   sockets: z.number().int(),
+  /** HTTP clients (members kept alive by heartbeats, without a socket). */
+  httpClients: z.number().int(),
   /** How many times the room has started: its first load, and every restart or wake after an eviction. */
   starts: z.number().int(),
   /** Connects refused, by reason: at the edge (bad_handshake, unauthorized, forbidden, origin, unavailable) or in the room (room_full, user_full). */
   refusedConnections: z.record(z.string(), z.number().int()),
-  /** HTTP requests to the room refused at the edge, by reason (unauthorized, forbidden, unavailable). */
+  /** HTTP requests to the room refused, by reason: at the edge (unauthorized, forbidden, unavailable) or in the room (bad_request, too_large, conflict, replaced, room_full, user_full). */
   refusedRequests: z.record(z.string(), z.number().int()),
   /** Sockets replaced by a newer client of their user, by PRESENCE_CLIENT_POLICY. */
   replacedClients: z.record(z.string(), z.number().int()),

@@ -11,3 +11,4 @@ export * from "./internal.ts";
 export * from "./messages.ts";
 export * from "./channel-index.ts";
 export * from "./calls.ts";
+export * from "./http-clients.ts";

@@ -30,8 +30,9 @@ export const ConfigEnv = z
     PRESENCE_RATE_PER_SEC: count(20, "Sustained messages per second per socket (token bucket refill)."),
     PRESENCE_RATE_BURST: count(40, "Messages a socket may send at once (token bucket size)."),
     PRESENCE_ABUSE_CLOSE_AFTER: count(40, "Rejected messages in a row after which a socket is closed with 1008."),
-    PRESENCE_MAX_CLIENTS: count(10_000, "Most sockets (members and observers) in one room."),
-    PRESENCE_MAX_CLIENTS_PER_USER: count(32, "Most sockets one user may have in one room."),
+    PRESENCE_MAX_CLIENTS: count(10_000, "Most clients (sockets of members and observers, and HTTP clients) in one room."),
+    PRESENCE_MAX_CLIENTS_PER_USER: count(32, "Most clients (sockets and HTTP clients) one user may have in one room."),
+    PRESENCE_MAX_CLIENT_TTL_MS: ms(3600_000, 1000, "The longest TTL an HTTP client (a member kept alive by heartbeats, without a socket) may ask for. Default 1 hour."),
     PRESENCE_ANNOUNCE_MAX: count(
       1000,
       "Past this many members a channel goes to interval mode: clients get the counts and their own view (themselves, the users they watch, a window), not every member; it goes back at 90% of it. See docs/benchmarks.md for why 1000.",
@@ -145,6 +146,8 @@ export type Config = {
   leaseMs: number;
   maxPushBytes: number;
   maxPushTimeoutMs: number;
+  /** The longest TTL of an HTTP client. */
+  maxClientTtlMs: number;
   clientPush: boolean;
   webhook: WebhookSettings | null;
   auth: AuthSettings | null;
@@ -218,6 +221,7 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     leaseMs: env.PRESENCE_LEASE_MS,
     maxPushBytes: env.PRESENCE_MAX_PUSH_BYTES,
     maxPushTimeoutMs: env.PRESENCE_MAX_PUSH_TIMEOUT_MS,
+    maxClientTtlMs: env.PRESENCE_MAX_CLIENT_TTL_MS,
     clientPush: env.PRESENCE_CLIENT_PUSH,
     webhook:
       env.PRESENCE_WEBHOOK_URL === undefined || env.PRESENCE_WEBHOOK_SECRET === undefined

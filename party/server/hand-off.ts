@@ -1,8 +1,10 @@
 /**
  * The hand-off of an accepted connect from the edge to the channel room: the edge strips the
- * URL and puts what it accepted in a header only it sets; the room reads it in `connect`.
+ * URL and puts what it accepted in a header only it sets; the room reads it in `connect`. The
+ * caller of an HTTP client route travels the same way.
  */
 import type { Handshake } from "../wire/handshake.ts";
+import type { JsonValue } from "../wire/json.ts";
 
 /** The header that carries the accepted handshake from the edge to the room (set only by the edge). */
 const HANDSHAKE_HEADER = "x-presence-handshake";
@@ -37,4 +39,40 @@ export function readHandshake(request: Request): AcceptedHandshake {
   // Only the edge reaches a room's onConnect, and it always sets the header.
   if (text === null) throw new Error(`${HANDSHAKE_HEADER} is missing: the connect did not pass the edge`);
   return JSON.parse(text) as AcceptedHandshake;
+}
+
+/** The header that carries who is calling an HTTP client route, from the edge to the room (set only by the edge). */
+const CALLER_HEADER = "x-presence-caller";
+
+/**
+ * Who called an HTTP client route, as the edge checked it: the app server (the server key, an
+ * admin token, or an open service in development) may act for any user; a client token only
+ * for its own user, with what the token fixes.
+ */
+export type Caller =
+  | { kind: "server" }
+  | {
+      kind: "user";
+      userId: string;
+      /** The token pins the client's type. */
+      clientType?: string;
+      /** The token's data: the member's userData. */
+      data?: JsonValue;
+      /** The token fixes `data`: a heartbeat may not send its own. */
+      dataLocked: boolean;
+      /** When the token expires (epoch ms): the client expires no later. */
+      expiresAt: number;
+    };
+
+/** The request the edge passes on to the room for an HTTP client route, with the caller in a header that overwrites anything sent under that name. */
+export function forwardCaller(request: Request, caller: Caller): Request {
+  const forwarded = new Request(request);
+  forwarded.headers.set(CALLER_HEADER, JSON.stringify(caller));
+  return forwarded;
+}
+
+/** The caller the edge checked, as the room reads it; null when the request did not pass the edge's check (never, from outside). */
+export function readCaller(request: Request): Caller | null {
+  const text = request.headers.get(CALLER_HEADER);
+  return text === null ? null : (JSON.parse(text) as Caller);
 }

@@ -13,3 +13,14 @@ export const DIRECTORY_PARTY = "directory";
 /** The channel index and its one room: `/parties/index/all` (dashboards' sockets). */
 export const INDEX_PARTY = "index";
 export const INDEX_ROOM = "all";
+
+/**
+ * The HTTP client route a room path names: `/parties/main/CHANNEL/clients` (the batch and the
+ * list: `clientId` null) or `/parties/main/CHANNEL/clients/CLIENT_ID`; null for any other path.
+ * The client id comes back as sent (still percent-encoded, if it was): the room checks it.
+ */
+export function httpClientRoute(pathname: string): { clientId: string | null } | null {
+  const match = /^\/parties\/[^/]+\/[^/]+\/clients(?:\/([^/]*))?\/?$/.exec(pathname);
+  if (!match) return null;
+  return { clientId: match[1] === undefined || match[1] === "" ? null : match[1] };
+}

@@ -10,15 +10,25 @@ const $ChannelName: Schema = {"type":"string","minLength":1,"maxLength":128,"pat
 
 const $ChannelPattern: Schema = {"type":"string","minLength":1,"maxLength":129,"pattern":"^[A-Za-z0-9_\\-.:@]*\\*?$","msg":{"minLength":"a channel pattern is empty","maxLength":"a channel pattern is longer than 129 characters","pattern":"a channel pattern is a channel name, or a prefix followed by *"}};
 
+const $ClientId: Schema = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_\\-.:]+$","msg":{"minLength":"client id is empty","maxLength":"client id is longer than 64 characters","pattern":"client id may only hold letters, digits and _-.:"}};
+
 const $ClientSettings: Schema = {"type":"object","properties":{"heartbeatIntervalMs":{"type":"integer","exclusiveMinimum":0},"heartbeatTimeoutMs":{"type":"integer","exclusiveMinimum":0}},"required":["heartbeatIntervalMs","heartbeatTimeoutMs"]};
 
 const $ClientType: Schema = {"type":"string","minLength":1,"maxLength":32,"pattern":"^[A-Za-z0-9_\\-.]+$","msg":{"minLength":"clientType is empty","maxLength":"clientType is longer than 32 characters","pattern":"clientType may only hold letters, digits and _-."}};
 
 const $ClientTypeCounts: Schema = {"type":"object","propertyNames":{"$ref":"#/$defs/ClientType"},"additionalProperties":{"type":"integer","exclusiveMinimum":0}};
 
-const $ErrorCode: Schema = {"type":"string","enum":["bad_request","bad_message","unknown_message","too_large","binary_not_supported","rate_limited","not_a_member","room_full","user_full","unauthorized","forbidden","disabled","unavailable","replaced","not_found","method_not_allowed","misconfigured","internal"]};
+const $ErrorCode: Schema = {"type":"string","enum":["bad_request","bad_message","unknown_message","too_large","binary_not_supported","rate_limited","not_a_member","room_full","user_full","unauthorized","forbidden","disabled","unavailable","replaced","not_found","conflict","method_not_allowed","misconfigured","internal"]};
+
+const $HeldPush: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/PushId"},"data":{"$ref":"#/$defs/JsonValue"},"channel":{"$ref":"#/$defs/ChannelName"},"from":{"anyOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]}},"required":["id","data","channel","from"]};
 
 const $HereNowUser: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/UserId"},"data":{"$ref":"#/$defs/JsonValue"},"clientType":{"$ref":"#/$defs/ClientType"},"clientTypes":{"$ref":"#/$defs/ClientTypeCounts"}},"required":["id","data"]};
+
+const $HttpClientListing: Schema = {"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"userId":{"$ref":"#/$defs/UserId"},"clientType":{"$ref":"#/$defs/ClientType"},"ttlMs":{"type":"integer"},"renewedAt":{"type":"integer"},"expiresAt":{"type":"integer"},"pushes":{"type":"integer","minimum":0}},"required":["clientId","userId","clientType","ttlMs","renewedAt","expiresAt","pushes"]};
+
+const $HttpClientRefusal: Schema = {"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"error":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string"}},"required":["clientId","error","message"]};
+
+const $HttpClientState: Schema = {"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"userId":{"$ref":"#/$defs/UserId"},"clientType":{"$ref":"#/$defs/ClientType"},"expiresAt":{"type":"integer"},"pushes":{"type":"array","items":{"$ref":"#/$defs/HeldPush"}}},"required":["clientId","userId","clientType","expiresAt","pushes"]};
 
 const $JsonValue: Schema = {};
 
@@ -36,7 +46,7 @@ const $PushResult: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs
 
 const $PushTarget: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"connectionId":{"type":"string"},"clientType":{"$ref":"#/$defs/ClientType"}},"required":["channel","connectionId"]};
 
-const $RoomStats: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clientAmount":{"type":"integer"},"userAmount":{"type":"integer"},"members":{"type":"integer"},"mode":{"$ref":"#/$defs/ChannelMode"},"sockets":{"type":"integer"},"starts":{"type":"integer"},"refusedConnections":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"refusedRequests":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"replacedClients":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"webhooks":{"$ref":"#/$defs/WebhookStats"},"rejectedMessages":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"closes":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}}},"required":["channel","clientAmount","userAmount","members","mode","sockets","starts","refusedConnections","refusedRequests","replacedClients","webhooks","rejectedMessages","closes"]};
+const $RoomStats: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clientAmount":{"type":"integer"},"userAmount":{"type":"integer"},"members":{"type":"integer"},"mode":{"$ref":"#/$defs/ChannelMode"},"sockets":{"type":"integer"},"httpClients":{"type":"integer"},"starts":{"type":"integer"},"refusedConnections":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"refusedRequests":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"replacedClients":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"webhooks":{"$ref":"#/$defs/WebhookStats"},"rejectedMessages":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"closes":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}}},"required":["channel","clientAmount","userAmount","members","mode","sockets","httpClients","starts","refusedConnections","refusedRequests","replacedClients","webhooks","rejectedMessages","closes"]};
 
 const $TokenClaims: Schema = {"type":"object","properties":{"sub":{"$ref":"#/$defs/UserId"},"data":{"$ref":"#/$defs/JsonValue"},"dataWritable":{"type":"boolean"},"channels":{"maxItems":1000,"type":"array","items":{"$ref":"#/$defs/ChannelPattern"},"msg":{"maxItems":"a token names at most 1000 channels"}},"clientType":{"$ref":"#/$defs/ClientType"},"observer":{"type":"boolean"}}};
 
@@ -110,6 +120,26 @@ export const UsersResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: 
 export const PushResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/PushResult"}},"required":["code","content"]};
 /** The definitions `PushResponseSchema` refers to. */
 export const PushResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: $ClientType, PushId: $PushId, PushMiss: $PushMiss, PushResult: $PushResult, PushTarget: $PushTarget };
+
+/** `HttpClientResponse` from protocol.ts, as data for `check`. */
+export const HttpClientResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"userId":{"$ref":"#/$defs/UserId"},"clientType":{"$ref":"#/$defs/ClientType"},"expiresAt":{"type":"integer"},"pushes":{"type":"array","items":{"$ref":"#/$defs/HeldPush"}},"clientAmount":{"type":"integer","minimum":0},"userAmount":{"type":"integer","minimum":0}},"required":["clientId","userId","clientType","expiresAt","pushes","clientAmount","userAmount"]}},"required":["code","content"]};
+/** The definitions `HttpClientResponseSchema` refers to. */
+export const HttpClientResponseDefs: Defs = { ChannelName: $ChannelName, ClientId: $ClientId, ClientType: $ClientType, HeldPush: $HeldPush, JsonValue: $JsonValue, PushId: $PushId, UserId: $UserId };
+
+/** `HttpClientBatchResponse` from protocol.ts, as data for `check`. */
+export const HttpClientBatchResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"type":"object","properties":{"clientAmount":{"type":"integer","minimum":0},"userAmount":{"type":"integer","minimum":0},"clients":{"type":"array","items":{"anyOf":[{"$ref":"#/$defs/HttpClientState"},{"$ref":"#/$defs/HttpClientRefusal"}]}}},"required":["clientAmount","userAmount","clients"]}},"required":["code","content"]};
+/** The definitions `HttpClientBatchResponseSchema` refers to. */
+export const HttpClientBatchResponseDefs: Defs = { ChannelName: $ChannelName, ClientId: $ClientId, ClientType: $ClientType, ErrorCode: $ErrorCode, HeldPush: $HeldPush, HttpClientRefusal: $HttpClientRefusal, HttpClientState: $HttpClientState, JsonValue: $JsonValue, PushId: $PushId, UserId: $UserId };
+
+/** `HttpClientRemovedResponse` from protocol.ts, as data for `check`. */
+export const HttpClientRemovedResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"type":"object","properties":{"clientAmount":{"type":"integer","minimum":0},"userAmount":{"type":"integer","minimum":0},"clientId":{"$ref":"#/$defs/ClientId"},"removed":{"type":"boolean"}},"required":["clientAmount","userAmount","clientId","removed"]}},"required":["code","content"]};
+/** The definitions `HttpClientRemovedResponseSchema` refers to. */
+export const HttpClientRemovedResponseDefs: Defs = { ClientId: $ClientId };
+
+/** `HttpClientListResponse` from protocol.ts, as data for `check`. */
+export const HttpClientListResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"type":"object","properties":{"clients":{"type":"array","items":{"$ref":"#/$defs/HttpClientListing"}},"cursor":{"$ref":"#/$defs/ClientId"}},"required":["clients"]}},"required":["code","content"]};
+/** The definitions `HttpClientListResponseSchema` refers to. */
+export const HttpClientListResponseDefs: Defs = { ClientId: $ClientId, ClientType: $ClientType, HttpClientListing: $HttpClientListing, UserId: $UserId };
 
 /** `WebhookPayload` from protocol.ts, as data for `check`. */
 export const WebhookPayloadSchema: Schema = {"oneOf":[{"type":"object","properties":{"type":{"const":"presence.events"},"timestamp":{"type":"string"},"data":{"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"events":{"type":"array","items":{"$ref":"#/$defs/WebhookChannelEvent"}}},"required":["channel","events"]}},"required":["type","timestamp","data"]},{"type":"object","properties":{"type":{"const":"user.events"},"timestamp":{"type":"string"},"data":{"type":"object","properties":{"part":{"type":"string"},"events":{"type":"array","items":{"$ref":"#/$defs/WebhookUserEvent"}}},"required":["part","events"]}},"required":["type","timestamp","data"]}]};

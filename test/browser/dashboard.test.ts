@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import type { PresenceClient } from "../../client/index.ts";
 import { mintAdminToken } from "../../party/edge/admin.ts";
 import { readConfig } from "../../party/server/config.ts";
+import { createPresenceApi } from "../../client/server.ts";
 import { freshChannel, presenceClient, refusedConnect, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 import { SECRET, token } from "../support/tokens.ts";
@@ -242,6 +243,27 @@ describe.each([
     // The log is newest first: offline above bob's join above ann's join.
     const actions = await page.locator("#events li[data-action]").evaluateAll((items) => items.map((li) => `${li.getAttribute("data-action")} ${li.getAttribute("data-user")}`));
     expect(actions).toEqual(["offline ann", "join bob", "join ann"]);
+    expect(errors).toEqual([]);
+  });
+
+  it("lists the channel's HTTP clients with their last heartbeat and deadline, and shows them as members of type device", async () => {
+    const host = hostOf();
+    const channel = freshChannel("dash-http");
+    const api = createPresenceApi(withKey ? { host, serverKey: SERVER_KEY } : { host });
+    await api.heartbeat(channel, "gate-1", { userId: "gate", data: { door: "north" }, ttlMs: 60_000 });
+    const { page, errors } = await openDashboard(host, `channel=${channel}`);
+    if (withKey) await signIn(page);
+    await page.locator('#members tr[data-user="gate"][data-status="online"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#members tr[data-user="gate"] td').nth(3).textContent()).toBe("device");
+    const row = page.locator('#http-clients tr[data-client="gate-1"]');
+    await row.waitFor({ timeout: 10_000 });
+    const cells = await row.locator("td").allTextContents();
+    expect(cells.slice(0, 3)).toEqual(["gate-1", "gate", "device"]);
+    expect(cells[3]).toMatch(/^(now|\d+ s ago)$/);
+    expect(cells[4]).toMatch(/^in (\d+ s|1 min)$/);
+    expect(cells.slice(5)).toEqual(["60 s", "0"]);
+    expect(await page.locator("#http-clients-info").textContent()).toBe("1 HTTP client");
+    await api.removeClient(channel, "gate-1");
     expect(errors).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ClientPresenceEvent, PresenceClient, PresenceClientOptions } from "../../client/index.ts";
+import { createPresenceDevice } from "../../client/device.ts";
 import { createPresenceApi, PresenceHttpError } from "../../client/server.ts";
 import { CloseCode, type RoomStats, StatsResponse } from "../../party/protocol/index.ts";
 import { freshChannel, PROBE_PREFIX, presenceClient, quietUntil, waitFor } from "../support/clients.ts";
@@ -257,6 +258,29 @@ describe("HTTP with a server key and tokens", () => {
     // Each refusal is counted in the room it was for (asynchronously, after the answer).
     await waitFor("the refusals counted", async () => JSON.stringify((await stats(a, channel)).refusedRequests) === '{"unauthorized":4}');
     await waitFor("the other room's refusal counted", async () => JSON.stringify((await stats(a, other)).refusedRequests) === '{"forbidden":1}');
+  });
+
+  it("keeps a device by its own token (for its own user only) or by the server key, and lists devices to the server key only", async () => {
+    const channel = freshChannel("auth-device");
+    const own = await token({ userId: "Sensor", channels: [channel], clientType: "sensor" });
+    const device = createPresenceDevice({ host: a.host, channel, clientId: "s-1", userId: "Sensor", ttlMs: 30_000, token: own });
+    expect(await device.start()).toMatchObject({ userId: "Sensor", clientType: "sensor" });
+    const put = (clientId: string, body: unknown, headers: Record<string, string>) =>
+      fetch(`http://${a.host}/parties/main/${channel}/clients/${clientId}`, { method: "PUT", headers, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }));
+    expect(await put("s-2", { userId: "Other", ttlMs: 5000 }, { authorization: `Bearer ${own}` })).toMatchObject({ status: 403, body: { error: "forbidden" } });
+    expect(await put("s-2", { userId: "Other", ttlMs: 5000 }, {})).toMatchObject({ status: 401, body: { error: "unauthorized" } });
+    expect(await put("s-2", { userId: "Other", ttlMs: 5000 }, { authorization: `Bearer ${SERVER_KEY}` })).toMatchObject({ status: 200 });
+    const listing = await fetch(`http://${a.host}/parties/main/${channel}/clients?token=${own}`);
+    expect(listing.status).toBe(401);
+    const api = createPresenceApi({ host: a.host, serverKey: SERVER_KEY });
+    expect((await api.clients(channel)).clients.map((c) => `${c.clientId}:${c.userId}:${c.clientType}`)).toEqual(["s-1:Sensor:sensor", "s-2:Other:device"]);
+    await waitFor("the refusals counted", async () => {
+      const { forbidden, unauthorized, ...rest } = (await stats(a, channel)).refusedRequests;
+      return forbidden === 1 && unauthorized === 2 && Object.keys(rest).length === 0;
+    });
+    await device.stop();
+    await api.removeClient(channel, "s-2");
+    expect((await stats(a, channel)).httpClients).toBe(0);
   });
 
   it("refuses browsers from other origins, and names the allowed origin in CORS answers", async () => {

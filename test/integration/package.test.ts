@@ -33,14 +33,19 @@ function smokeScript(channel: string, webSocket: "ws" | "global"): string {
 import { PresenceClient, MemberList } from "partykit-presence/client";
 import { createPresenceApi, PresenceHttpError } from "partykit-presence/server";
 import { usePresence } from "partykit-presence/react";
+import { createPresenceDevice } from "partykit-presence/device";
 ${webSocket === "ws" ? 'import WebSocket from "ws";' : ""}
 const host = ${webSocket === "ws" ? "process.env.PRESENCE_HOST" : 'Deno.env.get("PRESENCE_HOST")'};
-for (const [name, value] of Object.entries({ PresenceClient, MemberList, createPresenceApi, PresenceHttpError, usePresence })) {
+for (const [name, value] of Object.entries({ PresenceClient, MemberList, createPresenceApi, PresenceHttpError, usePresence, createPresenceDevice })) {
   if (typeof value !== "function") throw new Error(name + " is not exported");
 }
 const client = new PresenceClient({ host, channel: ${JSON.stringify(channel)}, userId: "packed", userData: { from: "tarball" }, clientType: "script"${webSocket === "ws" ? ", WebSocket" : ""} });
 await client.ready();
+// A device beside it: an HTTP client kept by heartbeats, no socket.
+const device = createPresenceDevice({ host, channel: ${JSON.stringify(channel)}, clientId: "packed-device", userId: "packed-device", ttlMs: 30000 });
+await device.start();
 const answer = await createPresenceApi({ host }).hereNow({ channels: [${JSON.stringify(channel)}], includeUsers: true });
+await device.stop();
 client.close();
 console.log(JSON.stringify(answer.content.channels[${JSON.stringify(channel)}]));
 `;
@@ -50,10 +55,10 @@ describe("the packed package", () => {
   it("holds the built entries and their declarations, and no sources or tests", () => {
     const installed = join(dir, "node_modules/partykit-presence");
     const files = readdirSync(installed, { recursive: true }).map(String).sort();
-    expect(files).toEqual(expect.arrayContaining(["README.md", "package.json", "dist/client.js", "dist/server.js", "dist/react.js", "dist/types/client/index.d.ts"]));
+    expect(files).toEqual(expect.arrayContaining(["README.md", "package.json", "dist/client.js", "dist/server.js", "dist/react.js", "dist/device.js", "dist/types/client/index.d.ts", "dist/types/client/device.d.ts"]));
     expect(files.filter((file) => /^(party|test|bench|scripts|client)\//.test(file))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
-    expect(Object.keys(manifest.exports)).toEqual(["./client", "./server", "./react", "./package.json"]);
+    expect(Object.keys(manifest.exports)).toEqual(["./client", "./server", "./react", "./device", "./package.json"]);
     expect(manifest.peerDependenciesMeta.react.optional).toBe(true);
   });
 
@@ -64,10 +69,13 @@ describe("the packed package", () => {
     const out = await runIn(process.execPath, ["node-smoke.mjs"]);
     expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({
       channel,
-      clientAmount: 1,
-      userAmount: 1,
-      clientTypes: { script: 1 },
-      users: [{ id: "packed", data: { from: "tarball" }, clientType: "script" }],
+      clientAmount: 2,
+      userAmount: 2,
+      clientTypes: { script: 1, device: 1 },
+      users: [
+        { id: "packed", data: { from: "tarball" }, clientType: "script" },
+        { id: "packed-device", data: null, clientType: "device" },
+      ],
     });
   }, 90_000);
 
@@ -76,7 +84,7 @@ describe("the packed package", () => {
     writeFileSync(join(dir, "deno.json"), JSON.stringify({ nodeModulesDir: "manual", lock: false }));
     writeFileSync(join(dir, "deno-smoke.ts"), smokeScript(channel, "global"));
     const out = await runIn("npx", ["--yes", "deno@2.9.6", "run", "--no-prompt", "--allow-net", "--allow-env", "--allow-read", "deno-smoke.ts"], 120_000);
-    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toMatchObject({ channel, clientAmount: 1, userAmount: 1, users: [{ id: "packed", data: { from: "tarball" } }] });
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toMatchObject({ channel, clientAmount: 2, userAmount: 2, users: [{ id: "packed", data: { from: "tarball" } }, { id: "packed-device", clientType: "device" }] });
   }, 150_000);
 
   it("type-checks a strict TypeScript consumer against the published declarations", async () => {
@@ -86,6 +94,8 @@ describe("the packed package", () => {
 import { PresenceClient, type Member, type PresenceEvent } from "partykit-presence/client";
 import { createPresenceApi, type HereNowResult } from "partykit-presence/server";
 import { usePresence, type PresenceView } from "partykit-presence/react";
+import { createPresenceDevice, type HeldPush, type PresenceDevice } from "partykit-presence/device";
+const device: PresenceDevice = createPresenceDevice({ host: "localhost:1999", channel: "c", clientId: "d1", userId: "u", onPush: (push: HeldPush) => push.data });
 const client = new PresenceClient({ host: "localhost:1999", channel: "c", userId: "u", userData: { a: 1 } });
 const types: Record<string, number> = client.members[0]?.clientTypes ?? {};
 const onJoin = (event: PresenceEvent) => event.member.id.toUpperCase();
@@ -94,7 +104,8 @@ const list: Member[] = client.online;
 const api = createPresenceApi({ host: "localhost:1999" });
 const answer: Promise<HereNowResult> = api.hereNow({ channels: ["c"], includeUsers: true });
 const hook: (options: { host: string; channel: string }) => PresenceView = usePresence;
-export { types, list, answer, hook };
+const beat = api.heartbeat("c", "d1", { userId: "u", ttlMs: 30_000 }).then((state) => state.expiresAt + state.pushes.length);
+export { types, list, answer, hook, device, beat };
 `,
     );
     writeFileSync(

@@ -35,6 +35,11 @@ import {
   AdminSession,
   ChannelEntry,
   ChannelsMessage,
+  HeldPush,
+  HttpClientHeartbeat,
+  HttpClientListing,
+  HttpClientState,
+  MAX_CLIENTS_PER_BATCH,
 } from "../../party/protocol/index.ts";
 
 type JsonSchema = {
@@ -197,6 +202,45 @@ when it is one of \`PRESENCE_ALLOWED_ORIGINS\` (a browser from another origin ge
 | any other path | — | 404 \`not_found\` |
 | another method on a route | — | 405 \`method_not_allowed\` |
 | a bad channel name or flag | — | 400 \`bad_request\` |
+
+## HTTP clients
+
+A member need not hold a socket: devices, bots, agents, or a backend acting for a user keep an
+**HTTP client** alive by heartbeats with a TTL. Without a renewal it expires \`ttlMs\` after the
+last one and, if it was its user's last client here, the member goes \`offline\` at once (the
+TTL is its grace; \`since\` is the deadline, \`lastSeen\` the last heartbeat). Everything else
+treats it as a client: herenow, events, the user directory, webhooks, caps, one-client
+policies, stats (\`httpClients\`). It is stored with its deadline, so it survives hibernation,
+eviction and a crash; a room back after the deadline announces it offline.
+
+| route | credentials (when auth is on) | answer |
+| --- | --- | --- |
+| \`PUT /parties/main/CHANNEL/clients/CLIENT_ID\` with \`HttpClientHeartbeat\` | the server key (any userId), or the user's own token (\`Authorization: Bearer\` or \`?token=\`; its \`sub\` is the userId, its \`channels\` open CHANNEL) | \`HttpClientResponse\`: created or renewed; changed \`data\` is an \`update\` |
+| \`POST /parties/main/CHANNEL/clients\` with \`HttpClientBatch\` (1 to ${MAX_CLIENTS_PER_BATCH}) | as above (a token: every client of its own user) | \`HttpClientBatchResponse\`: each client's state, or its own refusal; a bad body refuses the whole batch |
+| \`DELETE /parties/main/CHANNEL/clients/CLIENT_ID\` | as above (a token: its own user's client) | \`{clientId, removed, clientAmount, userAmount}\`: the client leaves; \`removed: false\` for an unknown id |
+| \`GET /parties/main/CHANNEL/clients?limit=&cursor=\` | the server key or an admin token | \`HttpClientListResponse\`: the channel's HTTP clients by id, with their deadlines |
+
+- A token's client takes what the token fixes: its \`clientType\` (a different one is 403), its
+  \`data\` (sending other data is 403 unless \`dataWritable\`), and it expires no later than the
+  token (its \`exp\` plus the clock tolerance).
+- \`ttlMs\` is 1000 to PRESENCE_MAX_CLIENT_TTL_MS (400 otherwise); \`clientType\` defaults to
+  \`device\` and cannot change on a renewal (409 \`conflict\`); a client id that belongs to another
+  user is 409 \`conflict\`, never a takeover; a client a one-client policy replaced is 409
+  \`replaced\` until its TTL from the replacement has passed; the caps are 429 \`room_full\` /
+  \`user_full\`; data over PRESENCE_MAX_USER_DATA_BYTES or a body over its cap is 413. Each
+  refusal is counted in \`refusedRequests\`.
+- **Pushes**: a push that reaches an HTTP client is held for it and returned in \`pushes\` by each
+  heartbeat until a heartbeat acknowledges it (\`acks\`); in the push's answer it is acknowledged,
+  or \`timeout\` when no heartbeat acknowledged it in time (\`connectionId\` is \`http/CLIENT_ID\`).
+  Give such pushes a \`timeoutMs\` longer than the device's renewal interval.
+
+${namedType("HttpClientHeartbeat", HttpClientHeartbeat, "One heartbeat.")}
+
+${namedType("HttpClientState", HttpClientState, "A client after its heartbeat (plus the channel's `clientAmount` and `userAmount` in `PUT`'s answer).")}
+
+${namedType("HeldPush", HeldPush, "A push held for an HTTP client.")}
+
+${namedType("HttpClientListing", HttpClientListing, "An HTTP client as the listing shows it.")}
 
 ## Channel index and dashboard
 

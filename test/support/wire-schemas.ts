@@ -20,6 +20,10 @@ export const GENERATED_ROOTS = {
   TokenClaims: protocol.TokenClaims,
   UsersResponse: protocol.UsersResponse,
   PushResponse: protocol.PushResponse,
+  HttpClientResponse: protocol.HttpClientResponse,
+  HttpClientBatchResponse: protocol.HttpClientBatchResponse,
+  HttpClientRemovedResponse: protocol.HttpClientRemovedResponse,
+  HttpClientListResponse: protocol.HttpClientListResponse,
   WebhookPayload: protocol.WebhookPayload,
 } satisfies Record<string, z.ZodType>;
 

@@ -83,6 +83,7 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
         members: 0,
         mode: "full",
         sockets: 1,
+        httpClients: 0,
         starts: 1,
         refusedConnections: {},
         refusedRequests: { unauthorized: 1 },
@@ -95,6 +96,30 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
   ],
   UsersResponse: [{ code: 200, content: { users: { a: { id: "a", online: false, since: 5, lastSeen: 3, data: { n: 1 }, channels: [] }, b: { id: "b", online: false, lastSeen: null } } } }],
   PushResponse: [{ code: 200, content: { id: "x", clients: 0, acked: [], unacked: [], failedChannels: [{ channel: "a", error: "down" }] } }],
+  HttpClientResponse: [
+    {
+      code: 200,
+      content: { clientId: "claw-7", userId: "machine-7", clientType: "device", expiresAt: 1_700_000_030_000, pushes: [{ id: "p-1", data: { coins: 1 }, channel: "room", from: null }], clientAmount: 1, userAmount: 1 },
+    },
+  ],
+  HttpClientBatchResponse: [
+    {
+      code: 200,
+      content: {
+        clients: [
+          { clientId: "a", userId: "u", clientType: "device", expiresAt: 5, pushes: [{ id: "p-2", data: { text: "hello", n: [1, 2] }, channel: "room", from: "ops" }] },
+          { clientId: "b", error: "conflict", message: "client b belongs to another user" },
+        ],
+        clientAmount: 1,
+        userAmount: 1,
+      },
+    },
+    { code: 200, content: { clients: [{ clientId: "c", userId: "v", clientType: "bot", expiresAt: 9, pushes: [] }], clientAmount: 2, userAmount: 1 } },
+  ],
+  HttpClientRemovedResponse: [{ code: 200, content: { clientId: "claw-7", removed: true, clientAmount: 0, userAmount: 0 } }],
+  HttpClientListResponse: [
+    { code: 200, content: { clients: [{ clientId: "a", userId: "u", clientType: "device", ttlMs: 30_000, renewedAt: 1, expiresAt: 30_001, pushes: 0 }], cursor: "a" } },
+  ],
   TokenClaims: [
     { sub: "Jack", data: { name: "Jack" }, channels: ["room-*", "lobby"], clientType: "web", dataWritable: false },
     { observer: true, channels: ["*"] },

@@ -23,6 +23,7 @@ describe("loadConfig", () => {
       leaseMs: 120_000,
       maxPushBytes: 16 * 1024,
       maxPushTimeoutMs: 30_000,
+      maxClientTtlMs: 3_600_000,
       clientPush: false,
       webhook: null,
       auth: null,

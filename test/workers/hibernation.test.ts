@@ -145,6 +145,26 @@ describe("a room on the Workers engine", () => {
     expect(late.socket.readyState).toBe(1);
   }, 90_000);
 
+  it("keeps an HTTP client through the room's sleep, and its alarm wakes the sleeping room to take it offline at its deadline", async () => {
+    const channel = freshChannel("wk-device");
+    const api = createPresenceApi({ host: calm.host });
+    const watcher = await member(calm.host, channel);
+    const seen = record(watcher);
+    await api.heartbeat(channel, "kept", { userId: "kept", ttlMs: 3_600_000 });
+    // Past the room's sleep, and then some: only the room's alarm can take it offline.
+    const lapsing = await api.heartbeat(channel, "lapsing", { userId: "lapsing", ttlMs: SLEEP_MS + 8000 });
+    await waitFor("both online", () => watcher.online.length === 2);
+    const baseline = (await roomStats(calm.host, channel)).starts;
+    const offline = await waitFor("the lapsing client offline", () => seen.find((e) => e.action === "offline"), 60_000);
+    expect(offline.member).toMatchObject({ id: "lapsing", since: lapsing.expiresAt });
+    const stats = await roomStats(calm.host, channel);
+    expect(stats.starts - baseline, "the room slept, and its alarm woke it for the deadline").toBeGreaterThanOrEqual(1);
+    expect(stats).toMatchObject({ httpClients: 1, clientAmount: 1, userAmount: 1 });
+    expect(watcher.member("kept")).toMatchObject({ status: "online", clientTypes: { device: 1 } });
+    expect(seen.map((e) => `${e.action} ${e.member.id}`)).toEqual(["join kept", "join lapsing", "offline lapsing"]);
+    await api.removeClient(channel, "kept");
+  }, 90_000);
+
   it("answers pings without the room: a flood of them is all pongs, none reaches the room to be counted or limited", async () => {
     const channel = freshChannel("wk-pings");
     const socket = await rawSocket(calm.host, channel, { userId: "flooder" });
