@@ -45,6 +45,8 @@
  *   --largest 19000       BENCH_LARGEST    the largest room tried on the Workers engine (0: none); this machine's
  *                                          20,000 open files per process bound it below Cloudflare's 32,768
  *   --heap-max 32000      BENCH_HEAP_MAX   the room's heap per member in Node at this size too (0: none)
+ *   --devices 10000       BENCH_DEVICES    HTTP clients on each engine: heartbeats/s of one room beside herenow, and a fleet of
+ *                                          this many created and renewed in batches of 1,000 beside one PUT each (0: none)
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
  * out is reported as such in the table), 1 when the bench itself could not run.
  */
@@ -59,6 +61,7 @@ import { roomHeap } from "./lib/room-heap.mjs";
 import { generation, startServer, waitReady } from "./lib/server.mjs";
 import { joinStorm, teardown } from "./lib/storm.mjs";
 import { idleRoom } from "./lib/idle.mjs";
+import { devicesBench } from "./lib/devices.mjs";
 import { startWorkersServer } from "./lib/workers-server.mjs";
 import { enginesReport } from "./lib/report.mjs";
 import { fmt, UsageError } from "./lib/util.mjs";
@@ -79,7 +82,7 @@ const KINDS = /** @type {const} */ (["empty", "counts", "ours", "naive", "yjs", 
 /**
  * @typedef {{ sizes: number[]; large: number[]; window: number; concurrency: number; herenowMs: number; herenowMax: number;
  *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; section: string; serverPerRoom: boolean; directoryParts: number;
- *   push: boolean; engines: Array<"partykit" | "workers">; idle: number; idleMs: number; largest: number; heapMax: number }} Options
+ *   push: boolean; engines: Array<"partykit" | "workers">; idle: number; idleMs: number; largest: number; heapMax: number; devices: number }} Options
  */
 
 /** @returns {Options} */
@@ -141,6 +144,7 @@ function parseOptions() {
     idleMs: int("idle-ms", "BENCH_IDLE_MS", 90_000, 600_000),
     largest: count("largest", "BENCH_LARGEST", 19_000, 32_768),
     heapMax: count("heap-max", "BENCH_HEAP_MAX", 32_000, 100_000),
+    devices: count("devices", "BENCH_DEVICES", 10_000, 10_000),
   };
 }
 
@@ -152,6 +156,7 @@ class Results {
   /** @type {PushBench[]} */ pushes = [];
   /** @type {import("./lib/room-heap.mjs").RoomHeap[]} */ heaps = [];
   /** @type {import("./lib/idle.mjs").IdleResult[]} */ idle = [];
+  /** @type {import("./lib/devices.mjs").DevicesResult[]} */ devices = [];
   crashed = false;
   restarts = 0;
 }
@@ -294,6 +299,16 @@ async function main() {
       const idle = await idleRoom(server, engine, options.idle, options.idleMs);
       results.idle.push(idle);
       console.log(`${idle.starts} wakes, ${idle.roomPongs} pings answered by the room, ${idle.enginePongs} by the engine`);
+    }, engine);
+  }
+  // HTTP clients on each engine, each on a fresh server.
+  for (const engine of options.devices > 0 && options.rooms.includes("ours") ? options.engines : []) {
+    if (results.crashed || workers.crashed) break;
+    await withServer(directoryParts, `devices: heartbeats, and ${options.devices} in batches`, engine === "workers" ? workers : results, async (server) => {
+      process.stdout.write(`  devices    ${engine}: heartbeats for ${(options.herenowMs * 4) / 1000} s, a fleet of ${options.devices}… `);
+      const devices = await devicesBench(server, engine, { loopMs: options.herenowMs, devices: options.devices, batch: 1000, inFlight: 16 });
+      results.devices.push(devices);
+      console.log(`${fmt(devices.heartbeatParallel.perSecond)} heartbeats/s; renewed ${fmt(devices.fleet.devices)} in ${fmt(devices.fleet.renewMs / 1000, 2)} s`);
     }, engine);
   }
   if (options.heapMax > 0 && options.rooms.includes("ours")) {

@@ -175,9 +175,10 @@ function notes({ storms, herenows, users, pushes }) {
 
 /**
  * The engines side by side: the same storms beside each engine's own floors, the idle room
- * on each, the largest room the Workers engine held here, and the room's heap at that scale.
+ * on each, devices (HTTP clients) on each, the largest room the Workers engine held here, and
+ * the room's heap at that scale.
  * @param {{ sizes: number[]; large: number[]; window: number; engines: string[]; idle: number; idleMs: number; largest: number; heapMax: number }} options
- * @param {{ storms: StormResult[]; heaps: import("./room-heap.mjs").RoomHeap[]; idle: import("./idle.mjs").IdleResult[] }} partykit
+ * @param {{ storms: StormResult[]; heaps: import("./room-heap.mjs").RoomHeap[]; idle: import("./idle.mjs").IdleResult[]; devices: import("./devices.mjs").DevicesResult[] }} partykit
  * @param {{ storms: StormResult[] }} workers
  * @param {number} totalSeconds @returns {string}
  */
@@ -231,6 +232,35 @@ export function enginesReport(options, partykit, workers, totalSeconds) {
     out.push(table(idleRows), "");
   }
 
+  if (partykit.devices.length > 0) {
+    const on = (/** @type {string} */ engine) => partykit.devices.find((d) => d.engine === engine);
+    const [p, w] = [on("partykit"), on("workers")];
+    const inFlight = p?.inFlight ?? w?.inFlight ?? 0;
+    const fleet = p?.fleet ?? w?.fleet;
+    /** @param {import("./devices.mjs").DevicesResult | undefined} d @param {(d: import("./devices.mjs").DevicesResult) => number} value @param {number} [digits] */
+    const cell = (d, value, digits = 0) => (d ? fmt(value(d), digits) : "n/a");
+    const perDevice = (/** @type {number} */ ms, /** @type {number} */ n) => (ms * 1000) / n;
+    /** @type {string[][]} */
+    const deviceRows = [["devices (HTTP clients), one room", "PartyKit", "herenow", "herenow/heartbeat", "Workers", "herenow", "herenow/heartbeat"]];
+    /** @param {string} label @param {(d: import("./devices.mjs").DevicesResult) => number} hb @param {(d: import("./devices.mjs").DevicesResult) => number} read */
+    const pair = (label, hb, read) => deviceRows.push([label, cell(p, hb), cell(p, read), p ? ratio(read(p), hb(p)) : "n/a", cell(w, hb), cell(w, read), w ? ratio(read(w), hb(w)) : "n/a"]);
+    pair("  heartbeats (PUT) per second, 1 in flight (vs herenow reads)", (d) => d.heartbeat.perSecond, (d) => d.herenow.perSecond);
+    pair(`  heartbeats per second, ${inFlight} devices in flight`, (d) => d.heartbeatParallel.perSecond, (d) => d.herenowParallel.perSecond);
+    if (fleet) {
+      deviceRows.push([`${fmt(fleet.devices)} devices, batches of ${fmt(fleet.batch)} (POST …/clients)`, "PartyKit", "", "", "Workers", "", ""]);
+      deviceRows.push(["  created (s)", cell(p, (d) => d.fleet.createMs / 1000, 2), "", "", cell(w, (d) => d.fleet.createMs / 1000, 2), "", ""]);
+      deviceRows.push(["  one renewal of all (s)", cell(p, (d) => d.fleet.renewMs / 1000, 2), "", "", cell(w, (d) => d.fleet.renewMs / 1000, 2), "", ""]);
+      deviceRows.push(["  per device in a batch (µs), and one PUT each instead (µs)", cell(p, (d) => perDevice(d.fleet.renewMs, d.fleet.devices)), cell(p, (d) => perDevice(d.fleet.singlesMs, d.fleet.singles)), p ? ratio(perDevice(p.fleet.singlesMs, p.fleet.singles), perDevice(p.fleet.renewMs, p.fleet.devices)) : "n/a", cell(w, (d) => perDevice(d.fleet.renewMs, d.fleet.devices)), cell(w, (d) => perDevice(d.fleet.singlesMs, d.fleet.singles)), w ? ratio(perDevice(w.fleet.singlesMs, w.fleet.singles), perDevice(w.fleet.renewMs, w.fleet.devices)) : "n/a"]);
+      deviceRows.push(["  share of the room's time if every device renews each 10 s", cell(p, (d) => (d.fleet.renewMs / 10_000) * 100, 1) + "%", "", "", cell(w, (d) => (d.fleet.renewMs / 10_000) * 100, 1) + "%", "", ""]);
+    }
+    out.push(table(deviceRows), "");
+    for (const d of partykit.devices) {
+      const errors = d.heartbeat.errors + d.herenow.errors + d.heartbeatParallel.errors + d.herenowParallel.errors;
+      if (errors > 0) out.push(`NOTE devices on ${d.engine}: ${errors} requests failed`);
+      if (d.fleet.refused > 0 || d.fleet.clientAmount !== d.fleet.devices) out.push(`NOTE devices on ${d.engine}: ${d.fleet.refused} refused, the room counted ${d.fleet.clientAmount} of ${d.fleet.devices}`);
+    }
+  }
+
   const largest = storm(workers, "ours", options.largest, true);
   if (largest) {
     out.push(`largest room on the Workers engine (PRESENCE_MAX_CLIENTS=32768, window ${options.window}): ${fmt(largest.completed)} of ${fmt(largest.n)} members hold the exact counts and their window ` +
@@ -246,6 +276,7 @@ export function enginesReport(options, partykit, workers, totalSeconds) {
   out.push("");
   out.push(`Workers = the service on partyserver (bench/workers/worker.ts), run by Miniflare (workerd without wrangler's dev proxy) in a process of its own.`);
   out.push(`floor* and sending floor† as above, on each engine (bench/workers/ for Workers). Wakes = runs of the room's start (?stats starts); the last ?stats may add one.`);
+  if (partykit.devices.length > 0) out.push(`devices: herenow = GET ?includeUsers=true&limit=10 of the same room timed the same way (ratio above 1: a heartbeat costs more than a read); one PUT each = the first 1,000 of the fleet renewed one request at a time.`);
   for (const note of notes({ storms: workers.storms, herenows: [], heaps: [], users: [], pushes: [] })) out.push(`NOTE Workers ${note}`);
   out.push(`Total bench time ${fmt(totalSeconds, 1)} s.`);
   const text = out.join("\n");
