@@ -318,7 +318,9 @@ async function main() {
     console.log(`${fmt(heap.heapPerMember, 0)} bytes per member`);
   }
   if (results.restarts) console.log(`NOTE ${results.restarts} scenario run(s) were voided by a workerd restart and run again.`);
-  const partykitText = options.engines.includes("partykit") ? report(options, results, (performance.now() - started) / 1000) : "";
+  // The PartyKit report covers its storms: nothing to say when none ran.
+  const storms = options.sizes.length > 0 || options.large.length > 0;
+  const partykitText = options.engines.includes("partykit") && storms ? report(options, results, (performance.now() - started) / 1000) : "";
   const text = `${partykitText}\n${enginesReport(options, results, workers, (performance.now() - started) / 1000)}`;
   if (options.json) writeFileSync(options.json, JSON.stringify({ options, ...results, workers }, null, 2));
   if (options.write && !results.crashed && !workers.crashed) {
