@@ -207,3 +207,25 @@ describe("no ghost after a crash (own server, 12 s lease)", () => {
     expect(status.lastSeen).toBeLessThanOrEqual(server.engine === "partykit" ? killedAt : offlineAt);
   }, 90_000);
 });
+
+describe("a device (an HTTP client) in the user directory", () => {
+  it("is online across channels while it heartbeats, a watcher sees it live, and it goes offline after its TTL and the directory's grace", async () => {
+    const id = `device-${Date.now().toString(36)}`;
+    const channel = freshChannel("users-device");
+    const watcher = client({ channel: freshChannel("users-device-watch") });
+    await watcher.ready();
+    const seen: boolean[] = [];
+    watcher.on("user", (status) => status.id === id && seen.push(status.online));
+    watcher.watchUsers([id]);
+    await waitFor("the watcher's first list", () => watcher.watchedUser(id));
+    const beat = await api.heartbeat(channel, `${id}-1`, { userId: id, clientType: "sensor", ttlMs: 2000 });
+    await waitFor("online in the directory", async () => (await statusOf(id)).online);
+    expect(channelsOf(await statusOf(id))).toEqual([`${channel}:{"sensor":1}:1`]);
+    await waitFor("the watcher to see it online", () => watcher.watchedUser(id)?.online === true);
+    await waitFor("offline after its TTL and grace", async () => (await statusOf(id)).online === false, 15_000);
+    const status = await statusOf(id);
+    expect(status.lastSeen, "last seen no later than its deadline").toBeLessThanOrEqual(beat.expiresAt);
+    await waitFor("the watcher to see it offline", () => watcher.watchedUser(id)?.online === false);
+    expect(runs(seen)).toEqual([false, true, false]);
+  });
+});

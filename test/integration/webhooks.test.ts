@@ -11,6 +11,7 @@ import { verifyWebhook } from "../../client/server.ts";
 import { freshChannel, getJson, presenceClient, quietUntil, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, startDevServer } from "../support/dev-server.ts";
 import { type Receiver, startReceiver, webhookSecret } from "../support/webhook-receiver.ts";
+import { createPresenceApi } from "../../client/server.ts";
 
 const SECRET = webhookSecret();
 const GRACE_MS = 1000;
@@ -178,6 +179,24 @@ describe("webhooks", () => {
     expect(await statusOf(), "online since the first join: no offline in between").toMatchObject({ online: true, since });
     expect(userEvents()).toEqual(["user.online"]);
     two.close();
+    await waitFor("user.offline", () => userEvents().includes("user.offline"), GRACE_MS * 3 + 10_000);
+    expect(userEvents()).toEqual(["user.online", "user.offline"]);
+  });
+
+  it("sends a device's events like a socket's: join and update from its heartbeats, offline at its deadline, and user.online / user.offline", async () => {
+    const channel = freshChannel("hook-device");
+    const userId = `hook-device-${Date.now().toString(36)}`;
+    const userEvents = () =>
+      receiver.received.flatMap((r) => (r.verified && r.payload.type === "user.events" ? r.payload.data.events.filter((e) => e.userId === userId).map((e) => e.type) : []));
+    const api = createPresenceApi({ host: server.host });
+    await api.heartbeat(channel, "hook-1", { userId, data: { v: 1 }, ttlMs: 2000 });
+    await waitFor("join", () => kinds(channel).includes(`join ${userId}`));
+    const last = await api.heartbeat(channel, "hook-1", { userId, data: { v: 2 }, ttlMs: 2000 });
+    await waitFor("update", () => kinds(channel).includes(`update ${userId}`));
+    await waitFor("offline", () => kinds(channel).includes(`offline ${userId}`), 15_000);
+    expect(kinds(channel)).toEqual([`join ${userId}`, `update ${userId}`, `offline ${userId}`]);
+    const offline = forChannel(channel).flatMap((r) => (r.payload.type === "presence.events" ? r.payload.data.events : [])).find((e) => e.type === "offline");
+    expect(offline?.member, "offline since its deadline").toMatchObject({ status: "offline", since: last.expiresAt });
     await waitFor("user.offline", () => userEvents().includes("user.offline"), GRACE_MS * 3 + 10_000);
     expect(userEvents()).toEqual(["user.online", "user.offline"]);
   });
