@@ -33,7 +33,7 @@ export function preflight(): Response {
   return new Response(null, {
     status: 204,
     headers: {
-      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
       "access-control-allow-headers": "authorization, content-type",
       "access-control-max-age": "86400",
     },

@@ -28,6 +28,8 @@ declare global {
     /** The page's client and what it saw, set by the tests. */
     client?: PresenceClient;
     seen?: ClientPresenceEvent[];
+    /** The device helper's module, on the /device page. */
+    presenceDevice?: typeof import("../../client/device.ts");
     /** The React page's entry: renders a roster of `channel` as `userId`; returns an unmount function. */
     renderRoster?: (options: { host: string; channel: string; userId: string }) => () => void;
   }
@@ -69,6 +71,7 @@ const pageHtml = (script: string) => `<!doctype html>
 const PAGES: Record<string, string> = {
   "/": pageHtml(`import * as presence from "/presence-client.js"; window.presence = presence;`),
   "/react": pageHtml(`import "/roster.js";`),
+  "/device": pageHtml(`import * as device from "/presence-device.js"; window.presenceDevice = device;`),
 };
 
 let bundleDir: string;
@@ -98,11 +101,14 @@ beforeAll(async () => {
   bundleDir = mkdtempSync(join(tmpdir(), "presence-browser-"));
   writeFileSync(join(packedDir, "client-entry.mjs"), 'export * from "partykit-presence/client";\n');
   writeFileSync(join(packedDir, "roster-entry.mjs"), ROSTER_SOURCE);
+  writeFileSync(join(packedDir, "device-entry.mjs"), 'export * from "partykit-presence/device";\n');
   bundleInputs = await bundle("client-entry.mjs", "presence-client.js");
   await bundle("roster-entry.mjs", "roster.js");
+  await bundle("device-entry.mjs", "presence-device.js");
   const scripts: Record<string, Buffer> = {
     "/presence-client.js": readFileSync(join(bundleDir, "presence-client.js")),
     "/roster.js": readFileSync(join(bundleDir, "roster.js")),
+    "/presence-device.js": readFileSync(join(bundleDir, "presence-device.js")),
   };
 
   pageServer = createServer((request, response) => {
@@ -144,7 +150,7 @@ async function openPage(path = "/"): Promise<{ page: Page; errors: string[]; soc
   });
   page.on("websocket", (socket) => sockets.push(socket.url()));
   await page.goto(new URL(path, pageUrl).href);
-  await page.waitForFunction(() => window.presence !== undefined || window.renderRoster !== undefined);
+  await page.waitForFunction(() => window.presence !== undefined || window.renderRoster !== undefined || window.presenceDevice !== undefined);
   return { page, errors, sockets };
 }
 
@@ -170,6 +176,27 @@ describe("the client in a browser (Chromium)", () => {
     const roots = new Set(bundleInputs.map((input) => (input.startsWith("node_modules/") ? input.split("/").slice(0, 2).join("/") : input)));
     expect([...roots].sort()).toEqual(["client-entry.mjs", "node_modules/partykit-presence", "node_modules/partysocket"]);
     expect(bundleInputs.filter((input) => input.startsWith("node_modules/partykit-presence/")).every((input) => input.includes("/dist/"))).toBe(true);
+  });
+
+  it("keeps a device alive from the page with the device helper (fetch across origins: the preflight allows PUT and DELETE), and a Node client sees it join and leave", async () => {
+    const channel = freshChannel("browser-device");
+    const node = await joined(host, { channel });
+    nodeClients.push(node);
+    const { page, errors } = await openPage("/device");
+    const started = await page.evaluate(
+      async ({ host, channel }) => {
+        const device = window.presenceDevice!.createPresenceDevice({ host, channel, clientId: "kiosk-1", userId: "kiosk", data: { floor: 2 }, ttlMs: 30_000 });
+        (window as unknown as { device: typeof device }).device = device;
+        return device.start();
+      },
+      { host, channel },
+    );
+    expect(started).toMatchObject({ clientId: "kiosk-1", userId: "kiosk", clientType: "device", clientAmount: 1 });
+    await waitFor("Node to see the kiosk", () => node.member("kiosk")?.status === "online");
+    expect(node.member("kiosk")).toMatchObject({ data: { floor: 2 }, clientTypes: { device: 1 } });
+    await page.evaluate(() => (window as unknown as { device: { stop(): Promise<void> } }).device.stop());
+    await waitFor("the kiosk to leave", () => node.member("kiosk") === undefined);
+    expect(errors).toEqual([]);
   });
 
   it("joins over the browser's own WebSocket, and a Node client sees it join, update and leave", async () => {
