@@ -6,10 +6,10 @@
  * cheapest request it answers); then a fleet of devices created and renewed in batches of
  * 1,000, beside the same renewals sent one PUT per device.
  */
-import { sum } from "./util.mjs";
+import { timeLoop } from "./http.mjs";
 
 /** @typedef {import("./server.mjs").Server} Server */
-/** @typedef {{ requests: number; seconds: number; perSecond: number; meanMs: number; errors: number }} Loop */
+/** @typedef {import("./http.mjs").Timing} Loop */
 /**
  * @typedef {{
  *   engine: string; inFlight: number;
@@ -17,32 +17,6 @@ import { sum } from "./util.mjs";
  *   fleet: { devices: number; batch: number; createMs: number; renewMs: number; singles: number; singlesMs: number; clientAmount: number; refused: number };
  * }} DevicesResult
  */
-
-/**
- * `parallel` loops, each sending one request after the other, for `ms` in all.
- * @param {() => Promise<boolean>} call @param {number} ms @param {number} parallel @returns {Promise<Loop>}
- */
-async function loops(call, ms, parallel) {
-  /** @type {number[]} */
-  const latencies = [];
-  let errors = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (performance.now() - t0 < ms) {
-        const start = performance.now();
-        try {
-          if (!(await call())) errors++;
-        } catch {
-          errors++;
-        }
-        latencies.push(performance.now() - start);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  return { requests: latencies.length, seconds, perSecond: latencies.length / seconds, meanMs: sum(latencies) / Math.max(1, latencies.length), errors };
-}
 
 /**
  * @param {Server} server @param {string} engine
@@ -66,15 +40,16 @@ export async function devicesBench(server, engine, options) {
   };
   // Warm both paths up, then time them the same way: one device renewed over and over, herenow of the room it is in.
   for (let i = 0; i < 50; i++) await Promise.all([put("warm", "warm"), read()]);
-  const heartbeat = await loops(() => put("hb-0", "hb-0"), options.loopMs, 1);
-  const herenow = await loops(read, options.loopMs, 1);
+  const loop = { herenowMs: options.loopMs, herenowMax: 1_000_000 };
+  const heartbeat = await timeLoop(() => put("hb-0", "hb-0"), loop);
+  const herenow = await timeLoop(read, loop);
   // Many devices at once: each loop renews its own.
   let next = 0;
-  const heartbeatParallel = await loops(() => {
+  const heartbeatParallel = await timeLoop(() => {
     const n = next++ % options.inFlight;
     return put(`hb-${n}`, `hb-${n}`);
-  }, options.loopMs, options.inFlight);
-  const herenowParallel = await loops(read, options.loopMs, options.inFlight);
+  }, loop, options.inFlight);
+  const herenowParallel = await timeLoop(read, loop, options.inFlight);
 
   // The fleet, in a room of its own: created, then renewed, in batches (a gateway reporting its devices).
   const fleetBase = `http://${server.host}/parties/main/fleet-${tag}`;

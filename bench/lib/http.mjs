@@ -13,24 +13,28 @@ import { sleep, sum } from "./util.mjs";
 /** @typedef {{ requests: number; seconds: number; perSecond: number; meanMs: number; p99Ms: number; errors: number }} Timing */
 
 /**
- * Calls `call` one after the other for `herenowMs` (at most `herenowMax` times); a call that
- * throws or answers false counts as an error.
- * @param {() => Promise<boolean>} call @param {LoopOptions} options @returns {Promise<Timing>}
+ * Calls `call` one after the other for `herenowMs` (at most `herenowMax` times), in `parallel`
+ * loops at once (default 1); a call that throws or answers false counts as an error.
+ * @param {() => Promise<boolean>} call @param {LoopOptions} options @param {number} [parallel] @returns {Promise<Timing>}
  */
-async function timeLoop(call, options) {
+export async function timeLoop(call, options, parallel = 1) {
   /** @type {number[]} */
   const latencies = [];
   let errors = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < options.herenowMs && latencies.length < options.herenowMax) {
-    const start = performance.now();
-    try {
-      if (!(await call())) errors++;
-    } catch {
-      errors++;
-    }
-    latencies.push(performance.now() - start);
-  }
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (performance.now() - t0 < options.herenowMs && latencies.length < options.herenowMax) {
+        const start = performance.now();
+        try {
+          if (!(await call())) errors++;
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - start);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   return {

@@ -9,14 +9,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { DirectoryService } from "../../party/directory/service.ts";
-import { partyHooks } from "../../party/edge/before.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
 import { IndexService } from "../../party/index/service.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
-import type { PresenceEvent, ServerMessage } from "../../party/protocol/index.ts";
-import { MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
-import { type ReadDiff, WireReader } from "../support/messages.ts";
+import { eventsSent, joinThroughEdge } from "../support/memory-edge.ts";
+import { type MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
 
 const ENV = { PRESENCE_GRACE_MS: "1000", PRESENCE_TICK_MS: "50", PRESENCE_HEARTBEAT_TIMEOUT_MS: "60000", PRESENCE_DIRECTORY_PARTS: "2" };
 const config = loadConfig(ENV);
@@ -37,21 +35,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Connects a socket through the edge's checks, as a client with this query would. */
-async function join(room: MemoryHost<SocketState>, id: string, query: string): Promise<MemorySocket<SocketState>> {
-  const request = await partyHooks.main.beforeConnect(new Request(`http://memory/parties/main/${room.name}?_pk=${id}&${query}`), room.name, edge);
-  if (request instanceof Response) throw new Error(`refused: ${await request.text()}`);
-  return room.connect(new MemorySocket<SocketState>(id), request);
-}
+const join = (room: MemoryHost<SocketState>, id: string, query: string) => joinThroughEdge(room, edge, id, query);
 
 /** The presence events a socket was sent, in order, as `action:userId`. */
-function events(socket: MemorySocket): string[] {
-  const reader = new WireReader();
-  return socket.sent
-    .map((message: ServerMessage) => reader.read(message))
-    .filter((message): message is ReadDiff => message.type === "diff")
-    .flatMap((diff) => diff.events.map((event: PresenceEvent) => `${event.action}:${event.member.id}`));
-}
+const events = (socket: MemorySocket) => eventsSent(socket).map((event) => `${event.action}:${event.member.id}`);
 
 describe("the channel service on the in-memory host", () => {
   it("sends a join to every socket in one diff a tick later, after storing it, and reports it to the user's directory part", async () => {

@@ -9,14 +9,14 @@ import { PresenceState } from "../../party/channel/presence.ts";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { DirectoryService } from "../../party/directory/service.ts";
-import { partyHooks } from "../../party/edge/before.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
 import { IndexService } from "../../party/index/service.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
-import type { PresenceEvent, RoomStats, ServerMessage } from "../../party/protocol/index.ts";
-import { MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
-import { type ReadDiff, WireReader } from "../support/messages.ts";
+import type { RoomStats } from "../../party/protocol/index.ts";
+import { eventsSent, joinThroughEdge, requestThroughEdge } from "../support/memory-edge.ts";
+import { type MemoryHost, type MemorySocket, MemoryWorld } from "../support/memory-host.ts";
+import { WireReader } from "../support/messages.ts";
 import { rawToken, SECRET, token } from "../support/tokens.ts";
 
 const START = 1_000_000;
@@ -48,13 +48,8 @@ afterEach(() => {
 type Answer = { status: number; body: any };
 
 /** An HTTP request to a room path, through the edge's checks as from outside. */
-async function call(room: MemoryHost<SocketState>, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const init: RequestInit = { method, headers };
-  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-  const request = new Request(`http://memory/parties/main/${room.name}${path}`, init);
-  const passed = await partyHooks.main.beforeRequest(request, room.name, edge);
-  const response = passed instanceof Response ? passed : await room.service.request(passed);
-  return { status: response.status, body: await response.json() };
+function call(room: MemoryHost<SocketState>, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return requestThroughEdge(room, edge, method, path, body, headers);
 }
 
 /** A heartbeat of one client. */
@@ -62,21 +57,8 @@ function beat(room: MemoryHost<SocketState>, clientId: string, body: Record<stri
   return call(room, "PUT", `/clients/${clientId}`, body, headers);
 }
 
-async function join(room: MemoryHost<SocketState>, id: string, query: string): Promise<MemorySocket<SocketState>> {
-  const request = await partyHooks.main.beforeConnect(new Request(`http://memory/parties/main/${room.name}?_pk=${id}&${query}`), room.name, edge);
-  if (request instanceof Response) throw new Error(`refused: ${await request.text()}`);
-  return room.connect(new MemorySocket<SocketState>(id), request);
-}
-
-/** The presence events a socket was sent, in order. */
-function eventsOf(socket: MemorySocket): PresenceEvent[] {
-  const reader = new WireReader();
-  return socket.sent
-    .map((message: ServerMessage) => reader.read(message))
-    .filter((message): message is ReadDiff => message.type === "diff")
-    .flatMap((diff) => diff.events);
-}
-
+const join = (room: MemoryHost<SocketState>, id: string, query: string) => joinThroughEdge(room, edge, id, query);
+const eventsOf = eventsSent;
 const names = (socket: MemorySocket) => eventsOf(socket).map((event) => `${event.action}:${event.member.id}`);
 
 async function stats(room: MemoryHost<SocketState>, headers: Record<string, string> = {}): Promise<RoomStats> {

@@ -1,0 +1,44 @@
+/**
+ * The edge in front of the in-memory host (memory-host.ts): connects and requests pass the
+ * edge's own checks (party/edge/before.ts) as from outside, then reach the room's service;
+ * and what a socket was sent, read back as presence events.
+ */
+import type { SocketState } from "../../party/channel/sockets.ts";
+import { partyHooks } from "../../party/edge/before.ts";
+import type { EdgeHost } from "../../party/server/host.ts";
+import type { PresenceEvent, ServerMessage } from "../../party/protocol/index.ts";
+import { type MemoryHost, MemorySocket } from "./memory-host.ts";
+import { type ReadDiff, WireReader } from "./messages.ts";
+
+/** Connects a socket through the edge's checks, as a client with this query would; throws if refused. */
+export async function joinThroughEdge(room: MemoryHost<SocketState>, edge: EdgeHost, id: string, query: string): Promise<MemorySocket<SocketState>> {
+  const request = await partyHooks.main.beforeConnect(new Request(`http://memory/parties/main/${room.name}?_pk=${id}&${query}`), room.name, edge);
+  if (request instanceof Response) throw new Error(`refused: ${await request.text()}`);
+  return room.connect(new MemorySocket<SocketState>(id), request);
+}
+
+/** An HTTP request to a room path (`?stats`, `/clients/ID`…) through the edge's checks; its status and JSON body. */
+export async function requestThroughEdge(
+  room: MemoryHost<SocketState>,
+  edge: EdgeHost,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+  const request = new Request(`http://memory/parties/main/${room.name}${path}`, init);
+  const passed = await partyHooks.main.beforeRequest(request, room.name, edge);
+  const response = passed instanceof Response ? passed : await room.service.request(passed);
+  return { status: response.status, body: await response.json() };
+}
+
+/** The presence events a socket was sent, in order. */
+export function eventsSent(socket: MemorySocket): PresenceEvent[] {
+  const reader = new WireReader();
+  return socket.sent
+    .map((message: ServerMessage) => reader.read(message))
+    .filter((message): message is ReadDiff => message.type === "diff")
+    .flatMap((diff) => diff.events);
+}
