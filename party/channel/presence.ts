@@ -1,14 +1,15 @@
 /**
- * The pure presence state of one channel: members, their clients, grace, expiry and the
- * coalesced diff of each tick. It knows nothing of sockets or storage; every method takes
- * the time as a parameter, so tests drive it with a fake clock and never sleep.
+ * The pure presence state of one channel: members, their clients, grace, expiry (sockets'
+ * idleness, HTTP clients' TTLs), and through its `TickLedger` the coalesced diff of each tick.
+ * It knows nothing of sockets or storage; every method takes the time as a parameter, so
+ * tests drive it with a fake clock and never sleep.
  */
 import type { JsonValue } from "../wire/json.ts";
-import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, Member, PresenceEvent } from "../protocol/index.ts";
-import { presenceChange, sameMember } from "../wire/presence-change.ts";
+import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, Member } from "../protocol/index.ts";
 import { ClientBook, type LiveClient, newClientRecord } from "./client-book.ts";
-import { clientTypesOf, hereNowOf, type MemberRecord, type StoredMember, storedEqual, toMember, toStored } from "./member-view.ts";
+import { clientTypesOf, hereNowOf, type MemberRecord, type StoredMember, toMember } from "./member-view.ts";
 import { SortedIds } from "./sorted-ids.ts";
+import { type TickDiff, TickLedger } from "./tick-ledger.ts";
 
 /** The timing settings the state machine needs. */
 export type PresenceTiming = {
@@ -22,19 +23,9 @@ export type PresenceTiming = {
 
 export type { StoredMember } from "./member-view.ts";
 
-export type { LiveClient } from "./client-book.ts";
+export type { TickDiff } from "./tick-ledger.ts";
 
-/** What one tick produced: the events to broadcast and the rows to persist. */
-export type TickDiff = Counts & {
-  /** Presence events in the order their users were first touched this tick. */
-  events: PresenceEvent[];
-  /** Members whose record changed without a presence event (a tab opened or dropped). */
-  quiet: Member[];
-  /** Members to write to storage. */
-  upserts: StoredMember[];
-  /** userIds to delete from storage. */
-  deletes: string[];
-};
+export type { LiveClient } from "./client-book.ts";
 
 /** The presence of one channel. */
 export class PresenceState {
@@ -45,8 +36,8 @@ export class PresenceState {
   readonly #clients = new ClientBook();
   /** The online members' counts and client types, until the next change (herenow reads them on every request). */
   #totals: { counts: Counts; clientTypes: ClientTypeCounts } | null = null;
-  /** Each member touched this tick, with its record as it was before (null: absent). */
-  #before = new Map<string, Member | null>();
+  /** The open tick: each member touched, as it was before. */
+  readonly #ledger = new TickLedger({ members: this.#members, clients: this.#clients, ids: this.#ids });
 
   constructor(timing: PresenceTiming) {
     this.#timing = timing;
@@ -63,7 +54,7 @@ export class PresenceState {
     this.#ids.clear();
     this.#clients.clear();
     this.#totals = null;
-    this.#before.clear();
+    this.#ledger.clear();
     for (const member of stored) this.#put({ ...member, clients: new Set() });
     for (const client of live) {
       const member = client.userId === null ? undefined : this.#members.get(client.userId);
@@ -301,53 +292,22 @@ export class PresenceState {
    * changes, and the rows to persist. Returns null when nothing changed.
    */
   takeDiff(): TickDiff | null {
-    if (this.#before.size === 0) return null;
-    const counts = this.counts();
-    const diff: TickDiff = { ...counts, events: [], quiet: [], upserts: [], deletes: [] };
-    for (const [id, before] of this.#before) {
-      const record = this.#members.get(id);
-      const after = record ? toMember(record, this.#clients) : null;
-      if (record && (!before || !storedEqual(before, toStored(record)))) diff.upserts.push(toStored(record));
-      if (!after && before) diff.deletes.push(id);
-      const event = (action: PresenceEvent["action"], member: Member) =>
-        diff.events.push({ action, member, ...counts });
-
-      const action = presenceChange(before, after);
-      if (action === "leave") event("leave", { ...before!, clients: 0, clientTypes: {} });
-      else if (action !== null) event(action, after!);
-      else if (!sameMember(before, after)) diff.quiet.push(after!);
-      // A user who joins already offline (rebuilt from storage) is announced as both.
-      if (action === "join" && after!.status === "offline") event("offline", after!);
-    }
-    this.#before = new Map();
-    if (diff.events.length === 0 && diff.quiet.length === 0 && diff.deletes.length === 0 && diff.upserts.length === 0) {
-      return null;
-    }
-    return diff;
+    return this.#ledger.takeDiff(this.counts());
   }
 
-  /**
-   * The channel as of the last `takeDiff`: what every client's list holds once it applied
-   * the last diff. A snapshot must show this, not the open tick's in-between state, or a
-   * change undone within the tick (which no diff carries) would stay wrong in it.
-   */
+  /** The channel as of the last `takeDiff`: what every client's list holds once it applied the last diff (see `TickLedger`). */
   committed(): { members: Member[]; counts: Counts } {
-    const members: Member[] = [];
-    for (const [id, record] of this.#members) {
-      const before = this.#before.get(id);
-      if (before === undefined) members.push(toMember(record, this.#clients));
-      else if (before !== null) members.push(before);
-    }
-    for (const [id, before] of this.#before) {
-      if (before !== null && !this.#members.has(id)) members.push(before);
-    }
-    const counts: Counts = { clientAmount: 0, userAmount: 0 };
-    for (const member of members) {
-      if (member.status !== "online") continue;
-      counts.userAmount++;
-      counts.clientAmount += member.clients;
-    }
-    return { members, counts };
+    return this.#ledger.committed();
+  }
+
+  /** One member as the last `takeDiff` left it, or undefined (see `TickLedger`). */
+  committedMember(userId: string): Member | undefined {
+    return this.#ledger.committedMember(userId);
+  }
+
+  /** The first `limit` members by userId as of the last `takeDiff`: an interval-mode window. */
+  committedWindow(limit: number): Member[] {
+    return this.#ledger.committedWindow(limit);
   }
 
   /** Live and in-grace clients of members, and online members. Observers are not counted. */
@@ -402,36 +362,6 @@ export class PresenceState {
     return this.#members.size;
   }
 
-  /**
-   * One member as the last `takeDiff` left it (what clients hold), or undefined: a member
-   * that joined in the open tick is not there yet, one that left in it still is.
-   */
-  committedMember(userId: string): Member | undefined {
-    const before = this.#before.get(userId);
-    if (before !== undefined) return before ?? undefined;
-    const record = this.#members.get(userId);
-    return record && toMember(record, this.#clients);
-  }
-
-  /** The first `limit` members by userId as of the last `takeDiff`: an interval-mode window. */
-  committedWindow(limit: number): Member[] {
-    const window: Member[] = [];
-    if (limit === 0) return window;
-    // Members removed in the open tick are still committed: merge them in, in order.
-    const removed = [...this.#before.values()].filter((before): before is Member => before !== null && !this.#members.has(before.id));
-    removed.sort((a, b) => (a.id < b.id ? -1 : 1));
-    let next = 0;
-    for (const id of this.#ids.after(null)) {
-      while (next < removed.length && removed[next]!.id < id && window.length < limit) window.push(removed[next++]!);
-      if (window.length === limit) return window;
-      const member = this.committedMember(id);
-      if (member) window.push(member);
-      if (window.length === limit) return window;
-    }
-    while (next < removed.length && window.length < limit) window.push(removed[next++]!);
-    return window;
-  }
-
   /** The channel's herenow answer: GoEasy's shape plus client types (see `hereNowOf`), users in userId order. */
   hereNow(channel: string, options: HereNowOptions = {}): ChannelHereNow {
     const members = this.#members;
@@ -461,9 +391,7 @@ export class PresenceState {
   /** Remembers how a member was before its first change in this tick. */
   #mark(userId: string): void {
     this.#totals = null;
-    if (this.#before.has(userId)) return;
-    const record = this.#members.get(userId);
-    this.#before.set(userId, record ? toMember(record, this.#clients) : null);
+    this.#ledger.mark(userId);
   }
 
   /** Forgets a client; its member goes offline (dropped) or leaves (unsubscribed) if it was the last. */
