@@ -64,6 +64,8 @@ export class Heartbeats {
   async answer(request: Request, rawClientId: string | null): Promise<Response> {
     const caller = readCaller(request);
     if (caller === null) return fail(403, "forbidden", "this route is reached through the edge only");
+    // A client whose time ran out is gone, exactly at its deadline, even if the alarm is late.
+    for (const lapsed of this.#parts.state.lapse(Date.now())) this.#parts.departures.lapsed(lapsed);
     let response: Response;
     if (rawClientId === null) {
       if (request.method === "GET") response = this.#list(new URL(request.url), caller);
@@ -179,8 +181,6 @@ export class Heartbeats {
       }
       if (caller.dataLocked && sent !== undefined) return { status: 403, error: "forbidden", message: "the token fixes this user's data: leave out data" };
     }
-    // A client whose time ran out is gone, exactly at its deadline, even if the alarm is late.
-    for (const lapsed of state.lapse(now)) departures.lapsed(lapsed);
     const row = rows.get(clientId);
     if (row?.replacedUntil !== undefined) {
       return { status: 409, error: "replaced", message: `a newer client of ${row.userId} replaced ${clientId} (PRESENCE_CLIENT_POLICY); it may come back after ${new Date(row.replacedUntil).toISOString()}` };
