@@ -6,6 +6,7 @@
  * index's reports, and the watchers' news.
  */
 import type { TickLoop } from "../server/tick-loop.ts";
+import type { WebhookChannelEvent, WebhookOccupancyEvent } from "../protocol/index.ts";
 import type { WebhookDispatch } from "../server/webhooks.ts";
 import type { Broadcaster } from "./broadcaster.ts";
 import type { Departures } from "./departures.ts";
@@ -45,9 +46,19 @@ export type PublisherParts = {
 /** The room's ticks. */
 export class Publisher {
   readonly #parts: PublisherParts;
+  /** Whether the last published diff left the channel with an online member (for `channel.occupied` / `channel.vacated`). */
+  #occupied = false;
 
   constructor(parts: PublisherParts) {
     this.#parts = parts;
+  }
+
+  /**
+   * Whether the channel has an online member as the room comes back (from storage: its
+   * members' rows are written in the same tick as its webhook batch, so they agree).
+   */
+  restore(occupied: boolean): void {
+    this.#occupied = occupied;
   }
 
   /** One tick: deadlines, then the diff to storage and then to every socket, then the rest. */
@@ -91,14 +102,26 @@ export class Publisher {
     prepared.send();
   }
 
-  /** One tick's events (those the settings want) as one webhook batch, in order, numbered by the tick's diff. */
+  /**
+   * One tick's events (those the settings want) as one webhook batch, in order, numbered by the
+   * tick's diff; a change of occupancy goes first (occupied) or last (vacated).
+   */
   #queueWebhook(diff: TickDiff, seq: number): void {
     const { webhooks, channel } = this.#parts;
+    const occupied = diff.userAmount > 0;
+    const change: WebhookOccupancyEvent["type"] | null = occupied === this.#occupied ? null : occupied ? "channel.occupied" : "channel.vacated";
+    this.#occupied = occupied;
     if (!webhooks.enabled) return;
     const name = channel();
-    const events = diff.events
+    const counts = { clientAmount: diff.clientAmount, userAmount: diff.userAmount };
+    const events: Array<WebhookChannelEvent | WebhookOccupancyEvent> = diff.events
       .filter((event) => webhooks.wants(event.action))
       .map((event) => ({ type: event.action, channel: name, seq, member: event.member, clientAmount: event.clientAmount, userAmount: event.userAmount }));
+    if (change !== null && webhooks.wants(change)) {
+      const occupancy: WebhookOccupancyEvent = { type: change, channel: name, seq, ...counts };
+      if (change === "channel.occupied") events.unshift(occupancy);
+      else events.push(occupancy);
+    }
     if (events.length === 0) return;
     webhooks.enqueue({ type: "presence.events", timestamp: new Date().toISOString(), data: { channel: name, events } }, Date.now());
   }

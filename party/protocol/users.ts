@@ -127,6 +127,21 @@ export const WebhookChannelEvent = z.object({
 }).meta({ id: "WebhookChannelEvent" });
 export type WebhookChannelEvent = z.infer<typeof WebhookChannelEvent>;
 
+/**
+ * A channel's occupancy changed, in the same batch as the tick's presence events (first, for
+ * `channel.occupied`; last, for `channel.vacated`): its first member came online, or its last
+ * went offline or left. Grace applies, so a reload sends neither.
+ */
+export const WebhookOccupancyEvent = z.object({
+  type: z.enum(["channel.occupied", "channel.vacated"]),
+  channel: ChannelName,
+  /** The diff sequence number of the tick that changed it. */
+  seq: z.number().int().positive(),
+  clientAmount: z.number().int().nonnegative(),
+  userAmount: z.number().int().nonnegative(),
+}).meta({ id: "WebhookOccupancyEvent" });
+export type WebhookOccupancyEvent = z.infer<typeof WebhookOccupancyEvent>;
+
 /** One user-level event from the user directory: online somewhere, or offline everywhere (after grace). */
 export const WebhookUserEvent = z.object({
   type: z.enum(["user.online", "user.offline"]),
@@ -139,14 +154,15 @@ export type WebhookUserEvent = z.infer<typeof WebhookUserEvent>;
 
 /**
  * The body of a webhook request (Standard Webhooks: `{type, timestamp, data}`): one tick's
- * events of one channel, or of one directory part, in order. The `webhook-id` header stays
+ * events of one channel (its presence events and occupancy changes), or of one directory
+ * part, in order. The `webhook-id` header stays
  * the same across retries.
  */
 export const WebhookPayload = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("presence.events"),
     timestamp: z.string(),
-    data: z.object({ channel: ChannelName, events: z.array(WebhookChannelEvent) }),
+    data: z.object({ channel: ChannelName, events: z.array(z.union([WebhookChannelEvent, WebhookOccupancyEvent])) }),
   }),
   z.object({
     type: z.literal("user.events"),

@@ -64,9 +64,12 @@ export const ConfigEnv = z
       .describe("The Standard Webhooks signing secret, `whsec_` + base64; required with PRESENCE_WEBHOOK_URL."),
     PRESENCE_WEBHOOK_EVENTS: z
       .string()
-      .regex(/^\s*(join|online|offline|leave|update|user\.online|user\.offline)(\s*,\s*(join|online|offline|leave|update|user\.online|user\.offline))*\s*$/, "must be a comma list of join, online, offline, leave, update, user.online, user.offline")
+      .regex(
+        /^\s*(join|online|offline|leave|update|user\.online|user\.offline|channel\.occupied|channel\.vacated)(\s*,\s*(join|online|offline|leave|update|user\.online|user\.offline|channel\.occupied|channel\.vacated))*\s*$/,
+        "must be a comma list of join, online, offline, leave, update, user.online, user.offline, channel.occupied, channel.vacated",
+      )
       .optional()
-      .describe("Which events to send (comma list of join, online, offline, leave, update, user.online, user.offline); absent: all."),
+      .describe("Which events to send (comma list of join, online, offline, leave, update, user.online, user.offline, channel.occupied, channel.vacated); absent: all."),
     PRESENCE_WEBHOOK_TIMEOUT_MS: ms(10_000, 100, "How long one delivery may take before it counts as failed."),
     PRESENCE_WEBHOOK_RETRY_MS: ms(1000, 10, "The first retry's delay; each next one is 4 times longer (with ±20% jitter, at most an hour), or what Retry-After says."),
     PRESENCE_WEBHOOK_MAX_ATTEMPTS: count(8, "Deliveries tried before a batch goes to the dead letters (re-send them with POST ?webhooks=resend)."),
@@ -98,7 +101,7 @@ export const ConfigEnv = z
   });
 
 /** The kinds of webhook events. */
-export const WEBHOOK_EVENTS = ["join", "online", "offline", "leave", "update", "user.online", "user.offline"] as const;
+export const WEBHOOK_EVENTS = ["join", "online", "offline", "leave", "update", "user.online", "user.offline", "channel.occupied", "channel.vacated"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 /** Where and how presence events are sent; null in Config when no URL is set. */

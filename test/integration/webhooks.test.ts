@@ -161,6 +161,42 @@ describe("webhooks", () => {
     }
   }, 60_000);
 
+  it("sends channel.occupied with the first member's join and channel.vacated with the last one's offline or leave, in order in their batches, none for a reload", async () => {
+    const channel = freshChannel("hook-occupancy");
+    const ann = await client({ channel, userId: "ann", id: "ann-tab" });
+    await waitFor("occupied", () => receiver.allChannelEvents(channel).includes("channel.occupied"));
+    const bob = await client({ channel, userId: "bob" });
+    await waitFor("bob's join", () => kinds(channel).includes("join bob"));
+    // A reload within grace: nothing; bob leaving while ann stays: no occupancy change.
+    ann.socket.reconnect();
+    await waitFor("the tab back", () => ann.socket.readyState === 1);
+    await bob.leave();
+    await waitFor("bob's leave", () => kinds(channel).includes("leave bob"));
+    ann.close();
+    await waitFor("vacated", () => receiver.allChannelEvents(channel).includes("channel.vacated"), GRACE_MS + 10_000);
+    const back = await client({ channel, userId: "ann" });
+    await waitFor("occupied again", () => receiver.allChannelEvents(channel).filter((e) => e === "channel.occupied").length === 2);
+    await back.leave();
+    await waitFor("vacated again", () => receiver.allChannelEvents(channel).filter((e) => e === "channel.vacated").length === 2);
+    expect(receiver.allChannelEvents(channel)).toEqual([
+      "channel.occupied",
+      "join ann",
+      "join bob",
+      "leave bob",
+      "offline ann",
+      "channel.vacated",
+      "channel.occupied",
+      "online ann",
+      "leave ann",
+      "channel.vacated",
+    ]);
+    // Each occupancy change is in the batch of the event that made it, with that tick's seq and counts.
+    const batches = forChannel(channel).map((r) => (r.payload.type === "presence.events" ? r.payload.data.events : []));
+    const first = batches.find((events) => events.some((e) => e.type === "channel.occupied"))!;
+    expect(first.map((e) => e.type)).toEqual(["channel.occupied", "join"]);
+    expect(first[0]).toMatchObject({ channel, seq: first[1]!.seq, clientAmount: 1, userAmount: 1 });
+  });
+
   it("sends user.online and user.offline from the user directory, after grace, across channels", async () => {
     const userId = `hook-user-${Date.now().toString(36)}`;
     const userEvents = () =>
@@ -195,8 +231,10 @@ describe("webhooks", () => {
     await waitFor("update", () => kinds(channel).includes(`update ${userId}`));
     await waitFor("offline", () => kinds(channel).includes(`offline ${userId}`), 15_000);
     expect(kinds(channel)).toEqual([`join ${userId}`, `update ${userId}`, `offline ${userId}`]);
-    const offline = forChannel(channel).flatMap((r) => (r.payload.type === "presence.events" ? r.payload.data.events : [])).find((e) => e.type === "offline");
-    expect(offline?.member, "offline since its deadline").toMatchObject({ status: "offline", since: last.expiresAt });
+    const offline = forChannel(channel)
+      .flatMap((r) => (r.payload.type === "presence.events" ? r.payload.data.events : []))
+      .find((e) => e.type === "offline");
+    expect(offline && "member" in offline && offline.member, "offline since its deadline").toMatchObject({ status: "offline", since: last.expiresAt });
     await waitFor("user.offline", () => userEvents().includes("user.offline"), GRACE_MS * 3 + 10_000);
     expect(userEvents()).toEqual(["user.online", "user.offline"]);
   });

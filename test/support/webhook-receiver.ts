@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import { Webhook } from "standardwebhooks";
-import type { WebhookPayload } from "../../party/protocol/index.ts";
+import type { WebhookChannelEvent, WebhookOccupancyEvent, WebhookPayload } from "../../party/protocol/index.ts";
 
 /** A random Standard Webhooks secret. */
 export function webhookSecret(): string {
@@ -23,26 +23,37 @@ export type Receiver = {
   received: Received[];
   /** Decides the answer to each request (default 200 at once). */
   answer: (request: Received) => Answer;
-  /** The verified payloads' events, by channel, in the order they arrived (duplicate ids dropped). */
+  /** The verified payloads' presence events, by channel, in the order they arrived (duplicate ids dropped; occupancy changes left out). */
   channelEvents(channel: string): Array<{ type: string; id: string; seq: number; data: unknown; status: string }>;
+  /** Every event of a channel's verified batches as `type` (presence events as `type id`), in the order they arrived, duplicate ids dropped. */
+  allChannelEvents(channel: string): string[];
   close(): Promise<void>;
 };
 
 export async function startReceiver(secret: string): Promise<Receiver> {
   const verifier = new Webhook(secret);
+  /** The events of a channel's verified batches, in order, each batch once. */
+  const batchEvents = (channel: string) => {
+    const seen = new Set<string>();
+    const events: Array<WebhookChannelEvent | WebhookOccupancyEvent> = [];
+    for (const r of receiver.received) {
+      if (!r.verified || seen.has(r.id) || r.payload.type !== "presence.events" || r.payload.data.channel !== channel) continue;
+      seen.add(r.id);
+      events.push(...r.payload.data.events);
+    }
+    return events;
+  };
   const receiver: Receiver = {
     url: "",
     received: [],
     answer: () => ({ status: 200 }),
     channelEvents(channel) {
-      const seen = new Set<string>();
       const events: Array<{ type: string; id: string; seq: number; data: unknown; status: string }> = [];
-      for (const r of receiver.received) {
-        if (!r.verified || seen.has(r.id) || r.payload.type !== "presence.events" || r.payload.data.channel !== channel) continue;
-        seen.add(r.id);
-        for (const e of r.payload.data.events) events.push({ type: e.type, id: e.member.id, seq: e.seq, data: e.member.data, status: e.member.status });
-      }
+      for (const e of batchEvents(channel)) if ("member" in e) events.push({ type: e.type, id: e.member.id, seq: e.seq, data: e.member.data, status: e.member.status });
       return events;
+    },
+    allChannelEvents(channel) {
+      return batchEvents(channel).map((e) => ("member" in e ? `${e.type} ${e.member.id}` : e.type));
     },
     close: () => new Promise<void>((done) => server.close(() => done())),
   };

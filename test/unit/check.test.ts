@@ -32,6 +32,17 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
       data: { channel: "room", events: [{ type: "join", channel: "room", seq: 3, member: member("a"), clientAmount: 2, userAmount: 1 }] },
     },
     {
+      type: "presence.events",
+      timestamp: "2026-11-23T20:00:00.000Z",
+      data: {
+        channel: "room",
+        events: [
+          { type: "channel.occupied", channel: "room", seq: 1, clientAmount: 1, userAmount: 1 },
+          { type: "join", channel: "room", seq: 1, member: member("b"), clientAmount: 1, userAmount: 1 },
+        ],
+      },
+    },
+    {
       type: "user.events",
       timestamp: "2026-11-23T20:00:00.000Z",
       data: { part: "p0", events: [{ type: "user.offline", userId: "a", at: 5, status: { id: "a", online: false, since: 5, lastSeen: 4, data: null, channels: [] } }] },
