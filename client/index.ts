@@ -288,7 +288,8 @@ export class PresenceClient {
   }
 
   /**
-   * The room refused this socket (1013 follows) or a newer client replaced it (4002 follows):
+   * The room refused this socket (1013 follows), a newer client replaced it (4002 follows) or
+   * the operator disconnected its user (4004 follows):
    * report it now and stop reconnecting; the app decides when to try again.
    */
   #gaveUpWith(code: number, reason: string) {
@@ -344,6 +345,7 @@ export class PresenceClient {
         this.#events.emit("error", { code: message.code, message: message.message });
         if (message.code === "room_full" || message.code === "user_full") this.#gaveUpWith(1013, message.message);
         else if (message.code === "replaced") this.#gaveUpWith(4002, message.message);
+        else if (message.code === "kicked") this.#gaveUpWith(4004, message.message);
         return;
       default:
         return message satisfies never;

@@ -3,9 +3,11 @@
  * Node, Deno, Bun and workers alike.
  */
 import type { JsonValue } from "../party/wire/json.ts";
-import type { HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
+import type { DisconnectResult, HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
 import { type HttpClientsApi, httpClientsApi } from "./http-clients.ts";
 import {
+  DisconnectResponseDefs,
+  DisconnectResponseSchema,
   PushResponseDefs,
   PushResponseSchema,
   StatsResponseDefs,
@@ -35,6 +37,12 @@ export type PresenceApi = HttpClientsApi & {
    * `id` makes it idempotent for 10 minutes: retry with the same id after a failure.
    */
   push(userId: string, data: JsonValue, options?: PushOptions): Promise<PushResult>;
+  /**
+   * Closes every client of a user at once, in every channel (or only `channel`), without
+   * grace: sockets are told `reason` and closed with 4004 (the client does not reconnect),
+   * HTTP clients are removed. Resolves with what was closed, per channel.
+   */
+  disconnect(userId: string, options?: { reason?: string; channel?: string }): Promise<DisconnectResult>;
 };
 
 /** Which of a user's clients a push is for, and how long to wait for their acks. */
@@ -68,6 +76,14 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ data, ...which }),
+      });
+      return body.content;
+    },
+    async disconnect(userId, which = {}) {
+      const body = await requestJson<{ content: DisconnectResult }>(options, `/users/${encodeURIComponent(userId)}/disconnect`, [DisconnectResponseSchema, DisconnectResponseDefs], {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(which),
       });
       return body.content;
     },

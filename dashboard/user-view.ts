@@ -1,13 +1,14 @@
 /**
  * One user across channels: its status from the user directory (`POST /users`), kept live
  * by watching it (`watchUsers`) over an observer socket of the dashboard's own; and a form
- * that sends a test push (`POST /users/ID/push`) and shows which clients acknowledged it.
+ * that sends a test push (`POST /users/ID/push`) and shows which clients acknowledged it; and
+ * one that disconnects the user (`POST /users/ID/disconnect`) and shows what was closed.
  */
 import { PresenceClient } from "../client/index.ts";
 import { byId, h, replace } from "./dom.ts";
 import { clientTypesText, jsonPreview, relativeTime } from "./format.ts";
 import type { Session } from "./session.ts";
-import type { PushResult, UserStatus } from "./wire.ts";
+import type { DisconnectResult, PushResult, UserStatus } from "./wire.ts";
 
 /** The observer channel the dashboard watches users from (observers are not members: it never shows as active). */
 export const WATCH_CHANNEL = "dashboard.watch";
@@ -30,6 +31,10 @@ export class UserView {
       event.preventDefault();
       void this.#push();
     });
+    byId<HTMLFormElement>("kick-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.#disconnect();
+    });
     setInterval(() => this.#draw(), 1000);
   }
 
@@ -39,6 +44,7 @@ export class UserView {
     this.#status = null;
     byId("user-panel").hidden = userId === null;
     replace(byId("push-result"));
+    replace(byId("kick-result"));
     if (userId === null) return this.#watcher?.watchUsers([]);
     byId<HTMLInputElement>("user-id").value = userId;
     this.#watch().watchUsers([userId]);
@@ -118,6 +124,31 @@ export class UserView {
       );
     } catch (error) {
       replace(out, `push failed: ${(error as Error).message}`);
+    }
+  }
+
+  async #disconnect(): Promise<void> {
+    const userId = this.#userId;
+    const out = byId("kick-result");
+    if (!userId) return;
+    const body: Record<string, string> = {};
+    const reason = byId<HTMLInputElement>("kick-reason").value.trim();
+    const channel = byId<HTMLInputElement>("kick-channel").value.trim();
+    if (reason) body.reason = reason;
+    if (channel) body.channel = channel;
+    replace(out, "disconnecting…");
+    try {
+      const result = await this.#session.call<DisconnectResult>(`/users/${encodeURIComponent(userId)}/disconnect`, { method: "POST", body: JSON.stringify(body) });
+      out.dataset.clients = String(result.clients);
+      replace(
+        out,
+        h("p", null, `closed ${result.clients} client${result.clients === 1 ? "" : "s"}`),
+        h("ul", null,
+          ...result.channels.flatMap((c) => c.clients.map((k) => h("li", { class: "kicked" }, `${c.channel} · ${k.clientType ?? "untyped"} · ${k.connectionId}`))),
+          ...(result.failedChannels ?? []).map((f) => h("li", { class: "failed" }, `${f.channel}: ${f.error}`))),
+      );
+    } catch (error) {
+      replace(out, `disconnect failed: ${(error as Error).message}`);
     }
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Config } from "../server/config.ts";
 import type { TickLoop } from "../server/tick-loop.ts";
-import { CloseCode } from "../protocol/index.ts";
+import { CloseCode, type KickedClient } from "../protocol/index.ts";
 import type { PresenceState } from "./presence.ts";
 import { httpClientIdOf, type HttpClientRows } from "./http-client-rows.ts";
 import type { ChannelPushes } from "./pushes.ts";
@@ -101,6 +101,30 @@ export class Departures {
       sockets.send(socket, { type: "error", code: "replaced", message: reason });
       sockets.close(socket, CloseCode.replacedByPolicy, reason);
     }
+  }
+
+  /**
+   * The operator disconnected the user: each of its clients here, live or in grace, is gone at
+   * once without grace (its member goes offline now); sockets are told why (`kicked`) and
+   * closed with 4004, HTTP clients removed. Returns what was closed.
+   */
+  kick(userId: string, reason: string, now: number): KickedClient[] {
+    const { state, sockets, httpClients, ticks } = this.#parts;
+    const kicked: KickedClient[] = [];
+    for (const { connectionId, clientType } of state.clientsOf(userId)) {
+      this.forget(connectionId);
+      state.kick(connectionId, now);
+      const clientId = httpClientIdOf(connectionId);
+      if (clientId !== null) httpClients.delete(clientId);
+      for (const socket of sockets.of(connectionId)) {
+        sockets.send(socket, { type: "error", code: "kicked", message: reason });
+        sockets.close(socket, CloseCode.kicked, reason);
+      }
+      // A placeholder of a restart (restored:USERID) had no client to close: not listed.
+      if (!connectionId.startsWith("restored:")) kicked.push(clientType === undefined ? { connectionId } : { connectionId, clientType });
+    }
+    ticks.schedule();
+    return kicked;
   }
 
   /** Too many rejected messages in a row: the socket is closed and its client goes into grace. */

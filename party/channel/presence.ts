@@ -165,6 +165,22 @@ export class PresenceState {
     return lapsed;
   }
 
+  /**
+   * The operator removed this client (live or in grace): gone at once, without grace; a member
+   * left with no client goes offline now. Returns false for an unknown connectionId.
+   */
+  kick(connectionId: string, now: number): boolean {
+    const client = this.#clients.get(connectionId);
+    if (!client) return false;
+    if (client.userId === null) {
+      this.#clients.delete(connectionId);
+      return true;
+    }
+    this.#clients.put({ ...client, lingerUntil: now, droppedAt: client.droppedAt ?? now });
+    this.#removeClient(connectionId);
+    return true;
+  }
+
   /** The client's user changes its userData. Returns false if the client is no member. */
   update(connectionId: string, data: JsonValue): boolean {
     const member = this.#memberOf(connectionId);

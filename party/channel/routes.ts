@@ -8,7 +8,7 @@ import { z } from "zod";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import { fail, methodNotAllowed, ok, preflight } from "../server/envelope.ts";
 import type { WebhookDispatch } from "../server/webhooks.ts";
-import { type ChannelMode, HereNowQuery, type RoomStats } from "../protocol/index.ts";
+import { type ChannelMode, HereNowQuery, type KickedClient, type RoomStats } from "../protocol/index.ts";
 import { CHANNEL_PARTY, httpClientRoute } from "../wire/parties.ts";
 import type { Heartbeats } from "./heartbeats.ts";
 import type { PresenceState } from "./presence.ts";
@@ -36,6 +36,8 @@ export type RouteContext = {
   heartbeats: Heartbeats;
   /** How many HTTP clients the room holds. */
   httpClients: () => number;
+  /** The operator disconnects a user: its clients here, closed or removed at once. */
+  kick: (userId: string, reason: string) => KickedClient[];
 };
 
 /** The channel room's HTTP: the routes, and the calls it takes. */
@@ -59,6 +61,7 @@ export class ChannelRoutes {
       },
       push: (push) => pushes.run(push),
       deliver: (push) => pushes.deliver(push),
+      kick: ({ userId, reason }) => ({ clients: ctx.kick(userId, reason) }),
     };
   }
 

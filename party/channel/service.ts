@@ -119,6 +119,7 @@ export class ChannelService implements RoomService<SocketState> {
       sockets: () => sockets.count(),
       heartbeats,
       httpClients: () => httpClients.liveCount,
+      kick: (userId, reason) => departures.kick(userId, reason, Date.now()),
     });
   }
 

@@ -3,6 +3,7 @@
  * store, its tick loop and webhooks, the pushes it coordinates, and the news it owes the
  * channel rooms that watch its users. Only the service's own parts reach it, through calls.
  */
+import { kickEverywhere } from "../server/kicks.ts";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import type { Config } from "../server/config.ts";
 import { fail } from "../server/envelope.ts";
@@ -67,6 +68,12 @@ export class DirectoryService implements RoomService<unknown> {
         const now = this.#expire();
         this.#ticks.schedule();
         return this.#push(push, now);
+      },
+      disconnect: (kick) => {
+        this.#expire();
+        this.#ticks.schedule();
+        const channels = (this.#state.status(kick.userId).channels ?? []).map((c) => c.channel).filter((channel) => kick.channel === undefined || channel === kick.channel);
+        return kickEverywhere(this.#host.parties, kick, channels);
       },
       webhooks: () => this.#webhooks.report(),
       "resend-webhooks": async () => ({ resent: await this.#webhooks.resend() }),

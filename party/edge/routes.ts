@@ -1,4 +1,4 @@
-/** The worker's own routes, outside any room: `/herenow` across channels, `/users`, pushes, webhooks, the operator's routes; everything else is a 404. */
+/** The worker's own routes, outside any room: `/herenow` across channels, `/users`, pushes, disconnects, webhooks, the operator's routes; everything else is a 404. */
 import { fail, methodNotAllowed, ok, preflight, withCors } from "../server/envelope.ts";
 import type { EdgeHost } from "../server/host.ts";
 import { configOr500 } from "../server/room.ts";
@@ -6,6 +6,7 @@ import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
 import { adminRoute } from "./admin-routes.ts";
 import { authorizeRequest, originRefusal } from "./access.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
+import { disconnectPath, disconnectUser } from "./disconnect.ts";
 import { pushPath, pushToUser } from "./push.ts";
 import { usersAcrossParts } from "./users.ts";
 
@@ -59,6 +60,13 @@ export async function edgeFetch(request: Request, edge: EdgeHost): Promise<Respo
     } catch (error) {
       return answer(fail(502, "internal", `the user directory failed: ${(error as Error).message}`));
     }
+  }
+  const disconnectFor = disconnectPath(url.pathname);
+  if (disconnectFor !== null) {
+    if (request.method !== "POST") return answer(methodNotAllowed(["POST"]));
+    const refused = await serverKeyRefusal();
+    if (refused) return answer(refused);
+    return answer(await disconnectUser(request, disconnectFor, config, edge.parties));
   }
   const pushFor = pushPath(url.pathname);
   if (pushFor !== null) {

@@ -8,8 +8,8 @@
 import { z } from "zod";
 import { ChannelHereNow, WebhookStats } from "./http.ts";
 import { ChannelList, ChannelListQuery, IndexReport } from "./channel-index.ts";
-import { DirectoryReport, HereNowArgs, Push, PushDelivery, RefusalCount, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
-import { PushResult } from "./users.ts";
+import { DirectoryReport, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
+import { DisconnectResult, PushResult } from "./users.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
 
 /** One call: what it takes, what it answers. */
@@ -40,6 +40,8 @@ export const Calls = {
     push: call(Push, PushResult),
     /** Deliver a push to the user's clients here, for its coordinator. */
     deliver: call(Push, PushDelivery),
+    /** Close (sockets) or remove (HTTP clients) every client of the user here, at once, without grace. */
+    kick: call(Kick, KickedClients),
   },
   /** The user directory's parts. */
   [DIRECTORY_PARTY]: {
@@ -49,6 +51,8 @@ export const Calls = {
     status: call(StatusQuery, StatusReply),
     /** Run a push to one of this part's users: to every channel it is online in. */
     push: call(Push, PushResult),
+    /** Disconnect one of this part's users: in every channel it is in (or the one named). */
+    disconnect: call(Kick, DisconnectResult),
     /** The part's own webhook delivery (user.online / user.offline). */
     webhooks: call(Nothing, WebhookReport),
     /** Put the part's dead letters back in its queue. */

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ChannelName, ClientType, ClientTypeCounts, JsonValue, UserId } from "./basics.ts";
-import { PushId, PushMiss, PushTarget, UserIds, UserStatus } from "./users.ts";
+import { KickedClient, PushId, PushMiss, PushTarget, UserIds, UserStatus } from "./users.ts";
 
 /** One user's presence in a channel, as a room reports it to the directory. */
 export const PresenceReport = z.discriminatedUnion("present", [
@@ -83,6 +83,14 @@ export type Push = z.infer<typeof Push>;
 /** One room's delivery of a push: each client it sent the push to, and how that went. */
 export const PushDelivery = z.object({ acked: z.array(PushTarget), unacked: z.array(PushMiss) });
 export type PushDelivery = z.infer<typeof PushDelivery>;
+
+/** A disconnect on its way: to the user's directory part, and on to each channel room (`kick`). */
+export const Kick = z.object({ userId: UserId, reason: z.string().max(200), channel: ChannelName.optional() });
+export type Kick = z.infer<typeof Kick>;
+
+/** What one room closed or removed of the user's clients. */
+export const KickedClients = z.object({ clients: z.array(KickedClient) });
+export type KickedClients = z.infer<typeof KickedClients>;
 
 /** herenow for one room, as the edge's fan-out asks it (the query already resolved). */
 export const HereNowArgs = z.object({

@@ -184,6 +184,10 @@ export const CLOSE_CODES = {
     code: 4003,
     meaning: "The socket's token expired. The client reconnects with a fresh token from its provider, within grace nobody sees an event.",
   },
+  kicked: {
+    code: 4004,
+    meaning: "The operator disconnected this user (`POST /users/USERID/disconnect`); an `error` frame (`kicked`) with the reason comes first. The client does not reconnect.",
+  },
 } as const;
 
 /** The close codes by name: `CloseCode.heartbeatTimeout === 4001`. */

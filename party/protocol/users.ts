@@ -113,6 +113,36 @@ export type PushResult = z.infer<typeof PushResult>;
 export const PushResponse = z.object({ code: z.literal(200), content: PushResult });
 
 // ---------------------------------------------------------------------------------------
+// Disconnecting a user
+
+/** `POST /users/USERID/disconnect`: close every client of a user (or those in `channel`). */
+export const DisconnectRequest = z.strictObject({
+  /** Told to each socket in its `kicked` error frame (at most 200 characters). */
+  reason: z.string().max(200, "reason is longer than 200 characters").optional(),
+  /** Only the user's clients in this channel (required with PRESENCE_DIRECTORY=off). */
+  channel: ChannelName.optional(),
+}).meta({ id: "DisconnectRequest" });
+export type DisconnectRequest = z.infer<typeof DisconnectRequest>;
+
+/** One client a disconnect closed (a socket) or removed (an HTTP client). */
+export const KickedClient = z.object({ connectionId: z.string(), clientType: ClientType.optional() }).meta({ id: "KickedClient" });
+export type KickedClient = z.infer<typeof KickedClient>;
+
+/** The answer to a disconnect: what was closed, per channel. */
+export const DisconnectResult = z.object({
+  userId: UserId,
+  /** How many clients were closed or removed, in all. */
+  clients: z.number().int().nonnegative(),
+  channels: z.array(z.object({ channel: ChannelName, clients: z.array(KickedClient) })),
+  /** Channels whose room could not be asked. */
+  failedChannels: z.array(z.object({ channel: ChannelName, error: z.string() })).optional(),
+}).meta({ id: "DisconnectResult" });
+export type DisconnectResult = z.infer<typeof DisconnectResult>;
+
+/** The envelope of a disconnect's answer. */
+export const DisconnectResponse = z.object({ code: z.literal(200), content: DisconnectResult });
+
+// ---------------------------------------------------------------------------------------
 // Webhooks
 
 /** One channel event, as a webhook carries it: the action, the member after it, the channel's counts, and the diff's sequence number. */

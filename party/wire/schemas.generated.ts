@@ -18,7 +18,9 @@ const $ClientType: Schema = {"type":"string","minLength":1,"maxLength":32,"patte
 
 const $ClientTypeCounts: Schema = {"type":"object","propertyNames":{"$ref":"#/$defs/ClientType"},"additionalProperties":{"type":"integer","exclusiveMinimum":0}};
 
-const $ErrorCode: Schema = {"type":"string","enum":["bad_request","bad_message","unknown_message","too_large","binary_not_supported","rate_limited","not_a_member","room_full","user_full","unauthorized","forbidden","disabled","unavailable","replaced","not_found","conflict","method_not_allowed","misconfigured","internal"]};
+const $DisconnectResult: Schema = {"type":"object","properties":{"userId":{"$ref":"#/$defs/UserId"},"clients":{"type":"integer","minimum":0},"channels":{"type":"array","items":{"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clients":{"type":"array","items":{"$ref":"#/$defs/KickedClient"}}},"required":["channel","clients"]}},"failedChannels":{"type":"array","items":{"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"error":{"type":"string"}},"required":["channel","error"]}}},"required":["userId","clients","channels"]};
+
+const $ErrorCode: Schema = {"type":"string","enum":["bad_request","bad_message","unknown_message","too_large","binary_not_supported","rate_limited","not_a_member","room_full","user_full","unauthorized","forbidden","disabled","unavailable","replaced","not_found","kicked","conflict","method_not_allowed","misconfigured","internal"]};
 
 const $HeldPush: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/PushId"},"data":{"$ref":"#/$defs/JsonValue"},"channel":{"$ref":"#/$defs/ChannelName"},"from":{"anyOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]}},"required":["id","data","channel","from"]};
 
@@ -31,6 +33,8 @@ const $HttpClientRefusal: Schema = {"type":"object","properties":{"clientId":{"$
 const $HttpClientState: Schema = {"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"userId":{"$ref":"#/$defs/UserId"},"clientType":{"$ref":"#/$defs/ClientType"},"expiresAt":{"type":"integer"},"pushes":{"type":"array","items":{"$ref":"#/$defs/HeldPush"}}},"required":["clientId","userId","clientType","expiresAt","pushes"]};
 
 const $JsonValue: Schema = {};
+
+const $KickedClient: Schema = {"type":"object","properties":{"connectionId":{"type":"string"},"clientType":{"$ref":"#/$defs/ClientType"}},"required":["connectionId"]};
 
 const $Member: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/UserId"},"data":{"$ref":"#/$defs/JsonValue"},"status":{"$ref":"#/$defs/MemberStatus"},"clients":{"type":"integer","minimum":0},"clientTypes":{"$ref":"#/$defs/ClientTypeCounts"},"since":{"type":"number"},"lastSeen":{"type":"number"}},"required":["id","data","status","clients","clientTypes","since","lastSeen"]};
 
@@ -122,6 +126,11 @@ export const UsersResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: 
 export const PushResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/PushResult"}},"required":["code","content"]};
 /** The definitions `PushResponseSchema` refers to. */
 export const PushResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: $ClientType, PushId: $PushId, PushMiss: $PushMiss, PushResult: $PushResult, PushTarget: $PushTarget };
+
+/** `DisconnectResponse` from protocol.ts, as data for `check`. */
+export const DisconnectResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/DisconnectResult"}},"required":["code","content"]};
+/** The definitions `DisconnectResponseSchema` refers to. */
+export const DisconnectResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: $ClientType, DisconnectResult: $DisconnectResult, KickedClient: $KickedClient, UserId: $UserId };
 
 /** `HttpClientResponse` from protocol.ts, as data for `check`. */
 export const HttpClientResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"userId":{"$ref":"#/$defs/UserId"},"clientType":{"$ref":"#/$defs/ClientType"},"expiresAt":{"type":"integer"},"pushes":{"type":"array","items":{"$ref":"#/$defs/HeldPush"}},"clientAmount":{"type":"integer","minimum":0},"userAmount":{"type":"integer","minimum":0}},"required":["clientId","userId","clientType","expiresAt","pushes","clientAmount","userAmount"]}},"required":["code","content"]};

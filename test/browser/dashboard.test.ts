@@ -293,6 +293,23 @@ describe("users and large channels (auth on)", () => {
     expect(errors).toEqual([]);
   });
 
+  it("disconnects a user from its user view: its client is closed with 4004 and the view shows what was closed", async () => {
+    const channel = freshChannel("dash-kick");
+    const dave = await member(keyed.host, channel, "dave", { clientType: "web" });
+    const closes: number[] = [];
+    dave.on("close", (event) => closes.push(event.code));
+    const { page, errors } = await openDashboard(keyed.host, "user=dave");
+    await signIn(page);
+    await page.locator("#user-status[data-online=true]").waitFor();
+    await page.locator("#kick-reason").fill("spam");
+    await page.locator("#kick-form button").click();
+    await page.locator("#kick-result[data-clients='1']").waitFor();
+    expect(await page.locator("#kick-result li.kicked").allTextContents()).toEqual([`${channel} · web · ${dave.connectionId}`]);
+    await waitFor("dave closed with 4004", () => closes.includes(4004));
+    await page.locator("#user-status[data-online=false]").waitFor({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+  });
+
   it("pages a channel past PRESENCE_ANNOUNCE_MAX through herenow, counts exact", async () => {
     const channel = freshChannel("dash-big");
     const total = 120;

@@ -20,6 +20,7 @@ export const GENERATED_ROOTS = {
   TokenClaims: protocol.TokenClaims,
   UsersResponse: protocol.UsersResponse,
   PushResponse: protocol.PushResponse,
+  DisconnectResponse: protocol.DisconnectResponse,
   HttpClientResponse: protocol.HttpClientResponse,
   HttpClientBatchResponse: protocol.HttpClientBatchResponse,
   HttpClientRemovedResponse: protocol.HttpClientRemovedResponse,

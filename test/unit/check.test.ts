@@ -127,6 +127,21 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
     },
     { code: 200, content: { clients: [{ clientId: "c", userId: "v", clientType: "bot", expiresAt: 9, pushes: [] }], clientAmount: 2, userAmount: 1 } },
   ],
+  DisconnectResponse: [
+    {
+      code: 200,
+      content: {
+        userId: "mallory",
+        clients: 3,
+        channels: [
+          { channel: "a", clients: [{ connectionId: "c1", clientType: "web" }, { connectionId: "http/d1", clientType: "device" }] },
+          { channel: "b", clients: [{ connectionId: "c2" }] },
+        ],
+        failedChannels: [{ channel: "c", error: "down" }],
+      },
+    },
+    { code: 200, content: { userId: "nobody", clients: 0, channels: [] } },
+  ],
   HttpClientRemovedResponse: [{ code: 200, content: { clientId: "claw-7", removed: true, clientAmount: 0, userAmount: 0 } }],
   HttpClientListResponse: [
     { code: 200, content: { clients: [{ clientId: "a", userId: "u", clientType: "device", ttlMs: 30_000, renewedAt: 1, expiresAt: 30_001, pushes: 0 }], cursor: "a" } },
