@@ -117,7 +117,7 @@ export class Broadcaster {
       const limit = windowOf(socket);
       const windowIds = () => this.#windows.ids(limit, (size) => state.committedWindow(size));
       const view = this.#viewSnapshot.chunks(this.#personal(socket), limit, windowIds, (id) => state.committedMember(id), now);
-      frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.#committedCounts(), now: view.now }, view.chunks);
+      frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.committedCounts(), now: view.now }, view.chunks);
     }
     for (const text of frames) sendText(socket, text);
   }
@@ -181,8 +181,8 @@ export class Broadcaster {
     };
   }
 
-  /** The counts as of the last diff. */
-  #committedCounts(): Counts {
+  /** The counts as of the last diff (what every client holds): read before the next diff is taken. */
+  committedCounts(): Counts {
     // Until a diff goes out after a start, from the state, once.
     return (this.#counts ??= this.#deps.state.committed().counts);
   }

@@ -46,19 +46,9 @@ export type PublisherParts = {
 /** The room's ticks. */
 export class Publisher {
   readonly #parts: PublisherParts;
-  /** Whether the last published diff left the channel with an online member (for `channel.occupied` / `channel.vacated`). */
-  #occupied = false;
 
   constructor(parts: PublisherParts) {
     this.#parts = parts;
-  }
-
-  /**
-   * Whether the channel has an online member as the room comes back (from storage: its
-   * members' rows are written in the same tick as its webhook batch, so they agree).
-   */
-  restore(occupied: boolean): void {
-    this.#occupied = occupied;
   }
 
   /** One tick: deadlines, then the diff to storage and then to every socket, then the rest. */
@@ -72,8 +62,10 @@ export class Publisher {
     // In interval mode changes gather for a whole interval, whatever woke the loop.
     const due = broadcaster.due(now);
     if (!due) ticks.schedule();
+    // Occupied as clients last heard it (after a restart: as stored, members and webhook batches being written together).
+    const occupied = due && broadcaster.committedCounts().userAmount > 0;
     const diff = due ? state.takeDiff() : null;
-    if (diff) await this.#publish(diff, now);
+    if (diff) await this.#publish(diff, occupied, now);
     else if (stats.dirty) await store.saveMeta(meta());
     // HTTP clients' rows go after their members' (an expired client's row outlives its member's offline row, never the reverse).
     await httpClients.flush();
@@ -88,12 +80,12 @@ export class Publisher {
   }
 
   /** A diff to storage, then to the sockets. */
-  async #publish(diff: TickDiff, now: number): Promise<void> {
+  async #publish(diff: TickDiff, wasOccupied: boolean, now: number): Promise<void> {
     const { store, broadcaster, webhooks, meta } = this.#parts;
     // From here a snapshot shows the new state at the new number; the diff, sent below,
     // is then old news to a socket that got that snapshot meanwhile.
     const prepared = broadcaster.prepare(diff, now);
-    this.#queueWebhook(diff, prepared.seq);
+    this.#queueWebhook(diff, prepared.seq, wasOccupied);
     // Stored before anyone hears of it: no client ever saw a change that a crash could lose,
     // and no webhook batch is lost either (it is in the same tick's writes).
     await store.saveMembers(diff.upserts, diff.deletes);
@@ -106,11 +98,10 @@ export class Publisher {
    * One tick's events (those the settings want) as one webhook batch, in order, numbered by the
    * tick's diff; a change of occupancy goes first (occupied) or last (vacated).
    */
-  #queueWebhook(diff: TickDiff, seq: number): void {
+  #queueWebhook(diff: TickDiff, seq: number, wasOccupied: boolean): void {
     const { webhooks, channel } = this.#parts;
     const occupied = diff.userAmount > 0;
-    const change: WebhookOccupancyEvent["type"] | null = occupied === this.#occupied ? null : occupied ? "channel.occupied" : "channel.vacated";
-    this.#occupied = occupied;
+    const change: WebhookOccupancyEvent["type"] | null = occupied === wasOccupied ? null : occupied ? "channel.occupied" : "channel.vacated";
     if (!webhooks.enabled) return;
     const name = channel();
     const counts = { clientAmount: diff.clientAmount, userAmount: diff.userAmount };

@@ -132,8 +132,6 @@ export class ChannelService implements RoomService<SocketState> {
     const { owners, stale } = this.#registry.adopt(this.#host.sockets());
     for (const socket of stale) this.#sockets.close(socket, CloseCode.replaced, "replaced by a newer connection with the same id");
     this.#state.restore(members, [...owners.map(liveClient), ...httpClients.map(liveHttpClient)], Date.now());
-    // Occupied as stored: the members' rows and the webhook batches of a tick are written together.
-    this.#publisher.restore(this.#state.counts().userAmount > 0);
     this.#broadcaster.restore(meta?.seq ?? 0, meta?.mode);
     if (this.#host.name) await this.#store.saveMeta(this.#meta());
     await this.#watching.restore(owners);

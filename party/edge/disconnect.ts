@@ -16,17 +16,6 @@ import { DIRECTORY_PARTY } from "../wire/parties.ts";
 /** What the sockets are told when the request gives no reason. */
 const DEFAULT_REASON = "disconnected by the operator";
 
-/** The user id in `/users/USERID/disconnect`, or null for another path. */
-export function disconnectPath(pathname: string): string | null {
-  const match = /^\/users\/([^/]+)\/disconnect\/?$/.exec(pathname);
-  if (!match) return null;
-  try {
-    return decodeURIComponent(match[1]!);
-  } catch {
-    return "";
-  }
-}
-
 /** Answers a disconnect: checks it, hands it to its coordinator, and passes on what was closed. */
 export async function disconnectUser(request: Request, rawUserId: string, config: Config, parties: Parties): Promise<Response> {
   const userId = UserId.safeParse(rawUserId);

@@ -15,17 +15,6 @@ import { PushRequest, UserId } from "../protocol/index.ts";
 import { jsonProblem } from "../wire/json.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
 
-/** The user id in `/users/USERID/push`, or null for another path. */
-export function pushPath(pathname: string): string | null {
-  const match = /^\/users\/([^/]+)\/push\/?$/.exec(pathname);
-  if (!match) return null;
-  try {
-    return decodeURIComponent(match[1]!);
-  } catch {
-    return "";
-  }
-}
-
 /** Answers a push request: checks it, hands it to its coordinator, and passes the answer on once it comes. */
 export async function pushToUser(request: Request, rawUserId: string, config: Config, parties: Parties): Promise<Response> {
   const userId = UserId.safeParse(rawUserId);

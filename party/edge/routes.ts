@@ -6,8 +6,8 @@ import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
 import { adminRoute } from "./admin-routes.ts";
 import { authorizeRequest, originRefusal } from "./access.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
-import { disconnectPath, disconnectUser } from "./disconnect.ts";
-import { pushPath, pushToUser } from "./push.ts";
+import { disconnectUser } from "./disconnect.ts";
+import { pushToUser } from "./push.ts";
 import { usersAcrossParts } from "./users.ts";
 
 /** Answers a request to the worker that no room's URL matched. */
@@ -61,19 +61,27 @@ export async function edgeFetch(request: Request, edge: EdgeHost): Promise<Respo
       return answer(fail(502, "internal", `the user directory failed: ${(error as Error).message}`));
     }
   }
-  const disconnectFor = disconnectPath(url.pathname);
-  if (disconnectFor !== null) {
+  const action = userAction(url.pathname);
+  if (action !== null) {
     if (request.method !== "POST") return answer(methodNotAllowed(["POST"]));
     const refused = await serverKeyRefusal();
     if (refused) return answer(refused);
-    return answer(await disconnectUser(request, disconnectFor, config, edge.parties));
-  }
-  const pushFor = pushPath(url.pathname);
-  if (pushFor !== null) {
-    if (request.method !== "POST") return answer(methodNotAllowed(["POST"]));
-    const refused = await serverKeyRefusal();
-    if (refused) return answer(refused);
-    return answer(await pushToUser(request, pushFor, config, edge.parties));
+    return answer(await USER_ACTIONS[action.name](request, action.userId, config, edge.parties));
   }
   return answer(fail(404, "not_found", `no route ${url.pathname}; see GET /herenow, GET /users, POST /users/USERID/push or /parties/${CHANNEL_PARTY}/CHANNEL`));
+}
+
+/** The server's actions on one user (`POST /users/USERID/ACTION`, the server key), each given the user id as it came in the path. */
+const USER_ACTIONS = { push: pushToUser, disconnect: disconnectUser } as const;
+
+/** The action and user id in `/users/USERID/ACTION` (the id decoded, or "" when it cannot be), or null for another path. */
+function userAction(pathname: string): { name: keyof typeof USER_ACTIONS; userId: string } | null {
+  const match = /^\/users\/([^/]+)\/(push|disconnect)\/?$/.exec(pathname);
+  if (!match) return null;
+  const name = match[2] as keyof typeof USER_ACTIONS;
+  try {
+    return { name, userId: decodeURIComponent(match[1]!) };
+  } catch {
+    return { name, userId: "" };
+  }
 }

@@ -1,13 +1,18 @@
 /**
- * The edge in front of the in-memory host (memory-host.ts): connects and requests pass the
- * edge's own checks (party/edge/before.ts) as from outside, then reach the room's service;
- * and what a socket was sent, read back as presence events.
+ * The service on the in-memory host (memory-host.ts) with the edge in front: the three
+ * parties served with one set of settings; connects and requests that pass the edge's own
+ * checks (party/edge/before.ts) as from outside, then reach the room's service; and what a
+ * socket was sent, read back as presence events.
  */
+import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
+import { DirectoryService } from "../../party/directory/service.ts";
 import { partyHooks } from "../../party/edge/before.ts";
+import { IndexService } from "../../party/index/service.ts";
+import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import type { PresenceEvent, ServerMessage } from "../../party/protocol/index.ts";
-import { type MemoryHost, MemorySocket } from "./memory-host.ts";
+import { type MemoryHost, MemorySocket, MemoryWorld } from "./memory-host.ts";
 import { type ReadDiff, WireReader } from "./messages.ts";
 
 /** Connects a socket through the edge's checks, as a client with this query would; throws if refused. */
@@ -41,4 +46,14 @@ export function eventsSent(socket: MemorySocket): PresenceEvent[] {
     .map((message: ServerMessage) => reader.read(message))
     .filter((message): message is ReadDiff => message.type === "diff")
     .flatMap((diff) => diff.events);
+}
+
+/** A world serving the three parties with these settings, and the edge in front of it. */
+export function memoryService(env: Record<string, string>): { world: MemoryWorld; edge: EdgeHost } {
+  const config = loadConfig(env);
+  const world = new MemoryWorld();
+  world.serve<SocketState>("main", (host) => new ChannelService(host, config));
+  world.serve("directory", (host) => new DirectoryService(host, config));
+  world.serve("index", (host) => new IndexService(host, config));
+  return { world, edge: { env, parties: world.parties(), waitUntil: () => {} } };
 }

@@ -8,12 +8,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
-import { DirectoryService } from "../../party/directory/service.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
-import { IndexService } from "../../party/index/service.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
-import { eventsSent, joinThroughEdge } from "../support/memory-edge.ts";
+import { eventsSent, joinThroughEdge, memoryService } from "../support/memory-edge.ts";
 import { type MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
 
 const ENV = { PRESENCE_GRACE_MS: "1000", PRESENCE_TICK_MS: "50", PRESENCE_HEARTBEAT_TIMEOUT_MS: "60000", PRESENCE_DIRECTORY_PARTS: "2" };
@@ -24,11 +22,7 @@ let edge: EdgeHost;
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
-  world = new MemoryWorld();
-  world.serve<SocketState>("main", (host) => new ChannelService(host, config));
-  world.serve("directory", (host) => new DirectoryService(host, config));
-  world.serve("index", (host) => new IndexService(host, config));
-  edge = { env: ENV, parties: world.parties(), waitUntil: () => {} };
+  ({ world, edge } = memoryService(ENV));
 });
 
 afterEach(() => {
@@ -122,11 +116,7 @@ describe("the channel service on the in-memory host", () => {
     // The Workers engine's idle room: pings never reach it; its own alarm (idle checks, lease
     // renewals to the directory and the index) is all that wakes it.
     const quiet = { ...ENV, PRESENCE_HEARTBEAT_INTERVAL_MS: "10000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "30000" };
-    world = new MemoryWorld();
-    world.serve<SocketState>("main", (host) => new ChannelService(host, loadConfig(quiet)));
-    world.serve("directory", (host) => new DirectoryService(host, loadConfig(quiet)));
-    world.serve("index", (host) => new IndexService(host, loadConfig(quiet)));
-    edge = { env: quiet, parties: world.parties(), waitUntil: () => {} };
+    ({ world, edge } = memoryService(quiet));
     for (const members of [20, 400]) {
       const room = await world.room<SocketState>("main", `idle-${members}`);
       const sockets: MemorySocket<SocketState>[] = [];

@@ -4,15 +4,11 @@
  * checked against the grace period it skips.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
-import { DirectoryService } from "../../party/directory/service.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
-import { IndexService } from "../../party/index/service.ts";
-import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
-import { eventsSent, joinThroughEdge, requestThroughEdge } from "../support/memory-edge.ts";
-import { type MemoryHost, MemoryWorld } from "../support/memory-host.ts";
+import { eventsSent, joinThroughEdge, requestThroughEdge, memoryService } from "../support/memory-edge.ts";
+import type { MemoryHost, MemoryWorld } from "../support/memory-host.ts";
 
 const BASE = { PRESENCE_GRACE_MS: "5000", PRESENCE_TICK_MS: "50", PRESENCE_HEARTBEAT_TIMEOUT_MS: "60000", PRESENCE_DIRECTORY_PARTS: "2" };
 const SERVER_KEY = "server-key-for-tests-0123456789";
@@ -20,12 +16,7 @@ let world: MemoryWorld;
 let edge: EdgeHost;
 
 function build(env: Record<string, string>): void {
-  const config = loadConfig(env);
-  world = new MemoryWorld();
-  world.serve<SocketState>("main", (host) => new ChannelService(host, config));
-  world.serve("directory", (host) => new DirectoryService(host, config));
-  world.serve("index", (host) => new IndexService(host, config));
-  edge = { env, parties: world.parties(), waitUntil: () => {} };
+  ({ world, edge } = memoryService(env));
 }
 
 beforeEach(() => {

@@ -8,14 +8,12 @@ import { httpConnectionId } from "../../party/channel/http-client-rows.ts";
 import { PresenceState } from "../../party/channel/presence.ts";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
-import { DirectoryService } from "../../party/directory/service.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
-import { IndexService } from "../../party/index/service.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import type { RoomStats } from "../../party/protocol/index.ts";
-import { eventsSent, joinThroughEdge, requestThroughEdge } from "../support/memory-edge.ts";
-import { type MemoryHost, type MemorySocket, MemoryWorld } from "../support/memory-host.ts";
+import { eventsSent, joinThroughEdge, requestThroughEdge, memoryService } from "../support/memory-edge.ts";
+import type { MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
 import { WireReader } from "../support/messages.ts";
 import { rawToken, SECRET, token } from "../support/tokens.ts";
 
@@ -28,12 +26,7 @@ let edge: EdgeHost;
 
 /** A world of the three parties with these settings. */
 function build(env: Record<string, string>): void {
-  const config = loadConfig(env);
-  world = new MemoryWorld();
-  world.serve<SocketState>("main", (host) => new ChannelService(host, config));
-  world.serve("directory", (host) => new DirectoryService(host, config));
-  world.serve("index", (host) => new IndexService(host, config));
-  edge = { env, parties: world.parties(), waitUntil: () => {} };
+  ({ world, edge } = memoryService(env));
 }
 
 beforeEach(() => {

@@ -7,13 +7,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
-import { DirectoryService } from "../../party/directory/service.ts";
-import { IndexService } from "../../party/index/service.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import type { WebhookPayload } from "../../party/protocol/index.ts";
-import { joinThroughEdge } from "../support/memory-edge.ts";
-import { type MemoryHost, MemoryWorld } from "../support/memory-host.ts";
+import { joinThroughEdge, memoryService } from "../support/memory-edge.ts";
+import type { MemoryHost, MemoryWorld } from "../support/memory-host.ts";
 import { webhookSecret } from "../support/webhook-receiver.ts";
 
 const ENV = {
@@ -38,11 +36,7 @@ beforeEach(() => {
     if (payload.type === "presence.events") batches.push(payload.data.events.map((e) => ("member" in e ? `${e.type} ${e.member.id}` : e.type)));
     return new Response("ok");
   });
-  world = new MemoryWorld();
-  world.serve<SocketState>("main", (host) => new ChannelService(host, config));
-  world.serve("directory", (host) => new DirectoryService(host, config));
-  world.serve("index", (host) => new IndexService(host, config));
-  edge = { env: ENV, parties: world.parties(), waitUntil: () => {} };
+  ({ world, edge } = memoryService(ENV));
 });
 
 afterEach(() => {
