@@ -89,13 +89,15 @@ describe("HTTP clients", () => {
   it("refuses a bad client id, someone else's client id and a TTL past the maximum, with the envelope, and changes nothing", async () => {
     const channel = freshChannel("device-bad");
     await api.heartbeat(channel, "owned", { userId: "owner", ttlMs: 30_000 });
+    // Each outcome is caught where the request starts, so no rejection is left unhandled while an earlier one is awaited.
+    const outcome = (attempt: Promise<unknown>) => attempt.then(() => null, (e: unknown) => e);
     const refusals: Array<[Promise<unknown>, number, string]> = [
-      [api.heartbeat(channel, "bad id!", { userId: "x", ttlMs: 5000 }), 400, "bad_request"],
-      [api.heartbeat(channel, "owned", { userId: "thief", ttlMs: 5000 }), 409, "conflict"],
-      [api.heartbeat(channel, "x", { userId: "x", ttlMs: 24 * 3600_000 }), 400, "bad_request"],
+      [outcome(api.heartbeat(channel, "bad id!", { userId: "x", ttlMs: 5000 })), 400, "bad_request"],
+      [outcome(api.heartbeat(channel, "owned", { userId: "thief", ttlMs: 5000 })), 409, "conflict"],
+      [outcome(api.heartbeat(channel, "x", { userId: "x", ttlMs: 24 * 3600_000 })), 400, "bad_request"],
     ];
     for (const [attempt, code, error] of refusals) {
-      const thrown = await attempt.then(() => null, (e: unknown) => e);
+      const thrown = await attempt;
       expect(thrown).toBeInstanceOf(PresenceHttpError);
       expect(thrown).toMatchObject({ code, error });
     }
