@@ -23,6 +23,31 @@ export function fail(status: number, error: ErrorCode, message: string, headers:
   });
 }
 
+/** The most of an unread body `releaseBody` reads before it gives up on the connection. */
+const RELEASE_READ_BYTES = 1 << 20;
+
+/**
+ * Reads and drops the body of a request that was answered without reading it. Under wrangler
+ * dev an unread body stalls the next request a client sends on that kept-alive connection,
+ * and under partykit dev that request fails; cancelling the body is not enough, reading it is.
+ * A body past 1 MiB is cancelled instead: a client that sends that much to a refusal can open
+ * a new connection.
+ */
+export async function releaseBody(request: Request): Promise<void> {
+  if (request.body === null || request.bodyUsed) return;
+  const reader = request.body.getReader();
+  try {
+    for (let read = 0; read <= RELEASE_READ_BYTES; ) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      read += chunk.value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: nothing left to release.
+  }
+}
+
 /** The answer to a request with a method a route does not take. */
 export function methodNotAllowed(allowed: string[]): Response {
   return fail(405, "method_not_allowed", `use ${allowed.join(" or ")}`, { allow: allowed.join(", ") });

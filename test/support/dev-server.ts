@@ -5,12 +5,24 @@
  * the global setups and by tests that kill and restart a server.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+
+/**
+ * Set to a file path, the shared dev server's whole output is written there when the run ends
+ * (wrangler's at debug level): what to read when a request hangs or a room misbehaves.
+ */
+export const SERVER_LOG_VAR = "PRESENCE_TEST_SERVER_LOG";
+
+/** Writes the server's output to the file PRESENCE_TEST_SERVER_LOG names, if it names one. */
+export function keepServerLog(server: DevServer | undefined): void {
+  const path = process.env[SERVER_LOG_VAR];
+  if (path && server) writeFileSync(path, server.log());
+}
 
 /** The engines the service runs on. */
 export type Engine = "partykit" | "workers";
@@ -119,7 +131,7 @@ async function devArgs(engine: Engine, port: number, persistDir: string, vars: R
     persistDir,
     "--show-interactive-dev-session=false",
     "--log-level",
-    "warn",
+    process.env[SERVER_LOG_VAR] ? "debug" : "warn",
     ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
   ];
 }

@@ -5,7 +5,7 @@
  * browsers run once, on PartyKit (see vitest.config.ts).
  */
 import type { TestProject } from "vitest/node";
-import { type DevServer, startDevServer } from "./dev-server.ts";
+import { type DevServer, keepServerLog, startDevServer } from "./dev-server.ts";
 
 let server: DevServer | undefined;
 
@@ -16,5 +16,6 @@ export async function setup(project: TestProject) {
 }
 
 export async function teardown() {
+  keepServerLog(server);
   await server?.stop();
 }

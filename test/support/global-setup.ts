@@ -4,7 +4,7 @@
  */
 import { rmSync } from "node:fs";
 import type { TestProject } from "vitest/node";
-import { type DevServer, startDevServer } from "./dev-server.ts";
+import { type DevServer, keepServerLog, startDevServer } from "./dev-server.ts";
 import { type PackedProject, packAndInstall } from "./packed.ts";
 
 let server: DevServer | undefined;
@@ -18,6 +18,7 @@ export async function setup(project: TestProject) {
 }
 
 export async function teardown() {
+  keepServerLog(server);
   await server?.stop();
   if (packed) rmSync(packed.dir, { recursive: true, force: true });
 }

@@ -10,6 +10,7 @@ import { roomFor } from "../../server/room.ts";
 import { partyHooks } from "../../edge/before.ts";
 import { edgeFetch } from "../../edge/routes.ts";
 import { partiesOver } from "../../server/calls.ts";
+import { releaseBody } from "../../server/envelope.ts";
 import type { PartyName } from "../../protocol/index.ts";
 import { PartyKitHost } from "./host.ts";
 
@@ -34,7 +35,9 @@ export function partykitParty<State>(party: PartyName, make: MakeService<State>)
     }
 
     static async onBeforeRequest(request: Party.Request, lobby: Party.Lobby, ctx: Party.ExecutionContext) {
-      return (await hooks.beforeRequest(request as unknown as Request, lobby.id, edgeOf(lobby, ctx))) as unknown as Party.Request | Response;
+      const passed = await hooks.beforeRequest(request as unknown as Request, lobby.id, edgeOf(lobby, ctx));
+      if (passed instanceof Response) await releaseBody(request as unknown as Request);
+      return passed as unknown as Party.Request | Response;
     }
 
     readonly options: Party.ServerOptions = { hibernate: true };
@@ -71,9 +74,11 @@ export function partykitParty<State>(party: PartyName, make: MakeService<State>)
       this.#service.closed(socket as unknown as HostSocket<State>);
     }
 
-    onRequest(request: Party.Request) {
+    async onRequest(request: Party.Request) {
       this.#wake();
-      return this.#service.request(request as unknown as Request);
+      const response = await this.#service.request(request as unknown as Request);
+      await releaseBody(request as unknown as Request);
+      return response;
     }
 
     onAlarm() {
@@ -88,6 +93,8 @@ export function partykitParty<State>(party: PartyName, make: MakeService<State>)
 }
 
 /** The worker's `onFetch` on PartyKit: the edge's own routes. */
-export function partykitFetch(request: Party.Request, lobby: Party.FetchLobby, ctx: Party.ExecutionContext): Promise<Response> {
-  return edgeFetch(request as unknown as Request, edgeOf(lobby, ctx));
+export async function partykitFetch(request: Party.Request, lobby: Party.FetchLobby, ctx: Party.ExecutionContext): Promise<Response> {
+  const response = await edgeFetch(request as unknown as Request, edgeOf(lobby, ctx));
+  await releaseBody(request as unknown as Request);
+  return response;
 }

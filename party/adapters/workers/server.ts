@@ -9,7 +9,7 @@ import { routePartykitRequest, Server } from "partyserver";
 import { partyHooks } from "../../edge/before.ts";
 import { edgeFetch } from "../../edge/routes.ts";
 import type { Config } from "../../server/config.ts";
-import { fail } from "../../server/envelope.ts";
+import { fail, releaseBody } from "../../server/envelope.ts";
 import type { EdgeHost, Host, HostSocket, RoomService } from "../../server/host.ts";
 import { roomFor } from "../../server/room.ts";
 import { partyOfBinding, type WorkersEnv, WorkersHost, workersParties } from "./host.ts";
@@ -55,8 +55,10 @@ export function workersParty<State>(make: MakeService<State>) {
       this.#service.closed(socket as HostSocket<State>);
     }
 
-    override onRequest(request: Request) {
-      return this.#service.request(request);
+    override async onRequest(request: Request) {
+      const response = await this.#service.request(request);
+      await releaseBody(request);
+      return response;
     }
 
     override onAlarm() {
@@ -74,9 +76,16 @@ export async function workersFetch(request: Request, env: WorkersEnv, ctx: Execu
   };
   const routed = await routePartykitRequest(request, env as never, {
     onBeforeConnect: (req, lobby) => hooksOf(lobby.className)?.beforeConnect(req, lobby.name, edge) ?? fail(404, "not_found", "no such party"),
-    onBeforeRequest: (req, lobby) => hooksOf(lobby.className)?.beforeRequest(req, lobby.name, edge) ?? fail(404, "not_found", "no such party"),
+    onBeforeRequest: async (req, lobby) => {
+      const passed = await (hooksOf(lobby.className)?.beforeRequest(req, lobby.name, edge) ?? fail(404, "not_found", "no such party"));
+      if (passed instanceof Response) await releaseBody(req);
+      return passed;
+    },
   });
-  return routed ?? edgeFetch(request, edge);
+  if (routed) return routed;
+  const response = await edgeFetch(request, edge);
+  await releaseBody(request);
+  return response;
 }
 
 /** partyserver's routing of `/parties/PARTY/ROOM` with no hooks at all (the bench's floors). */
