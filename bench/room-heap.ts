@@ -10,6 +10,7 @@
 import { ChannelService } from "../party/channel/service.ts";
 import type { SocketState } from "../party/channel/sockets.ts";
 import { partyHooks } from "../party/edge/before.ts";
+import { BanCache } from "../party/server/ban-cache.ts";
 import { partiesOver } from "../party/server/calls.ts";
 import { loadConfig } from "../party/server/config.ts";
 import { ok } from "../party/server/envelope.ts";
@@ -52,7 +53,8 @@ const storage = {
   getAlarm: async () => null,
   setAlarm: async () => {},
 } as unknown as HostStorage;
-const parties = partiesOver(async () => ok({}));
+// Every call succeeds with nothing to say; the edge's ban list is empty.
+const parties = partiesOver(async (_party, _room, init) => ok(JSON.parse(String(init.body)).call === "bans" ? { bans: [] } : {}));
 const env = { PRESENCE_DIRECTORY_PARTS: "4" };
 const host: Host<SocketState> = {
   name: "heap",
@@ -61,7 +63,7 @@ const host: Host<SocketState> = {
   sockets: (connectionId?: string) => (connectionId === undefined ? sockets.values() : [sockets.get(connectionId)].filter((socket) => socket !== undefined)),
   pingedAt: () => null,
 };
-const edge = { env, parties, waitUntil() {} };
+const edge = { env, parties, waitUntil() {}, bans: new BanCache() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const room = new ChannelService(host, loadConfig(env));

@@ -3,9 +3,13 @@
  * Node, Deno, Bun and workers alike.
  */
 import type { JsonValue } from "../party/wire/json.ts";
-import type { DisconnectResult, HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
+import type { BanLifted, BanStatus, DisconnectResult, HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
 import { type HttpClientsApi, httpClientsApi } from "./http-clients.ts";
 import {
+  BanLiftedResponseDefs,
+  BanLiftedResponseSchema,
+  BanStatusResponseDefs,
+  BanStatusResponseSchema,
   DisconnectResponseDefs,
   DisconnectResponseSchema,
   PushResponseDefs,
@@ -40,9 +44,15 @@ export type PresenceApi = HttpClientsApi & {
   /**
    * Closes every client of a user at once, in every channel (or only `channel`), without
    * grace: sockets are told `reason` and closed with 4004 (the client does not reconnect),
-   * HTTP clients are removed. Resolves with what was closed, per channel.
+   * HTTP clients are removed. Resolves with what was closed, per channel. With `banSeconds`
+   * (1 to a year) the user is also banned everywhere: its connects, HTTP clients and tokens are
+   * refused with 403 `banned` until then (`bannedUntil` in the answer) or until `unban`.
    */
-  disconnect(userId: string, options?: { reason?: string; channel?: string }): Promise<DisconnectResult>;
+  disconnect(userId: string, options?: { reason?: string; channel?: string; banSeconds?: number }): Promise<DisconnectResult>;
+  /** The user's ban in force, if any. */
+  ban(userId: string): Promise<BanStatus>;
+  /** Lifts the user's ban (`lifted: false` when there was none). */
+  unban(userId: string): Promise<BanLifted>;
 };
 
 /** Which of a user's clients a push is for, and how long to wait for their acks. */
@@ -85,6 +95,14 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
         headers: { "content-type": "application/json" },
         body: JSON.stringify(which),
       });
+      return body.content;
+    },
+    async ban(userId) {
+      const body = await requestJson<{ content: BanStatus }>(options, `/users/${encodeURIComponent(userId)}/ban`, [BanStatusResponseSchema, BanStatusResponseDefs]);
+      return body.content;
+    },
+    async unban(userId) {
+      const body = await requestJson<{ content: BanLifted }>(options, `/users/${encodeURIComponent(userId)}/ban`, [BanLiftedResponseSchema, BanLiftedResponseDefs], { method: "DELETE" });
       return body.content;
     },
   };

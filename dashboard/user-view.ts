@@ -2,13 +2,14 @@
  * One user across channels: its status from the user directory (`POST /users`), kept live
  * by watching it (`watchUsers`) over an observer socket of the dashboard's own; and a form
  * that sends a test push (`POST /users/ID/push`) and shows which clients acknowledged it; and
- * one that disconnects the user (`POST /users/ID/disconnect`) and shows what was closed.
+ * one that disconnects the user (`POST /users/ID/disconnect`), banning it if asked, and shows
+ * what was closed; and the user's ban (`GET /users/ID/ban`) with a button that lifts it.
  */
 import { PresenceClient } from "../client/index.ts";
 import { byId, h, replace } from "./dom.ts";
 import { clientTypesText, jsonPreview, relativeTime } from "./format.ts";
 import type { Session } from "./session.ts";
-import type { DisconnectResult, PushResult, UserStatus } from "./wire.ts";
+import type { BanStatus, DisconnectResult, PushResult, UserStatus } from "./wire.ts";
 
 /** The observer channel the dashboard watches users from (observers are not members: it never shows as active). */
 export const WATCH_CHANNEL = "dashboard.watch";
@@ -35,6 +36,7 @@ export class UserView {
       event.preventDefault();
       void this.#disconnect();
     });
+    byId("ban-lift").addEventListener("click", () => void this.#liftBan());
     setInterval(() => this.#draw(), 1000);
   }
 
@@ -45,7 +47,10 @@ export class UserView {
     byId("user-panel").hidden = userId === null;
     replace(byId("push-result"));
     replace(byId("kick-result"));
+    replace(byId("ban-status"));
+    byId("ban-lift").hidden = true;
     if (userId === null) return this.#watcher?.watchUsers([]);
+    void this.#showBan(userId);
     byId<HTMLInputElement>("user-id").value = userId;
     this.#watch().watchUsers([userId]);
     try {
@@ -131,11 +136,13 @@ export class UserView {
     const userId = this.#userId;
     const out = byId("kick-result");
     if (!userId) return;
-    const body: Record<string, string> = {};
+    const body: { reason?: string; channel?: string; banSeconds?: number } = {};
     const reason = byId<HTMLInputElement>("kick-reason").value.trim();
     const channel = byId<HTMLInputElement>("kick-channel").value.trim();
+    const banMinutes = byId<HTMLInputElement>("kick-ban").valueAsNumber;
     if (reason) body.reason = reason;
     if (channel) body.channel = channel;
+    if (Number.isFinite(banMinutes)) body.banSeconds = Math.round(banMinutes * 60);
     replace(out, "disconnecting…");
     try {
       const result = await this.#session.call<DisconnectResult>(`/users/${encodeURIComponent(userId)}/disconnect`, { method: "POST", body: JSON.stringify(body) });
@@ -150,5 +157,32 @@ export class UserView {
     } catch (error) {
       replace(out, `disconnect failed: ${(error as Error).message}`);
     }
+    await this.#showBan(userId);
+  }
+
+  /** Shows the user's ban in force, if any, with the button that lifts it. */
+  async #showBan(userId: string): Promise<void> {
+    const status = byId("ban-status");
+    try {
+      const ban = await this.#session.call<BanStatus>(`/users/${encodeURIComponent(userId)}/ban`);
+      if (userId !== this.#userId) return;
+      status.dataset.banned = String(ban.banned);
+      replace(status, ban.ban ? `banned until ${new Date(ban.ban.until).toLocaleString()}${ban.ban.reason ? ` (${ban.ban.reason})` : ""}` : "not banned");
+      byId("ban-lift").hidden = !ban.banned;
+    } catch (error) {
+      replace(status, `ban: ${(error as Error).message}`);
+    }
+  }
+
+  async #liftBan(): Promise<void> {
+    const userId = this.#userId;
+    if (!userId) return;
+    try {
+      await this.#session.call(`/users/${encodeURIComponent(userId)}/ban`, { method: "DELETE" });
+    } catch (error) {
+      replace(byId("ban-status"), `lifting the ban failed: ${(error as Error).message}`);
+      return;
+    }
+    await this.#showBan(userId);
   }
 }

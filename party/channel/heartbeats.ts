@@ -9,6 +9,7 @@
 import { z } from "zod";
 import type { Config } from "../server/config.ts";
 import { fail, methodNotAllowed, ok } from "../server/envelope.ts";
+import { bannedRefusal } from "../server/ban-cache.ts";
 import { type Caller, readCaller } from "../server/hand-off.ts";
 import type { TickLoop } from "../server/tick-loop.ts";
 import {
@@ -21,6 +22,7 @@ import {
   HttpClientListQuery,
   type HttpClientRefusal,
   type HttpClientState,
+  MAX_BATCH_BODY_BYTES,
   MAX_CLIENTS_PER_BATCH,
 } from "../protocol/index.ts";
 import { jsonEqual, jsonProblem, type JsonValue, utf8Bytes } from "../wire/json.ts";
@@ -49,8 +51,6 @@ type Beat = { clientId: string; body: HttpClientHeartbeat; data: JsonValue | und
 
 /** Most bytes of one heartbeat's body beyond its data. */
 const BODY_OVERHEAD_BYTES = 8 * 1024;
-/** Most bytes of a batch's body. */
-const MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
 
 /** The room's HTTP clients. */
 export class Heartbeats {
@@ -174,6 +174,8 @@ export class Heartbeats {
   /** Applies one checked heartbeat for this caller: creates or renews the client, or says why not. */
   #apply({ clientId, body, data: sent }: Beat, caller: Caller, now: number): HttpClientState | Refusal {
     const { config, state, rows, departures, pushes, ticks } = this.#parts;
+    const ban = caller.kind === "server" ? caller.banned?.find((banned) => banned.userId === body.userId) : undefined;
+    if (ban) return bannedRefusal(ban);
     if (caller.kind === "user") {
       if (body.userId !== caller.userId) return { status: 403, error: "forbidden", message: `the token is for user ${caller.userId}, not ${body.userId}` };
       if (caller.clientType !== undefined && body.clientType !== undefined && body.clientType !== caller.clientType) {

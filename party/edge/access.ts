@@ -8,7 +8,8 @@ import type { Config } from "../server/config.ts";
 import type { Caller } from "../server/hand-off.ts";
 import type { Handshake } from "../wire/handshake.ts";
 import { userDataProblem } from "../wire/json.ts";
-import { channelAllowed, type ErrorCode, type TokenClaims } from "../protocol/index.ts";
+import { bannedRefusal } from "../server/ban-cache.ts";
+import { type Ban, channelAllowed, type ErrorCode, type TokenClaims } from "../protocol/index.ts";
 import { verifierFor } from "./tokens.ts";
 import { refusedCredentialMessage, verifyAdminToken } from "./admin.ts";
 
@@ -81,8 +82,8 @@ function identityFromClaims(claims: TokenClaims, handshake: Handshake, config: C
   return { ...handshake, userId, clientType, userData: claims.data, dataLocked: claims.dataWritable !== true, expiresAt };
 }
 
-/** What an HTTP call needs: the server key, or read access to some channels (herenow). */
-export type Need = { serverKey: true } | { channels: string[] };
+/** What an HTTP call needs: the server key, or read access to some channels (herenow), by a token whose user is not banned (`banOf`, which the edge always gives). */
+export type Need = { serverKey: true } | { channels: string[]; banOf?: (userId: string) => Promise<Ban | null> };
 
 /**
  * Checks an HTTP call's credentials: `Authorization: Bearer SERVER_KEY`, or (for herenow, with
@@ -105,7 +106,8 @@ export async function authorizeRequest(request: Request, url: URL, need: Need, c
   if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
   const closed = need.channels.filter((channel) => !channelAllowed(verified.claims.channels, channel));
   if (closed.length > 0) return forbidden(`the token does not open ${closed.map((c) => `channel ${c}`).join(", ")}`);
-  return null;
+  const ban = verified.claims.sub === undefined ? null : await need.banOf?.(verified.claims.sub);
+  return ban ? bannedRefusal(ban) : null;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The worker's checks before any room is touched: a bad channel name, a misconfigured
  * service, a browser from an origin not allowed, a bad handshake, a missing or bad token, or
- * missing credentials for an HTTP route is answered here (400 / 401 / 403 / 500 / 503) and
+ * missing credentials for an HTTP route, or a banned user, is answered here (400 / 401 / 403 / 500 / 503) and
  * never reaches a room; a good connect is passed on with its accepted handshake. The hooks of
  * every party, by party: the directory takes nothing from outside, the index only dashboards.
  */
@@ -14,6 +14,8 @@ import { channelProblem, parseHandshake } from "../wire/handshake.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
 import { admitConnect, authorizeHttpClient, authorizeRequest, originRefusal, type Refusal } from "./access.ts";
 import { adminSocketRefusal } from "./admin.ts";
+import { banLookup, bansOf, heartbeatUserIds } from "./bans.ts";
+import { bannedRefusal } from "../server/ban-cache.ts";
 import { forwardCaller, forwardHandshake } from "../server/hand-off.ts";
 import { httpClientRoute } from "../wire/parties.ts";
 
@@ -42,6 +44,8 @@ const channelHooks: PartyHooks = {
     if (!handshake.ok) return refuse({ status: 400, error: "bad_request", message: handshake.message }, "bad_handshake");
     const admitted = await admitConnect(params, channel, handshake.value, config);
     if ("status" in admitted) return refuse(admitted, admitted.error);
+    const [ban] = admitted.userId === null ? [] : await bansOf([admitted.userId], edge);
+    if (ban) return refuse(bannedRefusal(ban), "banned");
     return forwardHandshake(request, admitted.connectionId, admitted);
   },
 
@@ -55,17 +59,23 @@ const channelHooks: PartyHooks = {
     if (request.method === "OPTIONS") return withCors(preflight(), origin, config.allowedOrigins);
     const url = new URL(request.url);
     if (httpClientRoute(url.pathname)) {
+      const refuse = (refusal: Refusal) => {
+        edge.waitUntil(countRefusal(edge, channel, { group: "refusedRequests", reason: refusal.error }));
+        return withCors(fail(refusal.status, refusal.error, refusal.message), origin, config.allowedOrigins);
+      };
       const caller = originRefusal(request, config) ?? (await authorizeHttpClient(request, url, channel, config, request.method === "GET"));
-      if ("status" in caller) {
-        edge.waitUntil(countRefusal(edge, channel, { group: "refusedRequests", reason: caller.error }));
-        return withCors(fail(caller.status, caller.error, caller.message), origin, config.allowedOrigins);
-      }
-      return forwardCaller(request, caller);
+      if ("status" in caller) return refuse(caller);
+      // A banned user's token is refused here; the server's heartbeats for banned users are refused by the room, each alone.
+      const banned = await bansOf(caller.kind === "user" ? [caller.userId] : await heartbeatUserIds(request), edge);
+      if (caller.kind === "user" && banned[0]) return refuse(bannedRefusal(banned[0]));
+      return forwardCaller(request, caller.kind === "server" && banned.length > 0 ? { ...caller, banned } : caller);
     }
     const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks");
     const refusal =
       originRefusal(request, config) ??
-      (serverRoute || request.method === "GET" ? await authorizeRequest(request, url, serverRoute ? { serverKey: true } : { channels: [channel] }, config) : null);
+      (serverRoute || request.method === "GET"
+        ? await authorizeRequest(request, url, serverRoute ? { serverKey: true } : { channels: [channel], banOf: banLookup(edge) }, config)
+        : null);
     if (refusal) {
       edge.waitUntil(countRefusal(edge, channel, { group: "refusedRequests", reason: refusal.error }));
       return withCors(fail(refusal.status, refusal.error, refusal.message), origin, config.allowedOrigins);

@@ -1,4 +1,5 @@
-/** The worker's own routes, outside any room: `/herenow` across channels, `/users`, pushes, disconnects, webhooks, the operator's routes; everything else is a 404. */
+/** The worker's own routes, outside any room: `/herenow` across channels, `/users`, pushes, disconnects, bans, webhooks, the operator's routes; everything else is a 404. */
+import type { Config } from "../server/config.ts";
 import { fail, methodNotAllowed, ok, preflight, withCors } from "../server/envelope.ts";
 import type { EdgeHost } from "../server/host.ts";
 import { configOr500 } from "../server/room.ts";
@@ -6,6 +7,7 @@ import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
 import { adminRoute } from "./admin-routes.ts";
 import { authorizeRequest, originRefusal } from "./access.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
+import { banLookup, banRoute } from "./bans.ts";
 import { disconnectUser } from "./disconnect.ts";
 import { pushToUser } from "./push.ts";
 import { usersAcrossParts } from "./users.ts";
@@ -30,7 +32,7 @@ export async function edgeFetch(request: Request, edge: EdgeHost): Promise<Respo
     if (request.method !== "GET") return answer(methodNotAllowed(["GET"]));
     return answer(
       await hereNowAcrossChannels(url, edge.parties, async (channels) => {
-        const refused = await authorizeRequest(request, url, { channels }, config);
+        const refused = await authorizeRequest(request, url, { channels, banOf: banLookup(edge) }, config);
         return refused && fail(refused.status, refused.error, refused.message);
       }),
     );
@@ -63,20 +65,29 @@ export async function edgeFetch(request: Request, edge: EdgeHost): Promise<Respo
   }
   const action = userAction(url.pathname);
   if (action !== null) {
-    if (request.method !== "POST") return answer(methodNotAllowed(["POST"]));
+    const handlers: Partial<Record<string, UserActionHandler>> = USER_ACTIONS[action.name];
+    const handler = handlers[request.method];
+    if (handler === undefined) return answer(methodNotAllowed(Object.keys(handlers)));
     const refused = await serverKeyRefusal();
     if (refused) return answer(refused);
-    return answer(await USER_ACTIONS[action.name](request, action.userId, config, edge.parties));
+    return answer(await handler(request, action.userId, config, edge));
   }
   return answer(fail(404, "not_found", `no route ${url.pathname}; see GET /herenow, GET /users, POST /users/USERID/push or /parties/${CHANNEL_PARTY}/CHANNEL`));
 }
 
-/** The server's actions on one user (`POST /users/USERID/ACTION`, the server key), each given the user id as it came in the path. */
-const USER_ACTIONS = { push: pushToUser, disconnect: disconnectUser } as const;
+/** One of the server's actions on a user, given the user id as it came in the path. */
+type UserActionHandler = (request: Request, rawUserId: string, config: Config, edge: EdgeHost) => Promise<Response>;
+
+/** The server's actions on one user (`/users/USERID/ACTION`, the server key), by action and method. */
+const USER_ACTIONS: Record<"push" | "disconnect" | "ban", Partial<Record<string, UserActionHandler>>> = {
+  push: { POST: (request, userId, config, edge) => pushToUser(request, userId, config, edge.parties) },
+  disconnect: { POST: disconnectUser },
+  ban: { GET: banRoute, DELETE: banRoute },
+};
 
 /** The action and user id in `/users/USERID/ACTION` (the id decoded, or "" when it cannot be), or null for another path. */
 function userAction(pathname: string): { name: keyof typeof USER_ACTIONS; userId: string } | null {
-  const match = /^\/users\/([^/]+)\/(push|disconnect)\/?$/.exec(pathname);
+  const match = /^\/users\/([^/]+)\/(push|disconnect|ban)\/?$/.exec(pathname);
   if (!match) return null;
   const name = match[2] as keyof typeof USER_ACTIONS;
   try {

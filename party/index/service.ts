@@ -2,7 +2,8 @@
  * The channel index (the `index` party, one room, `all`) with valid settings: every channel
  * room reports its counts to it (a call), dashboards watch it over sockets (the edge checks
  * their admin token), `GET /channels` reads it (a call from the edge). Entries are leases: a
- * room that dies without a word drops out when its lease lapses, on this room's alarm.
+ * room that dies without a word drops out when its lease lapses, on this room's alarm. It
+ * also holds the service's bans, which the edge's isolates copy (see edge/bans.ts).
  */
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import type { Config } from "../server/config.ts";
@@ -13,16 +14,20 @@ import { TickLoop } from "../server/tick-loop.ts";
 import type { ChannelsMessage } from "../protocol/index.ts";
 import { INDEX_PARTY } from "../wire/parties.ts";
 
+import type { Ban } from "../protocol/index.ts";
+import { BanList } from "./ban-list.ts";
 import { ChannelTable, type HeldEntry } from "./table.ts";
 
 /** How long changes gather before dashboards hear of them. */
 const BROADCAST_MS = 200;
 const PREFIX = "c:";
+const BAN_PREFIX = "b:";
 
 /** The channel index with valid settings. */
 export class IndexService implements RoomService<unknown> {
   readonly #host: Host<unknown>;
   readonly #table = new ChannelTable();
+  readonly #bans = new BanList();
   readonly #ticks: TickLoop;
   readonly #calls: CallHandlers<typeof INDEX_PARTY>;
 
@@ -32,7 +37,10 @@ export class IndexService implements RoomService<unknown> {
       tickMs: () => BROADCAST_MS,
       storage: host.storage,
       run: (now) => this.#tick(now),
-      nextDeadline: () => this.#table.nextExpiry(),
+      nextDeadline: () => {
+        const deadlines = [this.#table.nextExpiry(), this.#bans.nextExpiry()].filter((at): at is number => at !== null);
+        return deadlines.length > 0 ? Math.min(...deadlines) : null;
+      },
     });
     this.#calls = {
       report: async (report) => {
@@ -48,6 +56,20 @@ export class IndexService implements RoomService<unknown> {
         await this.#expire(Date.now());
         return this.#table.list(q, limit);
       },
+      ban: async (ban) => {
+        await this.#expire(Date.now());
+        if (!this.#bans.ban(ban)) return { accepted: false };
+        // Stored before the edge hears it was taken: a ban survives a crash.
+        await host.storage.put(BAN_PREFIX + ban.userId, ban);
+        this.#ticks.schedule();
+        return { accepted: true };
+      },
+      unban: async ({ userId }) => {
+        const lifted = this.#bans.lift(userId);
+        if (lifted) await host.storage.delete(BAN_PREFIX + userId);
+        return { userId, lifted };
+      },
+      bans: () => ({ bans: this.#bans.active(Date.now()) }),
     };
   }
 
@@ -55,6 +77,7 @@ export class IndexService implements RoomService<unknown> {
   async start(): Promise<void> {
     const stored = await this.#host.storage.list<HeldEntry>({ prefix: PREFIX });
     this.#table.restore(stored.values());
+    this.#bans.restore((await this.#host.storage.list<Ban>({ prefix: BAN_PREFIX })).values());
     await this.#ticks.load();
     await this.#ticks.flush();
   }
@@ -91,9 +114,9 @@ export class IndexService implements RoomService<unknown> {
     for (const socket of this.#host.sockets()) sendText(socket, text);
   }
 
-  /** Drops lapsed leases from the table and storage. */
+  /** Drops lapsed leases and bans that are over from the table, the list and storage. */
   async #expire(now: number): Promise<void> {
-    const gone = this.#table.expire(now);
-    if (gone.length > 0) await deleteAll(this.#host.storage, gone.map((name) => PREFIX + name));
+    const gone = [...this.#table.expire(now).map((name) => PREFIX + name), ...this.#bans.expire(now).map((userId) => BAN_PREFIX + userId)];
+    if (gone.length > 0) await deleteAll(this.#host.storage, gone);
   }
 }

@@ -9,7 +9,8 @@ import { z } from "zod";
 import { ChannelHereNow, WebhookStats } from "./http.ts";
 import { ChannelList, ChannelListQuery, IndexReport } from "./channel-index.ts";
 import { DirectoryReport, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
-import { DisconnectResult, PushResult } from "./users.ts";
+import { UserId } from "./basics.ts";
+import { Ban, BanLifted, DisconnectResult, PushResult } from "./users.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
 
 /** One call: what it takes, what it answers. */
@@ -58,12 +59,18 @@ export const Calls = {
     /** Put the part's dead letters back in its queue. */
     "resend-webhooks": call(Nothing, z.object({ resent: z.number().int() })),
   },
-  /** The channel index (one room, `all`). */
+  /** The channel index and the ban list (one room, `all`). */
   [INDEX_PARTY]: {
     /** A channel room's counts. */
     report: call(IndexReport, Nothing),
     /** The active channels, most members first. */
     list: call(ChannelListQuery, ChannelList),
+    /** Keep a user out until the ban's time (a later ban replaces an earlier one); not accepted when the list is full. */
+    ban: call(Ban, z.object({ accepted: z.boolean() })),
+    /** Lift a user's ban. */
+    unban: call(z.object({ userId: UserId }), BanLifted),
+    /** Every ban in force (the edge's copy is refreshed from it). */
+    bans: call(Nothing, z.object({ bans: z.array(Ban) })),
   },
 } as const satisfies Record<string, Record<string, CallSpec>>;
 

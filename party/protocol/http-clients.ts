@@ -24,6 +24,9 @@ export const ClientId = z
 /** The most clients one `POST /parties/main/CHANNEL/clients` may carry. */
 export const MAX_CLIENTS_PER_BATCH = 1000;
 
+/** The most bytes of a batch's body (a larger one is refused with 413). */
+export const MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
+
 /** The most push acknowledgements one heartbeat may carry. */
 export const MAX_ACKS_PER_HEARTBEAT = 100;
 

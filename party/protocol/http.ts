@@ -104,6 +104,8 @@ export const ERROR_CODES = {
     "A newer client of this user took this socket's place (PRESENCE_CLIENT_POLICY): the socket is closed with 4002 right after. HTTP 409 for an HTTP client's heartbeat until its TTL from the replacement has passed.",
   not_found: "HTTP: no such route (404).",
   kicked: "The operator disconnected this user (`POST /users/USERID/disconnect`): the socket is closed with 4004 right after, and the client does not reconnect.",
+  banned:
+    "HTTP 403: the operator banned this user (`banSeconds` of `POST /users/USERID/disconnect`) until the time the message gives: its connects, HTTP clients and tokens are refused until then or until the ban is lifted (`DELETE /users/USERID/ban`).",
   conflict: "HTTP 409: the HTTP client id belongs to another user, or a renewal names another clientType; nothing changed.",
   method_not_allowed: "HTTP: the route does not take this method (405).",
   misconfigured: "The room's environment variables are invalid (500); the message names them.",

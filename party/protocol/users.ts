@@ -115,12 +115,22 @@ export const PushResponse = z.object({ code: z.literal(200), content: PushResult
 // ---------------------------------------------------------------------------------------
 // Disconnecting a user
 
-/** `POST /users/USERID/disconnect`: close every client of a user (or those in `channel`). */
+/** The longest ban: a year, in seconds. */
+export const MAX_BAN_SECONDS = 365 * 24 * 3600;
+
+/** `POST /users/USERID/disconnect`: close every client of a user (or those in `channel`), and with `banSeconds` keep the user out. */
 export const DisconnectRequest = z.strictObject({
-  /** Told to each socket in its `kicked` error frame (at most 200 characters). */
+  /** Told to each socket in its `kicked` error frame, and kept with a ban (at most 200 characters). */
   reason: z.string().max(200, "reason is longer than 200 characters").optional(),
   /** Only the user's clients in this channel (required with PRESENCE_DIRECTORY=off). */
   channel: ChannelName.optional(),
+  /** Also ban the user, everywhere, for this many seconds (1 to a year): its connects, HTTP clients and tokens are refused with 403 `banned`. */
+  banSeconds: z
+    .number()
+    .int("banSeconds is a whole number of seconds")
+    .min(1, "banSeconds is at least 1")
+    .max(MAX_BAN_SECONDS, `banSeconds is at most ${MAX_BAN_SECONDS} (a year)`)
+    .optional(),
 }).meta({ id: "DisconnectRequest" });
 export type DisconnectRequest = z.infer<typeof DisconnectRequest>;
 
@@ -136,11 +146,43 @@ export const DisconnectResult = z.object({
   channels: z.array(z.object({ channel: ChannelName, clients: z.array(KickedClient) })),
   /** Channels whose room could not be asked. */
   failedChannels: z.array(z.object({ channel: ChannelName, error: z.string() })).optional(),
+  /** With `banSeconds`: when the ban ends (epoch ms). */
+  bannedUntil: z.number().int().optional(),
 }).meta({ id: "DisconnectResult" });
 export type DisconnectResult = z.infer<typeof DisconnectResult>;
 
 /** The envelope of a disconnect's answer. */
 export const DisconnectResponse = z.object({ code: z.literal(200), content: DisconnectResult });
+
+// ---------------------------------------------------------------------------------------
+// Bans
+
+/** The most bans in force at once: the list travels whole to each edge isolate. */
+export const MAX_BANS = 10_000;
+
+/** A user kept out of the service until `until` (epoch ms). */
+export const Ban = z.object({
+  userId: UserId,
+  until: z.number().int(),
+  /** The disconnect's reason. */
+  reason: z.string().max(200),
+  bannedAt: z.number().int(),
+}).meta({ id: "Ban" });
+export type Ban = z.infer<typeof Ban>;
+
+/** `GET /users/USERID/ban`: the user's ban, if one is in force. */
+export const BanStatus = z.object({ userId: UserId, banned: z.boolean(), ban: Ban.optional() }).meta({ id: "BanStatus" });
+export type BanStatus = z.infer<typeof BanStatus>;
+
+/** The envelope of a ban's status. */
+export const BanStatusResponse = z.object({ code: z.literal(200), content: BanStatus });
+
+/** `DELETE /users/USERID/ban`: whether a ban was in force and is now lifted. */
+export const BanLifted = z.object({ userId: UserId, lifted: z.boolean() }).meta({ id: "BanLifted" });
+export type BanLifted = z.infer<typeof BanLifted>;
+
+/** The envelope of a lifted ban. */
+export const BanLiftedResponse = z.object({ code: z.literal(200), content: BanLifted });
 
 // ---------------------------------------------------------------------------------------
 // Webhooks

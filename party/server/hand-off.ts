@@ -5,6 +5,7 @@
  */
 import type { Handshake } from "../wire/handshake.ts";
 import type { JsonValue } from "../wire/json.ts";
+import type { Ban } from "../protocol/index.ts";
 
 /** The header that carries the accepted handshake from the edge to the room (set only by the edge). */
 const HANDSHAKE_HEADER = "x-presence-handshake";
@@ -50,7 +51,11 @@ const CALLER_HEADER = "x-presence-caller";
  * for its own user, with what the token fixes.
  */
 export type Caller =
-  | { kind: "server" }
+  | {
+      kind: "server";
+      /** Bans in force of users the request's heartbeats name (the edge looked them up): those heartbeats are refused. */
+      banned?: Ban[];
+    }
   | {
       kind: "user";
       userId: string;

@@ -5,6 +5,7 @@
  * engine or knows its quirks. A test double (test/support/memory-host.ts) runs the same core
  * in memory.
  */
+import type { BanCache } from "./ban-cache.ts";
 import type { Parties } from "./calls.ts";
 
 /**
@@ -85,4 +86,6 @@ export interface EdgeHost {
   readonly parties: Parties;
   /** Lets work finish after the answer went out (counting a refusal). */
   waitUntil(promise: Promise<unknown>): void;
+  /** The isolate's copy of the ban list (one per isolate: the adapter makes it once). */
+  readonly bans: BanCache;
 }

@@ -2,6 +2,12 @@
 // Run `npm run generate`; a unit test fails when this file is stale.
 import type { Defs, Schema } from "./check.ts";
 
+const $Ban: Schema = {"type":"object","properties":{"userId":{"$ref":"#/$defs/UserId"},"until":{"type":"integer"},"reason":{"type":"string","maxLength":200},"bannedAt":{"type":"integer"}},"required":["userId","until","reason","bannedAt"]};
+
+const $BanLifted: Schema = {"type":"object","properties":{"userId":{"$ref":"#/$defs/UserId"},"lifted":{"type":"boolean"}},"required":["userId","lifted"]};
+
+const $BanStatus: Schema = {"type":"object","properties":{"userId":{"$ref":"#/$defs/UserId"},"banned":{"type":"boolean"},"ban":{"$ref":"#/$defs/Ban"}},"required":["userId","banned"]};
+
 const $ChannelHereNow: Schema = {"type":"object","properties":{"clientAmount":{"type":"integer","minimum":0},"userAmount":{"type":"integer","minimum":0},"channel":{"$ref":"#/$defs/ChannelName"},"clientTypes":{"$ref":"#/$defs/ClientTypeCounts"},"users":{"type":"array","items":{"$ref":"#/$defs/HereNowUser"}},"cursor":{"$ref":"#/$defs/UserId"}},"required":["clientAmount","userAmount","channel","clientTypes"]};
 
 const $ChannelMode: Schema = {"type":"string","enum":["full","interval"]};
@@ -18,9 +24,9 @@ const $ClientType: Schema = {"type":"string","minLength":1,"maxLength":32,"patte
 
 const $ClientTypeCounts: Schema = {"type":"object","propertyNames":{"$ref":"#/$defs/ClientType"},"additionalProperties":{"type":"integer","exclusiveMinimum":0}};
 
-const $DisconnectResult: Schema = {"type":"object","properties":{"userId":{"$ref":"#/$defs/UserId"},"clients":{"type":"integer","minimum":0},"channels":{"type":"array","items":{"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clients":{"type":"array","items":{"$ref":"#/$defs/KickedClient"}}},"required":["channel","clients"]}},"failedChannels":{"type":"array","items":{"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"error":{"type":"string"}},"required":["channel","error"]}}},"required":["userId","clients","channels"]};
+const $DisconnectResult: Schema = {"type":"object","properties":{"userId":{"$ref":"#/$defs/UserId"},"clients":{"type":"integer","minimum":0},"channels":{"type":"array","items":{"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clients":{"type":"array","items":{"$ref":"#/$defs/KickedClient"}}},"required":["channel","clients"]}},"failedChannels":{"type":"array","items":{"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"error":{"type":"string"}},"required":["channel","error"]}},"bannedUntil":{"type":"integer"}},"required":["userId","clients","channels"]};
 
-const $ErrorCode: Schema = {"type":"string","enum":["bad_request","bad_message","unknown_message","too_large","binary_not_supported","rate_limited","not_a_member","room_full","user_full","unauthorized","forbidden","disabled","unavailable","replaced","not_found","kicked","conflict","method_not_allowed","misconfigured","internal"]};
+const $ErrorCode: Schema = {"type":"string","enum":["bad_request","bad_message","unknown_message","too_large","binary_not_supported","rate_limited","not_a_member","room_full","user_full","unauthorized","forbidden","disabled","unavailable","replaced","not_found","kicked","banned","conflict","method_not_allowed","misconfigured","internal"]};
 
 const $HeldPush: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/PushId"},"data":{"$ref":"#/$defs/JsonValue"},"channel":{"$ref":"#/$defs/ChannelName"},"from":{"anyOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]}},"required":["id","data","channel","from"]};
 
@@ -131,6 +137,16 @@ export const PushResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: $
 export const DisconnectResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/DisconnectResult"}},"required":["code","content"]};
 /** The definitions `DisconnectResponseSchema` refers to. */
 export const DisconnectResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: $ClientType, DisconnectResult: $DisconnectResult, KickedClient: $KickedClient, UserId: $UserId };
+
+/** `BanStatusResponse` from protocol.ts, as data for `check`. */
+export const BanStatusResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/BanStatus"}},"required":["code","content"]};
+/** The definitions `BanStatusResponseSchema` refers to. */
+export const BanStatusResponseDefs: Defs = { Ban: $Ban, BanStatus: $BanStatus, UserId: $UserId };
+
+/** `BanLiftedResponse` from protocol.ts, as data for `check`. */
+export const BanLiftedResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/BanLifted"}},"required":["code","content"]};
+/** The definitions `BanLiftedResponseSchema` refers to. */
+export const BanLiftedResponseDefs: Defs = { BanLifted: $BanLifted, UserId: $UserId };
 
 /** `HttpClientResponse` from protocol.ts, as data for `check`. */
 export const HttpClientResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"userId":{"$ref":"#/$defs/UserId"},"clientType":{"$ref":"#/$defs/ClientType"},"expiresAt":{"type":"integer"},"pushes":{"type":"array","items":{"$ref":"#/$defs/HeldPush"}},"clientAmount":{"type":"integer","minimum":0},"userAmount":{"type":"integer","minimum":0}},"required":["clientId","userId","clientType","expiresAt","pushes","clientAmount","userAmount"]}},"required":["code","content"]};

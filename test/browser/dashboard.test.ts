@@ -307,6 +307,30 @@ describe("users and large channels (auth on)", () => {
     expect(await page.locator("#kick-result li.kicked").allTextContents()).toEqual([`${channel} · web · ${dave.connectionId}`]);
     await waitFor("dave closed with 4004", () => closes.includes(4004));
     await page.locator("#user-status[data-online=false]").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#ban-status").getAttribute("data-banned")).toBe("false");
+    expect(errors).toEqual([]);
+  });
+
+  it("bans a user from its user view, shows the ban, and lifts it", async () => {
+    const channel = freshChannel("dash-ban");
+    const erin = await member(keyed.host, channel, "erin", { clientType: "web" });
+    const closes: number[] = [];
+    erin.on("close", (event) => closes.push(event.code));
+    const { page, errors } = await openDashboard(keyed.host, "user=erin");
+    await signIn(page);
+    await page.locator("#user-status[data-online=true]").waitFor();
+    await page.locator("#kick-reason").fill("spam");
+    await page.locator("#kick-ban").fill("30");
+    await page.locator("#kick-form button").click();
+    await page.locator("#ban-status[data-banned=true]").waitFor();
+    expect(await page.locator("#ban-status").textContent()).toMatch(/^banned until .+ \(spam\)$/);
+    await waitFor("erin closed with 4004", () => closes.includes(4004));
+    const api = createPresenceApi({ host: keyed.host, serverKey: SERVER_KEY });
+    expect((await api.ban("erin")).ban?.until).toBeGreaterThan(Date.now() + 29 * 60_000);
+    await page.locator("#ban-lift").click();
+    await page.locator("#ban-status[data-banned=false]").waitFor();
+    expect(await page.locator("#ban-lift").isHidden()).toBe(true);
+    expect(await api.ban("erin")).toEqual({ userId: "erin", banned: false });
     expect(errors).toEqual([]);
   });
 

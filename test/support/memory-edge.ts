@@ -9,6 +9,7 @@ import type { SocketState } from "../../party/channel/sockets.ts";
 import { DirectoryService } from "../../party/directory/service.ts";
 import { partyHooks } from "../../party/edge/before.ts";
 import { IndexService } from "../../party/index/service.ts";
+import { BanCache } from "../../party/server/ban-cache.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import type { PresenceEvent, ServerMessage } from "../../party/protocol/index.ts";
@@ -55,5 +56,5 @@ export function memoryService(env: Record<string, string>): { world: MemoryWorld
   world.serve<SocketState>("main", (host) => new ChannelService(host, config));
   world.serve("directory", (host) => new DirectoryService(host, config));
   world.serve("index", (host) => new IndexService(host, config));
-  return { world, edge: { env, parties: world.parties(), waitUntil: () => {} } };
+  return { world, edge: { env, parties: world.parties(), waitUntil: () => {}, bans: new BanCache() } };
 }

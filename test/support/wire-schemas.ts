@@ -21,6 +21,8 @@ export const GENERATED_ROOTS = {
   UsersResponse: protocol.UsersResponse,
   PushResponse: protocol.PushResponse,
   DisconnectResponse: protocol.DisconnectResponse,
+  BanStatusResponse: protocol.BanStatusResponse,
+  BanLiftedResponse: protocol.BanLiftedResponse,
   HttpClientResponse: protocol.HttpClientResponse,
   HttpClientBatchResponse: protocol.HttpClientBatchResponse,
   HttpClientRemovedResponse: protocol.HttpClientRemovedResponse,

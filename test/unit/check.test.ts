@@ -141,7 +141,13 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
       },
     },
     { code: 200, content: { userId: "nobody", clients: 0, channels: [] } },
+    { code: 200, content: { userId: "mallory", clients: 0, channels: [], bannedUntil: 1_700_000_060_000 } },
   ],
+  BanStatusResponse: [
+    { code: 200, content: { userId: "mallory", banned: true, ban: { userId: "mallory", until: 1_700_000_060_000, reason: "spam", bannedAt: 1_700_000_000_000 } } },
+    { code: 200, content: { userId: "alice", banned: false } },
+  ],
+  BanLiftedResponse: [{ code: 200, content: { userId: "mallory", lifted: true } }],
   HttpClientRemovedResponse: [{ code: 200, content: { clientId: "claw-7", removed: true, clientAmount: 0, userAmount: 0 } }],
   HttpClientListResponse: [
     { code: 200, content: { clients: [{ clientId: "a", userId: "u", clientType: "device", ttlMs: 30_000, renewedAt: 1, expiresAt: 30_001, pushes: 0 }], cursor: "a" } },

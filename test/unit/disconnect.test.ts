@@ -102,7 +102,7 @@ describe("disconnecting a user", () => {
       ["a wrong key", () => disconnect("gus", {}, { authorization: "Bearer wrong" }), 401, /wrong server key/],
       ["a bad user id", () => disconnect("x".repeat(129), {}, key), 400, /longer than 128/],
       ["malformed JSON", () => disconnect("gus", "{nope", key), 400, /not JSON/],
-      ["an unknown field (bans are not here yet)", () => disconnect("gus", { banSeconds: 60 }, key), 400, /banSeconds/],
+      ["an unknown field", () => disconnect("gus", { banMinutes: 60 }, key), 400, /banMinutes/],
       ["a long reason", () => disconnect("gus", { reason: "r".repeat(201) }, key), 400, /longer than 200/],
       ["a bad channel", () => disconnect("gus", { channel: "no spaces" }, key), 400, /channel name/],
     ];

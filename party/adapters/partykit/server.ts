@@ -4,6 +4,7 @@
  * line; `onStart` holds every event until the room is loaded.
  */
 import type * as Party from "partykit/server";
+import { BanCache } from "../../server/ban-cache.ts";
 import type { Config } from "../../server/config.ts";
 import type { EdgeHost, Host, HostSocket, RoomService } from "../../server/host.ts";
 import { roomFor } from "../../server/room.ts";
@@ -17,12 +18,16 @@ import { PartyKitHost } from "./host.ts";
 /** Makes a party's service for a room with valid settings. */
 export type MakeService<State> = (host: Host<State>, config: Config) => RoomService<State>;
 
+/** This isolate's copy of the ban list. */
+const bans = new BanCache();
+
 /** The edge as PartyKit runs it: the static hooks' lobby and context. */
 function edgeOf(lobby: Party.Lobby | Party.FetchLobby, ctx: Party.ExecutionContext): EdgeHost {
   return {
     env: lobby.env,
     parties: partiesOver((party, room, init) => lobby.parties[party]!.get(room).fetch(init as unknown as Party.Request) as unknown as Promise<Response>),
     waitUntil: (promise) => ctx.waitUntil(promise),
+    bans,
   };
 }
 

@@ -8,6 +8,7 @@
 import { routePartykitRequest, Server } from "partyserver";
 import { partyHooks } from "../../edge/before.ts";
 import { edgeFetch } from "../../edge/routes.ts";
+import { BanCache } from "../../server/ban-cache.ts";
 import type { Config } from "../../server/config.ts";
 import { fail, releaseBody } from "../../server/envelope.ts";
 import type { EdgeHost, Host, HostSocket, RoomService } from "../../server/host.ts";
@@ -67,9 +68,12 @@ export function workersParty<State>(make: MakeService<State>) {
   };
 }
 
+/** This isolate's copy of the ban list. */
+const bans = new BanCache();
+
 /** The worker's `fetch` on Workers: `/parties/PARTY/ROOM` to the room through the edge's hooks, anything else to the edge's own routes. */
 export async function workersFetch(request: Request, env: WorkersEnv, ctx: ExecutionContext): Promise<Response> {
-  const edge: EdgeHost = { env, parties: workersParties(env), waitUntil: (promise) => ctx.waitUntil(promise) };
+  const edge: EdgeHost = { env, parties: workersParties(env), waitUntil: (promise) => ctx.waitUntil(promise), bans };
   const hooksOf = (className: string) => {
     const party = partyOfBinding(className);
     return party && partyHooks[party];

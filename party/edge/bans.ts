@@ -1,0 +1,70 @@
+/**
+ * Bans at the edge: the routes that make, read and lift them (`banSeconds` of a disconnect,
+ * `GET`/`DELETE /users/USERID/ban`, the server key), and the lookups that keep a banned user
+ * out of connects, HTTP clients and token-checked requests, against the isolate's copy of the
+ * list (server/ban-cache.ts), so a check costs no request.
+ */
+import { z } from "zod";
+import type { Config } from "../server/config.ts";
+import { fail, ok } from "../server/envelope.ts";
+import type { EdgeHost } from "../server/host.ts";
+import { type Ban, MAX_BATCH_BODY_BYTES, UserId } from "../protocol/index.ts";
+import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
+
+/** Records a ban in the index room, then in this isolate's copy; null when the list is full. */
+export async function banUser(ban: Ban, edge: Pick<EdgeHost, "parties" | "bans">): Promise<Ban | null> {
+  const { accepted } = await edge.parties.call(INDEX_PARTY, INDEX_ROOM, "ban", ban);
+  if (!accepted) return null;
+  edge.bans.remember(ban);
+  return ban;
+}
+
+/** `GET /users/USERID/ban` (read it) and `DELETE /users/USERID/ban` (lift it). */
+export async function banRoute(request: Request, rawUserId: string, _config: Config, edge: Pick<EdgeHost, "parties" | "bans">): Promise<Response> {
+  const { parties } = edge;
+  const userId = UserId.safeParse(rawUserId);
+  if (!userId.success) return fail(400, "bad_request", `bad user id in the path: ${z.prettifyError(userId.error)}`);
+  try {
+    if (request.method === "DELETE") {
+      const lifted = await parties.call(INDEX_PARTY, INDEX_ROOM, "unban", { userId: userId.data });
+      edge.bans.forget(userId.data);
+      return ok(lifted);
+    }
+    // Read from the list itself, not the isolate's copy: the operator sees what is in force.
+    const { bans } = await parties.call(INDEX_PARTY, INDEX_ROOM, "bans", {});
+    const ban = bans.find((held) => held.userId === userId.data);
+    return ok(ban ? { userId: userId.data, banned: true, ban } : { userId: userId.data, banned: false });
+  } catch (error) {
+    return fail(502, "internal", `the ban list could not be reached: ${(error as Error).message}`);
+  }
+}
+
+/** A user's ban in force, from the isolate's copy: what a token check asks (access.ts `Need`). */
+export function banLookup(edge: Pick<EdgeHost, "parties" | "bans">): (userId: string) => Promise<Ban | null> {
+  return (userId) => edge.bans.banOf(userId, edge.parties);
+}
+
+/** The bans in force of these users, from the isolate's copy. */
+export async function bansOf(userIds: Iterable<string>, edge: Pick<EdgeHost, "parties" | "bans">): Promise<Ban[]> {
+  const found: Ban[] = [];
+  for (const userId of new Set(userIds)) {
+    const ban = await edge.bans.banOf(userId, edge.parties);
+    if (ban) found.push(ban);
+  }
+  return found;
+}
+
+/**
+ * The user ids an HTTP client heartbeat (`PUT …/clients/ID`) or batch (`POST …/clients`) names,
+ * read from a copy of its body; none for another method or a body that is not such JSON (the
+ * room refuses that one itself).
+ */
+export async function heartbeatUserIds(request: Request): Promise<string[]> {
+  if (request.method !== "PUT" && request.method !== "POST") return [];
+  // The room refuses a body this large (413) without applying a heartbeat of it.
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BATCH_BODY_BYTES) return [];
+  const body = (await request.clone().json().catch(() => null)) as { userId?: unknown; clients?: unknown } | null;
+  if (body === null || typeof body !== "object") return [];
+  const beats = request.method === "PUT" ? [body] : Array.isArray(body.clients) ? (body.clients as Array<{ userId?: unknown } | null>) : [];
+  return beats.flatMap((beat) => (beat !== null && typeof beat === "object" && typeof beat.userId === "string" ? [beat.userId] : []));
+}
