@@ -62,7 +62,7 @@ const channelHooks: PartyHooks = {
       }
       return forwardCaller(request, caller);
     }
-    const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks");
+    const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks") || url.searchParams.has("history");
     const refusal =
       originRefusal(request, config) ??
       (serverRoute || request.method === "GET" ? await authorizeRequest(request, url, serverRoute ? { serverKey: true } : { channels: [channel] }, config) : null);
