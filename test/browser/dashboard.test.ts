@@ -251,6 +251,8 @@ describe.each([
     const channel = freshChannel("dash-past");
     const api = createPresenceApi(withKey ? { host, serverKey: SERVER_KEY } : { host });
     await api.heartbeat(channel, "kiosk-1", { userId: "kiosk", ttlMs: 60_000 });
+    // A join and a leave within one tick cancel: the leave goes once the join is stored.
+    await waitFor("the join in the history", async () => (await api.history(channel)).events.length === 1);
     await api.removeClient(channel, "kiosk-1");
     await waitFor("the history to hold the join and the leave", async () => (await api.history(channel)).events.length === 2);
     const { page, errors } = await openDashboard(host, `channel=${channel}`);
