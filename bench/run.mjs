@@ -28,8 +28,10 @@
  *   --concurrency 50      BENCH_CONCURRENCY connects in flight (large rooms: 200)
  *   --herenow-ms 2000     BENCH_HERENOW_MS  how long to run each HTTP loop
  *   --timeout-ms 90000    BENCH_TIMEOUT_MS  give up on one storm after this long
- *   --rooms empty,counts,ours,naive,yjs,ours-nodir BENCH_ROOMS  which rooms to run (empty = the engine's
- *                                          floor; counts = the sending floor, large rooms only)
+ *   --rooms empty,counts,ours,naive,yjs,ours-nodir,ours-nohist BENCH_ROOMS  which rooms to run (empty = the engine's
+ *                                          floor; counts = the sending floor, large rooms only; ours-nodir and
+ *                                          ours-nohist: ours with PRESENCE_DIRECTORY=off / PRESENCE_HISTORY_MAX=0,
+ *                                          each on a server of its own, full-membership storms only)
  *   --json FILE           BENCH_JSON       also write the raw figures as JSON
  *   --server-per-room true BENCH_SERVER_PER_ROOM  a fresh dev server per room (cleaner RSS)
  *   --directory-parts 4   BENCH_DIRECTORY_PARTS  PRESENCE_DIRECTORY_PARTS of the servers (0: a room per user)
@@ -77,7 +79,9 @@ const SMALL_PAGE = 100;
 /** @typedef {import("./lib/http.mjs").UsersResult} UsersResult */
 /** @typedef {import("./lib/http.mjs").PushBench} PushBench */
 
-const KINDS = /** @type {const} */ (["empty", "counts", "ours", "naive", "yjs", "ours-nodir"]);
+const KINDS = /** @type {const} */ (["empty", "counts", "ours", "naive", "yjs", "ours-nodir", "ours-nohist"]);
+/** Our room with a server-wide setting changed: each runs on a server of its own, with these settings. */
+const OWN_SERVER = /** @type {Partial<Record<Kind, Record<string, string>>>} */ ({ "ours-nodir": { PRESENCE_DIRECTORY: "off" }, "ours-nohist": { PRESENCE_HISTORY_MAX: "0" } });
 
 /**
  * @typedef {{ sizes: number[]; large: number[]; window: number; concurrency: number; herenowMs: number; herenowMax: number;
@@ -241,16 +245,16 @@ async function main() {
   const results = new Results();
   const directoryParts = { PRESENCE_DIRECTORY_PARTS: String(options.directoryParts) };
   // One dev server for the full-membership rooms (default), or a fresh one per room so RSS is
-  // its own; ours with the directory off always gets a server of its own (a server-wide setting).
+  // its own; ours with the directory or the history off always gets a server of its own (a server-wide setting).
   // The sending floor (counts) runs with the large rooms only: it has no members to show.
   const fullRooms = options.rooms.filter((kind) => kind !== "counts");
-  const shared = fullRooms.filter((kind) => kind !== "ours-nodir");
-  const groups = options.serverPerRoom ? fullRooms.map((kind) => [kind]) : [...(shared.length > 0 ? [shared] : []), ...(options.rooms.includes("ours-nodir") ? [/** @type {Kind[]} */ (["ours-nodir"])] : [])];
+  const shared = fullRooms.filter((kind) => !(kind in OWN_SERVER));
+  const groups = options.serverPerRoom ? fullRooms.map((kind) => [kind]) : [...(shared.length > 0 ? [shared] : []), ...fullRooms.filter((kind) => kind in OWN_SERVER).map((kind) => [kind])];
   for (const kinds of options.engines.includes("partykit") ? groups : []) {
     if (results.crashed || options.sizes.length === 0) break;
     // Full membership: every member to every client, so the channel stays in full mode at every size run.
     const fullMode = { PRESENCE_ANNOUNCE_MAX: String(Math.max(1000, ...options.sizes)) };
-    const vars = { ...directoryParts, ...fullMode, ...(kinds.includes("ours-nodir") ? { PRESENCE_DIRECTORY: "off" } : {}) };
+    const vars = Object.assign({ ...directoryParts, ...fullMode }, ...kinds.map((kind) => OWN_SERVER[kind] ?? {}));
     await withServer(vars, kinds.join(", "), results, async (server) => {
       // Warm up the rooms' code paths (JIT, module load) with a small storm, not reported.
       for (const kind of kinds) {

@@ -3,7 +3,7 @@
  * Node, Deno, Bun and workers alike.
  */
 import type { JsonValue } from "../party/wire/json.ts";
-import type { BanLifted, BanStatus, DisconnectResult, HereNowOptions, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
+import type { BanLifted, BanStatus, DisconnectResult, HereNowOptions, HistoryOptions, HistoryPage, PushResult, RoomStats, UserStatus } from "../party/protocol/index.ts";
 import { type HttpClientsApi, httpClientsApi } from "./http-clients.ts";
 import {
   BanLiftedResponseDefs,
@@ -12,6 +12,8 @@ import {
   BanStatusResponseSchema,
   DisconnectResponseDefs,
   DisconnectResponseSchema,
+  HistoryResponseDefs,
+  HistoryResponseSchema,
   PushResponseDefs,
   PushResponseSchema,
   StatsResponseDefs,
@@ -33,6 +35,12 @@ export type PresenceApi = HttpClientsApi & {
   hereNow(request: HereNowOptions & { channels: string[] }): Promise<HereNowResult>;
   /** A room's counters of refused connections, rejected messages and closes. */
   stats(channel: string): Promise<RoomStats>;
+  /**
+   * One page of a channel's presence history, oldest first: events at or after `since` (epoch
+   * ms), at most `limit` (1–1000, default 100), from `cursor` (the page before's) on; the page
+   * has a `cursor` while more follow.
+   */
+  history(channel: string, options?: HistoryOptions): Promise<HistoryPage>;
   /** The status of up to 1,000 users across channels, by id (an unknown user: `{id, online: false, lastSeen: null}`). */
   users(userIds: readonly string[]): Promise<Record<string, UserStatus>>;
   /**
@@ -66,6 +74,14 @@ export function createPresenceApi(options: PresenceApiOptions): PresenceApi {
     hereNow: (request) => fetchHereNow(options, request),
     async stats(channel) {
       const body = await requestJson<{ content: RoomStats }>(options, `/parties/${party}/${encodeURIComponent(channel)}?stats`, [StatsResponseSchema, StatsResponseDefs]);
+      return body.content;
+    },
+    async history(channel, { since, limit, cursor } = {}) {
+      const query = new URLSearchParams({ history: "" });
+      if (since !== undefined) query.set("since", String(since));
+      if (limit !== undefined) query.set("limit", String(limit));
+      if (cursor !== undefined) query.set("cursor", cursor);
+      const body = await requestJson<{ content: HistoryPage }>(options, `/parties/${party}/${encodeURIComponent(channel)}?${query}`, [HistoryResponseSchema, HistoryResponseDefs]);
       return body.content;
     },
     async users(userIds) {

@@ -3,7 +3,8 @@
  * members with since/lastSeen, the events and the counts; the member table pages (and in
  * interval mode, past PRESENCE_ANNOUNCE_MAX, pages through herenow with a cursor, since the
  * socket then holds only a window); a chart of the counts; the room's stats; its HTTP clients
- * (members kept by heartbeats) with their deadlines, read with the stats.
+ * (members kept by heartbeats) with their deadlines, read with the stats. The event log starts
+ * with the channel's past, from its history, below the live events.
  */
 import { PresenceClient, type ClientPresenceEvent } from "../client/index.ts";
 import { byId, coalesce, h, replace } from "./dom.ts";
@@ -11,7 +12,7 @@ import { clientTypesText, clockTime, jsonPreview, relativeTime } from "./format.
 import { memberPage, PAGE_SIZE, prefixCursor, type RemoteRow, remoteRows } from "./rows.ts";
 import { CountSeries } from "./series.ts";
 import type { Session } from "./session.ts";
-import type { HttpClientListing, Member, RoomStats } from "./wire.ts";
+import type { HistoryEvent, HistoryPage, HttpClientListing, Member, RoomStats } from "./wire.ts";
 
 /** Most events the log keeps. */
 const LOG_SIZE = 300;
@@ -101,7 +102,11 @@ export class ChannelView {
       this.#statsSoon();
       this.#render();
     });
-    client.on("sync", () => {
+    let first = true;
+    client.on("sync", ({ seq }) => {
+      // The past up to the first snapshot comes from the history; what follows, live.
+      if (first) void this.#loadHistory(channel, client, seq);
+      first = false;
       this.#series.add({ at: Date.now(), ...client.counts });
       this.#refreshRemote();
       this.#render();
@@ -202,18 +207,37 @@ export class ChannelView {
 
   #log(event: ClientPresenceEvent | null, note?: string): void {
     const list = byId("events");
-    const item = event
-      ? h(
-          "li",
-          { "data-action": event.action, "data-user": event.member.id },
-          h("time", null, clockTime(Date.now())),
-          h("b", { class: `action ${event.action}` }, event.action),
-          h("span", { class: "who" }, event.member.id),
-          h("span", { class: "after" }, `→ ${event.userAmount} users, ${event.clientAmount} clients${event.resync ? " (resync)" : ""}`),
-        )
-      : h("li", { class: "note" }, h("time", null, clockTime(Date.now())), note ?? "");
+    const item = event ? eventItem(event, Date.now(), event.resync ? " (resync)" : "") : h("li", { class: "note" }, h("time", null, clockTime(Date.now())), note ?? "");
     list.prepend(item);
     while (list.childElementCount > LOG_SIZE) list.lastElementChild!.remove();
+  }
+
+  /**
+   * Reads the channel's history (oldest first, pages of 1,000, as far as it goes) and shows the
+   * newest events up to the socket's first snapshot (`seq`) below the live ones, which are newer.
+   */
+  async #loadHistory(channel: string, client: PresenceClient, seq: number): Promise<void> {
+    const past: HistoryEvent[] = [];
+    let cursor: string | undefined;
+    try {
+      do {
+        const query = new URLSearchParams({ history: "", limit: "1000", ...(cursor === undefined ? {} : { cursor }) });
+        const page = await this.#session.call<HistoryPage>(`/parties/main/${encodeURIComponent(channel)}?${query}`);
+        if (client !== this.#client) return;
+        past.push(...page.events.filter((event) => event.seq <= seq));
+        past.splice(0, Math.max(0, past.length - LOG_SIZE));
+        // Past the snapshot: the socket brings the rest.
+        cursor = page.events.some((event) => event.seq > seq) ? undefined : page.cursor;
+      } while (cursor !== undefined);
+    } catch (error) {
+      if (client === this.#client) this.#log(null, `history: ${(error as Error).message}`);
+      return;
+    }
+    const list = byId("events");
+    for (const event of past.reverse()) {
+      if (list.childElementCount >= LOG_SIZE) break;
+      list.append(eventItem(event, event.at, " (history)", true));
+    }
   }
 
   #draw(): void {
@@ -297,6 +321,18 @@ export class ChannelView {
     byId<HTMLButtonElement>("page-next").disabled = page.page >= page.pages - 1;
     replace(byId("members"), ...page.rows.map((m) => memberRow(m, now)));
   }
+}
+
+/** A line of the event log: a live event at the time it arrived, or a past one (`past`) at the time the room announced it. */
+function eventItem(event: Pick<HistoryEvent, "action" | "member" | "clientAmount" | "userAmount">, at: number, note: string, past = false): HTMLLIElement {
+  return h(
+    "li",
+    { "data-action": event.action, "data-user": event.member.id, ...(past ? { "data-past": "true", class: "past" } : {}) },
+    h("time", { title: new Date(at).toISOString() }, clockTime(at)),
+    h("b", { class: `action ${event.action}` }, event.action),
+    h("span", { class: "who" }, event.member.id),
+    h("span", { class: "after" }, `→ ${event.userAmount} users, ${event.clientAmount} clients${note}`),
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import * as Y from "yjs";
 import YPartyKitProvider from "y-partykit/provider";
 import { sleep } from "./util.mjs";
 
-/** @typedef {"empty" | "counts" | "ours" | "naive" | "ours-nodir" | "yjs"} Kind */
+/** @typedef {"empty" | "counts" | "ours" | "naive" | "ours-nodir" | "ours-nohist" | "yjs"} Kind */
 
 /**
  * One benchmark client: its socket (or provider), the ids it sees online, and for our room
@@ -27,8 +27,8 @@ export function newClient() {
 
 /** Which party serves a kind. @param {Kind} kind */
 export const partyOf = (kind) => (isOurs(kind) ? "main" : kind);
-/** Our room, with the directory on or off. @param {Kind} kind */
-export const isOurs = (kind) => kind === "ours" || kind === "ours-nodir";
+/** Our room, with the directory on or off, or the history off. @param {Kind} kind */
+export const isOurs = (kind) => kind === "ours" || kind === "ours-nodir" || kind === "ours-nohist";
 
 /** The userData every bench member has: about 25 bytes of JSON with its id, as in a small app. @param {number} i */
 export const userDataOf = (i) => ({ name: `User ${i}` });

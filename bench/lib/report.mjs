@@ -112,6 +112,18 @@ export function report(options, results, totalSeconds) {
     }
   }
   /** @type {string[][]} */
+  const historyRows = [["presence history: the same join storm", "ours (history on)", "PRESENCE_HISTORY_MAX=0", "on/off"]];
+  for (const n of options.sizes) {
+    const [on, off] = [storm("ours", n, false), storm("ours-nohist", n, false)];
+    if (!on || !off) continue;
+    /** @param {string} label @param {(s: StormResult) => number} pick @param {number} digits */
+    const row = (label, pick, digits) => historyRows.push([label, fmt(pick(on), digits), fmt(pick(off), digits), ratio(pick(on), pick(off))]);
+    historyRows.push([`N = ${n}`, "", "", ""]);
+    row("  time until all see all (s)", (s) => s.fullViewMs / 1000, 2);
+    row("  workerd CPU (s)", (s) => s.workerd.cpuSeconds, 2);
+    row("  workerd RSS growth (MB)", (s) => s.workerd.rssPeakMB - s.workerd.rssStartMB, 0);
+  }
+  /** @type {string[][]} */
   const userRows = [["users' status: POST /users (sequential)", "ids", "calls/s", "mean (ms)", "p99 (ms)", "herenow mean (ms)", "users/herenow"]];
   for (const u of users) {
     const h = herenow("ours", u.n, false);
@@ -122,7 +134,7 @@ export function report(options, results, totalSeconds) {
   for (const p of pushes) {
     pushRows.push([`  ${p.clients} client${p.clients === 1 ? "" : "s"}, all acking`, String(p.channels), String(p.requests), fmt(p.meanMs, 2), fmt(p.p99Ms, 2), fmt(p.herenowMeanMs, 2), ratio(p.meanMs, p.herenowMeanMs)]);
   }
-  for (const [rowsOf, shown] of /** @type {const} */ ([[rows, options.sizes.length > 0], [httpRows, options.sizes.length > 0], [largeRows, options.large.length > 0], [userRows, users.length > 0], [pushRows, pushes.length > 0]])) {
+  for (const [rowsOf, shown] of /** @type {const} */ ([[rows, options.sizes.length > 0], [httpRows, options.sizes.length > 0], [historyRows, historyRows.length > 1], [largeRows, options.large.length > 0], [userRows, users.length > 0], [pushRows, pushes.length > 0]])) {
     if (!shown) continue;
     out.push("", table(rowsOf));
   }
@@ -135,6 +147,7 @@ export function report(options, results, totalSeconds) {
   out.push(`ratio = baseline / ours (above 1: ours is faster or smaller; ">" when the baseline timed out: at least that much).`);
   out.push(`information minimum = the JSON of every other member's id and userData (about 25 bytes each here), for every client.`);
   out.push(`ours, no dir = ours with PRESENCE_DIRECTORY=off, on its own server; users hashed over ${options.directoryParts === 0 ? "one directory room per user" : `${options.directoryParts} directory rooms`}.`);
+  if (historyRows.length > 1) out.push(`history on/off = ours (PRESENCE_HISTORY_MAX=10000: every event a row, written with the tick's members) / ours with no history, on its own server.`);
   out.push(`full-membership rooms run with PRESENCE_ANNOUNCE_MAX=${Math.max(1000, ...options.sizes)} (full mode at every size); large rooms with the default (1000).`);
   out.push(`large rooms: each on a fresh server; memory per member = (a room's RSS - the floor's, or the sending floor's) / N, at the peak and ${SETTLE_MS / 1000} s after convergence.`);
   out.push(`workerd = ${options.serverPerRoom ? "a fresh dev server per room" : "one process for the full-membership rooms (RSS is cumulative: compare growth)"}; RSS peak from ${storms[0]?.workerd.peakFrom ?? "n/a"}.`);

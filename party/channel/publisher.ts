@@ -1,8 +1,8 @@
 /**
  * One tick of a channel room: deadlines first (HTTP clients past their TTL, idle sockets,
- * expired tokens, push ids), then
- * the diff, stored before anyone hears of it (members, the tick's webhook batch and the meta
- * row), then sent; after the clients, off their path, the webhooks, the directory's and the
+ * expired tokens, push ids, expired history), then
+ * the diff, stored before anyone hears of it (members with the tick's history rows, the tick's
+ * webhook batch and the meta row), then sent; after the clients, off their path, the webhooks, the directory's and the
  * index's reports, and the watchers' news.
  */
 import type { TickLoop } from "../server/tick-loop.ts";
@@ -11,6 +11,7 @@ import type { WebhookDispatch } from "../server/webhooks.ts";
 import type { Broadcaster } from "./broadcaster.ts";
 import type { Departures } from "./departures.ts";
 import type { DirectoryReporter } from "./directory-reporter.ts";
+import type { HistoryRows } from "./history-rows.ts";
 import type { HttpClientRows } from "./http-client-rows.ts";
 import type { IndexReporter } from "./index-reporter.ts";
 import type { PresenceState, TickDiff } from "./presence.ts";
@@ -33,6 +34,7 @@ export type PublisherParts = {
   stats: StatsCounters;
   store: ChannelStore;
   httpClients: HttpClientRows;
+  history: HistoryRows;
   broadcaster: Broadcaster;
   webhooks: WebhookDispatch;
   reporter: DirectoryReporter;
@@ -53,12 +55,13 @@ export class Publisher {
 
   /** One tick: deadlines, then the diff to storage and then to every socket, then the rest. */
   async tick(now: number): Promise<void> {
-    const { state, registry, stats, store, httpClients, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks, meta, lastPings } = this.#parts;
+    const { state, registry, stats, store, httpClients, history, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks, meta, lastPings } = this.#parts;
     for (const connectionId of state.lapse(now)) departures.lapsed(connectionId);
     httpClients.sweep(now);
     for (const connectionId of state.expire(now, lastPings())) departures.idle(connectionId);
     for (const connectionId of registry.expired(now)) departures.expired(connectionId, now);
     await pushes.sweep(now);
+    const swept = await history.sweep(now);
     // In interval mode changes gather for a whole interval, whatever woke the loop.
     const due = broadcaster.due(now);
     if (!due) ticks.schedule();
@@ -66,7 +69,7 @@ export class Publisher {
     const occupied = due && broadcaster.committedCounts().userAmount > 0;
     const diff = due ? state.takeDiff() : null;
     if (diff) await this.#publish(diff, occupied, now);
-    else if (stats.dirty) await store.saveMeta(meta());
+    else if (stats.dirty || swept) await store.saveMeta(meta());
     // HTTP clients' rows go after their members' (an expired client's row outlives its member's offline row, never the reverse).
     await httpClients.flush();
     // Webhooks and the directory hear of the tick after the clients, off their path.
@@ -81,14 +84,15 @@ export class Publisher {
 
   /** A diff to storage, then to the sockets. */
   async #publish(diff: TickDiff, wasOccupied: boolean, now: number): Promise<void> {
-    const { store, broadcaster, webhooks, meta } = this.#parts;
+    const { store, history, broadcaster, webhooks, meta } = this.#parts;
     // From here a snapshot shows the new state at the new number; the diff, sent below,
     // is then old news to a socket that got that snapshot meanwhile.
     const prepared = broadcaster.prepare(diff, now);
     this.#queueWebhook(diff, prepared.seq, wasOccupied);
     // Stored before anyone hears of it: no client ever saw a change that a crash could lose,
-    // and no webhook batch is lost either (it is in the same tick's writes).
-    await store.saveMembers(diff.upserts, diff.deletes);
+    // and no webhook batch or history event is lost either (they are in the same tick's writes;
+    // the history's rows in the members' own puts). Every member's event, whatever the mode.
+    await store.saveMembers(diff.upserts, diff.deletes, history.append(diff.events, prepared.seq, now));
     await webhooks.save();
     await store.saveMeta(meta());
     prepared.send();

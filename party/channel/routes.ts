@@ -1,16 +1,17 @@
 /**
  * The channel room's HTTP: herenow (`GET /parties/main/CHANNEL?includeUsers=&distinct=`), its
- * stats (`?stats`) and webhooks (`?webhooks`, `POST ?webhooks=resend`), both with the server
- * key (the edge checks it), the HTTP clients (`…/clients`, see heartbeats.ts), and the calls
+ * stats (`?stats`), history (`?history&since=&limit=&cursor=`) and webhooks (`?webhooks`,
+ * `POST ?webhooks=resend`), all three with the server key (the edge checks it), the HTTP clients (`…/clients`, see heartbeats.ts), and the calls
  * the service's other parts make (protocol/calls.ts).
  */
 import { z } from "zod";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import { fail, methodNotAllowed, ok, preflight } from "../server/envelope.ts";
 import type { WebhookDispatch } from "../server/webhooks.ts";
-import { type ChannelMode, HereNowQuery, type KickedClient, type RoomStats } from "../protocol/index.ts";
+import { type ChannelMode, HereNowQuery, HistoryQuery, type KickedClient, type RoomStats } from "../protocol/index.ts";
 import { CHANNEL_PARTY, httpClientRoute } from "../wire/parties.ts";
 import type { Heartbeats } from "./heartbeats.ts";
+import type { HistoryRows } from "./history-rows.ts";
 import type { PresenceState } from "./presence.ts";
 import type { ChannelPushes } from "./pushes.ts";
 import type { StatsCounters } from "./stats.ts";
@@ -24,6 +25,8 @@ export type RouteContext = {
   webhooks: WebhookDispatch;
   pushes: ChannelPushes;
   watchers: WatchRegistry;
+  /** The channel's presence events, in its storage. */
+  history: HistoryRows;
   /** Something changed: run a tick. */
   schedule: () => void;
   /** How many times the room has started. */
@@ -76,10 +79,26 @@ export class ChannelRoutes {
     if (url.searchParams.has("webhooks")) return this.#webhooks(request, url);
     if (request.method !== "GET") return methodNotAllowed(["GET"]);
     if (url.searchParams.has("stats")) return ok(this.#stats());
+    if (url.searchParams.has("history")) return this.#history(url);
     const query = HereNowQuery.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
+    if (!query.success) return this.#refused(z.prettifyError(query.error));
     const channel = ctx.channel();
     return ok({ channels: { [channel]: ctx.state.hereNow(channel, query.data) } });
+  }
+
+  /** `GET ?history`: a page of the channel's presence events, oldest first, read from storage. */
+  async #history(url: URL): Promise<Response> {
+    const query = HistoryQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) return this.#refused(z.prettifyError(query.error));
+    const page = await this.#ctx.history.page(query.data, Date.now());
+    if ("error" in page) return this.#refused(page.error);
+    return ok({ channel: this.#ctx.channel(), ...page });
+  }
+
+  /** A bad query: counted with the room's other refused requests, and answered 400. */
+  #refused(message: string): Response {
+    this.#ctx.stats.count("refusedRequests", "bad_request");
+    return fail(400, "bad_request", message);
   }
 
   /** `GET ?webhooks`: the delivery's stats and dead letters; `POST ?webhooks=resend`: puts the dead letters back in the queue. */
@@ -100,6 +119,7 @@ export class ChannelRoutes {
       sockets: ctx.sockets(),
       httpClients: ctx.httpClients(),
       starts: ctx.starts(),
+      historyEvents: ctx.history.size,
       webhooks: ctx.webhooks.stats(),
       ...ctx.stats.counters,
     };

@@ -14,6 +14,7 @@ import { Admission } from "./admission.ts";
 import { Broadcaster } from "./broadcaster.ts";
 import { Departures } from "./departures.ts";
 import { Heartbeats } from "./heartbeats.ts";
+import { HistoryRows } from "./history-rows.ts";
 import { httpConnectionId, type HttpClientRow, HttpClientRows } from "./http-client-rows.ts";
 import { DirectoryReporter } from "./directory-reporter.ts";
 import { Inbox } from "./inbox.ts";
@@ -39,6 +40,7 @@ export class ChannelService implements RoomService<SocketState> {
   readonly #sockets: ChannelSockets;
   readonly #store: ChannelStore;
   readonly #httpClients: HttpClientRows;
+  readonly #history: HistoryRows;
   readonly #ticks: TickLoop;
   readonly #broadcaster: Broadcaster;
   readonly #reporter: DirectoryReporter;
@@ -65,6 +67,7 @@ export class ChannelService implements RoomService<SocketState> {
     const sockets = (this.#sockets = new ChannelSockets(host, stats));
     const store = (this.#store = new ChannelStore(host.storage));
     const httpClients = (this.#httpClients = new HttpClientRows(host.storage));
+    const history = (this.#history = new HistoryRows(host.storage, config));
     const watchers = new WatchRegistry();
     const broadcaster = (this.#broadcaster = new Broadcaster({ sockets, config, state, channel, watched: (connectionId) => watchers.usersOf(connectionId) }));
     const reporter = (this.#reporter = new DirectoryReporter({
@@ -96,7 +99,7 @@ export class ChannelService implements RoomService<SocketState> {
       storage: host.storage,
       run: (now) => this.#publisher.tick(now),
       nextDeadline: () =>
-        [registry.nextExpiry(), reporter.nextRenewal(), pushes.nextExpiry(), webhooks.nextDeadline(), index.nextDeadline(), httpClients.nextDeadline()].reduce(earliest, state.nextDeadline()),
+        [registry.nextExpiry(), reporter.nextRenewal(), pushes.nextExpiry(), webhooks.nextDeadline(), index.nextDeadline(), httpClients.nextDeadline(), history.nextDeadline()].reduce(earliest, state.nextDeadline()),
     }));
     const watching = (this.#watching = new Watching({ watchers, reporter, store, broadcaster, sockets, ticks }));
     const departures = (this.#departures = new Departures({ config, state, registry, sockets, stats, pushes, watching, ticks, httpClients }));
@@ -104,7 +107,7 @@ export class ChannelService implements RoomService<SocketState> {
     this.#inbox = new Inbox({ config, channel, state, registry, sockets, stats, broadcaster, pushes, watching, departures, ticks });
     const meta = () => this.#meta();
     const lastPings = () => pingsOf(host, sockets);
-    this.#publisher = new Publisher({ channel, meta, lastPings, state, registry, stats, store, httpClients, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks });
+    this.#publisher = new Publisher({ channel, meta, lastPings, state, registry, stats, store, httpClients, history, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks });
     const heartbeats = new Heartbeats({ config, state, rows: httpClients, departures, pushes, stats, ticks });
     this.#routes = new ChannelRoutes({
       channel,
@@ -113,6 +116,7 @@ export class ChannelService implements RoomService<SocketState> {
       webhooks,
       pushes,
       watchers,
+      history,
       schedule,
       starts: () => this.#starts,
       mode: () => broadcaster.mode,
@@ -133,6 +137,7 @@ export class ChannelService implements RoomService<SocketState> {
     for (const socket of stale) this.#sockets.close(socket, CloseCode.replaced, "replaced by a newer connection with the same id");
     this.#state.restore(members, [...owners.map(liveClient), ...httpClients.map(liveHttpClient)], Date.now());
     this.#broadcaster.restore(meta?.seq ?? 0, meta?.mode);
+    await this.#history.load(meta?.history);
     if (this.#host.name) await this.#store.saveMeta(this.#meta());
     await this.#watching.restore(owners);
     await this.#pushes.load();
@@ -168,7 +173,7 @@ export class ChannelService implements RoomService<SocketState> {
   }
 
   #meta(): Meta {
-    return { seq: this.#broadcaster.seq, mode: this.#broadcaster.mode, starts: this.#starts, stats: this.#stats.saved() };
+    return { seq: this.#broadcaster.seq, mode: this.#broadcaster.mode, starts: this.#starts, stats: this.#stats.saved(), history: this.#history.range };
   }
 }
 

@@ -1,11 +1,13 @@
 /**
  * The channel room's storage layout: one row per member (`m:USERID`), one per watching socket
- * (`w:CONNECTIONID`), and one meta row (its sequence number, mode, starts and counters).
- * Written once per tick, in batches within storage's 128-keys-per-call cap.
+ * (`w:CONNECTIONID`), one per kept presence event (`hist:NUMBER`, see history.ts), and one meta
+ * row (its sequence number, mode, starts, counters and the history's range). Written once per
+ * tick, in batches within storage's 128-keys-per-call cap.
  */
 import type { HostStorage } from "../server/host.ts";
 import { deleteAll, putAll } from "../server/storage.ts";
 import type { ChannelMode } from "../protocol/index.ts";
+import type { HistoryRange, HistoryWrite } from "./history.ts";
 import type { StoredMember } from "./presence.ts";
 import type { Counters } from "./stats.ts";
 
@@ -14,7 +16,7 @@ const WATCH_PREFIX = "w:";
 const META_KEY = "meta";
 
 /** The meta row. */
-export type Meta = { seq: number; mode?: ChannelMode; starts?: number; stats?: Counters };
+export type Meta = { seq: number; mode?: ChannelMode; starts?: number; stats?: Counters; history?: HistoryRange };
 
 /** Reads and writes a channel's rows. */
 export class ChannelStore {
@@ -31,10 +33,10 @@ export class ChannelStore {
     return { meta, members: [...rows.values()] };
   }
 
-  /** Writes changed members and deletes removed ones. */
-  async saveMembers(upserts: StoredMember[], deletes: string[]): Promise<void> {
-    await putAll(this.#storage, upserts.map((member) => [MEMBER_PREFIX + member.id, member] as const));
-    await deleteAll(this.#storage, deletes.map((id) => MEMBER_PREFIX + id));
+  /** Writes changed members and the tick's history rows together, and deletes removed members and the history's dropped events. */
+  async saveMembers(upserts: StoredMember[], deletes: string[], history: HistoryWrite = { rows: [], drops: [] }): Promise<void> {
+    await putAll(this.#storage, [...upserts.map((member) => [MEMBER_PREFIX + member.id, member] as const), ...history.rows]);
+    await deleteAll(this.#storage, [...deletes.map((id) => MEMBER_PREFIX + id), ...history.drops]);
   }
 
   /** The watch lists of sockets, by connection id (kept so sockets that survive a restart keep watching). */

@@ -70,7 +70,7 @@ const channelHooks: PartyHooks = {
       if (caller.kind === "user" && banned[0]) return refuse(bannedRefusal(banned[0]));
       return forwardCaller(request, caller.kind === "server" && banned.length > 0 ? { ...caller, banned } : caller);
     }
-    const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks");
+    const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks") || url.searchParams.has("history");
     const refusal =
       originRefusal(request, config) ??
       (serverRoute || request.method === "GET"

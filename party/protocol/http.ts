@@ -143,9 +143,11 @@ export const RoomStats = z.object({
   httpClients: z.number().int(),
   /** How many times the room has started: its first load, and every restart or wake after an eviction. */
   starts: z.number().int(),
+  /** Presence events the channel keeps in its storage for `GET ?history` (some may be past PRESENCE_HISTORY_MS until the next sweep; the route never shows those). */
+  historyEvents: z.number().int().nonnegative(),
   /** Connects refused, by reason: at the edge (bad_handshake, unauthorized, forbidden, origin, unavailable) or in the room (room_full, user_full). */
   refusedConnections: z.record(z.string(), z.number().int()),
-  /** HTTP requests to the room refused, by reason: at the edge (unauthorized, forbidden, unavailable) or in the room (bad_request, too_large, conflict, replaced, room_full, user_full). */
+  /** HTTP requests to the room refused, by reason: at the edge (unauthorized, forbidden, unavailable) or in the room (bad_request (a bad herenow or history query too), too_large, conflict, replaced, room_full, user_full). */
   refusedRequests: z.record(z.string(), z.number().int()),
   /** Sockets replaced by a newer client of their user, by PRESENCE_CLIENT_POLICY. */
   replacedClients: z.record(z.string(), z.number().int()),

@@ -6,6 +6,7 @@
 export * from "./basics.ts";
 export * from "./members.ts";
 export * from "./http.ts";
+export * from "./history.ts";
 export * from "./users.ts";
 export * from "./internal.ts";
 export * from "./messages.ts";

@@ -5,6 +5,9 @@
 import { z } from "zod";
 import { DEFAULT_MAX_USER_DATA_BYTES } from "../wire/json.ts";
 
+/** The largest PRESENCE_HISTORY_MAX: a channel's history is paged from its storage, and this bounds what it holds. */
+const MAX_HISTORY_EVENTS = 100_000;
+
 const ms = (fallback: number, min: number, meaning: string) =>
   z.coerce.number().int().min(min).default(fallback).describe(meaning);
 const count = (fallback: number, meaning: string) => z.coerce.number().int().min(1).default(fallback).describe(meaning);
@@ -50,6 +53,14 @@ export const ConfigEnv = z
       .default(4)
       .describe("How many directory rooms users are hashed over; 0: one room per user. Changing it moves users, whose offline history is then lost."),
     PRESENCE_LEASE_MS: ms(120_000, 3000, "How long the directory trusts a room's report that a user is in its channel; rooms renew it every third of that. A room that dies leaves no ghost longer than this."),
+    PRESENCE_HISTORY_MS: ms(24 * 3600 * 1000, 1, "How long a channel keeps its presence events for GET ?history. Default 24 hours."),
+    PRESENCE_HISTORY_MAX: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_HISTORY_EVENTS)
+      .default(10_000)
+      .describe(`Most presence events a channel keeps for GET ?history (the oldest are dropped first); 0: no history. At most ${MAX_HISTORY_EVENTS}.`),
     PRESENCE_MAX_PUSH_BYTES: count(16 * 1024, "Largest push data, in bytes of JSON."),
     PRESENCE_MAX_PUSH_TIMEOUT_MS: ms(30_000, 100, "The longest a push may wait for acknowledgements (its timeoutMs is capped to this)."),
     PRESENCE_CLIENT_PUSH: flag("Let a client push to another member of its channel (presence.push), rate-limited like its other messages."),
@@ -147,6 +158,10 @@ export type Config = {
   /** Directory rooms users are hashed over; 0: one per user. */
   directoryParts: number;
   leaseMs: number;
+  /** How long presence events are kept for the history route. */
+  historyMs: number;
+  /** Most presence events kept per channel; 0: no history. */
+  historyMax: number;
   maxPushBytes: number;
   maxPushTimeoutMs: number;
   /** The longest TTL of an HTTP client. */
@@ -222,6 +237,8 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     directory: env.PRESENCE_DIRECTORY === "on",
     directoryParts: env.PRESENCE_DIRECTORY_PARTS,
     leaseMs: env.PRESENCE_LEASE_MS,
+    historyMs: env.PRESENCE_HISTORY_MS,
+    historyMax: env.PRESENCE_HISTORY_MAX,
     maxPushBytes: env.PRESENCE_MAX_PUSH_BYTES,
     maxPushTimeoutMs: env.PRESENCE_MAX_PUSH_TIMEOUT_MS,
     maxClientTtlMs: env.PRESENCE_MAX_CLIENT_TTL_MS,

@@ -32,10 +32,14 @@ export function sendText(socket: HostSocket<unknown>, text: string): void {
   }
 }
 
+/** Which rows a `list` reads (Durable Objects' own options, so both engines take them as they are). */
+export type ListOptions = { prefix: string; start?: string; end?: string; limit?: number };
+
 /** A room's durable storage: keys to structured-cloneable values, and one alarm. */
 export interface HostStorage {
   get<T>(key: string): Promise<T | undefined>;
-  list<T>(options: { prefix: string }): Promise<Map<string, T>>;
+  /** Rows whose keys start with `prefix`, in key order; from `start` (inclusive) to `end` (exclusive), at most `limit` of them. */
+  list<T>(options: ListOptions): Promise<Map<string, T>>;
   put<T>(key: string, value: T): Promise<void>;
   put<T>(entries: Record<string, T>): Promise<void>;
   delete(key: string): Promise<boolean>;

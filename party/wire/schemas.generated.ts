@@ -32,6 +32,12 @@ const $HeldPush: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/P
 
 const $HereNowUser: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/UserId"},"data":{"$ref":"#/$defs/JsonValue"},"clientType":{"$ref":"#/$defs/ClientType"},"clientTypes":{"$ref":"#/$defs/ClientTypeCounts"}},"required":["id","data"]};
 
+const $HistoryCursor: Schema = {"type":"string","pattern":"^\\d{1,16}$","msg":{"pattern":"cursor must be the cursor of an earlier history page"}};
+
+const $HistoryEvent: Schema = {"type":"object","properties":{"clientAmount":{"type":"integer","minimum":0},"userAmount":{"type":"integer","minimum":0},"action":{"$ref":"#/$defs/PresenceAction"},"member":{"$ref":"#/$defs/Member"},"seq":{"type":"integer","minimum":0},"at":{"type":"number"}},"required":["clientAmount","userAmount","action","member","seq","at"]};
+
+const $HistoryPage: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"events":{"type":"array","items":{"$ref":"#/$defs/HistoryEvent"}},"cursor":{"$ref":"#/$defs/HistoryCursor"}},"required":["channel","events"]};
+
 const $HttpClientListing: Schema = {"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"userId":{"$ref":"#/$defs/UserId"},"clientType":{"$ref":"#/$defs/ClientType"},"ttlMs":{"type":"integer"},"renewedAt":{"type":"integer"},"expiresAt":{"type":"integer"},"pushes":{"type":"integer","minimum":0}},"required":["clientId","userId","clientType","ttlMs","renewedAt","expiresAt","pushes"]};
 
 const $HttpClientRefusal: Schema = {"type":"object","properties":{"clientId":{"$ref":"#/$defs/ClientId"},"error":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string"}},"required":["clientId","error","message"]};
@@ -56,7 +62,7 @@ const $PushResult: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs
 
 const $PushTarget: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"connectionId":{"type":"string"},"clientType":{"$ref":"#/$defs/ClientType"}},"required":["channel","connectionId"]};
 
-const $RoomStats: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clientAmount":{"type":"integer"},"userAmount":{"type":"integer"},"members":{"type":"integer"},"mode":{"$ref":"#/$defs/ChannelMode"},"sockets":{"type":"integer"},"httpClients":{"type":"integer"},"starts":{"type":"integer"},"refusedConnections":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"refusedRequests":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"replacedClients":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"webhooks":{"$ref":"#/$defs/WebhookStats"},"rejectedMessages":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"closes":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}}},"required":["channel","clientAmount","userAmount","members","mode","sockets","httpClients","starts","refusedConnections","refusedRequests","replacedClients","webhooks","rejectedMessages","closes"]};
+const $RoomStats: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clientAmount":{"type":"integer"},"userAmount":{"type":"integer"},"members":{"type":"integer"},"mode":{"$ref":"#/$defs/ChannelMode"},"sockets":{"type":"integer"},"httpClients":{"type":"integer"},"starts":{"type":"integer"},"historyEvents":{"type":"integer","minimum":0},"refusedConnections":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"refusedRequests":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"replacedClients":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"webhooks":{"$ref":"#/$defs/WebhookStats"},"rejectedMessages":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}},"closes":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"integer"}}},"required":["channel","clientAmount","userAmount","members","mode","sockets","httpClients","starts","historyEvents","refusedConnections","refusedRequests","replacedClients","webhooks","rejectedMessages","closes"]};
 
 const $TokenClaims: Schema = {"type":"object","properties":{"sub":{"$ref":"#/$defs/UserId"},"data":{"$ref":"#/$defs/JsonValue"},"dataWritable":{"type":"boolean"},"channels":{"maxItems":1000,"type":"array","items":{"$ref":"#/$defs/ChannelPattern"},"msg":{"maxItems":"a token names at most 1000 channels"}},"clientType":{"$ref":"#/$defs/ClientType"},"observer":{"type":"boolean"}}};
 
@@ -117,6 +123,11 @@ export const ErrorResponseDefs: Defs = {  };
 export const StatsResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/RoomStats"}},"required":["code","content"]};
 /** The definitions `StatsResponseSchema` refers to. */
 export const StatsResponseDefs: Defs = { ChannelMode: $ChannelMode, ChannelName: $ChannelName, RoomStats: $RoomStats, WebhookStats: $WebhookStats };
+
+/** `HistoryResponse` from protocol.ts, as data for `check`. */
+export const HistoryResponseSchema: Schema = {"type":"object","properties":{"code":{"const":200},"content":{"$ref":"#/$defs/HistoryPage"}},"required":["code","content"]};
+/** The definitions `HistoryResponseSchema` refers to. */
+export const HistoryResponseDefs: Defs = { ChannelName: $ChannelName, ClientType: $ClientType, ClientTypeCounts: $ClientTypeCounts, HistoryCursor: $HistoryCursor, HistoryEvent: $HistoryEvent, HistoryPage: $HistoryPage, JsonValue: $JsonValue, Member: $Member, MemberStatus: $MemberStatus, PresenceAction: $PresenceAction, UserId: $UserId };
 
 /** `TokenClaims` from protocol.ts, as data for `check`. */
 export const TokenClaimsSchema: Schema = {"$ref":"#/$defs/TokenClaims"};

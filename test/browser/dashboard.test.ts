@@ -246,6 +246,27 @@ describe.each([
     expect(errors).toEqual([]);
   });
 
+  it("starts the event log from the channel's history, so a channel with a past never opens empty; live events go above it", async () => {
+    const host = hostOf();
+    const channel = freshChannel("dash-past");
+    const api = createPresenceApi(withKey ? { host, serverKey: SERVER_KEY } : { host });
+    await api.heartbeat(channel, "kiosk-1", { userId: "kiosk", ttlMs: 60_000 });
+    // A join and a leave within one tick cancel: the leave goes once the join is stored.
+    await waitFor("the join in the history", async () => (await api.history(channel)).events.length === 1);
+    await api.removeClient(channel, "kiosk-1");
+    await waitFor("the history to hold the join and the leave", async () => (await api.history(channel)).events.length === 2);
+    const { page, errors } = await openDashboard(host, `channel=${channel}`);
+    if (withKey) await signIn(page);
+    await page.locator("#events li[data-past][data-action=leave][data-user=kiosk]").waitFor({ timeout: 10_000 });
+    await member(host, channel, "lee");
+    await page.locator("#events li[data-action=join][data-user=lee]").waitFor();
+    const lines = await page
+      .locator("#events li[data-action]")
+      .evaluateAll((items) => items.map((li) => `${li.getAttribute("data-action")} ${li.getAttribute("data-user")}${li.hasAttribute("data-past") ? " (past)" : ""}`));
+    expect(lines).toEqual(["join lee", "leave kiosk (past)", "join kiosk (past)"]);
+    expect(errors).toEqual([]);
+  });
+
   it("lists the channel's HTTP clients with their last heartbeat and deadline, and shows them as members of type device", async () => {
     const host = hostOf();
     const channel = freshChannel("dash-http");

@@ -5,7 +5,7 @@
  * and for bench/room-heap.ts. Not an engine: no hibernation, no network, no edge.
  */
 import { partiesOver, type Parties } from "../../party/server/calls.ts";
-import type { Host, HostSocket, HostStorage, RoomService } from "../../party/server/host.ts";
+import type { Host, HostSocket, HostStorage, ListOptions, RoomService } from "../../party/server/host.ts";
 import type { PartyName } from "../../party/protocol/index.ts";
 
 /** A Map behind the storage port; `alarm` is when the room asked to be woken, and `ring` is called then (on the test's clock). */
@@ -21,8 +21,11 @@ export class MemoryStorage implements HostStorage {
     return structuredClone(this.rows.get(key)) as T | undefined;
   }
 
-  async list<T>({ prefix }: { prefix: string }): Promise<Map<string, T>> {
-    const keys = [...this.rows.keys()].filter((key) => key.startsWith(prefix)).sort();
+  async list<T>({ prefix, start, end, limit }: ListOptions): Promise<Map<string, T>> {
+    const keys = [...this.rows.keys()]
+      .filter((key) => key.startsWith(prefix) && (start === undefined || key >= start) && (end === undefined || key < end))
+      .sort()
+      .slice(0, limit);
     return new Map(keys.map((key) => [key, structuredClone(this.rows.get(key)) as T]));
   }
 

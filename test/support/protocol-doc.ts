@@ -40,6 +40,10 @@ import {
   HttpClientListing,
   HttpClientState,
   MAX_CLIENTS_PER_BATCH,
+  HistoryEvent,
+  HistoryPage,
+  MAX_HISTORY_PAGE,
+  DEFAULT_HISTORY_PAGE,
 } from "../../party/protocol/index.ts";
 
 type JsonSchema = {
@@ -197,6 +201,7 @@ when it is one of \`PRESENCE_ALLOWED_ORIGINS\` (a browser from another origin ge
 | \`POST /users/USERID/disconnect\` with \`{reason?, channel?, banSeconds?}\` | the server key, whenever one is set (with auth on, it must be set) | \`DisconnectResult\`: every client of the user (or those in \`channel\`) closed at once without grace: sockets get an \`error\` frame \`kicked\` with the reason, then close code 4004, and do not reconnect; HTTP clients are removed. An unknown user answers \`clients: 0\`. With \`banSeconds\` (1 to a year) the user is banned first (\`bannedUntil\`): its connects, HTTP clients and tokens get 403 \`banned\` until then (409 when 10,000 bans are in force) |
 | \`GET /users/USERID/ban\` | the server key | \`BanStatus\`: the user's ban in force, if any |
 | \`DELETE /users/USERID/ban\` | the server key | \`BanLifted\`: \`lifted\` is false when there was no ban |
+| \`GET /parties/main/CHANNEL?history&since=MS&limit=N&cursor=C\` | the server key or an admin token, whenever a key is set (with auth on, it must be set) | \`HistoryPage\`: the channel's presence events, oldest first (see [History](#history)) |
 | \`GET /parties/main/CHANNEL?stats\` | the server key (\`Authorization: Bearer PRESENCE_SERVER_KEY\`), whenever one is set | \`${typeOf(toSchema(StatsResponse), true)}\` |
 | \`GET /channels?q=&limit=\` | the server key or an admin token, whenever a key is set (with auth on, it must be set) | \`{total, channels: ChannelEntry[]}\`: the active channels from the channel index, most users first, names containing \`q\` |
 | \`GET /admin\` | none | \`AdminInfo\`: whether the dashboard is open |
@@ -205,6 +210,27 @@ when it is one of \`PRESENCE_ALLOWED_ORIGINS\` (a browser from another origin ge
 | any other path | — | 404 \`not_found\` |
 | another method on a route | — | 405 \`method_not_allowed\` |
 | a bad channel name or flag | — | 400 \`bad_request\` |
+
+## History
+
+Each channel keeps its presence events, as its clients heard them (the same \`seq\` and counts
+as the diffs; in interval mode every member's, not a window's), for \`PRESENCE_HISTORY_MS\`
+(24 h) and at most \`PRESENCE_HISTORY_MAX\` of them (10,000; the oldest dropped first; 0: none),
+in its storage, written in the tick that makes them before any client hears of them.
+\`GET /parties/main/CHANNEL?history\` pages them oldest first:
+
+- \`since\`: only events at or after this time (epoch ms, a whole number); a time in the future
+  answers no events (clocks differ: it is no error). Not a whole number, or negative: 400 \`bad_request\`.
+- \`limit\`: 1 to ${MAX_HISTORY_PAGE} events per page (default ${DEFAULT_HISTORY_PAGE}); anything else: 400 \`bad_request\`.
+- \`cursor\`: the \`cursor\` of the page before, present while more events follow; pass it back as
+  it came. One that this channel's history never gave (past its newest event, or not a number):
+  400 \`bad_request\`; one whose events were dropped meanwhile starts at the oldest kept.
+- Every refusal, here or at the edge (401 / 403 without the server key or an admin token), is
+  counted in the room's \`refusedRequests\`; \`historyEvents\` in its stats says how many are kept.
+
+${namedType("HistoryEvent", HistoryEvent, "A `PresenceEvent` with the `seq` of the diff that carried it and `at`, when the room announced it (the tick's time; never earlier than the event before).")}
+
+${namedType("HistoryPage", HistoryPage, "")}
 
 ## HTTP clients
 

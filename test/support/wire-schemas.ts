@@ -17,6 +17,7 @@ export const GENERATED_ROOTS = {
   HereNowResponse: protocol.HereNowResponse,
   ErrorResponse: protocol.ErrorResponse,
   StatsResponse: protocol.StatsResponse,
+  HistoryResponse: protocol.HistoryResponse,
   TokenClaims: protocol.TokenClaims,
   UsersResponse: protocol.UsersResponse,
   PushResponse: protocol.PushResponse,

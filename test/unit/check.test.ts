@@ -96,6 +96,7 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
         sockets: 1,
         httpClients: 0,
         starts: 1,
+        historyEvents: 3,
         refusedConnections: {},
         refusedRequests: { unauthorized: 1 },
         rejectedMessages: { bad_message: 2 },
@@ -104,6 +105,20 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
         closes: {},
       },
     },
+  ],
+  HistoryResponse: [
+    {
+      code: 200,
+      content: {
+        channel: "room",
+        events: [
+          { action: "join", member: { id: "a", data: { n: 1 }, status: "online", clients: 1, clientTypes: { web: 1 }, since: 5, lastSeen: 5 }, clientAmount: 1, userAmount: 1, seq: 1, at: 5 },
+          { action: "leave", member: { id: "a", data: null, status: "online", clients: 0, clientTypes: {}, since: 5, lastSeen: 5 }, clientAmount: 0, userAmount: 0, seq: 2, at: 9 },
+        ],
+        cursor: "2",
+      },
+    },
+    { code: 200, content: { channel: "room", events: [] } },
   ],
   UsersResponse: [{ code: 200, content: { users: { a: { id: "a", online: false, since: 5, lastSeen: 3, data: { n: 1 }, channels: [] }, b: { id: "b", online: false, lastSeen: null } } } }],
   PushResponse: [{ code: 200, content: { id: "x", clients: 0, acked: [], unacked: [], failedChannels: [{ channel: "a", error: "down" }] } }],

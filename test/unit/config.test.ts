@@ -21,6 +21,8 @@ describe("loadConfig", () => {
       directory: true,
       directoryParts: 4,
       leaseMs: 120_000,
+      historyMs: 24 * 3600 * 1000,
+      historyMax: 10_000,
       maxPushBytes: 16 * 1024,
       maxPushTimeoutMs: 30_000,
       maxClientTtlMs: 3_600_000,
@@ -51,6 +53,9 @@ describe("loadConfig", () => {
     ["PRESENCE_ABUSE_CLOSE_AFTER", "3", "abuseCloseAfter", 3],
     ["PRESENCE_MAX_CLIENTS", "12", "maxClients", 12],
     ["PRESENCE_MAX_CLIENTS_PER_USER", "2", "maxClientsPerUser", 2],
+    ["PRESENCE_HISTORY_MS", "60000", "historyMs", 60_000],
+    ["PRESENCE_HISTORY_MAX", "0", "historyMax", 0],
+    ["PRESENCE_HISTORY_MAX", "100000", "historyMax", 100_000],
   ])("reads %s=%s from a string", (name, value, field, expected) => {
     const config = loadConfig({ [name]: value });
     expect(config[field]).toBe(expected);
@@ -93,6 +98,9 @@ describe("loadConfig", () => {
     ["a non-numeric client cap", { PRESENCE_MAX_CLIENTS: "lots" }, "PRESENCE_MAX_CLIENTS"],
     ["a zero per-user cap", { PRESENCE_MAX_CLIENTS_PER_USER: "0" }, "PRESENCE_MAX_CLIENTS_PER_USER"],
     ["a zero message cap", { PRESENCE_MAX_MESSAGE_BYTES: "0" }, "PRESENCE_MAX_MESSAGE_BYTES"],
+    ["a zero history age", { PRESENCE_HISTORY_MS: "0" }, "PRESENCE_HISTORY_MS"],
+    ["a negative history cap", { PRESENCE_HISTORY_MAX: "-1" }, "PRESENCE_HISTORY_MAX"],
+    ["a history cap past 100,000", { PRESENCE_HISTORY_MAX: "100001" }, "PRESENCE_HISTORY_MAX"],
     [
       "a timeout equal to the interval",
       { PRESENCE_HEARTBEAT_INTERVAL_MS: "5000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000" },
