@@ -42,8 +42,8 @@ export async function bundlePage(entry, { presenceHost, define = {} }) {
   return result.outputFiles[0].text;
 }
 
-/** An HTML page that loads `/app.js` as a module. */
-export function page(title, body, style = "") {
+/** An HTML page with `body` that loads `script` (default `/app.js`) as a module. */
+export function page({ title, body, style = "", script = "/app.js" }) {
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -63,7 +63,7 @@ export function page(title, body, style = "") {
   </head>
   <body>
 ${body}
-    <script type="module" src="/app.js"></script>
+    <script type="module" src="${script}"></script>
   </body>
 </html>`;
 }

@@ -19,7 +19,7 @@ export async function start({ presenceHost, port }) {
   const rooms = new Map();
 
   return serve(port, {
-    "GET /": page("Chat", '    <div id="app"></div>', CSS),
+    "GET /": page({ title: "Chat", body: '    <div id="app"></div>', style: CSS }),
     "GET /app.js": await bundlePage(new URL("app.jsx", import.meta.url).pathname, { presenceHost }),
 
     "GET /messages": (request, response, url) => sendJson(response, 200, rooms.get(url.searchParams.get("room")) ?? []),
