@@ -19,13 +19,14 @@ function Chat({ name }) {
     enabled: joined,
   });
   const [log, setLog] = useState([]);
-  const add = (entry) => setLog((entries) => [...entries, entry]);
+  // A message can come both in the history and as a push: keep it once.
+  const add = (entry) => setLog((entries) => (entries.some((e) => e.id === entry.id) ? entries : [...entries, entry]));
 
   // The room's last messages, then new ones as the app server pushes them.
   useEffect(() => {
     fetch(`/messages?room=${encodeURIComponent(room)}`)
       .then((response) => response.json())
-      .then((messages) => setLog((entries) => [...messages.map((message) => ({ kind: "message", ...message })), ...entries]));
+      .then((messages) => setLog((entries) => [...messages.filter((m) => !entries.some((e) => e.id === m.id)).map((m) => ({ kind: "message", ...m })), ...entries]));
   }, []);
   useEffect(() => {
     if (!client) return;
