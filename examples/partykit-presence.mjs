@@ -4,7 +4,7 @@
  * package. Here the package is its TypeScript sources, which Node 20 cannot import, so they are
  * bundled for Node with esbuild once, when an example's server first imports this file.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,10 +25,11 @@ const result = await build({
   target: "node20",
   logLevel: "silent",
 });
-const file = join(mkdtempSync(join(tmpdir(), "presence-example-")), "partykit-presence.mjs");
+const dir = mkdtempSync(join(tmpdir(), "presence-example-"));
+const file = join(dir, "partykit-presence.mjs");
 writeFileSync(file, result.outputFiles[0].text);
 
 /** @type {typeof import("../client/server.ts") & typeof import("../client/device.ts")} */
-const presence = await import(pathToFileURL(file).href);
+const presence = await import(pathToFileURL(file).href).finally(() => rmSync(dir, { recursive: true, force: true }));
 
 export const { createPresenceApi, createPresenceToken, verifyWebhook, PresenceHttpError, createPresenceDevice } = presence;

@@ -1,7 +1,8 @@
 /**
  * Used by test/examples/*: runs one example as `npm run example` would (its own `partykit dev`
  * with the example's serviceVars, its app server on a free port), opens its pages in headless
- * Chromium, and saves the screenshot the top README shows (docs/screenshots/example-NAME.png).
+ * Chromium, and (with EXAMPLE_SCREENSHOTS=1) saves the screenshot the top README shows
+ * (docs/screenshots/example-NAME.png).
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -33,7 +34,7 @@ export type RunningExample = {
   url: string;
   /** Opens `path` of the example's app in a fresh browser context (its own storage), collecting page and console errors. */
   open(path: string): Promise<OpenPage>;
-  /** Saves docs/screenshots/example-NAME.png from `page`. */
+  /** Saves docs/screenshots/example-NAME.png from `page`, with EXAMPLE_SCREENSHOTS=1. */
   shot(page: Page): Promise<void>;
   stop(): Promise<void>;
 };
@@ -70,6 +71,8 @@ export async function startExample(name: string): Promise<RunningExample> {
       return { page, errors };
     },
     async shot(page) {
+      // Only when asked: a test run leaves the tree as it found it.
+      if (process.env.EXAMPLE_SCREENSHOTS !== "1") return;
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, `example-${name}.png`), fullPage: true });
     },
