@@ -12,7 +12,8 @@ export default defineConfig({
         test: {
           name: "integration",
           // The browser test shares the integration server: one dev server on a 2-core machine.
-          include: [...CONTRACT, "test/browser/**/*.test.ts"],
+          // The examples start servers of their own, with each example's service vars.
+          include: [...CONTRACT, "test/browser/**/*.test.ts", "test/examples/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           env: { PRESENCE_ENGINE: "partykit" },
           testTimeout: 30_000,
