@@ -4,7 +4,8 @@
  * built-in anywhere in its imports fails the build), served from a tiny page on 127.0.0.1,
  * and driven in Debian's Chromium through playwright-core. The page's client uses the
  * browser's own WebSocket and fetch; a Node client in the same channel watches it. A second
- * page renders a React component with `usePresence` from `partykit-presence/react`.
+ * page renders a React component with `usePresence` from `partykit-presence/react`, and two
+ * more a friends list with `useUsers`: in React, and in Vue from `partykit-presence/vue`.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it these tests fail, they never skip.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -32,8 +33,15 @@ declare global {
     presenceDevice?: typeof import("../../client/device.ts");
     /** The React page's entry: renders a roster of `channel` as `userId`; returns an unmount function. */
     renderRoster?: (options: { host: string; channel: string; userId: string }) => () => void;
+    /** The friends pages' entry (React or Vue): a friends list on useUsers; returns an unmount function. */
+    mountFriends?: (options: FriendsOptions) => () => void;
+    /** Replaces the friends page's watched userIds. */
+    setFriends?: (userIds: string[]) => void;
   }
 }
+
+/** What a friends page is mounted with. */
+type FriendsOptions = { host: string; channel: string; userId: string; userIds: string[] };
 
 const host = inject("host");
 /** The shared server's grace period. */
@@ -59,6 +67,51 @@ window.renderRoster = (props) => {
 };
 `;
 
+/** A friends list on `useUsers`, in React and in Vue: the channel's online members, then each friend with its state, client types and lastSeen. */
+const FRIENDS_REACT_SOURCE = `
+import { createElement as h, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { useUsers } from "partykit-presence/react";
+
+let setIds;
+function Friends({ host, channel, userId, userIds }) {
+  const [ids, set] = useState(userIds);
+  setIds = set;
+  const { online, status, users } = useUsers({ host, channel, userId, clientType: "web", userIds: ids });
+  return h("section", { id: "friends", "data-status": status },
+    h("ul", { className: "members" }, online.map((m) => h("li", { key: m.id }, m.id))),
+    h("ul", { className: "friends" }, users.map((u) => h("li", { key: u.id, "data-online": String(u.online), "data-types": Object.keys(u.clientTypes).join(","), "data-last-seen": String(u.lastSeen ?? "") }, u.id))));
+}
+
+window.setFriends = (next) => setIds(next);
+window.mountFriends = (props) => {
+  const root = createRoot(document.getElementById("app"));
+  root.render(h(Friends, props));
+  return () => root.unmount();
+};
+`;
+
+const FRIENDS_VUE_SOURCE = `
+import { createApp, h, ref } from "vue";
+import { useUsers } from "partykit-presence/vue";
+
+window.mountFriends = ({ host, channel, userId, userIds }) => {
+  const ids = ref(userIds);
+  window.setFriends = (next) => (ids.value = next);
+  const app = createApp({
+    setup() {
+      const { online, status, users } = useUsers(() => ({ host, channel, userId, clientType: "web", userIds: ids.value }));
+      return () => h("section", { id: "friends", "data-status": status.value }, [
+        h("ul", { class: "members" }, online.value.map((m) => h("li", { key: m.id }, m.id))),
+        h("ul", { class: "friends" }, users.value.map((u) => h("li", { key: u.id, "data-online": String(u.online), "data-types": Object.keys(u.clientTypes).join(","), "data-last-seen": String(u.lastSeen ?? "") }, u.id))),
+      ]);
+    },
+  });
+  app.mount("#app");
+  return () => app.unmount();
+};
+`;
+
 const pageHtml = (script: string) => `<!doctype html>
 <html>
   <head><meta charset="utf-8"><link rel="icon" href="data:,"><title>presence</title></head>
@@ -72,6 +125,8 @@ const PAGES: Record<string, string> = {
   "/": pageHtml(`import * as presence from "/presence-client.js"; window.presence = presence;`),
   "/react": pageHtml(`import "/roster.js";`),
   "/device": pageHtml(`import * as device from "/presence-device.js"; window.presenceDevice = device;`),
+  "/friends-react": pageHtml(`import "/friends-react.js";`),
+  "/friends-vue": pageHtml(`import "/friends-vue.js";`),
 };
 
 let bundleDir: string;
@@ -92,7 +147,8 @@ async function bundle(entry: string, outfile: string): Promise<string[]> {
     outfile: join(bundleDir, outfile),
     metafile: true,
     logLevel: "silent",
-    define: { "process.env.NODE_ENV": '"production"' },
+    // Vue's bundler build reads its feature flags from these.
+    define: { "process.env.NODE_ENV": '"production"', __VUE_OPTIONS_API__: "true", __VUE_PROD_DEVTOOLS__: "false", __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: "false" },
   });
   return Object.keys(result.metafile.inputs);
 }
@@ -105,7 +161,13 @@ beforeAll(async () => {
   bundleInputs = await bundle("client-entry.mjs", "presence-client.js");
   await bundle("roster-entry.mjs", "roster.js");
   await bundle("device-entry.mjs", "presence-device.js");
+  writeFileSync(join(packedDir, "friends-react-entry.mjs"), FRIENDS_REACT_SOURCE);
+  writeFileSync(join(packedDir, "friends-vue-entry.mjs"), FRIENDS_VUE_SOURCE);
+  await bundle("friends-react-entry.mjs", "friends-react.js");
+  await bundle("friends-vue-entry.mjs", "friends-vue.js");
   const scripts: Record<string, Buffer> = {
+    "/friends-react.js": readFileSync(join(bundleDir, "friends-react.js")),
+    "/friends-vue.js": readFileSync(join(bundleDir, "friends-vue.js")),
     "/presence-client.js": readFileSync(join(bundleDir, "presence-client.js")),
     "/roster.js": readFileSync(join(bundleDir, "roster.js")),
     "/presence-device.js": readFileSync(join(bundleDir, "presence-device.js")),
@@ -150,7 +212,7 @@ async function openPage(path = "/"): Promise<{ page: Page; errors: string[]; soc
   });
   page.on("websocket", (socket) => sockets.push(socket.url()));
   await page.goto(new URL(path, pageUrl).href);
-  await page.waitForFunction(() => window.presence !== undefined || window.renderRoster !== undefined || window.presenceDevice !== undefined);
+  await page.waitForFunction(() => window.presence !== undefined || window.renderRoster !== undefined || window.presenceDevice !== undefined || window.mountFriends !== undefined);
   return { page, errors, sockets };
 }
 
@@ -345,3 +407,78 @@ describe("usePresence from partykit-presence/react, rendered in Chromium", () =>
   });
 });
 
+
+describe.each([
+  ["React", "/friends-react"],
+  ["Vue", "/friends-vue"],
+])("useUsers from partykit-presence/%s, rendered in Chromium", (framework, path) => {
+  /** The friends list as the page shows it. */
+  const shown = (page: Page) =>
+    page.evaluate(() => {
+      const section = document.getElementById("friends");
+      if (!section) return null;
+      return {
+        status: section.dataset.status,
+        members: [...section.querySelectorAll(".members li")].map((li) => li.textContent),
+        friends: [...section.querySelectorAll<HTMLElement>(".friends li")].map((li) => ({
+          id: li.textContent,
+          online: li.dataset.online === "true",
+          types: li.dataset.types,
+          lastSeen: li.dataset.lastSeen ? Number(li.dataset.lastSeen) : null,
+        })),
+      };
+    });
+
+  it("joins as the user, shows a friend online on its devices, then offline with lastSeen after grace, follows a new list, and closes on unmount", async () => {
+    const channel = freshChannel(`friends-${framework.toLowerCase()}`);
+    const me = `me-${channel}`;
+    const bob = `bob-${channel}`;
+    const cat = `cat-${channel}`;
+    const { page, errors, sockets } = await openPage(path);
+    await page.evaluate((options) => {
+      (window as unknown as { unmount: () => void }).unmount = window.mountFriends!(options);
+    }, { host, channel, userId: me, userIds: [bob, cat] } satisfies FriendsOptions);
+
+    // The page is itself a member of its channel, and the room answers for both friends (unknown: offline, never seen).
+    await waitFor("the page to list itself and both friends", async () => {
+      const now = await shown(page);
+      return now?.status === "open" && now.members.includes(me) && now.friends.length === 2;
+    });
+    expect((await shown(page))!.friends).toEqual([
+      { id: bob, online: false, types: "", lastSeen: null },
+      { id: cat, online: false, types: "", lastSeen: null },
+    ]);
+
+    // Bob comes online elsewhere, on two devices.
+    const bobApp = await joined(host, { channel: freshChannel("bob-app"), userId: bob, clientType: "app" });
+    const bobPc = await joined(host, { channel: freshChannel("bob-pc"), userId: bob, clientType: "pc" });
+    nodeClients.push(bobApp, bobPc);
+    await waitFor("the page to show Bob online on app and pc", async () => (await shown(page))?.friends[0]?.types?.split(",").sort().join() === "app,pc");
+    expect((await shown(page))!.friends[0]).toMatchObject({ id: bob, online: true });
+
+    // Both close: after grace Bob is offline, last seen when his last client went.
+    const closedAt = Date.now();
+    bobApp.close();
+    bobPc.close();
+    await waitFor("the page to show Bob offline", async () => (await shown(page))?.friends[0]?.online === false, 15_000);
+    const offline = (await shown(page))!.friends[0]!;
+    expect(offline).toMatchObject({ id: bob, types: "" });
+    expect(offline.lastSeen, "last seen around when his clients closed").toBeGreaterThanOrEqual(closedAt - 5_000);
+
+    // A new list on the same socket: Cat alone.
+    await page.evaluate((next) => window.setFriends!(next), [cat]);
+    await waitFor("the page to list Cat alone", async () => (await shown(page))?.friends.map((f) => f.id).join() === cat);
+    expect(sockets, "one socket all along").toHaveLength(1);
+
+    // Unmounting closes the client: a watcher sees the page's user go offline (a close, not a leave).
+    const watcher = await joined(host, { channel });
+    nodeClients.push(watcher);
+    const saw: string[] = [];
+    watcher.on("presence", (event) => event.member.id === me && saw.push(event.action));
+    await page.evaluate(() => (window as unknown as { unmount: () => void }).unmount());
+    await waitFor("the watcher to see the page's user offline", () => watcher.member(me)?.status === "offline", 15_000);
+    expect(saw).toEqual(["offline"]);
+    expect(await shown(page)).toBeNull();
+    expect(errors).toEqual([]);
+  });
+});

@@ -32,11 +32,12 @@ function smokeScript(channel: string, webSocket: "ws" | "global"): string {
   return `
 import { PresenceClient, MemberList } from "partykit-presence/client";
 import { createPresenceApi, PresenceHttpError } from "partykit-presence/server";
-import { usePresence } from "partykit-presence/react";
+import { usePresence, useUsers } from "partykit-presence/react";
+import { usePresence as useVuePresence, useUsers as useVueUsers } from "partykit-presence/vue";
 import { createPresenceDevice } from "partykit-presence/device";
 ${webSocket === "ws" ? 'import WebSocket from "ws";' : ""}
 const host = ${webSocket === "ws" ? "process.env.PRESENCE_HOST" : 'Deno.env.get("PRESENCE_HOST")'};
-for (const [name, value] of Object.entries({ PresenceClient, MemberList, createPresenceApi, PresenceHttpError, usePresence, createPresenceDevice })) {
+for (const [name, value] of Object.entries({ PresenceClient, MemberList, createPresenceApi, PresenceHttpError, usePresence, useUsers, useVuePresence, useVueUsers, createPresenceDevice })) {
   if (typeof value !== "function") throw new Error(name + " is not exported");
 }
 const client = new PresenceClient({ host, channel: ${JSON.stringify(channel)}, userId: "packed", userData: { from: "tarball" }, clientType: "script"${webSocket === "ws" ? ", WebSocket" : ""} });
@@ -55,11 +56,12 @@ describe("the packed package", () => {
   it("holds the built entries and their declarations, and no sources or tests", () => {
     const installed = join(dir, "node_modules/partykit-presence");
     const files = readdirSync(installed, { recursive: true }).map(String).sort();
-    expect(files).toEqual(expect.arrayContaining(["README.md", "package.json", "dist/client.js", "dist/server.js", "dist/react.js", "dist/device.js", "dist/types/client/index.d.ts", "dist/types/client/device.d.ts"]));
+    expect(files).toEqual(expect.arrayContaining(["README.md", "package.json", "dist/client.js", "dist/server.js", "dist/react.js", "dist/vue.js", "dist/device.js", "dist/types/client/index.d.ts", "dist/types/client/vue.d.ts", "dist/types/client/device.d.ts"]));
     expect(files.filter((file) => /^(party|test|bench|scripts|client)\//.test(file))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
-    expect(Object.keys(manifest.exports)).toEqual(["./client", "./server", "./react", "./device", "./package.json"]);
+    expect(Object.keys(manifest.exports)).toEqual(["./client", "./server", "./react", "./vue", "./device", "./package.json"]);
     expect(manifest.peerDependenciesMeta.react.optional).toBe(true);
+    expect(manifest.peerDependenciesMeta.vue.optional).toBe(true);
   });
 
   it("imports every entry from Node and joins a real channel with the packed client", async () => {
@@ -93,7 +95,9 @@ describe("the packed package", () => {
       `
 import { PresenceClient, type Member, type PresenceEvent } from "partykit-presence/client";
 import { createPresenceApi, type HereNowResult } from "partykit-presence/server";
-import { usePresence, type PresenceView } from "partykit-presence/react";
+import { usePresence, useUsers, type PresenceView, type UsersView } from "partykit-presence/react";
+import { usePresence as useVuePresence, useUsers as useVueUsers, type Refs, type WatchedUser } from "partykit-presence/vue";
+import { effectScope, ref } from "vue";
 import { createPresenceDevice, type HeldPush, type PresenceDevice } from "partykit-presence/device";
 const device: PresenceDevice = createPresenceDevice({ host: "localhost:1999", channel: "c", clientId: "d1", userId: "u", onPush: (push: HeldPush) => push.data });
 const client = new PresenceClient({ host: "localhost:1999", channel: "c", userId: "u", userData: { a: 1 } });
@@ -105,7 +109,15 @@ const api = createPresenceApi({ host: "localhost:1999" });
 const answer: Promise<HereNowResult> = api.hereNow({ channels: ["c"], includeUsers: true });
 const hook: (options: { host: string; channel: string }) => PresenceView = usePresence;
 const beat = api.heartbeat("c", "d1", { userId: "u", ttlMs: 30_000 }).then((state) => state.expiresAt + state.pushes.length);
-export { types, list, answer, hook, device, beat };
+const friendsHook: (options: { host: string; channel: string; userIds: string[] }) => UsersView = useUsers;
+const channel = ref("c");
+const scope = effectScope();
+const vueView: Refs<PresenceView> | undefined = scope.run(() => useVuePresence(() => ({ host: "localhost:1999", channel: channel.value })));
+const friends = scope.run(() => useVueUsers({ host: "localhost:1999", channel: "c", userIds: ["a", "b"] }));
+const seen: Array<number | null> = (friends?.users.value ?? []).map((user: WatchedUser) => (user.online ? null : user.lastSeen) ?? Object.keys(user.clientTypes).length);
+const status: "connecting" | "open" | "closed" | undefined = vueView?.status.value;
+scope.stop();
+export { types, list, answer, hook, device, beat, friendsHook, seen, status };
 `,
     );
     writeFileSync(

@@ -1,7 +1,7 @@
 /**
  * The layout's rules, enforced: what each folder may import (docs/architecture.md shows the
  * same table), that only the PartyKit adapter imports `partykit/server`, that nothing the
- * client, the server helper, the React hook or the dashboard ships reaches zod or server code
+ * client, the server helper, the React and Vue hooks or the dashboard ships reaches zod or server code
  * at run time (checked on what esbuild actually bundles), and that no file under party/,
  * client/ or dashboard/ imports a Node built-in.
  */
@@ -34,7 +34,7 @@ export const RULES: Record<string, Rule> = {
   "party/adapters/workers": {
     runtime: ["party/adapters/workers", "party/channel", "party/directory", "party/index", "party/edge", "party/server", "party/protocol", "party/wire", "partyserver"],
   },
-  client: { runtime: ["client", "party/wire", "partysocket", "react", "jose", "standardwebhooks"], types: ["party/protocol"] },
+  client: { runtime: ["client", "party/wire", "partysocket", "react", "vue", "jose", "standardwebhooks"], types: ["party/protocol"] },
   dashboard: { runtime: ["dashboard", "client", "party/wire", "partysocket"], types: ["party/protocol"] },
 };
 
@@ -161,7 +161,7 @@ describe("docs/architecture.md", () => {
 });
 
 describe("what the browser and app servers load", () => {
-  it.each([["client/index.ts"], ["client/server.ts"], ["client/react.ts"], ["client/device.ts"], ["dashboard/main.ts"]])(
+  it.each([["client/index.ts"], ["client/server.ts"], ["client/react.ts"], ["client/vue.ts"], ["client/device.ts"], ["dashboard/main.ts"]])(
     "%s bundles no zod and no server code",
     async (entry) => {
       const result = await build({
@@ -172,7 +172,7 @@ describe("what the browser and app servers load", () => {
         metafile: true,
         format: "esm",
         platform: "browser",
-        external: ["react"],
+        external: ["react", "vue"],
         logLevel: "silent",
       });
       const inputs = Object.keys(result.metafile.inputs);
