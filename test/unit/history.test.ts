@@ -1,11 +1,15 @@
 /**
  * A channel's presence history as pure logic (`HistoryLog`), against an in-memory "storage" of
  * its rows and a clock of the test's own: numbering, the cap, expiry by age, pages with a
- * cursor, `since`, a restart from the stored range, and the reads it costs.
+ * cursor, `since`, a restart from the stored range, and the reads it costs; and, through the
+ * in-memory service, who may read it.
  */
 import { describe, expect, it } from "vitest";
 import { HISTORY_PREFIX, historyKey, HistoryLog, type HistorySettings, type PageQuery } from "../../party/channel/history.ts";
+import type { SocketState } from "../../party/channel/sockets.ts";
 import type { HistoryEvent, Member, PresenceEvent } from "../../party/protocol/index.ts";
+import { memoryService, requestThroughEdge } from "../support/memory-edge.ts";
+import { SECRET, token } from "../support/tokens.ts";
 
 const HOUR = 3_600_000;
 
@@ -207,5 +211,24 @@ describe("HistoryLog", () => {
     log.restore(undefined);
     expect(log.range).toEqual({ first: 0, next: 0 });
     expect(log.nextSweep()).toBeNull();
+  });
+});
+
+describe("who may read a channel's history", () => {
+  const SERVER_KEY = "history-server-key-0123456789";
+
+  it("takes the server key, not a client token that opens the channel, and with auth on and no key set, nobody", async () => {
+    const keyed = memoryService({ PRESENCE_SERVER_KEY: SERVER_KEY, PRESENCE_AUTH_SECRET: SECRET });
+    const room = await keyed.world.room<SocketState>("main", "private");
+    const userToken = await token({ userId: "ann", channels: ["*"] });
+    const read = (headers: Record<string, string>, query = "") => requestThroughEdge(room, keyed.edge, "GET", `?history${query}`, undefined, headers);
+    expect(await read({ authorization: `Bearer ${SERVER_KEY}` })).toMatchObject({ status: 200, body: { content: { events: [] } } });
+    expect(await read({}, `&token=${userToken}`)).toMatchObject({ status: 401, body: { error: "unauthorized" } });
+    expect(await read({ authorization: `Bearer ${userToken}` })).toMatchObject({ status: 401, body: { error: "unauthorized" } });
+
+    const keyless = memoryService({ PRESENCE_AUTH_SECRET: SECRET });
+    const open = await keyless.world.room<SocketState>("main", "private");
+    const refused = await requestThroughEdge(open, keyless.edge, "GET", `?history&token=${userToken}`);
+    expect(refused).toMatchObject({ status: 403, body: { error: "forbidden", message: expect.stringMatching(/PRESENCE_SERVER_KEY is not set/) } });
   });
 });
