@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { Config } from "../server/config.ts";
 import { fail, ok } from "../server/envelope.ts";
+import type { Caller } from "../server/hand-off.ts";
 import type { EdgeHost } from "../server/host.ts";
 import { type Ban, MAX_BATCH_BODY_BYTES, UserId } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
@@ -55,11 +56,22 @@ export async function bansOf(userIds: Iterable<string>, edge: Pick<EdgeHost, "pa
 }
 
 /**
+ * The bans in force among the users an HTTP client request names: its token's user, or, for the
+ * server's requests, the users its heartbeats name, read from a copy of the body only while some
+ * ban is in force (otherwise the room alone reads it).
+ */
+export async function httpClientBans(request: Request, caller: Caller, edge: Pick<EdgeHost, "parties" | "bans">): Promise<Ban[]> {
+  if (caller.kind === "user") return bansOf([caller.userId], edge);
+  if (!(await edge.bans.any(edge.parties))) return [];
+  return bansOf(await heartbeatUserIds(request), edge);
+}
+
+/**
  * The user ids an HTTP client heartbeat (`PUT …/clients/ID`) or batch (`POST …/clients`) names,
  * read from a copy of its body; none for another method or a body that is not such JSON (the
  * room refuses that one itself).
  */
-export async function heartbeatUserIds(request: Request): Promise<string[]> {
+async function heartbeatUserIds(request: Request): Promise<string[]> {
   if (request.method !== "PUT" && request.method !== "POST") return [];
   // The room refuses a body this large (413) without applying a heartbeat of it.
   if (Number(request.headers.get("content-length") ?? "0") > MAX_BATCH_BODY_BYTES) return [];

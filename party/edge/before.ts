@@ -14,7 +14,7 @@ import { channelProblem, parseHandshake } from "../wire/handshake.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
 import { admitConnect, authorizeHttpClient, authorizeRequest, originRefusal, type Refusal } from "./access.ts";
 import { adminSocketRefusal } from "./admin.ts";
-import { banLookup, bansOf, heartbeatUserIds } from "./bans.ts";
+import { banLookup, bansOf, httpClientBans } from "./bans.ts";
 import { bannedRefusal } from "../server/ban-cache.ts";
 import { forwardCaller, forwardHandshake } from "../server/hand-off.ts";
 import { httpClientRoute } from "../wire/parties.ts";
@@ -66,7 +66,7 @@ const channelHooks: PartyHooks = {
       const caller = originRefusal(request, config) ?? (await authorizeHttpClient(request, url, channel, config, request.method === "GET"));
       if ("status" in caller) return refuse(caller);
       // A banned user's token is refused here; the server's heartbeats for banned users are refused by the room, each alone.
-      const banned = await bansOf(caller.kind === "user" ? [caller.userId] : await heartbeatUserIds(request), edge);
+      const banned = await httpClientBans(request, caller, edge);
       if (caller.kind === "user" && banned[0]) return refuse(bannedRefusal(banned[0]));
       return forwardCaller(request, caller.kind === "server" && banned.length > 0 ? { ...caller, banned } : caller);
     }

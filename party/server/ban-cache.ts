@@ -29,9 +29,17 @@ export class BanCache {
 
   /** The user's ban in force now, or null; reads the list first when the copy is older than the interval. */
   async banOf(userId: string, parties: Parties): Promise<Ban | null> {
-    if (this.#now() - this.#readAt >= this.#refreshMs) await this.#refresh(parties);
+    await this.#fresh(parties);
     const ban = this.#bans.get(userId);
     return ban !== undefined && ban.until > this.#now() ? ban : null;
+  }
+
+  /** Whether any ban is in force now (reading the list first when the copy is stale): while none is, nothing needs looking up. */
+  async any(parties: Parties): Promise<boolean> {
+    await this.#fresh(parties);
+    const now = this.#now();
+    for (const ban of this.#bans.values()) if (ban.until > now) return true;
+    return false;
   }
 
   /** A ban this isolate just made: in the copy at once. */
@@ -42,6 +50,11 @@ export class BanCache {
   /** A ban this isolate just lifted: out of the copy at once. */
   forget(userId: string): void {
     this.#bans.delete(userId);
+  }
+
+  /** Reads the list when the copy is older than the interval. */
+  async #fresh(parties: Parties): Promise<void> {
+    if (this.#now() - this.#readAt >= this.#refreshMs) await this.#refresh(parties);
   }
 
   /** One read of the list at a time; every check waiting shares it. */

@@ -88,6 +88,17 @@ describe("the edge's copy of the ban list", () => {
     expect(reads).toBe(1);
   });
 
+  it("says whether any ban is in force, from the same copy, so a request naming no banned user need not be read", async () => {
+    const cache = new BanCache({ refreshMs: 5000, now: () => now });
+    answer = async () => ({ bans: [] });
+    expect(await cache.any(parties)).toBe(false);
+    cache.remember(ban("ann", now + 1000));
+    expect(await cache.any(parties)).toBe(true);
+    now += 1000;
+    expect(await cache.any(parties), "a ban past its time is not in force").toBe(false);
+    expect(reads).toBe(1);
+  });
+
   it("keeps its last copy when the list cannot be read, and tries again after the interval, not on every check", async () => {
     const cache = new BanCache({ refreshMs: 5000, now: () => now });
     answer = async () => ({ bans: [ban("ann", now + 60_000)] });
