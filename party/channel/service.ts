@@ -83,7 +83,7 @@ export class ChannelService implements RoomService<SocketState> {
       retry: schedule,
     }));
     const index = (this.#index = new IndexReporter({ parties: host.parties, channel, leaseMs: config.leaseMs, retry: schedule }));
-    const webhooks = (this.#webhooks = new WebhookDispatch(config.webhook, host.storage, schedule));
+    const webhooks = (this.#webhooks = new WebhookDispatch(config.webhook, host.storage, (at) => void this.#ticks.cover(at).catch((error) => console.error("presence: alarm failed", error))));
     const pushes = (this.#pushes = new ChannelPushes({
       storage: host.storage,
       state,

@@ -38,7 +38,7 @@ export class DirectoryService implements RoomService<unknown> {
     this.#host = host;
     this.#config = config;
     this.#store = new DirectoryStore(host.storage);
-    this.#webhooks = new WebhookDispatch(config.webhook, host.storage, () => this.#ticks.schedule());
+    this.#webhooks = new WebhookDispatch(config.webhook, host.storage, (at) => void this.#ticks.cover(at).catch((error) => console.error("presence: alarm failed", error)));
     this.#state = new DirectoryState(config);
     this.#pushLog = storagePushLog(host.storage);
     this.#ticks = new TickLoop({

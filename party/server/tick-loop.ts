@@ -42,6 +42,16 @@ export class TickLoop {
     }, this.#work.tickMs());
   }
 
+  /**
+   * Work found a deadline of its own after the last run (a webhook retry): the alarm is moved
+   * to fire by `at`, with no run now.
+   */
+  cover(at: number): Promise<void> {
+    const next = this.#chain.then(() => this.#armBy(at, Date.now()));
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
   /** The storage alarm fired. */
   alarm(): Promise<void> {
     this.#alarmAt = null;
@@ -60,9 +70,13 @@ export class TickLoop {
     const now = Date.now();
     await this.#work.run(now);
     const next = this.#work.nextDeadline();
-    if (next !== null && (this.#alarmAt === null || next < this.#alarmAt || this.#alarmAt <= now)) {
-      this.#alarmAt = next;
-      await this.#work.storage.setAlarm(next);
-    }
+    if (next !== null) await this.#armBy(next, now);
+  }
+
+  /** Sets the alarm to `at` unless one is set earlier (and still ahead). */
+  async #armBy(at: number, now: number): Promise<void> {
+    if (this.#alarmAt !== null && this.#alarmAt <= at && this.#alarmAt > now) return;
+    this.#alarmAt = at;
+    await this.#work.storage.setAlarm(at);
   }
 }

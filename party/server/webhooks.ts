@@ -24,11 +24,15 @@ export class WebhookDispatch {
   readonly #settings: WebhookSettings | null;
   readonly #storage: HostStorage;
   readonly #outbox: WebhookOutbox;
-  readonly #wake: () => void;
+  readonly #wake: (at: number) => void;
   #pumping = false;
 
-  /** `wake` is called when a retry is due later (the room schedules its alarm then). */
-  constructor(settings: WebhookSettings | null, storage: HostStorage, wake: () => void) {
+  /**
+   * `wake(at)` is called when a retry is due later: the room's alarm must fire by then. (Not a
+   * tick: a tick would dispatch again, find nothing due and wake again, every tick until the
+   * retry, and the room would never sleep while a batch waits.)
+   */
+  constructor(settings: WebhookSettings | null, storage: HostStorage, wake: (at: number) => void) {
     this.#settings = settings;
     this.#storage = storage;
     this.#wake = wake;
@@ -79,7 +83,11 @@ export class WebhookDispatch {
       .catch((error) => console.error("presence: webhook delivery failed", error))
       .finally(() => {
         this.#pumping = false;
-        if (this.#outbox.nextDeadline() !== null) this.#wake();
+        const next = this.#outbox.nextDeadline();
+        if (next === null) return;
+        // A batch queued while the last one was out is due now; a retry waits for the alarm.
+        if (next <= Date.now()) this.dispatch();
+        else this.#wake(next);
       });
   }
 
@@ -122,10 +130,17 @@ export class WebhookDispatch {
   }
 }
 
-/** One attempt: the batch, signed now, POSTed with a timeout. 2xx delivers it; 410 is gone; anything else is retried. */
+/**
+ * One attempt: the batch, signed now, POSTed with a timeout. 2xx delivers it; 410 is gone;
+ * anything else is retried. The timeout's timer is cleared as soon as the attempt ends: a
+ * timer left pending (as `AbortSignal.timeout` leaves one) keeps a Durable Object from
+ * hibernating for the whole timeout after every delivery.
+ */
 async function send(settings: WebhookSettings, batch: WebhookBatch): Promise<Attempt> {
   const now = new Date();
   const signature = new Webhook(settings.secret).sign(batch.id, now, batch.body);
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new DOMException(`no answer within ${settings.timeoutMs} ms`, "TimeoutError")), settings.timeoutMs);
   try {
     const response = await fetch(settings.url, {
       method: "POST",
@@ -136,15 +151,17 @@ async function send(settings: WebhookSettings, batch: WebhookBatch): Promise<Att
         "webhook-signature": signature,
       },
       body: batch.body,
-      signal: AbortSignal.timeout(settings.timeoutMs),
+      signal: abort.signal,
     });
     await response.body?.cancel();
     if (response.ok) return { ok: true };
     if (response.status === 410) return { ok: false, gone: true, error: "the endpoint answered 410 Gone" };
     return { ok: false, gone: false, error: `the endpoint answered ${response.status}`, retryAfterMs: retryAfter(response.headers.get("retry-after")) };
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    const timedOut = abort.signal.aborted || (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError"));
     return { ok: false, gone: false, error: timedOut ? `no answer within ${settings.timeoutMs} ms` : `the request failed: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
