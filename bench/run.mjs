@@ -62,7 +62,7 @@ import { report } from "./lib/report.mjs";
 import { roomHeap } from "./lib/room-heap.mjs";
 import { generation, startServer, waitReady } from "./lib/server.mjs";
 import { joinStorm, teardown } from "./lib/storm.mjs";
-import { idleRoom } from "./lib/idle.mjs";
+import { featureVars, idleRoom, webhookEndpoint } from "./lib/idle.mjs";
 import { devicesBench } from "./lib/devices.mjs";
 import { startWorkersServer } from "./lib/workers-server.mjs";
 import { enginesReport } from "./lib/report.mjs";
@@ -182,7 +182,7 @@ async function withServer(vars, what, results, work, engine = "partykit") {
   };
   process.on("exit", stopServer);
   const label = engine === "workers" ? "Workers engine (Miniflare, bench/workers/worker.ts)" : "partykit dev (bench/partykit.json)";
-  console.log(`${label} on ${server.host} for: ${what}; ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  console.log(`${label} on ${server.host} for: ${what}; ${Object.entries(vars).map(([k, v]) => `${k}=${/(SECRET|KEY)$/.test(k) ? "…" : v}`).join(" ")}`);
   try {
     await work(server);
   } finally {
@@ -295,15 +295,22 @@ async function main() {
   }
   const workers = new Results();
   if (options.engines.includes("workers") && !results.crashed) await workersEngine(options, workers, directoryParts);
-  // The idle room on each engine, each on a fresh server with the default heartbeat.
+  // The idle room on each engine, each on a fresh server with the default heartbeat: with the
+  // optional features off, and with every one on (webhooks to an endpoint that answers, auth, an
+  // HTTP client, watch lists, history and the directory).
   for (const engine of options.idle > 0 ? options.engines : []) {
-    if (results.crashed || workers.crashed) break;
-    await withServer(directoryParts, `the idle room, ${options.idle} members`, engine === "workers" ? workers : results, async (server) => {
-      process.stdout.write(`  idle room  N=${String(options.idle).padEnd(6)} heartbeats on, ${options.idleMs / 1000} s… `);
-      const idle = await idleRoom(server, engine, options.idle, options.idleMs);
-      results.idle.push(idle);
-      console.log(`${idle.starts} wakes, ${idle.roomPongs} pings answered by the room, ${idle.enginePongs} by the engine`);
-    }, engine);
+    for (const features of [false, true]) {
+      if (results.crashed || workers.crashed) break;
+      const endpoint = features ? await webhookEndpoint() : null;
+      const vars = endpoint ? { ...directoryParts, ...featureVars(endpoint.url) } : directoryParts;
+      await withServer(vars, `the idle room, ${options.idle} members, ${features ? "every feature on" : "features off"}`, engine === "workers" ? workers : results, async (server) => {
+        process.stdout.write(`  idle room  N=${String(options.idle).padEnd(6)} heartbeats on, ${features ? "every feature on" : "features off"}, ${options.idleMs / 1000} s… `);
+        const idle = await idleRoom(server, engine, options.idle, options.idleMs, endpoint && { webhooks: endpoint.received });
+        results.idle.push(idle);
+        console.log(`${idle.starts} wakes, ${idle.roomPongs} pings answered by the room, ${idle.enginePongs} by the engine`);
+      }, engine);
+      await endpoint?.close();
+    }
   }
   // HTTP clients on each engine, each on a fresh server.
   for (const engine of options.devices > 0 && options.rooms.includes("ours") ? options.engines : []) {

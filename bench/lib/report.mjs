@@ -240,9 +240,13 @@ export function enginesReport(options, partykit, workers, totalSeconds) {
     for (const idle of partykit.idle) {
       // A room that never sleeps runs once per ping it answers; one that sleeps, once per wake.
       const runs = idle.roomPongs + idle.starts;
-      idleRows.push([`  ${idle.engine === "workers" ? "Workers (auto-response, hibernation)" : "PartyKit (pings reach the room)"}`, fmt(idle.roomPongs), fmt(idle.enginePongs), fmt(idle.starts), fmt(runs / minutes, 1), fmt(runs / timeouts, 1)]);
+      const engine = idle.engine === "workers" ? "Workers (auto-response, hibernation)" : "PartyKit (pings reach the room)";
+      idleRows.push([`  ${engine}, ${idle.features ? "every feature on" : "features off"}`, fmt(idle.roomPongs), fmt(idle.enginePongs), fmt(idle.starts), fmt(runs / minutes, 1), fmt(runs / timeouts, 1)]);
     }
     out.push(table(idleRows), "");
+    if (partykit.idle.some((idle) => idle.features)) {
+      out.push("Every feature on: webhooks to a loopback endpoint that answers 200, auth (each member with a token; stats with the server key), an HTTP client with a 1 h TTL, 10 members watching 20 others each, history and the directory.", "");
+    }
   }
 
   if (partykit.devices.length > 0) {
