@@ -26,8 +26,17 @@ export type BroadcastDeps = {
   watched: (connectionId: string) => ReadonlySet<string> | undefined;
 };
 
-/** A tick's diff, numbered and planned; `send` delivers it once it is stored. */
-export type PreparedDiff = { seq: number; send: () => void };
+/**
+ * A tick's diff, numbered and planned; `send` delivers it once it is stored. Until then a
+ * snapshot asked for waits (it would show the tick before storage holds it, so a crash could
+ * undo what its socket heard), and goes out after the diff, current at its number.
+ */
+export type PreparedDiff = {
+  seq: number;
+  send: () => void;
+  /** The tick could not be stored: the snapshots that waited go out anyway (the diff does not). */
+  abandon: () => void;
+};
 
 /** The sending side of one channel. */
 export class Broadcaster {
@@ -40,6 +49,8 @@ export class Broadcaster {
   /** The counts as of the last diff (null until one went out since the start). */
   #counts: Counts | null = null;
   #publishedAt = 0;
+  /** Sockets whose snapshot waits for the diff being stored, by instance (null: no diff is being stored). */
+  #held: Map<string, Socket> | null = null;
 
   constructor(deps: BroadcastDeps) {
     this.#deps = deps;
@@ -89,11 +100,19 @@ export class Broadcaster {
       this.#mode = next;
       this.#windows.clear();
     }
+    const held = (this.#held = new Map<string, Socket>());
     return {
       seq,
       send: () => {
-        deliver();
+        this.#held = null;
+        const waited = (socket: Socket) => held.has(instanceOf(socket));
+        deliver(waited);
         if (switched) for (const socket of this.#deps.sockets.all()) this.snapshot(socket);
+        else for (const socket of this.#deps.sockets.all()) if (waited(socket)) this.snapshot(socket);
+      },
+      abandon: () => {
+        this.#held = null;
+        for (const socket of this.#deps.sockets.all()) if (held.has(instanceOf(socket))) this.snapshot(socket);
       },
     };
   }
@@ -103,6 +122,10 @@ export class Broadcaster {
    * in interval mode. The open tick's changes come in the next diff.
    */
   snapshot(socket: Socket): void {
+    if (this.#held) {
+      this.#held.set(instanceOf(socket), socket);
+      return;
+    }
     const now = Date.now();
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#deps.config;
     const head: SnapshotHead = {
@@ -127,11 +150,12 @@ export class Broadcaster {
     if (this.#mode === "interval") this.snapshot(socket);
   }
 
-  #fullPlan(diff: TickDiff, counts: Counts, now: number): () => void {
+  /** Every socket's diff (but those whose snapshot waited: theirs comes after, current at this diff's number). */
+  #fullPlan(diff: TickDiff, counts: Counts, now: number): (waited: (socket: Socket) => boolean) => void {
     const { frames, seq } = diffFrames(diff, counts, this.#seq, now);
     this.#seq = seq;
-    return () => {
-      for (const socket of this.#deps.sockets.all()) for (const text of frames) sendText(socket, text);
+    return (waited) => {
+      for (const socket of this.#deps.sockets.all()) if (!waited(socket)) for (const text of frames) sendText(socket, text);
     };
   }
 
@@ -140,7 +164,7 @@ export class Broadcaster {
    * of their window size; the others get their own. A socket whose view did not change gets
    * nothing unless the counts changed.
    */
-  #intervalPlan(diff: TickDiff, counts: Counts, now: number): () => void {
+  #intervalPlan(diff: TickDiff, counts: Counts, now: number): (waited: (socket: Socket) => boolean) => void {
     const state = this.#deps.state;
     const sockets = [...this.#deps.sockets.all()];
     const steps = this.#windows.advance(new Set(sockets.map(windowOf)), (limit) => state.committedWindow(limit));
@@ -176,8 +200,8 @@ export class Broadcaster {
       if (frames.length > 0) plan.push([socket, frames]);
     }
     this.#seq = last;
-    return () => {
-      for (const [socket, frames] of plan) for (const text of frames) sendText(socket, text);
+    return (waited) => {
+      for (const [socket, frames] of plan) if (!waited(socket)) for (const text of frames) sendText(socket, text);
     };
   }
 
@@ -204,6 +228,11 @@ function personalOf(userId: string | null, watched: ReadonlySet<string> | undefi
       if (watched) yield* watched;
     },
   };
+}
+
+/** A socket as itself, whatever wrapper the engine hands out (with hibernation, a new one each time). */
+function instanceOf(socket: Socket): string {
+  return socket.state?.instance ?? socket.id;
 }
 
 /** The window a socket asked for (0: none). */

@@ -92,9 +92,16 @@ export class Publisher {
     // Stored before anyone hears of it: no client ever saw a change that a crash could lose,
     // and no webhook batch or history event is lost either (they are in the same tick's writes;
     // the history's rows in the members' own puts). Every member's event, whatever the mode.
-    await store.saveMembers(diff.upserts, diff.deletes, history.append(diff.events, prepared.seq, now));
-    await webhooks.save();
-    await store.saveMeta(meta());
+    try {
+      await store.saveMembers(diff.upserts, diff.deletes, history.append(diff.events, prepared.seq, now));
+      await webhooks.save();
+      await store.saveMeta(meta());
+      // Durable, not only written: where the engine confirms writes later, no socket must hear first.
+      await store.sync();
+    } catch (error) {
+      prepared.abandon();
+      throw error;
+    }
     prepared.send();
   }
 

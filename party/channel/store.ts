@@ -51,6 +51,11 @@ export class ChannelStore {
     else await this.#storage.put(WATCH_PREFIX + connectionId, userIds);
   }
 
+  /** Resolves when every write so far is durable (see `HostStorage.sync`). */
+  sync(): Promise<void> {
+    return this.#storage.sync();
+  }
+
   /** Writes the meta row. */
   async saveMeta(meta: Meta): Promise<void> {
     await this.#storage.put<Meta>(META_KEY, meta);

@@ -44,6 +44,12 @@ export interface HostStorage {
   put<T>(entries: Record<string, T>): Promise<void>;
   delete(key: string): Promise<boolean>;
   delete(keys: string[]): Promise<number>;
+  /**
+   * Resolves when every write made so far is durable: a crash after it loses none of them.
+   * Durable Objects confirm writes after `put` resolves and hold outgoing messages until then
+   * (output gates); this makes the order explicit, whatever the engine holds back.
+   */
+  sync(): Promise<void>;
   getAlarm(): Promise<number | null>;
   setAlarm(scheduledTime: number): Promise<void>;
 }

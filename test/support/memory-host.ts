@@ -8,9 +8,20 @@ import { partiesOver, type Parties } from "../../party/server/calls.ts";
 import type { Host, HostSocket, HostStorage, ListOptions, RoomService } from "../../party/server/host.ts";
 import type { PartyName } from "../../party/protocol/index.ts";
 
-/** A Map behind the storage port; `alarm` is when the room asked to be woken, and `ring` is called then (on the test's clock). */
+/**
+ * A Map behind the storage port; `alarm` is when the room asked to be woken, and `ring` is
+ * called then (on the test's clock). With `lazy` set, writes are not durable until `sync`
+ * (which takes `syncMs` of the test's clock), as on an engine that confirms writes after `put`
+ * resolved: `crash()` then keeps only what was confirmed.
+ */
 export class MemoryStorage implements HostStorage {
-  readonly rows = new Map<string, unknown>();
+  rows = new Map<string, unknown>();
+  /** Writes are durable only once `sync` confirms them. */
+  lazy = false;
+  /** How long `sync` takes (on the test's clock). */
+  syncMs = 0;
+  /** The rows as of the last `sync` (lazy mode). */
+  #durable = new Map<string, unknown>();
   alarm: number | null = null;
   ring: () => void = () => {};
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -45,6 +56,17 @@ export class MemoryStorage implements HostStorage {
     if (typeof keyOrKeys === "string") return this.rows.delete(keyOrKeys);
     if (keyOrKeys.length > 128) throw new Error("storage takes at most 128 keys per delete");
     return keyOrKeys.filter((key) => this.rows.delete(key)).length;
+  }
+
+  async sync(): Promise<void> {
+    const confirmed = new Map(this.rows);
+    if (this.syncMs > 0) await new Promise((done) => setTimeout(done, this.syncMs));
+    if (this.lazy) this.#durable = confirmed;
+  }
+
+  /** Loses every write `sync` did not confirm (lazy mode): what a crash of the engine leaves. */
+  crash(): void {
+    this.rows = new Map(this.#durable);
   }
 
   async getAlarm(): Promise<number | null> {
