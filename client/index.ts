@@ -22,6 +22,7 @@ import type {
 } from "../party/protocol/index.ts";
 import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../party/wire/limits.ts";
 import { PushIdDefs, PushIdSchema, ServerMessageDefs, ServerMessageSchema, UserIdDefs, UserIdSchema } from "../party/wire/schemas.generated.ts";
+import { reconnectJitterMs } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
 import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
@@ -30,6 +31,10 @@ import { PendingRequests } from "./requests.ts";
 import { WatchList } from "./watch-list.ts";
 import { type PushHandler, PushInbox } from "./push-inbox.ts";
 import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
+
+/** partysocket's reconnect delays: the first retry's, and the longest. */
+const MIN_RECONNECT_MS = 250;
+const MAX_RECONNECT_MS = 10_000;
 
 export type * from "../party/protocol/index.ts";
 export type { JsonValue } from "../party/wire/json.ts";
@@ -96,8 +101,8 @@ export class PresenceClient {
       id: options.id,
       protocol: options.protocol,
       WebSocket: options.WebSocket,
-      minReconnectionDelay: options.minReconnectionDelay ?? 250,
-      maxReconnectionDelay: options.maxReconnectionDelay ?? 10_000,
+      minReconnectionDelay: options.minReconnectionDelay ?? MIN_RECONNECT_MS,
+      maxReconnectionDelay: options.maxReconnectionDelay ?? MAX_RECONNECT_MS,
       maxEnqueuedMessages: 0,
       // A function, so a reconnect carries the latest userData.
       query: () => this.#query(),
@@ -257,6 +262,9 @@ export class PresenceClient {
   }
 
   async #query(): Promise<Record<string, string>> {
+    // Spread a crowd's reconnects (partysocket's own delay is the same for every client).
+    const jitter = reconnectJitterMs(this.socket?.retryCount ?? 0, this.#options.minReconnectionDelay ?? MIN_RECONNECT_MS, this.#options.maxReconnectionDelay ?? MAX_RECONNECT_MS, Math.random());
+    if (jitter > 0) await new Promise((done) => setTimeout(done, jitter));
     const query: Record<string, string> = {};
     if (this.userId !== null && !this.#left) {
       query.userId = this.userId;

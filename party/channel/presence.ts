@@ -27,6 +27,11 @@ export type { TickDiff } from "./tick-ledger.ts";
 
 export type { LiveClient } from "./client-book.ts";
 
+/** The longest a restart holds its missing members (see `restore`), from the rebuild. */
+export const RESTART_HOLD_MAX_MS = 60_000;
+/** The connection id of the placeholder client a rebuild gives a member whose sockets are gone. */
+const PLACEHOLDER = "restored:";
+
 /** The presence of one channel. */
 export class PresenceState {
   readonly #timing: PresenceTiming;
@@ -38,6 +43,8 @@ export class PresenceState {
   #totals: { counts: Counts; clientTypes: ClientTypeCounts } | null = null;
   /** The open tick: each member touched, as it was before. */
   readonly #ledger = new TickLedger({ members: this.#members, clients: this.#clients, ids: this.#ids });
+  /** After a rebuild that found members without sockets: when it was, and when a client last came back since. */
+  #restart: { at: number; lastReturn: number } | null = null;
 
   constructor(timing: PresenceTiming) {
     this.#timing = timing;
@@ -48,6 +55,13 @@ export class PresenceState {
    * clients from the sockets that survived. A stored online member with no surviving socket
    * gets one placeholder client in grace, so it goes offline through the normal path unless
    * a client of its user comes back in time. Whatever the state held before is dropped.
+   *
+   * A restart (a deploy, a crash) drops every socket at once, and thousands of clients come
+   * back over the following seconds, as fast as the engine accepts them: the grace of those
+   * placeholders runs from the last client that came back, not from the rebuild, so a member
+   * whose client is still on its way is not announced offline while others keep arriving.
+   * Once no client has come back for a grace period (or `RESTART_HOLD_MAX_MS` after the
+   * rebuild), those still missing go offline.
    */
   restore(stored: Iterable<StoredMember>, live: Iterable<LiveClient>, now: number): void {
     this.#members.clear();
@@ -55,6 +69,7 @@ export class PresenceState {
     this.#clients.clear();
     this.#totals = null;
     this.#ledger.clear();
+    this.#restart = null;
     for (const member of stored) this.#put({ ...member, clients: new Set() });
     for (const client of live) {
       const member = client.userId === null ? undefined : this.#members.get(client.userId);
@@ -69,7 +84,8 @@ export class PresenceState {
     }
     for (const member of this.#members.values()) {
       if (member.status === "online" && member.clients.size === 0) {
-        const connectionId = `restored:${member.id}`;
+        this.#restart = { at: now, lastReturn: now };
+        const connectionId = `${PLACEHOLDER}${member.id}`;
         this.#clients.put({
           connectionId,
           userId: member.id,
@@ -105,6 +121,7 @@ export class PresenceState {
     }
     this.#clients.put(newClientRecord(client, now));
     if (client.userId === null) return;
+    if (this.#restart) this.#restart.lastReturn = now;
 
     const member = this.#members.get(client.userId);
     this.#mark(client.userId);
@@ -120,6 +137,8 @@ export class PresenceState {
       return;
     }
     member.clients.add(client.connectionId);
+    // Back after a restart: the placeholder that held its place is done (no event: the member stays).
+    if (member.clients.delete(PLACEHOLDER + member.id)) this.#clients.delete(PLACEHOLDER + member.id);
     member.data = client.data;
     if (member.status === "offline") {
       member.lastSeen = now;
@@ -233,14 +252,14 @@ export class PresenceState {
    * The socket is gone without a leave (closed, lost, idle). The client is still counted
    * for the grace period, so a reload or a blip changes nothing anyone sees.
    */
-  drop(connectionId: string, now: number): void {
+  drop(connectionId: string, now: number, lastSeen = now): void {
     const client = this.#clients.get(connectionId);
     if (!client || client.lingerUntil !== null) return;
     if (client.userId === null) {
       this.#clients.delete(connectionId);
       return;
     }
-    this.#clients.put({ ...client, lingerUntil: now + this.#timing.graceMs, droppedAt: now });
+    this.#clients.put({ ...client, lingerUntil: now + this.#timing.graceMs, droppedAt: lastSeen });
   }
 
   /**
@@ -263,13 +282,15 @@ export class PresenceState {
         if (pinged !== null && pinged > client.lastActive) client.lastActive = Math.min(pinged, now);
       }
     }
+    this.#holdRestored();
     const idle: string[] = [];
     for (const client of [...this.#clients.values()]) {
       if (client.lingerUntil !== null) {
         if (client.lingerUntil <= now) this.#removeClient(client.connectionId);
       } else if (client.expiresAt === null && client.lastActive + this.#timing.heartbeatTimeoutMs <= now) {
         idle.push(client.connectionId);
-        this.drop(client.connectionId, now);
+        // Last seen when it last spoke, not when the room noticed its silence.
+        this.drop(client.connectionId, now, client.lastActive);
         if (this.#timing.graceMs === 0) this.#removeClient(client.connectionId);
       }
     }
@@ -280,6 +301,19 @@ export class PresenceState {
       }
     }
     return idle;
+  }
+
+  /** After a restart: the placeholders' grace runs from the last client that came back (at most `RESTART_HOLD_MAX_MS` from the rebuild). */
+  #holdRestored(): void {
+    if (!this.#restart) return;
+    const until = Math.min(this.#restart.at + Math.max(RESTART_HOLD_MAX_MS, this.#timing.graceMs), this.#restart.lastReturn + this.#timing.graceMs);
+    let holding = false;
+    for (const client of this.#clients.values()) {
+      if (!client.connectionId.startsWith(PLACEHOLDER) || client.lingerUntil === null) continue;
+      holding = true;
+      if (client.lingerUntil < until) client.lingerUntil = until;
+    }
+    if (!holding) this.#restart = null;
   }
 
   /** Whether some live client has been silent for the heartbeat timeout by `now`. */

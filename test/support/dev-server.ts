@@ -75,6 +75,8 @@ export type DevServerOptions = {
   readyOnAnyStatus?: boolean;
   /** The engine (default: this run's, ENGINE). */
   engine?: Engine;
+  /** Workers only: the wrangler config to run (default: the repository's wrangler.jsonc). */
+  wranglerConfig?: string;
 };
 
 /** How long one start may take before it is given up and tried again. */
@@ -104,7 +106,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 class StartTimeout extends Error {}
 
 /** The command line of an engine's dev server. */
-async function devArgs(engine: Engine, port: number, persistDir: string, vars: Record<string, string>): Promise<string[]> {
+async function devArgs(engine: Engine, port: number, persistDir: string, vars: Record<string, string>, wranglerConfig?: string): Promise<string[]> {
   if (engine === "partykit") {
     return [
       join(ROOT, "node_modules/partykit/dist/bin.mjs"),
@@ -121,6 +123,7 @@ async function devArgs(engine: Engine, port: number, persistDir: string, vars: R
   return [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
+    ...(wranglerConfig ? ["--config", wranglerConfig] : []),
     "--ip",
     "127.0.0.1",
     "--port",
@@ -140,7 +143,7 @@ async function startOnce(options: DevServerOptions & { persistDir: string }, por
   const persistDir = options.persistDir;
   const engine = options.engine ?? ENGINE;
   const vars = { ...TEST_VARS, ...options.vars };
-  const args = await devArgs(engine, port, persistDir, vars);
+  const args = await devArgs(engine, port, persistDir, vars, options.wranglerConfig);
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));

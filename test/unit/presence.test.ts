@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { PresenceState, type PresenceTiming, type StoredMember, type TickDiff } from "../../party/channel/presence.ts";
+import { PresenceState, type PresenceTiming, RESTART_HOLD_MAX_MS, type StoredMember, type TickDiff } from "../../party/channel/presence.ts";
 import type { JsonValue, PresenceAction } from "../../party/protocol/index.ts";
 
 const GRACE = 1_000;
@@ -565,7 +565,8 @@ describe("PresenceState heartbeats and deadlines", () => {
     state.expire(TIMEOUT + GRACE);
     const diff = state.takeDiff();
     expect(actions(diff)).toEqual(["offline:alice"]);
-    expect(diff!.events[0]!.member).toMatchObject({ since: TIMEOUT + GRACE, lastSeen: TIMEOUT });
+    // Last seen when it last spoke (it joined at 0), not when its silence was noticed.
+    expect(diff!.events[0]!.member).toMatchObject({ since: TIMEOUT + GRACE, lastSeen: 0 });
     expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
   });
 
@@ -637,7 +638,8 @@ describe("PresenceState heartbeats and deadlines", () => {
     // A ping "from the future" (clocks) counts as now, never later.
     pings.set("a1", 10 * TIMEOUT);
     expect(state.expire(2 * TIMEOUT - 100, pingedAt)).toEqual([]);
-    expect(state.nextDeadline()).toBe(2 * TIMEOUT - 100 + TIMEOUT);
+    // Alice's next idle check, or bob's retention (counted from when he was last seen: 0).
+    expect(state.nextDeadline()).toBe(Math.min(2 * TIMEOUT - 100 + TIMEOUT, 0 + RETENTION));
   });
 
   it("brings every live client up to its last ping when one looks idle, so N members pinging at scattered times cost one deadline per timeout, not N", () => {
@@ -812,6 +814,57 @@ describe("PresenceState.restore", () => {
     expect(actions(state.takeDiff())).toEqual([]);
     expect(state.member("alice")).toMatchObject({ status: "online", clients: 1, since: 10 });
     expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+  });
+
+  it("holds a member missing after a restart while others keep coming back, and takes it offline a grace period after the last came back", () => {
+    const state = rebuilt([online("alice"), online("bob"), online("carol")], [], T);
+    const heard: string[] = [];
+    const tick = (now: number) => {
+      state.expire(now);
+      heard.push(...actions(state.takeDiff()));
+    };
+    join(state, "a1", "alice", T + GRACE - 100);
+    tick(T + GRACE);
+    // Bob comes back after the rebuild's grace, but within a grace of alice's return: nothing to tell.
+    join(state, "b1", "bob", T + 2 * GRACE - 200);
+    tick(T + 2 * GRACE);
+    expect(heard).toEqual([]);
+    expect(state.counts()).toEqual({ clientAmount: 3, userAmount: 3 });
+    tick(T + 3 * GRACE - 201);
+    expect(heard, "carol still held").toEqual([]);
+    tick(T + 3 * GRACE - 200);
+    expect(heard).toEqual(["offline:carol"]);
+    expect(state.member("carol")).toMatchObject({ status: "offline", since: T + 3 * GRACE - 200, lastSeen: T });
+    expect(state.counts()).toEqual({ clientAmount: 2, userAmount: 2 });
+  });
+
+  it("counts a member back after a restart as one client, not with the placeholder that held its place", () => {
+    const state = rebuilt([online("alice")], [], T);
+    join(state, "a1", "alice", T + 100);
+    expect(state.member("alice")).toMatchObject({ status: "online", clients: 1 });
+    expect(state.counts()).toEqual({ clientAmount: 1, userAmount: 1 });
+    expect(actions(state.takeDiff())).toEqual([]);
+  });
+
+  it(`holds missing members no longer than ${RESTART_HOLD_MAX_MS / 1000} s after the rebuild, however long clients keep coming back`, () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `u${String(i).padStart(3, "0")}`);
+    const state = new PresenceState({ ...timing, retentionMs: 10 * RESTART_HOLD_MAX_MS });
+    state.restore([...ids.map((id) => online(id)), online("gone")], [], T);
+    let offlineAt: number | null = null;
+    for (let now = T, i = 0; now <= T + RESTART_HOLD_MAX_MS + GRACE; now += GRACE / 2, i++) {
+      if (i < ids.length) join(state, `c${i}`, ids[i]!, now);
+      state.expire(now);
+      if (actions(state.takeDiff()).includes("offline:gone")) offlineAt ??= now;
+    }
+    expect(offlineAt).toBe(T + RESTART_HOLD_MAX_MS);
+  });
+
+  it("holds nothing with no grace: a missing member goes offline at the rebuild", () => {
+    const state = new PresenceState({ ...timing, graceMs: 0 });
+    state.restore([online("alice"), online("bob")], [], T);
+    join(state, "a1", "alice", T);
+    state.expire(T);
+    expect(actions(state.takeDiff())).toEqual(["offline:bob"]);
   });
 
   it("joins a surviving socket whose member storage does not have", () => {

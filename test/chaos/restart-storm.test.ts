@@ -1,0 +1,83 @@
+/**
+ * Restart storms: a few hundred members on the project's own client and two observers in one
+ * channel; the engine is killed with SIGKILL and started again on the same storage (both
+ * engines), or, on Workers, its worker is reloaded with changed code (what a deploy does: every
+ * socket of every room drops at once). Every client comes back on its own with the client's
+ * own backoff; a few members are closed for good meanwhile. What the observers hear and hold
+ * is measured (test/support/restart-storm.ts): no event about any member that came back, counts
+ * never below the members that are really gone, every client back and every count exact, the
+ * gone ones offline, no ghost, no member lost or changed. The figures are printed; the bench
+ * (`npm run bench -- --restart 5000`) measures the same at 5,000 members.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { type DevServer, type Engine, startDevServer } from "../support/dev-server.ts";
+import { reloadableWorker } from "../support/reloadable-worker.ts";
+import { RestartStorm, type StormFigures } from "../support/restart-storm.ts";
+
+const MEMBERS = Number(process.env.RESTART_MEMBERS ?? 300);
+const GONE = 15;
+/** The default grace: the test holds the service's own settings, not the suite's short ones. */
+const VARS = { PRESENCE_GRACE_MS: "5000", PRESENCE_HEARTBEAT_INTERVAL_MS: "10000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "30000" };
+
+let server: DevServer | undefined;
+let storm: RestartStorm | undefined;
+
+afterEach(async () => {
+  storm?.close();
+  await server?.stop();
+  server = storm = undefined;
+});
+
+/** Polls until the engine answers HTTP again; returns when it did. */
+async function answering(host: string): Promise<number> {
+  for (;;) {
+    const ok = await fetch(`http://${host}/herenow?channel=ready-check`, { signal: AbortSignal.timeout(2000) })
+      .then((response) => response.status === 200)
+      .catch(() => false);
+    if (ok) return Date.now();
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+function expectNoFlicker(figures: StormFigures): void {
+  console.log(`restart storm: ${JSON.stringify(figures)}`);
+  expect(figures.flicker, "events observers heard about members that came back").toEqual([]);
+  expect(figures.lowest.userAmount, "observers' userAmount never below the members really gone").toBeGreaterThanOrEqual(figures.members - figures.gone);
+  expect(figures.lowest.clientAmount, "observers' clientAmount never below the members really gone").toBeGreaterThanOrEqual(figures.members - figures.gone);
+  expect(figures.ghosts, "members closed for good still online").toEqual([]);
+  expect(figures.missing, "members back but not online").toEqual([]);
+  expect(figures.changed, "members whose userData changed").toEqual([]);
+}
+
+describe.each<Engine>(["partykit", "workers"])("a restart storm on %s", (engine) => {
+  it(`brings ${MEMBERS} members back after a kill -9 with no event about any of them, and takes the ${GONE} gone ones offline`, async () => {
+    server = await startDevServer({ engine, vars: VARS });
+    const channel = `restart-kill-${engine}-${Date.now().toString(36)}`;
+    storm = await RestartStorm.join({ host: server.host, channel, members: MEMBERS });
+    storm.mark();
+    const downAt = Date.now();
+    await server.kill9();
+    storm.closeForGood(GONE);
+    server = await startDevServer({ engine, vars: VARS, persistDir: server.persistDir, port: server.port });
+    const figures = await storm.settle(downAt, Date.now());
+    expectNoFlicker(figures);
+  }, 240_000);
+});
+
+describe("a deploy on Workers (the worker reloaded with changed code)", () => {
+  it(`brings ${MEMBERS} members back with no event about any of them`, async () => {
+    const worker = reloadableWorker();
+    server = await startDevServer({ engine: "workers", vars: VARS, wranglerConfig: worker.config });
+    const channel = `restart-deploy-${Date.now().toString(36)}`;
+    storm = await RestartStorm.join({ host: server.host, channel, members: MEMBERS });
+    storm.mark();
+    const downAt = Date.now();
+    worker.reload();
+    // The sockets drop when the new code is loaded.
+    const dropped = Date.now() + 60_000;
+    while (storm.members.every((c) => c.socket.readyState === 1) && Date.now() < dropped) await new Promise((done) => setTimeout(done, 20));
+    expect(storm.members.some((c) => c.socket.readyState !== 1), "the reload dropped the sockets").toBe(true);
+    const figures = await storm.settle(downAt, await answering(server.host));
+    expectNoFlicker(figures);
+  }, 240_000);
+});
