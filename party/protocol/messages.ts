@@ -75,10 +75,16 @@ export type ParsedClientMessage = z.output<typeof ClientMessage>;
 // ---------------------------------------------------------------------------------------
 // Server → client
 
-/** Settings the room tells each client in its snapshot. */
+/** Settings the room tells each client in its snapshot: its heartbeat, and how long presence waits before it changes. */
 export const ClientSettings = z.object({
+  /** Send a `ping` this often (PRESENCE_HEARTBEAT_INTERVAL_MS). */
   heartbeatIntervalMs: z.number().int().positive(),
+  /** A socket the room has heard nothing from for this long is closed with 4001 and its client goes into grace (PRESENCE_HEARTBEAT_TIMEOUT_MS). */
   heartbeatTimeoutMs: z.number().int().positive(),
+  /** A member whose last client dropped goes offline this long after the drop, unless a client of its user comes back (PRESENCE_GRACE_MS; 0: at once). */
+  graceMs: z.number().int().nonnegative(),
+  /** An offline member leaves this long after it was last seen (PRESENCE_RETENTION_MS). */
+  retentionMs: z.number().int().positive(),
 }).meta({ id: "ClientSettings" });
 export type ClientSettings = z.infer<typeof ClientSettings>;
 
