@@ -59,7 +59,7 @@ export const ClientMessage = z.discriminatedUnion("type", [
   z
     .object({ type: z.literal("window"), limit: WindowLimit })
     .describe(
-      "Interval mode: follow the first `limit` members by userId (0 to " + String(MAX_WINDOW) + "; 0: only yourself and the users you watch). Answered by a fresh `sync`. Kept for full mode too, where it takes effect once the channel crosses the threshold.",
+      "Interval mode: follow the first `limit` members by userId (0 to " + String(MAX_WINDOW) + "; 0: only yourself and the users you watch). In interval mode answered by a fresh `sync`; in full mode nothing is sent back: the room keeps it for when the channel crosses the threshold.",
     ),
   z
     .object({ type: z.literal("watch"), userIds: z.array(UserId).max(MAX_USERS_PER_REQUEST, `watch at most ${MAX_USERS_PER_REQUEST} users`) })
@@ -103,6 +103,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
     mode: ChannelMode,
     /** Interval mode: the window in effect (the first `window` members by userId). */
     window: z.number().int().nonnegative().optional(),
+    /** This part's members (a large snapshot comes in parts: the list is every part's members together). */
     members: z.array(WireMember),
     settings: ClientSettings,
     /** The room's clock: members' times are counted back from it. */
@@ -112,12 +113,17 @@ export const ServerMessage = z.discriminatedUnion("type", [
   ),
   Counts.extend({
     type: z.literal("diff"),
+    /** The channel's sequence number: in full mode the last one + 1; in interval mode higher than the last (see the gap rule). */
     seq: z.number().int().positive(),
     /** The room's clock: members' times are counted back from it. */
     now: z.number(),
+    /** Users that became members, as they are now. */
     join: z.array(WireMember).optional(),
+    /** Offline members with a live client again. */
     online: z.array(WireMember).optional(),
+    /** Members whose userData changed. */
     update: z.array(WireMember).optional(),
+    /** Members whose last client has been gone for the grace period (or whose HTTP client expired). */
     offline: z.array(WireMember).optional(),
     /** The userIds of members that left. */
     leave: z.array(UserId).optional(),
