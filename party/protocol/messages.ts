@@ -109,7 +109,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
     /** The room's clock: members' times are counted back from it. */
     now: z.number(),
   }).describe(
-    "A snapshot as of the last diff: in `full` mode every member (online and offline), in `interval` mode this socket's view; the counts and that diff's sequence number. The open tick's changes (a joiner's own join among them) come in the next diff. Sent on connect, on `sync`, on `window`, and to every socket when the channel crosses PRESENCE_ANNOUNCE_MAX either way; a large one comes in several parts in a row, each with `more: true` but the last.",
+    "A snapshot as of the last diff: in `full` mode every member (online and offline), in `interval` mode this socket's view; the counts and that diff's sequence number. The open tick's changes (a joiner's own join among them) come in the next diff. Sent on connect, on `sync`, on `window` (interval mode), and to every socket when the channel crosses PRESENCE_ANNOUNCE_MAX either way; a large one comes in several parts in a row, each with `more: true` but the last.",
   ),
   Counts.extend({
     type: z.literal("diff"),
