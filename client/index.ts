@@ -12,6 +12,7 @@ import type {
   ChannelHereNow,
   ChannelMode,
   ClientMessage,
+  ClientSettings,
   Counts,
   HereNowOptions,
   Member,
@@ -68,6 +69,7 @@ export class PresenceClient {
   #gaveUp = false;
   #ready: Promise<void>;
   #resolveReady!: () => void;
+  #settings: ClientSettings | null = null;
 
   constructor(options: PresenceClientOptions) {
     const problem = channelProblem(options.channel);
@@ -183,6 +185,11 @@ export class PresenceClient {
     if (!Number.isInteger(limit) || limit < 0 || limit > MAX_WINDOW) throw new Error(`window must be a whole number from 0 to ${MAX_WINDOW}`);
     this.#window = limit;
     this.#send({ type: "window", limit });
+  }
+
+  /** The room's settings from its last snapshot (heartbeat, grace, retention), or null before the first. */
+  get settings(): ClientSettings | null {
+    return this.#settings;
   }
 
   /** This connection's id (stable across reconnects). */
@@ -369,6 +376,7 @@ export class PresenceClient {
       this.#send({ type: "watch", userIds: this.#watch.ids });
     }
     this.#rewatch = false;
+    this.#settings = message.settings;
     this.#heartbeat.start(message.settings);
     if (change.modeChanged) this.#events.emit("mode", this.mode);
     for (const event of change.events) this.#fire(event);

@@ -127,11 +127,11 @@ export class Broadcaster {
       return;
     }
     const now = Date.now();
-    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#deps.config;
+    const { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs } = this.#deps.config;
     const head: SnapshotHead = {
       channel: this.#deps.channel(),
       self: { connectionId: socket.id, userId: socket.state?.userId ?? null },
-      settings: { heartbeatIntervalMs, heartbeatTimeoutMs },
+      settings: { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs },
     };
     const state = this.#deps.state;
     let frames: string[];

@@ -6,7 +6,7 @@
  * it from protocol/index.ts.)
  */
 import { z } from "zod";
-import { ChannelHereNow, WebhookStats } from "./http.ts";
+import { ChannelHereNow, WebhookReport } from "./http.ts";
 import { ChannelList, ChannelListQuery, IndexReport } from "./channel-index.ts";
 import { DirectoryReport, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
 import { UserId } from "./basics.ts";
@@ -20,12 +20,6 @@ const call = <A extends z.ZodType, R extends z.ZodType>(args: A, reply: R) => ({
 
 /** No arguments, or nothing to answer. */
 const Nothing = z.object({});
-
-/** A room's or part's webhook delivery, with its dead letters. */
-export const WebhookReport = WebhookStats.extend({
-  deadLetterBatches: z.array(z.object({ id: z.string(), createdAt: z.number(), attempts: z.number().int(), lastError: z.string().optional() })),
-});
-export type WebhookReport = z.infer<typeof WebhookReport>;
 
 /** Every call, by party (the names in partykit.json) and call name. */
 export const Calls = {

@@ -41,7 +41,7 @@ export const ChannelsMessage = z
 export type ChannelsMessage = z.infer<typeof ChannelsMessage>;
 
 /** Active channels, most members first: `total` of them match, `channels` the first `limit`. */
-export const ChannelList = z.object({ total: z.number().int(), channels: z.array(ChannelEntry) });
+export const ChannelList = z.object({ total: z.number().int(), channels: z.array(ChannelEntry) }).meta({ id: "ChannelList" });
 export type ChannelList = z.infer<typeof ChannelList>;
 
 /** `GET /channels?q=&limit=`: the channel list. */
@@ -61,10 +61,15 @@ export const AdminSession = z.object({
   open: z.boolean(),
   /** Whether client auth (PRESENCE_AUTH_*) is on. */
   auth: z.boolean(),
+  /** The admin token (null when the dashboard is open). */
   token: z.string().nullable(),
+  /** When the token expires (epoch ms). */
   expiresAt: z.number().nullable(),
-});
+}).meta({ id: "AdminSession" });
 export type AdminSession = z.infer<typeof AdminSession>;
+
+/** `POST /admin/token`'s answer. */
+export const AdminSessionResponse = z.object({ code: z.literal(200), content: AdminSession });
 
 /** `GET /admin` (no credentials): whether the dashboard is open, and whether a server key can open it. */
 export const AdminInfo = z.object({
@@ -72,5 +77,8 @@ export const AdminInfo = z.object({
   auth: z.boolean(),
   /** Whether PRESENCE_SERVER_KEY is set (without it, and with client auth on, the dashboard cannot open). */
   serverKey: z.boolean(),
-});
+}).meta({ id: "AdminInfo" });
 export type AdminInfo = z.infer<typeof AdminInfo>;
+
+/** `GET /admin`'s answer. */
+export const AdminInfoResponse = z.object({ code: z.literal(200), content: AdminInfo });

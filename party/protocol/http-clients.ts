@@ -43,7 +43,7 @@ export const DEFAULT_HTTP_CLIENT_TYPE = "device";
 export const HttpClientHeartbeat = z
   .object({
     userId: UserId,
-    /** The member's userData (at most PRESENCE_MAX_USERDATA_BYTES); absent: unchanged. */
+    /** The member's userData (at most PRESENCE_MAX_USER_DATA_BYTES); absent: unchanged. */
     data: JsonValue.optional(),
     /** Default `device`. A renewal may not change it. */
     clientType: ClientType.optional(),
@@ -141,6 +141,7 @@ export const HttpClientListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_CLIENTS_PER_BATCH).default(100),
   cursor: ClientId.optional(),
 });
+/** `GET …/clients`' answer: a page of the channel's HTTP clients, by id. */
 export const HttpClientListResponse = z.object({
   code: z.literal(200),
   content: z.object({

@@ -68,7 +68,7 @@ export const HereNowChannels = z
   .min(1, "name at least one channel: /herenow?channel=NAME")
   .max(MAX_HERENOW_CHANNELS, `at most ${MAX_HERENOW_CHANNELS} channels per request`);
 
-/** The success envelope of every HTTP answer (GoEasy's shape). */
+/** herenow's answer, in GoEasy's shape: each channel asked, by name. (Every HTTP answer has this envelope: `code` 200 and the answer in `content`.) */
 export const HereNowResponse = z.object({
   code: z.literal(200),
   content: z.object({ channels: z.record(z.string(), ChannelHereNow) }),
@@ -111,6 +111,7 @@ export const ERROR_CODES = {
   misconfigured: "The room's environment variables are invalid (500); the message names them.",
   internal: "The room failed to handle a message (a bug; it is logged and counted), or HTTP: a room behind a multi-channel request failed (502).",
 } as const;
+/** Why a message or a request was refused: one of the error codes in the table of error codes. */
 export const ErrorCode = z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]).meta({ id: "ErrorCode" });
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -129,6 +130,43 @@ export const WebhookStats = z.object({
   lastError: z.string().optional(),
 }).meta({ id: "WebhookStats" });
 export type WebhookStats = z.infer<typeof WebhookStats>;
+
+/** A room's or part's webhook delivery, with its dead letters (their bodies stay in storage). */
+export const WebhookReport = WebhookStats.extend({
+  /** The batches that failed every attempt, oldest first. */
+  deadLetterBatches: z.array(
+    z.object({
+      /** The batch's `webhook-id`. */
+      id: z.string(),
+      /** When the batch was made (epoch ms). */
+      createdAt: z.number(),
+      attempts: z.number().int(),
+      lastError: z.string().optional(),
+    }),
+  ),
+}).meta({ id: "WebhookReport" });
+export type WebhookReport = z.infer<typeof WebhookReport>;
+
+/** `GET /parties/main/CHANNEL?webhooks`: the channel's webhook delivery and dead letters. */
+export const WebhookReportResponse = z.object({ code: z.literal(200), content: WebhookReport });
+
+/** `POST /parties/main/CHANNEL?webhooks=resend`: how many dead batches went back into the channel's queue. */
+export const WebhookResendResponse = z.object({
+  code: z.literal(200),
+  content: z.object({ resent: z.number().int().nonnegative() }),
+});
+
+/** `POST /webhooks/resend`: each directory part's count of dead batches put back in its queue. */
+export const DirectoryWebhookResendResponse = z.object({
+  code: z.literal(200),
+  content: z.object({ parts: z.record(z.string(), z.object({ resent: z.number().int().nonnegative() })) }),
+});
+
+/** `GET /webhooks`: the user directory's own webhook delivery (user.online / user.offline), by part (`p0`, `p1`, …). */
+export const DirectoryWebhooksResponse = z.object({
+  code: z.literal(200),
+  content: z.object({ parts: z.record(z.string(), WebhookReport) }),
+});
 
 /** Counters a room keeps of what it refused, rejected and closed. */
 export const RoomStats = z.object({

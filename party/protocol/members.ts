@@ -35,7 +35,9 @@ export type PresenceAction = z.infer<typeof PresenceAction>;
 
 /** Channel counts: live clients of members, and online members. Observers are not counted. */
 export const Counts = z.object({
+  /** Clients of online members, live or in grace (sockets and HTTP clients); observers are not counted. */
   clientAmount: z.number().int().nonnegative(),
+  /** Online members. */
   userAmount: z.number().int().nonnegative(),
 });
 export type Counts = z.infer<typeof Counts>;
@@ -55,9 +57,9 @@ export type PresenceEvent = z.infer<typeof PresenceEvent>;
 export const WireMemberExtra = z.object({
   /** 1: offline (default online). */
   o: z.literal(1).optional(),
-  /** Its clients counted here (default 1 online, 0 offline). */
+  /** Its clients counted here, typed or not (default: 1 when `t` is a string, else 1 online and 0 offline). */
   c: z.number().int().nonnegative().optional(),
-  /** Its clients by type: a string for its one client's type, else the counts. */
+  /** Its clients by type: a string when it has exactly one client and that one is typed, else the counts (default: no typed client). */
   t: z.union([ClientType, ClientTypeCounts]).optional(),
   /** How many ms before the message's `now` it was last seen (default: its `since`). */
   l: z.number().int().optional(),

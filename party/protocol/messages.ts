@@ -59,7 +59,7 @@ export const ClientMessage = z.discriminatedUnion("type", [
   z
     .object({ type: z.literal("window"), limit: WindowLimit })
     .describe(
-      "Interval mode: follow the first `limit` members by userId (0 to " + String(MAX_WINDOW) + "; 0: only yourself and the users you watch). Answered by a fresh `sync`. Kept for full mode too, where it takes effect once the channel crosses the threshold.",
+      "Interval mode: follow the first `limit` members by userId (0 to " + String(MAX_WINDOW) + "; 0: only yourself and the users you watch). In interval mode answered by a fresh `sync`; in full mode nothing is sent back: the room keeps it for when the channel crosses the threshold.",
     ),
   z
     .object({ type: z.literal("watch"), userIds: z.array(UserId).max(MAX_USERS_PER_REQUEST, `watch at most ${MAX_USERS_PER_REQUEST} users`) })
@@ -75,10 +75,16 @@ export type ParsedClientMessage = z.output<typeof ClientMessage>;
 // ---------------------------------------------------------------------------------------
 // Server → client
 
-/** Settings the room tells each client in its snapshot. */
+/** Settings the room tells each client in its snapshot: its heartbeat, and how long presence waits before it changes. */
 export const ClientSettings = z.object({
+  /** Send a `ping` this often (PRESENCE_HEARTBEAT_INTERVAL_MS). */
   heartbeatIntervalMs: z.number().int().positive(),
+  /** A socket the room has heard nothing from for this long is closed with 4001 and its client goes into grace (PRESENCE_HEARTBEAT_TIMEOUT_MS). */
   heartbeatTimeoutMs: z.number().int().positive(),
+  /** A member whose last client dropped goes offline this long after the drop, unless a client of its user comes back (PRESENCE_GRACE_MS; 0: at once). */
+  graceMs: z.number().int().nonnegative(),
+  /** An offline member leaves this long after it was last seen (PRESENCE_RETENTION_MS). */
+  retentionMs: z.number().int().positive(),
 }).meta({ id: "ClientSettings" });
 export type ClientSettings = z.infer<typeof ClientSettings>;
 
@@ -97,21 +103,27 @@ export const ServerMessage = z.discriminatedUnion("type", [
     mode: ChannelMode,
     /** Interval mode: the window in effect (the first `window` members by userId). */
     window: z.number().int().nonnegative().optional(),
+    /** This part's members (a large snapshot comes in parts: the list is every part's members together). */
     members: z.array(WireMember),
     settings: ClientSettings,
     /** The room's clock: members' times are counted back from it. */
     now: z.number(),
   }).describe(
-    "A snapshot as of the last diff: in `full` mode every member (online and offline), in `interval` mode this socket's view; the counts and that diff's sequence number. The open tick's changes (a joiner's own join among them) come in the next diff. Sent on connect, on `sync`, on `window`, and to every socket when the channel crosses PRESENCE_ANNOUNCE_MAX either way; a large one comes in several parts in a row, each with `more: true` but the last.",
+    "A snapshot as of the last diff: in `full` mode every member (online and offline), in `interval` mode this socket's view; the counts and that diff's sequence number. The open tick's changes (a joiner's own join among them) come in the next diff. Sent on connect, on `sync`, on `window` (interval mode), and to every socket when the channel crosses PRESENCE_ANNOUNCE_MAX either way; a large one comes in several parts in a row, each with `more: true` but the last.",
   ),
   Counts.extend({
     type: z.literal("diff"),
+    /** The channel's sequence number: in full mode the last one + 1; in interval mode higher than the last (see the gap rule). */
     seq: z.number().int().positive(),
     /** The room's clock: members' times are counted back from it. */
     now: z.number(),
+    /** Users that became members, as they are now. */
     join: z.array(WireMember).optional(),
+    /** Offline members with a live client again. */
     online: z.array(WireMember).optional(),
+    /** Members whose userData changed. */
     update: z.array(WireMember).optional(),
+    /** Members whose last client has been gone for the grace period (or whose HTTP client expired). */
     offline: z.array(WireMember).optional(),
     /** The userIds of members that left. */
     leave: z.array(UserId).optional(),

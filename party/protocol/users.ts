@@ -233,12 +233,16 @@ export type WebhookUserEvent = z.infer<typeof WebhookUserEvent>;
 export const WebhookPayload = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("presence.events"),
+    /** When the batch was made (ISO 8601). */
     timestamp: z.string(),
+    /** The channel's events of one tick, in order. */
     data: z.object({ channel: ChannelName, events: z.array(z.union([WebhookChannelEvent, WebhookOccupancyEvent])) }),
   }),
   z.object({
     type: z.literal("user.events"),
+    /** When the batch was made (ISO 8601). */
     timestamp: z.string(),
+    /** One directory part's (`p0`, `p1`, …) user events of one tick, in order. */
     data: z.object({ part: z.string(), events: z.array(WebhookUserEvent) }),
   }),
 ]);

@@ -18,7 +18,7 @@ const $ChannelPattern: Schema = {"type":"string","minLength":1,"maxLength":129,"
 
 const $ClientId: Schema = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_\\-.:]+$","msg":{"minLength":"client id is empty","maxLength":"client id is longer than 64 characters","pattern":"client id may only hold letters, digits and _-.:"}};
 
-const $ClientSettings: Schema = {"type":"object","properties":{"heartbeatIntervalMs":{"type":"integer","exclusiveMinimum":0},"heartbeatTimeoutMs":{"type":"integer","exclusiveMinimum":0}},"required":["heartbeatIntervalMs","heartbeatTimeoutMs"]};
+const $ClientSettings: Schema = {"type":"object","properties":{"heartbeatIntervalMs":{"type":"integer","exclusiveMinimum":0},"heartbeatTimeoutMs":{"type":"integer","exclusiveMinimum":0},"graceMs":{"type":"integer","minimum":0},"retentionMs":{"type":"integer","exclusiveMinimum":0}},"required":["heartbeatIntervalMs","heartbeatTimeoutMs","graceMs","retentionMs"]};
 
 const $ClientType: Schema = {"type":"string","minLength":1,"maxLength":32,"pattern":"^[A-Za-z0-9_\\-.]+$","msg":{"minLength":"clientType is empty","maxLength":"clientType is longer than 32 characters","pattern":"clientType may only hold letters, digits and _-."}};
 

@@ -79,7 +79,7 @@ export function syncMessage(seq: number, members: Member[], more = false, mode: 
     self: { connectionId: "me-1", userId: "me" },
     mode,
     members: members.map((m) => writeMember(m, NOW)),
-    settings: { heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000 },
+    settings: { heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000, graceMs: 5000, retentionMs: 604_800_000 },
     now: NOW,
     ...countsOf(members),
   };

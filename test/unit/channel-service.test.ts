@@ -59,6 +59,18 @@ describe("the channel service on the in-memory host", () => {
     expect(((await response.json()) as { content: { users: Record<string, { online: boolean }> } }).content.users.ann?.online).toBe(true);
   });
 
+  it("tells every socket in its snapshot how often to ping, when a silent socket is closed, and the grace and retention periods", async () => {
+    const room = await world.room<SocketState>("main", "settings");
+    const ann = await join(room, "a1", "userId=ann");
+    const [sync] = ann.of("sync");
+    expect(sync.settings).toEqual({
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      heartbeatTimeoutMs: 60_000,
+      graceMs: 1000,
+      retentionMs: config.retentionMs,
+    });
+  });
+
   it("announces a closed socket's member offline only after grace, and nothing when it comes back within grace", async () => {
     const room = await world.room<SocketState>("main", "grace");
     const watcher = await join(room, "w", "");

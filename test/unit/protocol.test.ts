@@ -3,7 +3,7 @@ import { exceedsDepth, MAX_JSON_DEPTH, userDataProblem, utf8Bytes } from "../../
 import { ClientMessage, ErrorResponse, HereNowChannels, HereNowQuery, HereNowResponse, ServerMessage } from "../../party/protocol/index.ts";
 
 const member = { id: "Jack", data: { age: 18 }, status: "online", clients: 1, clientTypes: { web: 1 }, since: 1, lastSeen: 1 };
-const settings = { heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000 };
+const settings = { heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000, graceMs: 5000, retentionMs: 604_800_000 };
 
 describe("ClientMessage", () => {
   it.each<[string, unknown]>([
