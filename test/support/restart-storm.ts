@@ -7,10 +7,18 @@
  * when every count was exact, and whether any member was lost, changed or left as a ghost.
  * Some members may be closed for good during the outage ("gone"): they must go offline, and
  * the counts must never drop below the members that are really gone.
+ *
+ * In a large channel (interval mode) an observer follows only its window, so the channel's
+ * history (`GET ?history`, every event the room announced) is read as well: flicker is counted
+ * over every member from it, and from what the observers heard.
  */
 import WebSocket from "ws";
 import { type ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
+import { createPresenceApi } from "../../client/server.ts";
 import { sleep } from "./dev-server.ts";
+
+/** The window an observer follows in a large channel (the most a client may ask for). */
+const OBSERVER_WINDOW = 100;
 
 /** How a storm is set up. */
 export type StormSetup = {
@@ -26,10 +34,14 @@ export type StormSetup = {
 export type StormFigures = {
   members: number;
   gone: number;
-  /** Events observers heard about members that came back, as `action id` (each observer's, deduplicated). */
+  /** Events about members that came back, as `action id`: what observers heard and what the history holds, deduplicated. */
   flicker: string[];
   /** How many events of each action observers heard about members that came back (summed over observers). */
   heard: Record<string, number>;
+  /** How many events of each action the channel's history holds about members that came back. */
+  history: Record<string, number>;
+  /** The gone members the history shows going offline. */
+  goneOffline: number;
   /** The lowest userAmount and clientAmount any observer held after the engine went away. */
   lowest: { userAmount: number; clientAmount: number };
   /** From the engine going away until it answered again. */
@@ -58,6 +70,7 @@ export class RestartStorm {
   #marked = false;
   #sampler: ReturnType<typeof setInterval> | null = null;
   #gone = new Set<string>();
+  #markedAt = 0;
 
   private constructor(setup: StormSetup) {
     this.#setup = { observers: 2, concurrency: 50, ...setup };
@@ -78,7 +91,7 @@ export class RestartStorm {
   async #joinAll(): Promise<void> {
     const { host, channel, members, observers, concurrency } = this.#setup;
     for (let i = 0; i < observers; i++) {
-      const observer = new PresenceClient({ host, channel, WebSocket: WebSocket as never });
+      const observer = new PresenceClient({ host, channel, window: OBSERVER_WINDOW, WebSocket: WebSocket as never });
       this.observers.push(observer);
       observer.on("presence", (event: ClientPresenceEvent) => this.#record(i, event));
     }
@@ -94,7 +107,8 @@ export class RestartStorm {
       }),
     );
     await Promise.all(this.observers.map((o) => o.ready()));
-    await this.#until("every observer holds every member", () => this.observers.every((o) => o.counts.userAmount === members && o.online.length === members), 120_000);
+    const holdsAll = (o: PresenceClient) => o.counts.userAmount === members && (o.mode === "interval" || o.online.length === members);
+    await this.#until("every observer holds every member", () => this.observers.every(holdsAll), 180_000);
   }
 
   #record(observer: number, event: ClientPresenceEvent): void {
@@ -105,6 +119,7 @@ export class RestartStorm {
   /** From now on, observers' events and counts are recorded: call it just before the engine goes away. */
   mark(): void {
     this.#marked = true;
+    this.#markedAt = Date.now();
     this.#sampler = setInterval(() => {
       for (const o of this.observers) {
         this.#lowest.userAmount = Math.min(this.#lowest.userAmount, o.counts.userAmount);
@@ -136,7 +151,7 @@ export class RestartStorm {
           o.socket.readyState === WebSocket.OPEN &&
           o.counts.userAmount === expected &&
           o.counts.clientAmount === expected &&
-          [...this.#gone].every((id) => o.member(id)?.status === "offline"),
+          [...this.#gone].every((id) => o.mode === "interval" || o.member(id)?.status === "offline"),
       );
     let herenow: { userAmount: number; clientAmount: number; users: Array<{ id: string; data: unknown }> } | null = null;
     await this.#until(
@@ -150,6 +165,8 @@ export class RestartStorm {
     );
     const exactAt = Date.now();
     if (this.#sampler) clearInterval(this.#sampler);
+    const history: Record<string, number> = {};
+    const goneOffline = new Set<string>();
     const online = new Map(herenow!.users.map((u) => [u.id, u.data]));
     const back = this.members.map((c) => c.userId!);
     const flickerSet = new Set<string>();
@@ -159,11 +176,21 @@ export class RestartStorm {
       heard[h.action] = (heard[h.action] ?? 0) + 1;
       flickerSet.add(`${h.action} ${h.id}`);
     }
+    for (const event of await historySince(host, channel, this.#markedAt)) {
+      if (this.#gone.has(event.id)) {
+        if (event.action === "offline") goneOffline.add(event.id);
+        continue;
+      }
+      history[event.action] = (history[event.action] ?? 0) + 1;
+      flickerSet.add(`${event.action} ${event.id}`);
+    }
     return {
       members,
       gone: this.#gone.size,
       flicker: [...flickerSet],
       heard,
+      history,
+      goneOffline: goneOffline.size,
       lowest: { ...this.#lowest },
       downMs: upAt - downAt,
       backMs: Math.max(0, backAt - upAt),
@@ -189,9 +216,33 @@ export class RestartStorm {
   }
 }
 
-/** herenow of one channel, with users (distinct). */
+/** Every event of a channel's history at or after `since`, page by page. */
+async function historySince(host: string, channel: string, since: number): Promise<Array<{ action: string; id: string }>> {
+  const api = createPresenceApi({ host });
+  const events: Array<{ action: string; id: string }> = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.history(channel, { since, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+    for (const event of page.events) events.push({ action: event.action, id: event.member.id });
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return events;
+}
+
+/** herenow of one channel (distinct), every page of users. */
 async function hereNow(host: string, channel: string): Promise<{ userAmount: number; clientAmount: number; users: Array<{ id: string; data: unknown }> }> {
-  const response = await fetch(`http://${host}/parties/main/${channel}?includeUsers=true&distinct=true`);
-  const body = (await response.json()) as { content: { channels: Record<string, { userAmount: number; clientAmount: number; users: Array<{ id: string; data: unknown }> }> } };
-  return body.content.channels[channel]!;
+  type Page = { userAmount: number; clientAmount: number; users: Array<{ id: string; data: unknown }>; cursor?: string };
+  const users: Array<{ id: string; data: unknown }> = [];
+  let cursor: string | undefined;
+  let page: Page;
+  do {
+    const query = new URLSearchParams({ includeUsers: "true", distinct: "true", limit: "1000" });
+    if (cursor !== undefined) query.set("cursor", cursor);
+    const response = await fetch(`http://${host}/parties/main/${channel}?${query}`);
+    const body = (await response.json()) as { content: { channels: Record<string, Page> } };
+    page = body.content.channels[channel]!;
+    users.push(...page.users);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return { userAmount: page.userAmount, clientAmount: page.clientAmount, users };
 }
