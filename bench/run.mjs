@@ -49,6 +49,9 @@
  *   --heap-max 32000      BENCH_HEAP_MAX   the room's heap per member in Node at this size too (0: none)
  *   --devices 10000       BENCH_DEVICES    HTTP clients on each engine: heartbeats/s of one room beside herenow, and a fleet of
  *                                          this many created and renewed in batches of 1,000 beside one PUT each (0: none)
+ *   --restart 5000        BENCH_RESTART    restart storms: this many members on PresenceClient, the engine killed (-9) and started
+ *                                          again on the same storage, on each engine, and on Workers a reload with changed code
+ *                                          (a deploy); beside N raw sockets connecting to the do-nothing room (0: none)
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
  * out is reported as such in the table), 1 when the bench itself could not run.
  */
@@ -64,6 +67,7 @@ import { generation, startServer, waitReady } from "./lib/server.mjs";
 import { joinStorm, teardown } from "./lib/storm.mjs";
 import { featureVars, idleRoom, webhookEndpoint } from "./lib/idle.mjs";
 import { devicesBench } from "./lib/devices.mjs";
+import { restartStorm } from "./lib/restart.mjs";
 import { startWorkersServer } from "./lib/workers-server.mjs";
 import { enginesReport } from "./lib/report.mjs";
 import { fmt, UsageError } from "./lib/util.mjs";
@@ -86,7 +90,7 @@ const OWN_SERVER = /** @type {Partial<Record<Kind, Record<string, string>>>} */ 
 /**
  * @typedef {{ sizes: number[]; large: number[]; window: number; concurrency: number; herenowMs: number; herenowMax: number;
  *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; section: string; serverPerRoom: boolean; directoryParts: number;
- *   push: boolean; engines: Array<"partykit" | "workers">; idle: number; idleMs: number; largest: number; heapMax: number; devices: number }} Options
+ *   push: boolean; engines: Array<"partykit" | "workers">; idle: number; idleMs: number; largest: number; heapMax: number; devices: number; restart: number }} Options
  */
 
 /** @returns {Options} */
@@ -149,6 +153,7 @@ function parseOptions() {
     largest: count("largest", "BENCH_LARGEST", 19_000, 32_768),
     heapMax: count("heap-max", "BENCH_HEAP_MAX", 32_000, 100_000),
     devices: count("devices", "BENCH_DEVICES", 10_000, 10_000),
+    restart: count("restart", "BENCH_RESTART", 5000, 10_000),
   };
 }
 
@@ -161,6 +166,7 @@ class Results {
   /** @type {import("./lib/room-heap.mjs").RoomHeap[]} */ heaps = [];
   /** @type {import("./lib/idle.mjs").IdleResult[]} */ idle = [];
   /** @type {import("./lib/devices.mjs").DevicesResult[]} */ devices = [];
+  /** @type {import("./lib/restart.mjs").RestartResult[]} */ restartStorms = [];
   crashed = false;
   restarts = 0;
 }
@@ -310,6 +316,16 @@ async function main() {
         console.log(`${idle.starts} wakes, ${idle.roomPongs} pings answered by the room, ${idle.enginePongs} by the engine`);
       }, engine);
       await endpoint?.close();
+    }
+  }
+  // Restart storms on each engine: a kill -9, and on Workers a deploy (a reload with changed code).
+  for (const engine of options.restart > 0 ? options.engines : []) {
+    for (const event of engine === "workers" ? /** @type {const} */ (["kill -9", "deploy"]) : /** @type {const} */ (["kill -9"])) {
+      process.stdout.write(`  restart    ${engine}, ${event}, N=${options.restart}… `);
+      const storm = await restartStorm(engine, event, options.restart, directoryParts);
+      results.restartStorms.push(storm);
+      const f = storm.figures;
+      console.log(f ? `back in ${fmt(f.backMs / 1000, 1)} s, exact in ${fmt(f.exactMs / 1000, 1)} s, ${f.flicker.length} events about members back` : `failed: ${storm.error}`);
     }
   }
   // HTTP clients on each engine, each on a fresh server.

@@ -36,6 +36,13 @@ import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } fr
 /** partysocket's reconnect delays: the first retry's, and the longest. */
 const MIN_RECONNECT_MS = 250;
 const MAX_RECONNECT_MS = 10_000;
+/**
+ * How long one connect attempt may take before it is given up (partysocket's default is 4 s).
+ * When a deploy drops a crowd, the room accepts them as fast as it can; an attempt given up
+ * while it waits its turn costs the room a connect and a close for nothing, and the crowd
+ * never gets in. Longer than the engine needs to take a few thousand connects.
+ */
+const CONNECT_TIMEOUT_MS = 15_000;
 
 export type * from "../party/protocol/index.ts";
 export type { JsonValue } from "../party/wire/json.ts";
@@ -106,6 +113,7 @@ export class PresenceClient {
       minReconnectionDelay: options.minReconnectionDelay ?? MIN_RECONNECT_MS,
       maxReconnectionDelay: options.maxReconnectionDelay ?? MAX_RECONNECT_MS,
       maxEnqueuedMessages: 0,
+      connectionTimeout: CONNECT_TIMEOUT_MS,
       // A function, so a reconnect carries the latest userData.
       query: () => this.#query(),
     });

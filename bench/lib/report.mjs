@@ -191,7 +191,7 @@ function notes({ storms, herenows, users, pushes }) {
  * on each, devices (HTTP clients) on each, the largest room the Workers engine held here, and
  * the room's heap at that scale.
  * @param {{ sizes: number[]; large: number[]; window: number; engines: string[]; idle: number; idleMs: number; largest: number; heapMax: number }} options
- * @param {{ storms: StormResult[]; heaps: import("./room-heap.mjs").RoomHeap[]; idle: import("./idle.mjs").IdleResult[]; devices: import("./devices.mjs").DevicesResult[] }} partykit
+ * @param {{ storms: StormResult[]; heaps: import("./room-heap.mjs").RoomHeap[]; idle: import("./idle.mjs").IdleResult[]; devices: import("./devices.mjs").DevicesResult[]; restartStorms: import("./restart.mjs").RestartResult[] }} partykit
  * @param {{ storms: StormResult[] }} workers
  * @param {number} totalSeconds @returns {string}
  */
@@ -247,6 +247,44 @@ export function enginesReport(options, partykit, workers, totalSeconds) {
     if (partykit.idle.some((idle) => idle.features)) {
       out.push("Every feature on: webhooks to a loopback endpoint that answers 200, auth (each member with a token; stats with the server key), an HTTP client with a 1 h TTL, 10 members watching 20 others each, history and the directory.", "");
     }
+  }
+
+  if (partykit.restartStorms.length > 0) {
+    const n = partykit.restartStorms[0]?.n ?? 0;
+    /** @type {string[][]} */
+    const rows = [[
+      `restart storms, N = ${n} on PresenceClient (default settings; ${Math.max(1, Math.floor(n / 100))} closed for good in a kill's outage)`,
+      "down (s)",
+      "all back (s)",
+      "floor‡ (s)",
+      "back/floor",
+      "counts exact (s)",
+      "events about members back: heard / history",
+      "lowest userAmount held (of those not gone)",
+      "ghosts, lost, changed",
+    ]];
+    for (const r of partykit.restartStorms) {
+      const label = `  ${r.engine === "workers" ? "Workers" : "PartyKit"}, ${r.event === "deploy" ? "deploy (reload with changed code)" : "kill -9, restart on the same storage"}`;
+      const f = r.figures;
+      if (!f) {
+        rows.push([label, `failed: ${r.error ?? "?"}`, "", "", "", "", "", "", ""]);
+        continue;
+      }
+      const sumOf = (/** @type {Record<string, number>} */ counts) => Object.values(counts).reduce((a, b) => a + b, 0);
+      rows.push([
+        label,
+        fmt(f.downMs / 1000, 1),
+        fmt(f.backMs / 1000, 1),
+        r.floorMs === null ? "n/a" : fmt(r.floorMs / 1000, 1),
+        r.floorMs === null ? "n/a" : ratio(f.backMs, r.floorMs),
+        fmt(f.exactMs / 1000, 1),
+        `${fmt(sumOf(f.heard))} / ${fmt(sumOf(f.history))}`,
+        `${fmt(f.lowest.userAmount)} of ${fmt(f.members - f.gone)}`,
+        `${f.ghosts.length}, ${f.missing.length}, ${f.changed.length}`,
+      ]);
+    }
+    out.push(table(rows), "");
+    out.push("‡ the engine's floor: N raw sockets connecting (200 in flight) to a room that does nothing, on the same engine after the restart. Back = every member's socket open again, from the moment the engine answered; exact = every observer and herenow hold the exact counts, the gone members offline.", "");
   }
 
   if (partykit.devices.length > 0) {

@@ -17,7 +17,9 @@ const CLK_TCK = clockTicks();
 
 /**
  * @typedef {{ host: string; port: number; pgid: number; dir: string; alive(): boolean;
- *   log(): string; builds(): number; stop(): Promise<void> }} Server
+ *   log(): string; builds(): number; stop(): Promise<void>; kill(): Promise<void> }} Server
+ * `stop` ends it and removes its folder; `kill` is a SIGKILL that keeps the folder (its state),
+ * for a restart on the same storage.
  */
 
 /** A TCP port nobody listens on now. @returns {Promise<number>} */
@@ -33,12 +35,13 @@ export function freePort() {
 }
 
 /**
- * Starts `partykit dev -c bench/partykit.json` with these settings and waits until the parties answer.
- * @param {Record<string, string>} vars @returns {Promise<Server>}
+ * Starts `partykit dev -c bench/partykit.json` with these settings and waits until the parties answer;
+ * `again`: on the port and folder (state) of a server killed before.
+ * @param {Record<string, string>} vars @param {{ port: number; dir: string } | null} [again] @returns {Promise<Server>}
  */
-export async function startServer(vars) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "presence-bench-"));
+export async function startServer(vars, again = null) {
+  const port = again?.port ?? (await freePort());
+  const dir = again?.dir ?? mkdtempSync(join(tmpdir(), "presence-bench-"));
   const args = [
     join(ROOT, "node_modules/partykit/dist/bin.mjs"),
     "dev",
@@ -108,6 +111,7 @@ export function spawnServer(args, port, dir, isBuild = () => false) {
       await signal("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     },
+    kill: () => signal("SIGKILL"),
   };
 }
 

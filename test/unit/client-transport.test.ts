@@ -206,3 +206,40 @@ describe("PresenceClient hereNow", () => {
     await expect(pending).resolves.toEqual({ code: 200, content: { channels: { room: result } } });
   });
 });
+
+describe("PresenceClient's reconnects", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A client on the fake socket with the default connect timeout and these reconnect delays. */
+  function slowClient(minReconnectionDelay: number, maxReconnectionDelay: number): PresenceClient {
+    client = new PresenceClient({ host: "127.0.0.1:1", channel: "room", userId: "me", WebSocket: FakeWebSocket, minReconnectionDelay, maxReconnectionDelay });
+    return client;
+  }
+
+  it("gives a slow connect 15 s before trying again (partysocket's 4 s would give up on a room busy with a crowd)", async () => {
+    vi.useFakeTimers();
+    slowClient(100, 1000);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(14_000);
+    expect(FakeWebSocket.instances, "gave up on the connect and dialed again").toHaveLength(1);
+    FakeWebSocket.instances[0]!.open();
+    expect(client.socket.readyState).toBe(1);
+  });
+
+  it("waits a random extra time of up to partysocket's own delay before a reconnect", async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, "random").mockReturnValue(0.9);
+    slowClient(1000, 10_000);
+    await vi.advanceTimersByTimeAsync(10);
+    FakeWebSocket.instances[0]!.open();
+    FakeWebSocket.instances[0]!.die();
+    // partysocket's own wait for the first retry is 1000 ms; the jitter adds 0.9 × 1000.
+    await vi.advanceTimersByTimeAsync(1800);
+    expect(FakeWebSocket.instances, "dialed again before the jitter ran out").toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+});
