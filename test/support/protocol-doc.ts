@@ -44,6 +44,7 @@ import {
   HistoryPage,
   MAX_HISTORY_PAGE,
   DEFAULT_HISTORY_PAGE,
+  USER_ID_RULE,
 } from "../../party/protocol/index.ts";
 
 type JsonSchema = {
@@ -150,6 +151,24 @@ Every message is one JSON text frame. Every schema below is defined once, with z
 - After the upgrade the room sends a \`sync\` snapshot, then \`diff\` messages. A client that sees
   a \`diff\` whose \`seq\` is not its last \`seq\` + 1 sends \`sync\` and ignores diffs until the
   snapshot arrives.
+
+## Identifiers
+
+- **userId** (\`UserId\`): 1–128 characters (counted as code points: an emoji is one), of any
+  script, with spaces, punctuation and emoji, but: ${USER_ID_RULE.replace(/^userId may not hold /, "")}.
+  These are refused because they break where ids are shown and stored: NUL ends C strings, ESC
+  drives terminals, CR, LF and NEL forge log lines, U+2028/U+2029 end lines in JavaScript and log
+  viewers, bidi controls make a dashboard or log show another id than the one stored, and a lone
+  surrogate cannot be encoded in UTF-8.
+- **clientId** of an HTTP client (\`ClientId\`): 1–64 letters, digits and \`_-.:\`.
+- The same schema checks a userId wherever one comes in: the connect query, a token's \`sub\`,
+  HTTP clients' heartbeats and batches, \`GET\`/\`POST /users\`, \`/users/USERID/push\`,
+  \`/disconnect\` and \`/ban\`, a member's \`push\`, \`watch\` lists and herenow's \`cursor\`. The
+  refusal says which rule was broken: 400 \`bad_request\` before the upgrade or from an HTTP route,
+  401 for a token whose \`sub\` breaks it, an \`error\` frame \`bad_message\` on a socket. Where a
+  channel's room is involved it counts the refusal in its stats (\`refusedConnections\`:
+  \`bad_handshake\` or \`unauthorized\`; \`refusedRequests\`: \`bad_request\` or \`unauthorized\`;
+  \`rejectedMessages\`: \`bad_message\`); the routes outside any channel (\`/users…\`) only answer.
 
 ## Client → server
 
