@@ -40,6 +40,16 @@ export const UserId = z
   .regex(USER_ID_PATTERN, USER_ID_RULE)
   .meta({ id: "UserId" });
 
+/**
+ * Whether `id` is a userId under today's rule. Storage may hold ids from before the rule
+ * (members, HTTP clients, watch lists, bans, directory users, history): each loader drops
+ * those, since every reply and message naming one would fail its own schema (the client's
+ * snapshot, a directory report, the edge's read of the ban list).
+ */
+export function isUserId(id: unknown): id is string {
+  return UserId.safeParse(id).success;
+}
+
 /** A client type tag ("web", "ios", "pc", …): 1–32 letters, digits and `_-.`. */
 export const ClientType = z
   .string()

@@ -1,12 +1,27 @@
 /**
  * The identifier rules, defined once in the zod schemas (`UserId`, `ClientId`): each case
  * against zod (the server) and against the generated JSON Schema data that the client and the
- * edge's handshake check with (party/wire/check.ts, which compiles the pattern without flags).
+ * edge's handshake check with (party/wire/check.ts, which compiles the pattern without flags);
+ * and what becomes of ids an older version stored before the rule.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ChannelService } from "../../party/channel/service.ts";
+import type { SocketState } from "../../party/channel/sockets.ts";
+import { DirectoryService } from "../../party/directory/service.ts";
+import { IndexService } from "../../party/index/service.ts";
+import { loadConfig } from "../../party/server/config.ts";
 import { check } from "../../party/wire/check.ts";
-import { ClientId, USER_ID_RULE, UserId } from "../../party/protocol/index.ts";
-import { HttpClientResponseDefs, UserIdDefs, UserIdSchema } from "../../party/wire/schemas.generated.ts";
+import { ClientId, type HistoryEvent, USER_ID_RULE, UserId } from "../../party/protocol/index.ts";
+import {
+  HistoryResponseDefs,
+  HistoryResponseSchema,
+  HttpClientResponseDefs,
+  ServerMessageDefs,
+  ServerMessageSchema,
+  UserIdDefs,
+  UserIdSchema,
+} from "../../party/wire/schemas.generated.ts";
+import { joinThroughEdge, memoryService, requestThroughEdge } from "../support/memory-edge.ts";
 
 /** What both checkers say of a userId: null when it is allowed, else the problem (they must agree). */
 function userIdProblem(id: string): string | null {
@@ -102,5 +117,67 @@ describe("ClientId", () => {
 
   it.each([["claw-7"], ["device_1.a:b"], ["x".repeat(64)]])("allows %s", (id) => {
     expect(clientIdProblem(id)).toBeNull();
+  });
+});
+
+describe("rows stored before the userId rule", () => {
+  const ENV = { PRESENCE_GRACE_MS: "1000", PRESENCE_TICK_MS: "50", PRESENCE_DIRECTORY_PARTS: "1", PRESENCE_HEARTBEAT_TIMEOUT_MS: "600000" };
+  const config = loadConfig(ENV);
+  const LEGACY = "evil\u0000\u202e";
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("are dropped when a room, a directory part and the index start: snapshots, history pages, watch lists and the ban list stay readable", async () => {
+    const { world, edge } = memoryService(ENV);
+    const room = await world.room<SocketState>("main", "old");
+    await joinThroughEdge(room, edge, "a1", "userId=ann");
+    await vi.advanceTimersByTimeAsync(100);
+    await joinThroughEdge(room, edge, "b1", "userId=bob");
+    await vi.advanceTimersByTimeAsync(100);
+    const part = await world.room("directory", "p0");
+    const index = await world.room("index", "all");
+    expect(part.storage.rows.has("u:ann")).toBe(true);
+
+    // What an older version could have stored: a member, an HTTP client, a history event, a watch list, a directory user and a ban of an id the rule refuses.
+    const now = Date.now();
+    room.storage.rows.set(`m:${LEGACY}`, { ...(room.storage.rows.get("m:ann") as object), id: LEGACY });
+    room.storage.rows.set("h:old-device", { clientId: "old-device", userId: LEGACY, clientType: "device", ttlMs: 60_000, renewedAt: now, expiresAt: now + 60_000 });
+    room.storage.rows.set("w:a1", ["bob", LEGACY]);
+    const annJoin = [...room.storage.rows].find(([key, row]) => key.startsWith("hist:") && (row as HistoryEvent).member.id === "ann")!;
+    room.storage.rows.set(annJoin[0], { ...(annJoin[1] as HistoryEvent), member: { ...(annJoin[1] as HistoryEvent).member, id: LEGACY } });
+    part.storage.rows.set(`u:${LEGACY}`, { ...(part.storage.rows.get("u:ann") as object), id: LEGACY });
+    index.storage.rows.set(`b:${LEGACY}`, { userId: LEGACY, until: now + 3_600_000, reason: "", bannedAt: now });
+
+    // The engine restarts all three (ann's and bob's sockets survive).
+    room.service = new ChannelService(room, config);
+    part.service = new DirectoryService(part, config);
+    index.service = new IndexService(index, config);
+    await Promise.all([room.service.start(), part.service.start(), index.service.start()]);
+
+    expect([...room.storage.rows.keys()].filter((key) => key.includes("evil") || key === "h:old-device")).toEqual([]);
+    expect(part.storage.rows.has(`u:${LEGACY}`)).toBe(false);
+    expect(index.storage.rows.has(`b:${LEGACY}`)).toBe(false);
+
+    // A new socket's snapshot passes the client's own check, and names only today's ids.
+    const watcher = await joinThroughEdge(room, edge, "w", "");
+    const [sync] = watcher.of("sync");
+    expect(check(ServerMessageSchema, sync, ServerMessageDefs)).toBeNull();
+    expect(sync.members.map((member: unknown[]) => member[0]).sort()).toEqual(["ann", "bob"]);
+    // The history page too (the legacy event is left out), and the edge's read of the ban list.
+    const history = await requestThroughEdge(room, edge, "GET", "?history");
+    expect(history.status).toBe(200);
+    expect(check(HistoryResponseSchema, history.body, HistoryResponseDefs)).toBeNull();
+    expect(history.body.content.events.map((event: HistoryEvent) => event.member.id)).toEqual(["bob"]);
+    await expect(edge.parties.call("index", "all", "bans", {})).resolves.toEqual({ bans: [] });
+    // The surviving socket still watches bob, and the room's report to the directory is taken.
+    const calls = world.calls.length;
+    await vi.advanceTimersByTimeAsync(config.leaseMs);
+    expect(world.calls.slice(calls).some((c) => c.party === "directory" && c.call === "report")).toBe(true);
+    expect((await edge.parties.call("directory", "p0", "status", { userIds: ["ann", "bob"] })).users.map((u) => `${u.status.id}:${u.status.online}`)).toEqual(["ann:true", "bob:true"]);
   });
 });
