@@ -6,7 +6,7 @@
  */
 import type { HostStorage } from "../server/host.ts";
 import { deleteAll, putAll } from "../server/storage.ts";
-import { type ChannelMode, isUserId } from "../protocol/index.ts";
+import { type ChannelMode, isUserId, quotedId } from "../protocol/index.ts";
 import type { HistoryRange, HistoryWrite } from "./history.ts";
 import type { StoredMember } from "./presence.ts";
 import type { Counters } from "./stats.ts";
@@ -33,7 +33,7 @@ export class ChannelStore {
     const members = [...rows.values()];
     const refused = members.filter((member) => !isUserId(member.id));
     if (refused.length > 0) {
-      console.warn(`presence: dropped ${refused.length} stored member(s) whose userId the userId rule refuses: ${refused.map((m) => JSON.stringify(m.id)).join(", ")}`);
+      console.warn(`presence: dropped ${refused.length} stored member(s) whose userId the userId rule refuses: ${refused.map((m) => quotedId(m.id)).join(", ")}`);
       await deleteAll(this.#storage, refused.map((member) => MEMBER_PREFIX + member.id));
     }
     return { meta, members: members.filter((member) => isUserId(member.id)) };

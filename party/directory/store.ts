@@ -5,7 +5,7 @@
  */
 import type { HostStorage } from "../server/host.ts";
 import { deleteAll, putAll } from "../server/storage.ts";
-import { isUserId } from "../protocol/index.ts";
+import { isUserId, quotedId } from "../protocol/index.ts";
 import type { DirectoryChanges, StoredLease, StoredUser, StoredWatch } from "./directory.ts";
 
 /** Reads and writes a part's rows. */
@@ -23,7 +23,7 @@ export class DirectoryStore {
     )) as [StoredUser[], StoredLease[], StoredWatch[]];
     const refused = users.filter((user) => !isUserId(user.id));
     if (refused.length > 0) {
-      console.warn(`presence: dropped ${refused.length} stored user(s) whose id the userId rule refuses: ${refused.map((user) => JSON.stringify(user.id)).join(", ")}`);
+      console.warn(`presence: dropped ${refused.length} stored user(s) whose id the userId rule refuses: ${refused.map((user) => quotedId(user.id)).join(", ")}`);
       await deleteAll(this.#storage, refused.map((user) => `u:${user.id}`));
     }
     return {

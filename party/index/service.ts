@@ -14,7 +14,7 @@ import { TickLoop } from "../server/tick-loop.ts";
 import type { ChannelsMessage } from "../protocol/index.ts";
 import { INDEX_PARTY } from "../wire/parties.ts";
 
-import { type Ban, isUserId } from "../protocol/index.ts";
+import { type Ban, isUserId, quotedId } from "../protocol/index.ts";
 import { BanList } from "./ban-list.ts";
 import { ChannelTable, type HeldEntry } from "./table.ts";
 
@@ -81,7 +81,7 @@ export class IndexService implements RoomService<unknown> {
     // A ban of a userId stored before the userId rule is deleted: that id cannot connect any more, and one such row would fail every edge's read of the list.
     const refused = bans.filter((ban) => !isUserId(ban.userId));
     if (refused.length > 0) {
-      console.warn(`presence: dropped ${refused.length} stored ban(s) of a userId the userId rule refuses: ${refused.map((ban) => JSON.stringify(ban.userId)).join(", ")}`);
+      console.warn(`presence: dropped ${refused.length} stored ban(s) of a userId the userId rule refuses: ${refused.map((ban) => quotedId(ban.userId)).join(", ")}`);
       await deleteAll(this.#host.storage, refused.map((ban) => BAN_PREFIX + ban.userId));
     }
     this.#bans.restore(bans.filter((ban) => isUserId(ban.userId)));

@@ -50,6 +50,11 @@ export function isUserId(id: unknown): id is string {
   return UserId.safeParse(id).success;
 }
 
+/** An id quoted for a log line, every character the userId rule refuses escaped (JSON escapes only C0 and lone surrogates). */
+export function quotedId(id: string): string {
+  return JSON.stringify(id).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** A client type tag ("web", "ios", "pc", …): 1–32 letters, digits and `_-.`. */
 export const ClientType = z
   .string()

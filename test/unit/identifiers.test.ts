@@ -11,7 +11,7 @@ import { DirectoryService } from "../../party/directory/service.ts";
 import { IndexService } from "../../party/index/service.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import { check } from "../../party/wire/check.ts";
-import { ClientId, type HistoryEvent, USER_ID_RULE, UserId } from "../../party/protocol/index.ts";
+import { ClientId, type HistoryEvent, quotedId, USER_ID_RULE, UserId } from "../../party/protocol/index.ts";
 import {
   HistoryResponseDefs,
   HistoryResponseSchema,
@@ -107,6 +107,12 @@ describe("UserId", () => {
       const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
       expect(userIdProblem(`a${String.fromCharCode(code)}b`) === null, `U+${code.toString(16).padStart(4, "0")}`).toBe(!control);
     }
+  });
+});
+
+describe("quotedId", () => {
+  it("quotes an id for a log line with every character the rule refuses escaped", () => {
+    expect(quotedId("evil\u0000\u007f\u0085\u2028\u202e\u2067\ud800 用户 😀")).toBe('"evil\\u0000\\u007f\\u0085\\u2028\\u202e\\u2067\\ud800 用户 😀"');
   });
 });
 
