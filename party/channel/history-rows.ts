@@ -6,7 +6,7 @@
  */
 import type { HostStorage } from "../server/host.ts";
 import { deleteAll } from "../server/storage.ts";
-import type { HistoryEvent, PresenceEvent } from "../protocol/index.ts";
+import { type HistoryEvent, isUserId, type PresenceEvent } from "../protocol/index.ts";
 import { HISTORY_PREFIX, historyKey, HistoryLog, type HistoryRange, type HistorySettings, type HistoryWrite, type PageQuery, type PageResult } from "./history.ts";
 
 /** A channel's history, kept in its storage. */
@@ -59,7 +59,8 @@ export class HistoryRows {
   page(query: PageQuery, now: number): Promise<PageResult> {
     return this.#log.page(query, now, (n) => this.#readTime(n), async (from, to) => {
       const rows = await this.#storage.list<HistoryEvent>({ prefix: HISTORY_PREFIX, start: historyKey(from), end: historyKey(to) });
-      return [...rows.values()];
+      // An event of a userId stored before the userId rule is left out (it expires with the others).
+      return [...rows.values()].filter((event) => isUserId(event.member.id));
     });
   }
 

@@ -6,6 +6,8 @@
  * Changes apply in memory at once; their writes are awaited with `flush`.
  */
 import type { HostStorage } from "../server/host.ts";
+import { deleteAll } from "../server/storage.ts";
+import { isUserId } from "../protocol/index.ts";
 
 const ROW_PREFIX = "h:";
 /** The connection id of an HTTP client is this plus its client id: `/` is in no socket's id, so none can clash. */
@@ -44,10 +46,18 @@ export class HttpClientRows {
     this.#storage = storage;
   }
 
-  /** Reads every row; returns the clients that are not replaced. */
+  /** Reads every row; returns the clients that are not replaced. A row whose userId the userId rule now refuses (stored before it) is deleted. */
   async load(): Promise<HttpClientRow[]> {
     this.#rows.clear();
-    for (const row of (await this.#storage.list<HttpClientRow>({ prefix: ROW_PREFIX })).values()) this.#rows.set(row.clientId, row);
+    const refused: HttpClientRow[] = [];
+    for (const row of (await this.#storage.list<HttpClientRow>({ prefix: ROW_PREFIX })).values()) {
+      if (isUserId(row.userId)) this.#rows.set(row.clientId, row);
+      else refused.push(row);
+    }
+    if (refused.length > 0) {
+      console.warn(`presence: dropped ${refused.length} stored HTTP client(s) whose userId the userId rule refuses: ${refused.map((row) => row.clientId).join(", ")}`);
+      await deleteAll(this.#storage, refused.map((row) => ROW_PREFIX + row.clientId));
+    }
     return this.live();
   }
 

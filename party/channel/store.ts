@@ -6,7 +6,7 @@
  */
 import type { HostStorage } from "../server/host.ts";
 import { deleteAll, putAll } from "../server/storage.ts";
-import type { ChannelMode } from "../protocol/index.ts";
+import { type ChannelMode, isUserId, quotedId } from "../protocol/index.ts";
 import type { HistoryRange, HistoryWrite } from "./history.ts";
 import type { StoredMember } from "./presence.ts";
 import type { Counters } from "./stats.ts";
@@ -26,11 +26,17 @@ export class ChannelStore {
     this.#storage = storage;
   }
 
-  /** Everything a room needs to rebuild itself. */
+  /** Everything a room needs to rebuild itself; a member whose id the userId rule now refuses (stored before it) is deleted. */
   async load(): Promise<{ meta: Meta | undefined; members: StoredMember[] }> {
     const meta = await this.#storage.get<Meta>(META_KEY);
     const rows = await this.#storage.list<StoredMember>({ prefix: MEMBER_PREFIX });
-    return { meta, members: [...rows.values()] };
+    const members = [...rows.values()];
+    const refused = members.filter((member) => !isUserId(member.id));
+    if (refused.length > 0) {
+      console.warn(`presence: dropped ${refused.length} stored member(s) whose userId the userId rule refuses: ${refused.map((m) => quotedId(m.id)).join(", ")}`);
+      await deleteAll(this.#storage, refused.map((member) => MEMBER_PREFIX + member.id));
+    }
+    return { meta, members: members.filter((member) => isUserId(member.id)) };
   }
 
   /** Writes changed members and the tick's history rows together, and deletes removed members and the history's dropped events. */
@@ -42,7 +48,8 @@ export class ChannelStore {
   /** The watch lists of sockets, by connection id (kept so sockets that survive a restart keep watching). */
   async loadWatches(): Promise<Map<string, string[]>> {
     const rows = await this.#storage.list<string[]>({ prefix: WATCH_PREFIX });
-    return new Map([...rows].map(([key, userIds]) => [key.slice(WATCH_PREFIX.length), userIds]));
+    // Ids stored before the userId rule are left out (no status could be asked or sent for them).
+    return new Map([...rows].map(([key, userIds]) => [key.slice(WATCH_PREFIX.length), userIds.filter(isUserId)]));
   }
 
   /** Writes (or, for an empty list, deletes) a socket's watch list. */

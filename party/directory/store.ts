@@ -5,6 +5,7 @@
  */
 import type { HostStorage } from "../server/host.ts";
 import { deleteAll, putAll } from "../server/storage.ts";
+import { isUserId, quotedId } from "../protocol/index.ts";
 import type { DirectoryChanges, StoredLease, StoredUser, StoredWatch } from "./directory.ts";
 
 /** Reads and writes a part's rows. */
@@ -15,12 +16,21 @@ export class DirectoryStore {
     this.#storage = storage;
   }
 
-  /** Everything a part needs to rebuild itself. */
+  /** Everything a part needs to rebuild itself; a user whose id the userId rule now refuses (stored before it) is deleted, and left out of watch lists. */
   async load(): Promise<{ users: StoredUser[]; leases: StoredLease[]; watches: StoredWatch[] }> {
-    const [users, leases, watches] = await Promise.all(
+    const [users, leases, watches] = (await Promise.all(
       ["u:", "c:", "w:"].map((prefix) => this.#storage.list({ prefix }).then((rows) => [...rows.values()])),
-    );
-    return { users: users as StoredUser[], leases: leases as StoredLease[], watches: watches as StoredWatch[] };
+    )) as [StoredUser[], StoredLease[], StoredWatch[]];
+    const refused = users.filter((user) => !isUserId(user.id));
+    if (refused.length > 0) {
+      console.warn(`presence: dropped ${refused.length} stored user(s) whose id the userId rule refuses: ${refused.map((user) => quotedId(user.id)).join(", ")}`);
+      await deleteAll(this.#storage, refused.map((user) => `u:${user.id}`));
+    }
+    return {
+      users: users.filter((user) => isUserId(user.id)),
+      leases,
+      watches: watches.map((watch) => ({ ...watch, users: watch.users.filter(isUserId) })),
+    };
   }
 
   /** Writes what a tick changed. */

@@ -70,6 +70,8 @@ export async function edgeFetch(request: Request, edge: EdgeHost): Promise<Respo
     if (handler === undefined) return answer(methodNotAllowed(Object.keys(handlers)));
     const refused = await serverKeyRefusal();
     if (refused) return answer(refused);
+    // Not UTF-8 once decoded (a lone surrogate's bytes, a cut sequence): no user has that id.
+    if (action.userId === null) return answer(fail(400, "bad_request", "bad user id in the path: it is not percent-encoded UTF-8"));
     return answer(await handler(request, action.userId, config, edge));
   }
   return answer(fail(404, "not_found", `no route ${url.pathname}; see GET /herenow, GET /users, POST /users/USERID/push or /parties/${CHANNEL_PARTY}/CHANNEL`));
@@ -85,14 +87,14 @@ const USER_ACTIONS: Record<"push" | "disconnect" | "ban", Partial<Record<string,
   ban: { GET: banRoute, DELETE: banRoute },
 };
 
-/** The action and user id in `/users/USERID/ACTION` (the id decoded, or "" when it cannot be), or null for another path. */
-function userAction(pathname: string): { name: keyof typeof USER_ACTIONS; userId: string } | null {
+/** The action and user id in `/users/USERID/ACTION` (the id decoded, or null when it cannot be), or null for another path. */
+function userAction(pathname: string): { name: keyof typeof USER_ACTIONS; userId: string | null } | null {
   const match = /^\/users\/([^/]+)\/(push|disconnect|ban)\/?$/.exec(pathname);
   if (!match) return null;
   const name = match[2] as keyof typeof USER_ACTIONS;
   try {
     return { name, userId: decodeURIComponent(match[1]!) };
   } catch {
-    return { name, userId: "" };
+    return { name, userId: null };
   }
 }

@@ -14,7 +14,7 @@ import { TickLoop } from "../server/tick-loop.ts";
 import type { ChannelsMessage } from "../protocol/index.ts";
 import { INDEX_PARTY } from "../wire/parties.ts";
 
-import type { Ban } from "../protocol/index.ts";
+import { type Ban, isUserId, quotedId } from "../protocol/index.ts";
 import { BanList } from "./ban-list.ts";
 import { ChannelTable, type HeldEntry } from "./table.ts";
 
@@ -77,7 +77,14 @@ export class IndexService implements RoomService<unknown> {
   async start(): Promise<void> {
     const stored = await this.#host.storage.list<HeldEntry>({ prefix: PREFIX });
     this.#table.restore(stored.values());
-    this.#bans.restore((await this.#host.storage.list<Ban>({ prefix: BAN_PREFIX })).values());
+    const bans = [...(await this.#host.storage.list<Ban>({ prefix: BAN_PREFIX })).values()];
+    // A ban of a userId stored before the userId rule is deleted: that id cannot connect any more, and one such row would fail every edge's read of the list.
+    const refused = bans.filter((ban) => !isUserId(ban.userId));
+    if (refused.length > 0) {
+      console.warn(`presence: dropped ${refused.length} stored ban(s) of a userId the userId rule refuses: ${refused.map((ban) => quotedId(ban.userId)).join(", ")}`);
+      await deleteAll(this.#host.storage, refused.map((ban) => BAN_PREFIX + ban.userId));
+    }
+    this.#bans.restore(bans.filter((ban) => isUserId(ban.userId)));
     await this.#ticks.load();
     await this.#ticks.flush();
   }

@@ -11,12 +11,49 @@ export const ChannelName = z
   .regex(/^[A-Za-z0-9_\-.:@]+$/, "channel name may only hold letters, digits and _-.:@")
   .meta({ id: "ChannelName" });
 
-/** A user id: any non-empty string of at most 128 characters. */
+/**
+ * What a userId may not hold, in words (the pattern's message, and the docs'): the characters
+ * that break the places a userId is shown or stored. C0 controls, DEL and C1 controls (NUL ends
+ * C strings, ESC drives terminals, CR/LF/NEL forge log lines); U+2028/U+2029, which end a line
+ * in JavaScript, log viewers and editors; the bidi embeddings, overrides and isolates
+ * (U+202A–U+202E, U+2066–U+2069), which reorder what is shown after them (a dashboard or a log
+ * showing another id than the one stored); and a surrogate without its pair, which is no
+ * character at all: UTF-8 cannot encode it (storage, webhooks and logs replace or refuse it).
+ * Everything else is allowed: userIds are the app's own (names, emails, UUIDs, any script,
+ * spaces, emoji with their joiners), so the rule refuses only what no honest id needs.
+ */
+export const USER_ID_RULE =
+  "userId may not hold control characters (U+0000–U+001F, U+007F–U+009F), line or paragraph separators (U+2028, U+2029), bidi embedding, override or isolate controls (U+202A–U+202E, U+2066–U+2069) or a surrogate without its pair";
+
+/**
+ * The pattern of USER_ID_RULE. Without the `u` flag on purpose: it reads UTF-16 code units, as
+ * the client's checker (wire/check.ts) compiles the JSON Schema's `pattern`, so a high surrogate
+ * passes only with a low one right after it, and a low one never alone.
+ */
+const USER_ID_PATTERN = /^(?:[^\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
+
+/** A user id: 1–128 characters (code points), any but those USER_ID_RULE names. */
 export const UserId = z
   .string()
   .min(1, "userId is empty")
   .max(128, "userId is longer than 128 characters")
+  .regex(USER_ID_PATTERN, USER_ID_RULE)
   .meta({ id: "UserId" });
+
+/**
+ * Whether `id` is a userId under today's rule. Storage may hold ids from before the rule
+ * (members, HTTP clients, watch lists, bans, directory users, history): each loader drops
+ * those, since every reply and message naming one would fail its own schema (the client's
+ * snapshot, a directory report, the edge's read of the ban list).
+ */
+export function isUserId(id: unknown): id is string {
+  return UserId.safeParse(id).success;
+}
+
+/** An id quoted for a log line, every character the userId rule refuses escaped (JSON escapes only C0 and lone surrogates). */
+export function quotedId(id: string): string {
+  return JSON.stringify(id).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 
 /** A client type tag ("web", "ios", "pc", …): 1–32 letters, digits and `_-.`. */
 export const ClientType = z

@@ -55,8 +55,8 @@ export function check(schema: Schema, value: unknown, defs: Defs, path = ""): st
       return null;
     case "string": {
       if (typeof value !== "string") return said("type", "must be a string");
-      if (schema.minLength !== undefined && value.length < schema.minLength) return said("minLength", `must have at least ${schema.minLength} characters`);
-      if (schema.maxLength !== undefined && value.length > schema.maxLength) return said("maxLength", `must have at most ${schema.maxLength} characters`);
+      if (schema.minLength !== undefined && characters(value, schema.minLength) < schema.minLength) return said("minLength", `must have at least ${schema.minLength} characters`);
+      if (schema.maxLength !== undefined && characters(value, schema.maxLength) > schema.maxLength) return said("maxLength", `must have at most ${schema.maxLength} characters`);
       if (schema.pattern !== undefined && !regex(schema.pattern).test(value)) return said("pattern", `must match ${schema.pattern}`);
       return null;
     }
@@ -136,6 +136,18 @@ function checkUnion(branches: Schema[], value: unknown, defs: Defs, path: string
 
 function resolve(schema: Schema, defs: Defs): Schema {
   return schema.$ref ? resolve(defs[schema.$ref.slice(8)] ?? {}, defs) : schema;
+}
+
+/**
+ * A string's length as JSON Schema and zod count it: in code points (an emoji is one), not
+ * UTF-16 units. A code point is one or two units, so only a string of between `limit` and
+ * twice `limit` units needs counting; the others are on the same side of `limit` either way.
+ */
+function characters(value: string, limit: number): number {
+  if (value.length < limit || value.length > 2 * limit) return value.length;
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
 }
 
 function regex(pattern: string): RegExp {

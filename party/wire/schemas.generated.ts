@@ -68,7 +68,7 @@ const $TokenClaims: Schema = {"type":"object","properties":{"sub":{"$ref":"#/$de
 
 const $UserChannel: Schema = {"type":"object","properties":{"channel":{"$ref":"#/$defs/ChannelName"},"clientAmount":{"type":"integer","exclusiveMinimum":0},"clientTypes":{"$ref":"#/$defs/ClientTypeCounts"}},"required":["channel","clientAmount","clientTypes"]};
 
-const $UserId: Schema = {"type":"string","minLength":1,"maxLength":128,"msg":{"minLength":"userId is empty","maxLength":"userId is longer than 128 characters"}};
+const $UserId: Schema = {"type":"string","minLength":1,"maxLength":128,"pattern":"^(?:[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])*$","msg":{"minLength":"userId is empty","maxLength":"userId is longer than 128 characters","pattern":"userId may not hold control characters (U+0000–U+001F, U+007F–U+009F), line or paragraph separators (U+2028, U+2029), bidi embedding, override or isolate controls (U+202A–U+202E, U+2066–U+2069) or a surrogate without its pair"}};
 
 const $UserStatus: Schema = {"type":"object","properties":{"id":{"$ref":"#/$defs/UserId"},"online":{"type":"boolean"},"since":{"type":"number"},"lastSeen":{"anyOf":[{"type":"number"},{"type":"null"}]},"data":{"$ref":"#/$defs/JsonValue"},"channels":{"type":"array","items":{"$ref":"#/$defs/UserChannel"}}},"required":["id","online","lastSeen"]};
 

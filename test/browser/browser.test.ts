@@ -456,14 +456,25 @@ describe.each([
     await waitFor("the page to show Bob online on app and pc", async () => (await shown(page))?.friends[0]?.types?.split(",").sort().join() === "app,pc");
     expect((await shown(page))!.friends[0]).toMatchObject({ id: bob, online: true });
 
-    // Both close: after grace Bob is offline, last seen when his last client went.
+    // Both close: after grace Bob is offline, last seen when his last client went. The page
+    // notes the moment it first shows him offline (on the machine's clock, as Node's).
+    await page.evaluate((id) => {
+      const at = window as unknown as { bobOfflineAt: number | null };
+      at.bobOfflineAt = null;
+      const shownOffline = () => [...document.querySelectorAll<HTMLElement>("#friends .friends li")].some((li) => li.textContent === id && li.dataset.online === "false");
+      new MutationObserver(() => {
+        if (at.bobOfflineAt === null && shownOffline()) at.bobOfflineAt = Date.now();
+      }).observe(document.getElementById("friends")!, { subtree: true, childList: true, attributes: true, characterData: true });
+    }, bob);
     const closedAt = Date.now();
     bobApp.close();
     bobPc.close();
-    await waitFor("the page to show Bob offline", async () => (await shown(page))?.friends[0]?.online === false, 15_000);
+    const offlineAt = await waitFor("the page to show Bob offline", () => page.evaluate(() => (window as unknown as { bobOfflineAt: number | null }).bobOfflineAt), 15_000);
     const offline = (await shown(page))!.friends[0]!;
-    expect(offline).toMatchObject({ id: bob, types: "" });
-    expect(offline.lastSeen, "last seen around when his clients closed").toBeGreaterThanOrEqual(closedAt - 5_000);
+    expect(offline).toMatchObject({ id: bob, online: false, types: "" });
+    expect(offlineAt - closedAt, "offline no sooner than the grace period after his clients closed").toBeGreaterThanOrEqual(GRACE_MS);
+    expect(offline.lastSeen, "last seen when his clients closed").toBeGreaterThanOrEqual(closedAt - 1000);
+    expect(offlineAt - offline.lastSeen!, "offline no sooner than the grace period after he was last seen").toBeGreaterThanOrEqual(GRACE_MS);
 
     // A new list on the same socket: Cat alone.
     await page.evaluate((next) => window.setFriends!(next), [cat]);
@@ -473,11 +484,13 @@ describe.each([
     // Unmounting closes the client: a watcher sees the page's user go offline (a close, not a leave).
     const watcher = await joined(host, { channel });
     nodeClients.push(watcher);
-    const saw: string[] = [];
-    watcher.on("presence", (event) => event.member.id === me && saw.push(event.action));
+    const saw: Array<{ action: string; at: number }> = [];
+    watcher.on("presence", (event) => event.member.id === me && saw.push({ action: event.action, at: Date.now() }));
+    const unmountedAt = Date.now();
     await page.evaluate(() => (window as unknown as { unmount: () => void }).unmount());
     await waitFor("the watcher to see the page's user offline", () => watcher.member(me)?.status === "offline", 15_000);
-    expect(saw).toEqual(["offline"]);
+    expect(saw.map((e) => e.action), "a close, not a leave").toEqual(["offline"]);
+    expect(saw[0]!.at - unmountedAt, "offline no sooner than the grace period after the unmount").toBeGreaterThanOrEqual(GRACE_MS);
     expect(await shown(page)).toBeNull();
     expect(errors).toEqual([]);
   });

@@ -5,6 +5,7 @@
  * no change.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { PresenceClient } from "../../client/index.ts";
 import type { ReadMessage } from "../support/messages.ts";
 import { freshChannel, joined, presenceClient, type RawSocket, rawSocket, waitFor } from "../support/clients.ts";
@@ -233,7 +234,15 @@ describe("closing a socket outside its own message handler", () => {
     const channel = freshChannel("close-ends-client");
     await raw(channel, { userId: "p", _pk: "p-1" });
     await raw(channel, { userId: "p", _pk: "p-2" });
-    const client = presenceClient(host, { channel, userId: "p" });
+    // Every socket the client opens, counted where it is made (a reconnect is a new one).
+    let dialed = 0;
+    class CountedWebSocket extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        dialed++;
+      }
+    }
+    const client = presenceClient(host, { channel, userId: "p", WebSocket: CountedWebSocket });
     clients.push(client);
     const closed = new Promise<{ code: number; reason: string }>((done) => client.on("close", (event) => done(event)));
     const errors: string[] = [];
@@ -243,9 +252,15 @@ describe("closing a socket outside its own message handler", () => {
     expect(got!.code).toBe(1013);
     expect(got!.reason).toContain("2 clients");
     expect(errors).toEqual(["user_full"]);
-    // It gave up: no reconnect loop against a full user.
-    await sleep(1500);
-    expect(client.socket.readyState).not.toBe(1);
+    // It gave up: no reconnect loop against a full user. A reconnect would come within the
+    // client's longest reconnection delay (500 ms here); six times that passes with no new
+    // socket dialed and no second refusal counted by the room, and the socket stays CLOSED
+    // (a reconnecting one is CONNECTING between attempts, or OPEN until refused again).
+    await waitFor("the room to count the refusal", async () => (await roomStats(host, channel)).refusedConnections.user_full === 1);
+    await sleep(6 * 500);
+    expect(dialed, "sockets the client dialed").toBe(1);
+    expect((await roomStats(host, channel)).refusedConnections.user_full, "connects the room refused").toBe(1);
+    expect(client.socket.readyState).toBe(WebSocket.CLOSED);
   });
 });
 

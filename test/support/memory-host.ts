@@ -9,6 +9,21 @@ import type { Host, HostSocket, HostStorage, ListOptions, RoomService } from "..
 import type { PartyName } from "../../party/protocol/index.ts";
 
 /**
+ * Errors thrown by rooms' alarms, which nothing awaits (the storage's timer rings them): the
+ * unit project fails the test during which one was thrown (test/support/unit-setup.ts) instead
+ * of only logging it.
+ */
+export const alarmFailures: Array<{ room: string; error: unknown }> = [];
+
+/** Throws (and forgets them) when rooms' alarms threw since the last call: what the unit project runs after each test. */
+export function throwAlarmFailures(): void {
+  const failures = alarmFailures.splice(0);
+  if (failures.length === 0) return;
+  const list = failures.map(({ room, error }) => `${room}: ${error instanceof Error ? error.message : String(error)}`).join("; ");
+  throw new Error(`${failures.length} room alarm(s) threw during this test: ${list}`, { cause: failures[0]!.error });
+}
+
+/**
  * A Map behind the storage port; `alarm` is when the room asked to be woken, and `ring` is
  * called then (on the test's clock). With `lazy` set, writes are not durable until `sync`
  * (which takes `syncMs` of the test's clock), as on an engine that confirms writes after `put`
@@ -168,7 +183,11 @@ export class MemoryHost<State> implements Host<State> {
     readonly name: string,
   ) {
     this.parties = world.parties();
-    this.storage.ring = () => void this.service.alarm().catch((error) => console.error("memory host: alarm failed", error));
+    this.storage.ring = () =>
+      void this.service.alarm().catch((error: unknown) => {
+        alarmFailures.push({ room: name, error });
+        console.error(`memory host: the alarm of room ${name} failed`, error);
+      });
   }
 
   /** When each socket's last ping was answered by the engine (a test sets it to play the Workers engine's auto-response). */

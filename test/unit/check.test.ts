@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { check } from "../../party/wire/check.ts";
 import * as protocol from "../../party/protocol/index.ts";
+import { USER_ID_RULE } from "../../party/protocol/index.ts";
 import * as generated from "../../party/wire/schemas.generated.ts";
 
 const member = (id: string, over: Record<string, unknown> = {}) => ({
@@ -231,6 +232,34 @@ describe("check with the generated schemas agrees with zod", () => {
   }
 });
 
+describe("check counts and matches strings as zod does", () => {
+  it("counts a string's length in characters (code points), not UTF-16 units, on both sides of each limit", () => {
+    const userId = (value: unknown) => check(generated.UserIdSchema, value, generated.UserIdDefs);
+    const herenowId = (value: unknown) => check(generated.ServerMessageSchema, { type: "herenow", id: value, result: { channel: "c", clientAmount: 0, userAmount: 0, clientTypes: {} } }, generated.ServerMessageDefs);
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", minLength: 0, maxLength: 140 }), fc.constantFrom("😀", "a", "用", "👩‍👩‍👧"), fc.nat(140), (text, unit, n) => {
+        for (const value of [text, unit.repeat(n)]) {
+          expect(userId(value) === null, JSON.stringify(value)).toBe(protocol.UserId.safeParse(value).success);
+          expect(herenowId(value) === null, JSON.stringify(value)).toBe(protocol.ServerMessage.safeParse({ type: "herenow", id: value, result: { channel: "c", clientAmount: 0, userAmount: 0, clientTypes: {} } }).success);
+        }
+      }),
+      { numRuns: 500, seed: 42 },
+    );
+    expect(userId("😀".repeat(128))).toBeNull();
+    expect(userId("😀".repeat(129))).toBe("userId is longer than 128 characters");
+  });
+
+  it("reads a userId's pattern as zod does: unpaired surrogates and the forbidden characters refused, pairs allowed", () => {
+    const userId = (value: unknown) => check(generated.UserIdSchema, value, generated.UserIdDefs);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom("\ud800", "\udfff", "\u0000", "\u0085", "\u2028", "\u202e", "\u2067"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 20 }), (value) => {
+        expect(userId(value) === null, JSON.stringify(value)).toBe(protocol.UserId.safeParse(value).success);
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
+  });
+});
+
 describe("check says what is wrong", () => {
   const say = (name: keyof typeof VALID, value: unknown) =>
     check((generated as Record<string, unknown>)[`${name}Schema`] as Parameters<typeof check>[0], value, (generated as Record<string, unknown>)[`${name}Defs`] as Parameters<typeof check>[2]);
@@ -239,6 +268,8 @@ describe("check says what is wrong", () => {
     ["an empty channel name, in zod's words", "ChannelName", "", "channel name is empty"],
     ["a channel name with a space", "ChannelName", "a b", "channel name may only hold letters, digits and _-.:@"],
     ["a long userId", "ConnectQuery", { userId: "u".repeat(129) }, "userId is longer than 128 characters"],
+    ["a userId of 129 emoji (characters, not UTF-16 units, are counted)", "ConnectQuery", { userId: "😀".repeat(129) }, "userId is longer than 128 characters"],
+    ["a userId with a NUL", "ConnectQuery", { userId: "a\u0000" }, USER_ID_RULE],
     ["a clientType with a slash", "ConnectQuery", { userId: "a", clientType: "a/b" }, "clientType may only hold letters, digits and _-."],
     ["a missing field, by its path", "ServerMessage", { type: "error", code: "internal" }, "message is missing"],
     ["a nested field, by its path", "ServerMessage", { type: "diff", seq: 1, now: 1, clientAmount: 0, userAmount: 0, quiet: [["a", null, 1, { c: -1 }]] }, "quiet[0][3].c must be at least 0"],

@@ -94,6 +94,9 @@ describe("parseHandshake refuses bad connects, naming the problem", () => {
   it.each<[string, Record<string, string | string[]>, RegExp]>([
     ["an empty userId", { userId: "" }, /userId is empty/],
     ["a userId of 129 characters", { userId: "u".repeat(129) }, /userId is longer than 128/],
+    ["a userId with a NUL", { userId: "a\u0000b" }, /userId may not hold control characters/],
+    ["a userId with a line feed", { userId: "Jack\nroot" }, /userId may not hold control characters/],
+    ["a userId with a bidi override", { userId: "\u202eJack" }, /userId may not hold control characters/],
     ["a repeated userId", { userId: ["a", "b"] }, /userId is given 2 times/],
     ["a repeated userData", { userId: "a", userData: ["1", "2"] }, /userData is given 2 times/],
     ["a repeated clientType", { userId: "a", clientType: ["web", "app"] }, /clientType is given 2 times/],

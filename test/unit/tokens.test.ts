@@ -60,6 +60,8 @@ describe("TokenVerifier with an HS256 secret", () => {
     ["a JWT with both sub and observer", () => rawToken({ sub: "Jack", observer: true }), /observer token carries no sub/],
     ["a JWT with a channel pattern that is no pattern", () => rawToken({ sub: "Jack", channels: ["a b"] }), /channel pattern/],
     ["a JWT with an empty sub", () => rawToken({ sub: "" }), /userId is empty/],
+    ["a JWT whose sub holds a NUL", () => rawToken({ sub: "Jack\u0000" }), /token claims are not valid: [^]*userId may not hold control characters/],
+    ["a JWT whose sub holds a lone surrogate", () => rawToken({ sub: "Jack\ud800" }), /token claims are not valid: [^]*a surrogate without its pair/],
   ])("refuses %s, saying why", async (_what, make, why) => {
     const verified = await verifier.verify(await make());
     expect(verified).toMatchObject({ ok: false, status: 401 });
