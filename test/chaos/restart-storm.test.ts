@@ -45,8 +45,19 @@ async function answering(host: string): Promise<number> {
   }
 }
 
-function expectNoFlicker(figures: StormFigures): void {
-  console.log(`restart storm: ${JSON.stringify(figures)}`);
+/** The figures as one CHAOS-SUMMARY line (`npm run report:chaos` copies it into docs/reliability.md). */
+function summary(name: string, f: StormFigures): string {
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  return (
+    `CHAOS-SUMMARY ${name} members=${f.members} gone=${f.gone} downMs=${f.downMs} allBackMs=${f.backMs} exactMs=${f.exactMs} ` +
+    `eventsAboutMembersBack[heard=${sum(f.heard)} history=${sum(f.history)}] lowestUserAmount=${f.lowest.userAmount} goneOffline=${f.goneOffline} ` +
+    `ghosts=${f.ghosts.length} missing=${f.missing.length} changed=${f.changed.length}`
+  );
+}
+
+function expectNoFlicker(name: string, figures: StormFigures): void {
+  console.log(summary(name, figures));
+  if (figures.flicker.length > 0) console.log(`restart storm: events about members that came back: ${figures.flicker.slice(0, 20).join(", ")}`);
   expect(figures.flicker, "events observers heard about members that came back").toEqual([]);
   expect(figures.lowest.userAmount, "observers' userAmount never below the members really gone").toBeGreaterThanOrEqual(figures.members - figures.gone);
   expect(figures.lowest.clientAmount, "observers' clientAmount never below the members really gone").toBeGreaterThanOrEqual(figures.members - figures.gone);
@@ -67,7 +78,7 @@ describe.each<Engine>(["partykit", "workers"])("a restart storm on %s", (engine)
     storm.closeForGood(GONE);
     server = await startDevServer({ engine, vars: VARS, persistDir: server.persistDir, port: server.port });
     const figures = await storm.settle(downAt, Date.now());
-    expectNoFlicker(figures);
+    expectNoFlicker(`restart-${engine}-kill`, figures);
   }, 240_000);
 });
 
@@ -85,6 +96,6 @@ describe("a deploy on Workers (the worker reloaded with changed code)", () => {
     while (storm.members.every((c) => c.socket.readyState === 1) && Date.now() < dropped) await new Promise((done) => setTimeout(done, 20));
     expect(storm.members.some((c) => c.socket.readyState !== 1), "the reload dropped the sockets").toBe(true);
     const figures = await storm.settle(downAt, await answering(server.host));
-    expectNoFlicker(figures);
+    expectNoFlicker("restart-workers-deploy", figures);
   }, 240_000);
 });

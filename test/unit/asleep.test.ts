@@ -3,7 +3,7 @@
  * timer but its storage alarm, whatever features are on. On the in-memory host with vitest's
  * fake clock, where every pending timer is counted (`vi.getTimerCount()`): after webhooks are
  * delivered, and while a failed batch waits for its retry (which its alarm covers, not a tick
- * armed again and again). test/workers/asleep.test.ts shows the same on the real engine.
+ * armed again and again). test/integration/asleep.test.ts shows the same on the real engine.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SocketState } from "../../party/channel/sockets.ts";
