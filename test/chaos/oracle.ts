@@ -80,7 +80,7 @@ export function handshakeVerdict(params: URLSearchParams, maxUserDataBytes: numb
   const userId = one("userId");
   const userData = one("userData");
   const clientType = one("clientType");
-  if (userId !== undefined && !string(userId, 1, 128)) names.push("userId");
+  if (userId !== undefined && !(codePoints(userId, 1, 128) && !FORBIDDEN_IN_USER_ID.test(userId) && !loneSurrogate(userId))) names.push("userId");
   if (clientType !== undefined && !(string(clientType, 1, 32) && /^[A-Za-z0-9_.-]+$/.test(clientType))) names.push("clientType");
   let data: unknown = null;
   if (userData !== undefined) {
@@ -144,6 +144,32 @@ function boolean(value: unknown): boolean {
 }
 
 /** A string of `min` to `max` UTF-16 code units (what JavaScript and zod count). */
+/**
+ * What docs/protocol.md#identifiers refuses in a userId, written from the doc: C0 and C1
+ * controls and DEL, the line and paragraph separators, bidi embedding, override and isolate
+ * controls (a surrogate without its pair is `loneSurrogate`'s).
+ */
+const FORBIDDEN_IN_USER_ID = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/** Whether a string holds a UTF-16 surrogate without its pair. */
+function loneSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else return true;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) return true;
+  }
+  return false;
+}
+
+/** A string of `min` to `max` characters, counted as code points (an emoji is one), as the doc says. */
+function codePoints(value: string, min: number, max: number): boolean {
+  const length = [...value].length;
+  return length >= min && length <= max;
+}
+
 function string(value: unknown, min: number, max: number): value is string {
   return typeof value === "string" && value.length >= min && value.length <= max;
 }
