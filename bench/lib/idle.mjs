@@ -86,19 +86,24 @@ export async function idleRoom(server, engine, n, windowMs, features = null) {
   const sockets = [];
   /** @type {ReturnType<typeof setInterval>[]} */
   const pings = [];
+  // With every feature on, one of the N members is the HTTP client: sockets for the others.
+  const members = features ? n - 1 : n;
   let next = 0;
-  const workers = Array.from({ length: Math.min(100, n) }, async () => {
-    while (next < n) {
+  const workers = Array.from({ length: Math.min(100, members) }, async () => {
+    while (next < members) {
       const i = next++;
       const query = new URLSearchParams({ userId: `u${i}`, userData: JSON.stringify(userDataOf(i)) });
       if (features) query.set("token", await memberToken(`u${i}`, room));
       /** @type {WebSocket | null} */
       let ws = null;
+      let started = false;
       ws = await connect(
         `ws://${server.host}/parties/main/${room}?${query}`,
         (data) => {
           const msg = JSON.parse(String(data));
-          if (msg.type === "sync" && !msg.more) {
+          if (msg.type === "sync" && !msg.more && !started) {
+            // Its first snapshot (a later one, after a watch or a change of mode, starts nothing new).
+            started = true;
             if (settings.heartbeatIntervalMs === 0) settings = msg.settings;
             counters.synced++;
             // The client's heartbeat: the exact frame, at the interval the room names.
@@ -116,7 +121,7 @@ export async function idleRoom(server, engine, n, windowMs, features = null) {
     }
   });
   await Promise.all(workers);
-  while (counters.synced < n) await sleep(100);
+  while (counters.synced < members) await sleep(100);
   if (features) {
     // An HTTP client (a device) with a far deadline.
     const response = await fetch(`http://${server.host}/parties/main/${room}/clients/device-1`, {

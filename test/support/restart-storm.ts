@@ -44,7 +44,7 @@ export type StormFigures = {
   goneOffline: number;
   /** The lowest userAmount and clientAmount any observer held after the engine went away. */
   lowest: { userAmount: number; clientAmount: number };
-  /** From the engine going away until it answered again. */
+  /** From the engine going away until it answered again (the caller's poll, or the first client back, whichever was first). */
   downMs: number;
   /** From the engine answering until every returning client's socket was open again. */
   backMs: number;
@@ -71,6 +71,7 @@ export class RestartStorm {
   #sampler: ReturnType<typeof setInterval> | null = null;
   #gone = new Set<string>();
   #markedAt = 0;
+  #firstBackAt: number | null = null;
 
   private constructor(setup: StormSetup) {
     this.#setup = { observers: 2, concurrency: 50, ...setup };
@@ -120,6 +121,10 @@ export class RestartStorm {
   mark(): void {
     this.#marked = true;
     this.#markedAt = Date.now();
+    // The first socket back tells when the engine answered again, if it beat the caller's poll.
+    for (const client of this.members) {
+      client.socket.addEventListener("open", () => (this.#firstBackAt ??= Date.now()), { once: true });
+    }
     this.#sampler = setInterval(() => {
       for (const o of this.observers) {
         this.#lowest.userAmount = Math.min(this.#lowest.userAmount, o.counts.userAmount);
@@ -138,7 +143,8 @@ export class RestartStorm {
 
   /**
    * Waits until every returning client is back and every count is exact, and measures.
-   * `downAt`: when the engine went away; `upAt`: when it answered again.
+   * `downAt`: when the engine went away; `upAt`: when the caller saw it answer again (the first
+   * client back may have seen it sooner).
    */
   async settle(downAt: number, upAt: number, timeoutMs = 120_000): Promise<StormFigures> {
     const { host, channel, members } = this.#setup;
@@ -192,9 +198,9 @@ export class RestartStorm {
       history,
       goneOffline: goneOffline.size,
       lowest: { ...this.#lowest },
-      downMs: upAt - downAt,
-      backMs: Math.max(0, backAt - upAt),
-      exactMs: Math.max(0, exactAt - upAt),
+      downMs: Math.min(upAt, this.#firstBackAt ?? upAt) - downAt,
+      backMs: backAt - Math.min(upAt, this.#firstBackAt ?? upAt),
+      exactMs: exactAt - Math.min(upAt, this.#firstBackAt ?? upAt),
       ghosts: [...this.#gone].filter((id) => online.has(id)),
       missing: back.filter((id) => !online.has(id)),
       changed: back.filter((id) => JSON.stringify(online.get(id)) !== JSON.stringify({ n: Number(id.slice(1)) })),
