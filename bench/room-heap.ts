@@ -50,6 +50,7 @@ const storage = {
   put: async () => {},
   delete: async () => true,
   list: async () => new Map(),
+  sync: async () => {},
   getAlarm: async () => null,
   setAlarm: async () => {},
 } as unknown as HostStorage;
@@ -62,6 +63,7 @@ const host: Host<SocketState> = {
   parties,
   sockets: (connectionId?: string) => (connectionId === undefined ? sockets.values() : [sockets.get(connectionId)].filter((socket) => socket !== undefined)),
   pingedAt: () => null,
+  now: () => Date.now(),
 };
 const edge = { env, parties, waitUntil() {}, bans: new BanCache() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,71 +1,55 @@
 /**
- * A connect the edge admitted, as the room takes it: the room's and the user's caps, the
- * socket's identity in its state (it survives hibernation), the older socket of the same
- * connection id closed (a partysocket reconnect), the client in the presence state, a
+ * A connect the edge admitted, as the channel takes it: the room's and the user's caps, the
+ * socket's identity (kept with the socket, so it survives hibernation), the older socket of
+ * the same connection id closed (a partysocket reconnect), the client in the presence state, a
  * one-client policy applied, the snapshot, and the pushes still waiting for this user.
  */
-import type { Config } from "../server/config.ts";
-import { readHandshake } from "../server/hand-off.ts";
-import type { TickLoop } from "../server/tick-loop.ts";
-import { CloseCode, type ErrorCode } from "../protocol/index.ts";
+import { type AcceptedHandshake, CloseCode, type ErrorCode } from "../protocol/index.ts";
 import type { Broadcaster } from "./broadcaster.ts";
+import { type Channel, closeSocket } from "./channel.ts";
 import type { Departures } from "./departures.ts";
-import type { PresenceState } from "./presence.ts";
 import type { ChannelPushes } from "./pushes.ts";
-import type { SocketRegistry } from "./registry.ts";
-import type { ChannelSockets, Socket, SocketState } from "./sockets.ts";
-import type { StatsCounters } from "./stats.ts";
+import type { SocketState } from "./sockets.ts";
 
-/** The parts a connect touches. */
-export type AdmissionParts = {
-  config: Config;
-  state: PresenceState;
-  registry: SocketRegistry;
-  sockets: ChannelSockets;
-  stats: StatsCounters;
-  broadcaster: Broadcaster;
-  pushes: ChannelPushes;
-  departures: Departures;
-  ticks: TickLoop;
-};
-
-/** The room's door. */
+/** The channel's door. */
 export class Admission {
-  readonly #parts: AdmissionParts;
+  readonly #channel: Channel;
+  readonly #broadcaster: Broadcaster;
+  readonly #pushes: ChannelPushes;
+  readonly #departures: Departures;
 
-  constructor(parts: AdmissionParts) {
-    this.#parts = parts;
+  constructor(channel: Channel, broadcaster: Broadcaster, pushes: ChannelPushes, departures: Departures) {
+    this.#channel = channel;
+    this.#broadcaster = broadcaster;
+    this.#pushes = pushes;
+    this.#departures = departures;
   }
 
-  /** Takes a socket the edge admitted; `request` carries the handshake the edge accepted. */
-  admit(socket: Socket, request: Request): void {
-    const { config, state, registry, sockets, broadcaster, pushes, ticks } = this.#parts;
-    const { userId, userData, clientType, window, dataLocked, expiresAt } = readHandshake(request);
-    const now = Date.now();
+  /** Takes a socket the edge admitted with this handshake; `instance` names the socket from now on. */
+  admit(connectionId: string, instance: string, handshake: AcceptedHandshake, now: number): void {
+    const { config, members, sockets, out } = this.#channel;
+    const { userId, userData, clientType, window, dataLocked, expiresAt } = handshake;
     // A reconnect of the same partysocket reuses the id: it is not a new client.
-    const replacing = registry.owned(socket.id);
-    if (!replacing && state.liveClientCount() >= config.maxClients) {
-      return this.#refuse(socket, "room_full", `room is full (${config.maxClients} clients); try again later`);
+    const replacing = sockets.owned(connectionId);
+    if (!replacing && members.liveClientCount() >= config.maxClients) {
+      return this.#refuse(connectionId, "room_full", `room is full (${config.maxClients} clients); try again later`);
     }
-    if (userId !== null && !replacing && state.liveClientCount(userId) >= config.maxClientsPerUser) {
-      return this.#refuse(socket, "user_full", `user ${userId} has ${config.maxClientsPerUser} clients here already`);
+    if (userId !== null && !replacing && members.liveClientCount(userId) >= config.maxClientsPerUser) {
+      return this.#refuse(connectionId, "user_full", `user ${userId} has ${config.maxClientsPerUser} clients here already`);
     }
-    const instance = crypto.randomUUID();
+    const old = sockets.stateOf(connectionId);
     const identity: SocketState = { instance, userId, clientType, at: now };
     if (dataLocked) identity.dataLocked = true;
     if (expiresAt !== null) identity.expiresAt = expiresAt;
     if (window > 0) identity.window = window;
-    registry.accept(socket, identity);
-    // Compared by instance: with hibernation, the engine hands out new wrapper objects.
-    for (const other of sockets.of(socket.id)) {
-      if (other.state?.instance !== instance) sockets.close(other, CloseCode.replaced, "replaced by a newer connection with the same id");
-    }
-    state.connect({ connectionId: socket.id, userId, clientType, data: userData }, now);
-    if (userId !== null) this.#parts.departures.replaceOthers(socket.id, userId, clientType, now);
-    broadcaster.snapshot(socket);
+    sockets.accept(connectionId, identity);
+    if (old) closeSocket(this.#channel, connectionId, CloseCode.replaced, "replaced by a newer connection with the same id", old.instance);
+    members.connect({ connectionId, userId, clientType, data: userData }, now);
+    if (userId !== null) this.#departures.replaceOthers(connectionId, userId, clientType, now);
+    this.#broadcaster.snapshot(connectionId, now);
     // After the snapshot: pushes for this user still waiting for this client.
-    if (userId !== null) pushes.connected(socket.id, userId, clientType);
-    ticks.schedule();
+    if (userId !== null) this.#pushes.connected(connectionId, userId, clientType, now);
+    out.tick();
   }
 
   /**
@@ -73,10 +57,14 @@ export class Admission {
    * made while handling another event can take until the next hibernation to end the TCP
    * connection, so clients learn why from the frame, at once.
    */
-  #refuse(socket: Socket, reason: Extract<ErrorCode, "room_full" | "user_full">, message: string): void {
-    const { stats, sockets } = this.#parts;
+  #refuse(connectionId: string, reason: Extract<ErrorCode, "room_full" | "user_full">, message: string): void {
+    const { stats, out } = this.#channel;
     stats.count("refusedConnections", reason);
-    sockets.send(socket, { type: "error", code: reason, message });
-    sockets.close(socket, CloseCode.tryAgainLater, message);
+    // Addressed to this socket alone: its id may be another socket's (partysocket retries with the same one).
+    out.send(connectionId, { type: "error", code: reason, message }, NEW_SOCKET);
+    closeSocket(this.#channel, connectionId, CloseCode.tryAgainLater, message, NEW_SOCKET);
   }
 }
+
+/** The instance that names a socket the room has not accepted (it has no state): the one being connected. */
+export const NEW_SOCKET = "";

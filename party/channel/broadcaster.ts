@@ -9,22 +9,27 @@
 import type { Config } from "../server/config.ts";
 import type { ChannelMode, Counts } from "../protocol/index.ts";
 import { type DiffBody } from "../wire/member-wire.ts";
+import type { Outbox } from "./effects.ts";
 import { diffFrames, isEmptyBody, type SnapshotHead, SnapshotCache, syncFrames, ViewSnapshotCache } from "./outgoing.ts";
 import type { PresenceState, TickDiff } from "./presence.ts";
-import { sendText } from "../server/host.ts";
-import type { ChannelSockets, Socket } from "./sockets.ts";
+import type { SocketBook, SocketState } from "./sockets.ts";
 import { tickFor } from "./pacing.ts";
+import type { WatchRegistry } from "./watchers.ts";
 import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "./views.ts";
 
-/** What the broadcaster reads from the channel. */
+/** What the broadcaster reads from the channel, and where it sends. */
 export type BroadcastDeps = {
-  sockets: ChannelSockets;
+  channel: string;
   config: Config;
-  state: PresenceState;
-  channel: () => string;
-  /** The users a socket watches (they are in its view in interval mode). */
-  watched: (connectionId: string) => ReadonlySet<string> | undefined;
+  members: PresenceState;
+  /** The sockets, with each one's user and window; the users each watches (in its view in interval mode). */
+  sockets: SocketBook;
+  watchers: WatchRegistry;
+  out: Outbox;
 };
+
+/** A socket as the broadcaster addresses it. */
+type Target = { id: string; state: Readonly<SocketState> };
 
 /**
  * A tick's diff, numbered and planned; `send` delivers it once it is stored. Until then a
@@ -33,9 +38,10 @@ export type BroadcastDeps = {
  */
 export type PreparedDiff = {
   seq: number;
-  send: () => void;
+  /** The tick is stored: its diff goes out, then the snapshots that waited (current at its number). */
+  send: (now: number) => void;
   /** The tick could not be stored: the snapshots that waited go out anyway (the diff does not). */
-  abandon: () => void;
+  abandon: (now: number) => void;
 };
 
 /** The sending side of one channel. */
@@ -50,7 +56,7 @@ export class Broadcaster {
   #counts: Counts | null = null;
   #publishedAt = 0;
   /** Sockets whose snapshot waits for the diff being stored, by instance (null: no diff is being stored). */
-  #held: Map<string, Socket> | null = null;
+  #held: Set<string> | null = null;
 
   constructor(deps: BroadcastDeps) {
     this.#deps = deps;
@@ -59,7 +65,7 @@ export class Broadcaster {
   /** Takes up where the stored meta row left off (after a restart, the mode the channel's size asks for). */
   restore(seq: number, mode: ChannelMode | undefined): void {
     this.#seq = seq;
-    this.#mode = modeFor(mode ?? "full", this.#deps.state.size, this.#deps.config.announceMax);
+    this.#mode = modeFor(mode ?? "full", this.#deps.members.size, this.#deps.config.announceMax);
   }
 
   /** The sequence number of the last diff. */
@@ -73,7 +79,7 @@ export class Broadcaster {
 
   /** How long the tick loop gathers changes (see `tickFor`). */
   tickMs(): number {
-    return tickFor(this.#mode, this.#deps.state.liveClientCount(), this.#deps.config);
+    return tickFor(this.#mode, this.#deps.members.liveClientCount(), this.#deps.config);
   }
 
   /** Whether a tick may publish now: always in full mode, once per interval in interval mode. */
@@ -94,25 +100,23 @@ export class Broadcaster {
     this.#counts = counts;
     this.#snapshot.invalidate();
     this.#viewSnapshot.invalidate();
-    const next = modeFor(this.#mode, this.#deps.state.size, this.#deps.config.announceMax);
+    const next = modeFor(this.#mode, this.#deps.members.size, this.#deps.config.announceMax);
     const switched = next !== this.#mode;
     if (switched) {
       this.#mode = next;
       this.#windows.clear();
     }
-    const held = (this.#held = new Map<string, Socket>());
+    const held = (this.#held = new Set<string>());
     return {
       seq,
-      send: () => {
+      send: (at) => {
         this.#held = null;
-        const waited = (socket: Socket) => held.has(instanceOf(socket));
-        deliver(waited);
-        if (switched) for (const socket of this.#deps.sockets.all()) this.snapshot(socket);
-        else for (const socket of this.#deps.sockets.all()) if (waited(socket)) this.snapshot(socket);
+        deliver(held);
+        for (const socket of this.#deps.sockets.all()) if (switched || held.has(socket.state.instance)) this.snapshot(socket.id, at);
       },
-      abandon: () => {
+      abandon: (at) => {
         this.#held = null;
-        for (const socket of this.#deps.sockets.all()) if (held.has(instanceOf(socket))) this.snapshot(socket);
+        for (const socket of this.#deps.sockets.all()) if (held.has(socket.state.instance)) this.snapshot(socket.id, at);
       },
     };
   }
@@ -121,19 +125,21 @@ export class Broadcaster {
    * Sends a socket its snapshot as of the last diff: the whole channel in full mode, its view
    * in interval mode. The open tick's changes come in the next diff.
    */
-  snapshot(socket: Socket): void {
+  snapshot(connectionId: string, now: number): void {
+    const found = this.#deps.sockets.stateOf(connectionId);
+    if (!found) return;
+    const socket: Target = { id: connectionId, state: found };
     if (this.#held) {
-      this.#held.set(instanceOf(socket), socket);
+      this.#held.add(found.instance);
       return;
     }
-    const now = Date.now();
     const { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs } = this.#deps.config;
     const head: SnapshotHead = {
-      channel: this.#deps.channel(),
-      self: { connectionId: socket.id, userId: socket.state?.userId ?? null },
+      channel: this.#deps.channel,
+      self: { connectionId, userId: found.userId },
       settings: { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs },
     };
-    const state = this.#deps.state;
+    const state = this.#deps.members;
     let frames: string[];
     if (this.#mode === "full") frames = this.#snapshot.frames(() => state.committed(), this.#seq, now, head);
     else {
@@ -142,20 +148,20 @@ export class Broadcaster {
       const view = this.#viewSnapshot.chunks(this.#personal(socket), limit, windowIds, (id) => state.committedMember(id), now);
       frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.committedCounts(), now: view.now }, view.chunks);
     }
-    for (const text of frames) sendText(socket, text);
+    for (const text of frames) this.#deps.out.sendText(connectionId, text, found.instance);
   }
 
   /** A socket's view changed (its window or its watch list): in interval mode it gets a fresh snapshot. */
-  viewChanged(socket: Socket): void {
-    if (this.#mode === "interval") this.snapshot(socket);
+  viewChanged(connectionId: string, now: number): void {
+    if (this.#mode === "interval") this.snapshot(connectionId, now);
   }
 
   /** Every socket's diff (but those whose snapshot waited: theirs comes after, current at this diff's number). */
-  #fullPlan(diff: TickDiff, counts: Counts, now: number): (waited: (socket: Socket) => boolean) => void {
+  #fullPlan(diff: TickDiff, counts: Counts, now: number): (held: ReadonlySet<string>) => void {
     const { frames, seq } = diffFrames(diff, counts, this.#seq, now);
     this.#seq = seq;
-    return (waited) => {
-      for (const socket of this.#deps.sockets.all()) if (!waited(socket)) for (const text of frames) sendText(socket, text);
+    return (held) => {
+      for (const text of frames) this.#deps.out.broadcast(text, held);
     };
   }
 
@@ -164,8 +170,8 @@ export class Broadcaster {
    * of their window size; the others get their own. A socket whose view did not change gets
    * nothing unless the counts changed.
    */
-  #intervalPlan(diff: TickDiff, counts: Counts, now: number): (waited: (socket: Socket) => boolean) => void {
-    const state = this.#deps.state;
+  #intervalPlan(diff: TickDiff, counts: Counts, now: number): (held: ReadonlySet<string>) => void {
+    const state = this.#deps.members;
     const sockets = [...this.#deps.sockets.all()];
     const steps = this.#windows.advance(new Set(sockets.map(windowOf)), (limit) => state.committedWindow(limit));
     const changes = new TickChanges(diff);
@@ -180,11 +186,11 @@ export class Broadcaster {
       return frames;
     };
     const shared = new Map<number, string[]>();
-    const plan: Array<[Socket, string[]]> = [];
+    const plan: Array<[Target, string[]]> = [];
     for (const socket of sockets) {
-      const { userId = null, window: limit = 0 } = socket.state ?? {};
+      const { userId, window: limit = 0 } = socket.state;
       const step = steps.get(limit)!;
-      const watched = this.#deps.watched(socket.id);
+      const watched = this.#deps.watchers.usersOf(socket.id);
       // Most sockets of a large room watch no one and their user did not move: no view of their own to build.
       const alone =
         watched === undefined
@@ -200,20 +206,20 @@ export class Broadcaster {
       if (frames.length > 0) plan.push([socket, frames]);
     }
     this.#seq = last;
-    return (waited) => {
-      for (const [socket, frames] of plan) if (!waited(socket)) for (const text of frames) sendText(socket, text);
+    return (held) => {
+      for (const [socket, frames] of plan) if (!held.has(socket.state.instance)) for (const text of frames) this.#deps.out.sendText(socket.id, text, socket.state.instance);
     };
   }
 
   /** The counts as of the last diff (what every client holds): read before the next diff is taken. */
   committedCounts(): Counts {
     // Until a diff goes out after a start, from the state, once.
-    return (this.#counts ??= this.#deps.state.committed().counts);
+    return (this.#counts ??= this.#deps.members.committed().counts);
   }
 
   /** The users a socket follows besides its window: its own, and those it watches. */
-  #personal(socket: Socket): Personal {
-    return personalOf(socket.state?.userId ?? null, this.#deps.watched(socket.id));
+  #personal(socket: Target): Personal {
+    return personalOf(socket.state.userId, this.#deps.watchers.usersOf(socket.id));
   }
 }
 
@@ -230,12 +236,7 @@ function personalOf(userId: string | null, watched: ReadonlySet<string> | undefi
   };
 }
 
-/** A socket as itself, whatever wrapper the engine hands out (with hibernation, a new one each time). */
-function instanceOf(socket: Socket): string {
-  return socket.state?.instance ?? socket.id;
-}
-
 /** The window a socket asked for (0: none). */
-function windowOf(socket: Socket): number {
-  return socket.state?.window ?? 0;
+function windowOf(socket: Target): number {
+  return socket.state.window ?? 0;
 }

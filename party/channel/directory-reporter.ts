@@ -6,25 +6,24 @@
  * Requests to one part go one after another; what cannot be sent yet (no parties reachable,
  * a failed request) waits and is merged with what comes after.
  */
-import type { Parties } from "../server/calls.ts";
 import { partOf } from "../server/parts.ts";
 import type { DirectoryReport, Member, PresenceEvent, PresenceReport, VersionedStatus } from "../protocol/index.ts";
 import { DIRECTORY_PARTY } from "../wire/parties.ts";
+import type { Outbox } from "./effects.ts";
 import type { TickDiff } from "./presence.ts";
 
 /** What the reporter needs from its room. */
 export type ReporterOptions = {
   /** PRESENCE_DIRECTORY: off, the reporter sends nothing at all. */
   enabled: boolean;
-  parties: Parties;
   parts: number;
   leaseMs: number;
-  channel: () => string;
-  /** Statuses the directory answered (for watchers). */
-  heard: (statuses: VersionedStatus[]) => void;
-  /** A request failed: run a tick soon, so the room's alarm covers the retry. */
-  retry: () => void;
+  channel: string;
+  out: Outbox;
 };
+
+/** A call of the reporter's on its way, by ticket. */
+type Sent = { part: string; report: DirectoryReport } | { part: string; userIds: string[] };
 
 type PartState = {
   /** Presence changes not sent yet, newest per user. */
@@ -35,7 +34,8 @@ type PartState = {
   watch: string[] | null;
   /** Users whose status to ask for. */
   missing: Set<string>;
-  queue: Promise<void>;
+  /** The ticket of this part's call on its way (calls to one part never overlap or reorder). */
+  busy: number | null;
 };
 
 /** The channel room's reports to the user directory. */
@@ -50,6 +50,7 @@ export class DirectoryReporter {
   /** After a failed request, nothing is sent before this time (backing off up to 10 s). */
   #retryAt: number | null = null;
   #failures = 0;
+  readonly #sent = new Map<number, Sent>();
 
   constructor(options: ReporterOptions) {
     this.#options = options;
@@ -136,18 +137,19 @@ export class DirectoryReporter {
   }
 
   /**
-   * Sends what waits, one request after another per part. Without parties yet it keeps
-   * waiting (the room flushes again when a request or message brings them); after a failure
-   * it waits until the back-off ends.
+   * Sends what waits, one call at a time per part. Without parties yet (`reachable` false) it
+   * keeps waiting (the room flushes again when a request or message brings them); after a
+   * failure it waits until the back-off ends.
    */
-  flush(now = Date.now()): void {
-    if (!this.#options.enabled || !this.#options.parties.reachable) return;
+  flush(now: number, reachable: boolean): void {
+    if (!this.#options.enabled || !reachable) return;
     if (this.#retryAt !== null && now < this.#retryAt) return;
     this.#retryAt = null;
     for (const [name, part] of this.#parts) {
+      if (part.busy !== null) continue;
       if (part.changes.size > 0 || part.all || part.watch) {
         const report: DirectoryReport = {
-          channel: this.#options.channel(),
+          channel: this.#options.channel,
           presence: part.all ?? [...part.changes.values()],
           all: part.all !== null,
           watch: part.watch,
@@ -155,50 +157,56 @@ export class DirectoryReporter {
         part.changes.clear();
         part.all = null;
         part.watch = null;
-        part.queue = part.queue.then(() => this.#send(name, report));
-      }
-      if (part.missing.size > 0) {
+        part.busy = this.#options.out.call({ party: DIRECTORY_PARTY, room: name, name: "report", args: report });
+        this.#sent.set(part.busy, { part: name, report });
+      } else if (part.missing.size > 0) {
         const userIds = [...part.missing];
         part.missing.clear();
-        part.queue = part.queue.then(() => this.#query(name, userIds));
+        part.busy = this.#options.out.call({ party: DIRECTORY_PARTY, room: name, name: "status", args: { userIds } });
+        this.#sent.set(part.busy, { part: name, userIds });
       }
     }
   }
 
-  async #send(name: string, report: DirectoryReport): Promise<void> {
-    try {
-      await this.#options.parties.call(DIRECTORY_PARTY, name, "report", report);
+  /**
+   * A call of the reporter's came back (`reply`) or failed (`error`). Returns the statuses a
+   * status query answered (for the watchers); anything that waited for the part goes next.
+   */
+  replied(ticket: number, result: { reply: unknown } | { error: string }, now: number, reachable: boolean): VersionedStatus[] {
+    const sent = this.#sent.get(ticket);
+    if (!sent) return [];
+    this.#sent.delete(ticket);
+    const part = this.#part(sent.part);
+    part.busy = null;
+    let heard: VersionedStatus[] = [];
+    if ("reply" in result) {
       this.#failures = 0;
-    } catch {
-      // Put it back under anything newer, and try again next tick.
-      const part = this.#part(name);
+      if ("userIds" in sent) heard = (result.reply as { users: VersionedStatus[] }).users;
+    } else if ("report" in sent) {
+      // Put it back under anything newer, and try again after the back-off.
+      const { report } = sent;
       if (report.all) part.all ??= report.presence;
       else for (const entry of report.presence) if (!part.changes.has(entry.userId)) part.changes.set(entry.userId, entry);
-      if (report.watch !== null) part.watch ??= [...(this.#watching.get(name) ?? [])];
-      this.#backOff();
+      if (report.watch !== null) part.watch ??= [...(this.#watching.get(sent.part) ?? [])];
+      this.#backOff(now);
+    } else {
+      for (const userId of sent.userIds) part.missing.add(userId);
+      this.#backOff(now);
     }
+    this.flush(now, reachable);
+    return heard;
   }
 
-  async #query(name: string, userIds: string[]): Promise<void> {
-    try {
-      const reply = await this.#options.parties.call(DIRECTORY_PARTY, name, "status", { userIds });
-      this.#options.heard(reply.users);
-    } catch {
-      for (const userId of userIds) this.#part(name).missing.add(userId);
-      this.#backOff();
-    }
-  }
-
-  /** A request failed: try again after a pause that doubles with each failure in a row, up to 10 s. */
-  #backOff(): void {
+  /** A request failed: try again after a pause that doubles with each failure in a row, up to 10 s (the room's alarm covers it). */
+  #backOff(now: number): void {
     this.#failures++;
-    this.#retryAt = Date.now() + Math.min(10_000, 250 * 2 ** (this.#failures - 1));
-    this.#options.retry();
+    this.#retryAt = now + Math.min(10_000, 250 * 2 ** (this.#failures - 1));
+    this.#options.out.tick();
   }
 
   #part(name: string): PartState {
     let part = this.#parts.get(name);
-    if (!part) this.#parts.set(name, (part = { changes: new Map(), all: null, watch: null, missing: new Set(), queue: Promise.resolve() }));
+    if (!part) this.#parts.set(name, (part = { changes: new Map(), all: null, watch: null, missing: new Set(), busy: null }));
     return part;
   }
 }

@@ -1,151 +1,101 @@
 /**
- * HTTP clients, as the channel room serves them: members without a socket kept alive by
- * heartbeats with a TTL (`PUT`/`DELETE …/clients/CLIENT_ID`, `POST …/clients` for up to 1,000,
- * `GET …/clients` to list them). A heartbeat creates the client (caps, one-client policy,
- * pushes waiting for its user) or renews it (changed data is an `update`); it takes the
- * client's acks and returns the pushes held for it. Each is written to storage before it is
- * answered. Every refusal is counted in the room's stats and changes nothing.
+ * HTTP clients, as the channel takes them: members without a socket kept alive by heartbeats
+ * with a TTL. A checked heartbeat creates the client (caps, one-client policy, pushes waiting
+ * for its user) or renews it (changed data is an `update`); it takes the client's acks and
+ * returns the pushes held for it. Every refusal is counted and changes nothing. The HTTP side
+ * (paths, bodies, their schemas) is the service's (http-clients-route.ts); rows are written as
+ * effects before the answer goes out.
  */
-import { z } from "zod";
-import type { Config } from "../server/config.ts";
-import { fail, methodNotAllowed, ok } from "../server/envelope.ts";
 import { bannedRefusal } from "../server/ban-cache.ts";
-import { type Caller, readCaller } from "../server/hand-off.ts";
-import type { TickLoop } from "../server/tick-loop.ts";
+import type { Caller } from "../server/hand-off.ts";
 import {
-  ClientId,
   DEFAULT_HTTP_CLIENT_TYPE,
   type ErrorCode,
-  HttpClientBatch,
-  HttpClientHeartbeat,
+  type HttpClientHeartbeat,
   type HttpClientListing,
-  HttpClientListQuery,
   type HttpClientRefusal,
   type HttpClientState,
-  MAX_BATCH_BODY_BYTES,
-  MAX_CLIENTS_PER_BATCH,
 } from "../protocol/index.ts";
-import { jsonEqual, jsonProblem, type JsonValue, utf8Bytes } from "../wire/json.ts";
+import { jsonEqual, jsonProblem, type JsonValue } from "../wire/json.ts";
+import type { Channel } from "./channel.ts";
 import type { Departures } from "./departures.ts";
 import { type HttpClientRow, httpConnectionId, type HttpClientRows } from "./http-client-rows.ts";
-import type { PresenceState } from "./presence.ts";
 import type { ChannelPushes } from "./pushes.ts";
-import type { StatsCounters } from "./stats.ts";
 
-/** The parts a heartbeat touches. */
-export type HeartbeatParts = {
-  config: Config;
-  state: PresenceState;
-  rows: HttpClientRows;
-  departures: Departures;
-  pushes: ChannelPushes;
-  stats: StatsCounters;
-  ticks: TickLoop;
-};
+/** A refusal of a request or of one heartbeat: its status, code and sentence. */
+export type Refusal = { status: 400 | 403 | 409 | 413 | 429; error: ErrorCode; message: string };
 
-/** A refusal of one heartbeat: its status, code and sentence. */
-type Refusal = { status: 400 | 403 | 409 | 413 | 429; error: ErrorCode; message: string };
+/** One heartbeat as the route read it: its client id, its body, and its data exactly as sent (zod's copy drops `__proto__` keys). */
+export type Beat = { clientId: string; body: HttpClientHeartbeat; data: JsonValue | undefined };
 
-/** One checked heartbeat, ready to apply. */
-type Beat = { clientId: string; body: HttpClientHeartbeat; data: JsonValue | undefined };
+/** The answer to a request, or its refusal. */
+export type Answer<T> = { ok: true; value: T } | ({ ok: false } & Refusal);
 
-/** Most bytes of one heartbeat's body beyond its data. */
-const BODY_OVERHEAD_BYTES = 8 * 1024;
-
-/** The room's HTTP clients. */
+/** The channel's HTTP clients. */
 export class Heartbeats {
-  readonly #parts: HeartbeatParts;
+  readonly #channel: Channel;
+  readonly #rows: HttpClientRows;
+  readonly #departures: Departures;
+  readonly #pushes: ChannelPushes;
 
-  constructor(parts: HeartbeatParts) {
-    this.#parts = parts;
+  constructor(channel: Channel, rows: HttpClientRows, departures: Departures, pushes: ChannelPushes) {
+    this.#channel = channel;
+    this.#rows = rows;
+    this.#departures = departures;
+    this.#pushes = pushes;
   }
 
-  /** Answers a request to `…/clients` (`clientId` null) or `…/clients/CLIENT_ID` (as sent, maybe percent-encoded). */
-  async answer(request: Request, rawClientId: string | null): Promise<Response> {
-    const caller = readCaller(request);
-    if (caller === null) return fail(403, "forbidden", "this route is reached through the edge only");
-    // A client whose time ran out is gone, exactly at its deadline, even if the alarm is late.
-    for (const lapsed of this.#parts.state.lapse(Date.now())) this.#parts.departures.lapsed(lapsed);
-    let response: Response;
-    if (rawClientId === null) {
-      if (request.method === "GET") response = this.#list(new URL(request.url), caller);
-      else if (request.method === "POST") response = await this.#batch(request, caller);
-      else response = methodNotAllowed(["GET", "POST"]);
-    } else {
-      const clientId = ClientId.safeParse(decodeOr(rawClientId));
-      if (!clientId.success) response = this.#refused({ status: 400, error: "bad_request", message: `bad client id in the path: ${z.prettifyError(clientId.error)}` });
-      else if (request.method === "PUT") response = await this.#one(request, clientId.data, caller);
-      else if (request.method === "DELETE") response = await this.#remove(clientId.data, caller);
-      else response = methodNotAllowed(["PUT", "DELETE"]);
-    }
-    await this.#parts.rows.flush();
-    return response;
+  /** A client whose time ran out is gone, exactly at its deadline, even if the alarm is late: applied before any request. */
+  settle(now: number): void {
+    for (const lapsed of this.#channel.members.lapse(now)) this.#departures.lapsed(lapsed, now);
   }
 
   /** `PUT …/clients/CLIENT_ID`. */
-  async #one(request: Request, clientId: string, caller: Caller): Promise<Response> {
-    const read = await readBody(request, this.#parts.config.maxUserDataBytes + BODY_OVERHEAD_BYTES);
-    if ("status" in read) return this.#refused(read);
-    const body = HttpClientHeartbeat.safeParse(read.value);
-    if (!body.success) return this.#refused({ status: 400, error: "bad_request", message: `a heartbeat is {userId, ttlMs, data?, clientType?, acks?}: ${z.prettifyError(body.error)}` });
-    const beat = this.#check(clientId, body.data, (read.value as { data?: JsonValue }).data);
-    if ("status" in beat) return this.#refused(beat);
-    const result = this.#apply(beat, caller, Date.now());
+  one(beat: Beat, caller: Caller, now: number): Answer<HttpClientState & { clientAmount: number; userAmount: number }> {
+    const checked = this.#check(beat);
+    const result = checked ?? this.#apply(beat, caller, now);
     if ("status" in result) return this.#refused(result);
-    return ok({ ...result, ...this.#parts.state.counts() });
+    return { ok: true, value: { ...result, ...this.#channel.members.counts() } };
   }
 
-  /** `POST …/clients`: a bad body refuses the whole batch; a client refused for its own reasons does not stop the others. */
-  async #batch(request: Request, caller: Caller): Promise<Response> {
-    const read = await readBody(request, MAX_BATCH_BODY_BYTES);
-    if ("status" in read) return this.#refused(read);
-    const batch = HttpClientBatch.safeParse(read.value);
-    if (!batch.success) {
-      return this.#refused({ status: 400, error: "bad_request", message: `a batch is {clients: [{clientId, userId, ttlMs, data?, clientType?, acks?}, …]} (at most ${MAX_CLIENTS_PER_BATCH}): ${z.prettifyError(batch.error)}` });
-    }
-    const raw = (read.value as { clients: Array<{ data?: JsonValue }> }).clients;
-    const beats: Beat[] = [];
-    for (const [i, { clientId, ...body }] of batch.data.clients.entries()) {
-      const beat = this.#check(clientId, body, raw[i]!.data);
-      if ("status" in beat) return this.#refused({ ...beat, message: `clients[${i}] (${clientId}): ${beat.message}` });
-      beats.push(beat);
+  /** `POST …/clients`: a bad heartbeat refuses the whole batch; a client refused for its own reasons does not stop the others. */
+  batch(beats: readonly Beat[], caller: Caller, now: number): Answer<{ clients: Array<HttpClientState | HttpClientRefusal>; clientAmount: number; userAmount: number }> {
+    for (const [i, beat] of beats.entries()) {
+      const problem = this.#check(beat);
+      if (problem) return this.#refused({ ...problem, message: `clients[${i}] (${beat.clientId}): ${problem.message}` });
     }
     if (new Set(beats.map((beat) => beat.clientId)).size !== beats.length) return this.#refused({ status: 400, error: "bad_request", message: "a client id appears twice in the batch" });
-    const now = Date.now();
-    const clients: Array<HttpClientState | HttpClientRefusal> = beats.map((beat) => {
+    const clients = beats.map((beat): HttpClientState | HttpClientRefusal => {
       const result = this.#apply(beat, caller, now);
       if (!("status" in result)) return result;
-      this.#parts.stats.count("refusedRequests", result.error);
+      this.#channel.stats.count("refusedRequests", result.error);
       return { clientId: beat.clientId, error: result.error, message: result.message };
     });
-    return ok({ clients, ...this.#parts.state.counts() });
+    return { ok: true, value: { clients, ...this.#channel.members.counts() } };
   }
 
   /** `DELETE …/clients/CLIENT_ID`: the client leaves (an unknown id is no error: a retried delete answers the same). */
-  #remove(clientId: string, caller: Caller): Response {
-    const { state, rows, departures, ticks } = this.#parts;
-    const row = rows.get(clientId);
+  remove(clientId: string, caller: Caller, now: number): Answer<{ clientId: string; removed: boolean; clientAmount: number; userAmount: number }> {
+    const { members, out } = this.#channel;
+    const row = this.#rows.get(clientId);
     if (row && caller.kind === "user" && row.userId !== caller.userId) {
       return this.#refused({ status: 403, error: "forbidden", message: `client ${clientId} is not of user ${caller.userId}` });
     }
     const removed = row !== undefined && row.replacedUntil === undefined;
     if (removed) {
       const connectionId = httpConnectionId(clientId);
-      departures.forget(connectionId);
-      state.leave(connectionId);
-      ticks.schedule();
+      this.#departures.forget(connectionId, now);
+      members.leave(connectionId);
+      out.tick();
     }
-    if (row) rows.delete(clientId);
-    return ok({ clientId, removed, ...state.counts() });
+    if (row) this.#rows.delete(clientId);
+    return { ok: true, value: { clientId, removed, ...members.counts() } };
   }
 
-  /** `GET …/clients?limit=&cursor=`: the HTTP clients by id, with their deadlines (the server key only: the edge saw to it). */
-  #list(url: URL, caller: Caller): Response {
+  /** `GET …/clients?limit=&cursor=`: the HTTP clients by id, with their deadlines (the server key only). */
+  list(limit: number, cursor: string | undefined, caller: Caller): Answer<{ clients: HttpClientListing[]; cursor?: string }> {
     if (caller.kind !== "server") return this.#refused({ status: 403, error: "forbidden", message: "listing clients needs the server key" });
-    const query = HttpClientListQuery.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) return this.#refused({ status: 400, error: "bad_request", message: z.prettifyError(query.error) });
-    const { limit, cursor } = query.data;
-    const after = this.#parts.rows.live().filter((row) => cursor === undefined || row.clientId > cursor);
+    const after = this.#rows.live().filter((row) => cursor === undefined || row.clientId > cursor);
     const page = after.slice(0, limit);
     const clients: HttpClientListing[] = page.map(({ clientId, userId, clientType, ttlMs, renewedAt, expiresAt }) => ({
       clientId,
@@ -154,26 +104,30 @@ export class Heartbeats {
       ttlMs,
       renewedAt,
       expiresAt,
-      pushes: this.#parts.pushes.waiting(httpConnectionId(clientId)).length,
+      pushes: this.#pushes.waiting(httpConnectionId(clientId)).length,
     }));
-    return ok(after.length > limit ? { clients, cursor: page.at(-1)!.clientId } : { clients });
+    return { ok: true, value: after.length > limit ? { clients, cursor: page.at(-1)!.clientId } : { clients } };
+  }
+
+  /** Counts a refusal of the whole request and answers it. */
+  refused(refusal: Refusal): Answer<never> {
+    return this.#refused(refusal);
   }
 
   /** What a heartbeat says by itself: its TTL within the settings, its data a JSON value within the cap. */
-  #check(clientId: string, body: HttpClientHeartbeat, rawData: JsonValue | undefined): Beat | Refusal {
-    const { config } = this.#parts;
+  #check({ body, data }: Beat): Refusal | null {
+    const { config } = this.#channel;
     if (body.ttlMs > config.maxClientTtlMs) return { status: 400, error: "bad_request", message: `ttlMs is over ${config.maxClientTtlMs} (PRESENCE_MAX_CLIENT_TTL_MS)` };
-    // The data as sent (zod's copy drops "__proto__" keys).
-    if (rawData !== undefined) {
-      const problem = jsonProblem(rawData, config.maxUserDataBytes, "data");
+    if (data !== undefined) {
+      const problem = jsonProblem(data, config.maxUserDataBytes, "data");
       if (problem) return { status: problem.code === "too_large" ? 413 : 400, error: problem.code === "too_large" ? "too_large" : "bad_request", message: problem.message };
     }
-    return { clientId, body, data: rawData };
+    return null;
   }
 
   /** Applies one checked heartbeat for this caller: creates or renews the client, or says why not. */
   #apply({ clientId, body, data: sent }: Beat, caller: Caller, now: number): HttpClientState | Refusal {
-    const { config, state, rows, departures, pushes, ticks } = this.#parts;
+    const { config, members, out } = this.#channel;
     const ban = caller.kind === "server" ? caller.banned?.find((banned) => banned.userId === body.userId) : undefined;
     if (ban) return bannedRefusal(ban);
     if (caller.kind === "user") {
@@ -183,7 +137,7 @@ export class Heartbeats {
       }
       if (caller.dataLocked && sent !== undefined) return { status: 403, error: "forbidden", message: "the token fixes this user's data: leave out data" };
     }
-    const row = rows.get(clientId);
+    const row = this.#rows.get(clientId);
     if (row?.replacedUntil !== undefined) {
       return { status: 409, error: "replaced", message: `a newer client of ${row.userId} replaced ${clientId} (PRESENCE_CLIENT_POLICY); it may come back after ${new Date(row.replacedUntil).toISOString()}` };
     }
@@ -196,50 +150,27 @@ export class Heartbeats {
     const tokenUntil = caller.kind === "user" ? caller.expiresAt : Infinity;
     const expiresAt = Math.min(now + body.ttlMs, tokenUntil);
     const connectionId = httpConnectionId(clientId);
-    if (row && state.renew(connectionId, expiresAt, now)) {
+    if (row && members.renew(connectionId, expiresAt, now)) {
       const data = tokenData ?? sent;
-      if (data !== undefined && !jsonEqual(data, state.member(body.userId)?.data ?? null)) state.update(connectionId, data);
+      if (data !== undefined && !jsonEqual(data, members.member(body.userId)?.data ?? null)) members.update(connectionId, data);
     } else {
-      if (state.liveClientCount() >= config.maxClients) return { status: 429, error: "room_full", message: `room is full (${config.maxClients} clients); try again later` };
-      if (state.liveClientCount(body.userId) >= config.maxClientsPerUser) {
+      if (members.liveClientCount() >= config.maxClients) return { status: 429, error: "room_full", message: `room is full (${config.maxClients} clients); try again later` };
+      if (members.liveClientCount(body.userId) >= config.maxClientsPerUser) {
         return { status: 429, error: "user_full", message: `user ${body.userId} has ${config.maxClientsPerUser} clients here already` };
       }
-      const data = tokenData ?? sent ?? state.member(body.userId)?.data ?? null;
-      state.connect({ connectionId, userId: body.userId, clientType, data, lastActive: now, expiresAt }, now);
-      departures.replaceOthers(connectionId, body.userId, clientType, now);
-      pushes.connected(connectionId, body.userId, clientType);
+      const data = tokenData ?? sent ?? members.member(body.userId)?.data ?? null;
+      members.connect({ connectionId, userId: body.userId, clientType, data, lastActive: now, expiresAt }, now);
+      this.#departures.replaceOthers(connectionId, body.userId, clientType, now);
+      this.#pushes.connected(connectionId, body.userId, clientType, now);
     }
-    rows.put({ clientId, userId: body.userId, clientType, ttlMs: body.ttlMs, renewedAt: now, expiresAt } satisfies HttpClientRow);
-    for (const id of body.acks ?? []) pushes.ack(connectionId, id, true);
-    ticks.schedule();
-    return { clientId, userId: body.userId, clientType, expiresAt, pushes: pushes.waiting(connectionId) };
+    this.#rows.put({ clientId, userId: body.userId, clientType, ttlMs: body.ttlMs, renewedAt: now, expiresAt } satisfies HttpClientRow);
+    for (const id of body.acks ?? []) this.#pushes.ack(connectionId, id, true);
+    out.tick();
+    return { clientId, userId: body.userId, clientType, expiresAt, pushes: this.#pushes.waiting(connectionId) };
   }
 
-  /** Counts a refusal and answers it. */
-  #refused(refusal: Refusal): Response {
-    this.#parts.stats.count("refusedRequests", refusal.error);
-    return fail(refusal.status, refusal.error, refusal.message);
-  }
-}
-
-/** The body as JSON, within `maxBytes`; a refusal for a larger, empty or malformed one. */
-async function readBody(request: Request, maxBytes: number): Promise<{ value: unknown } | Refusal> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  const tooLarge: Refusal = { status: 413, error: "too_large", message: `the body is larger than ${maxBytes} bytes` };
-  if (declared > maxBytes) return tooLarge;
-  const text = await request.text();
-  if (utf8Bytes(text) > maxBytes) return tooLarge;
-  try {
-    return { value: JSON.parse(text) as unknown };
-  } catch {
-    return { status: 400, error: "bad_request", message: "the body is not JSON" };
-  }
-}
-
-function decodeOr(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
+  #refused(refusal: Refusal): Answer<never> {
+    this.#channel.stats.count("refusedRequests", refusal.error);
+    return { ok: false, ...refusal };
   }
 }

@@ -1,15 +1,14 @@
 /**
- * The channel room's HTTP clients as it stores them: one row per client (`h:CLIENTID`), with
- * its user, type, TTL and deadline, so they survive hibernation, eviction and a `kill -9`;
- * and a marker for a client a one-client policy replaced, whose heartbeats are refused until
- * its TTL from the replacement has passed (or it would take its place back on each one).
- * Changes apply in memory at once; their writes are awaited with `flush`.
+ * The channel's HTTP clients as it stores them: one row per client (`h:CLIENTID`), with its
+ * user, type, TTL and deadline, so they survive hibernation, eviction and a `kill -9`; and a
+ * marker for a client a one-client policy replaced, whose heartbeats are refused until its TTL
+ * from the replacement has passed (or it would take its place back on each one). Pure: a
+ * change applies here at once and goes out as a `write` effect.
  */
-import type { HostStorage } from "../server/host.ts";
-import { deleteAll } from "../server/storage.ts";
-import { isUserId } from "../protocol/index.ts";
+import type { Outbox } from "./effects.ts";
 
-const ROW_PREFIX = "h:";
+/** Where HTTP clients' rows are kept. */
+export const HTTP_CLIENT_PREFIX = "h:";
 /** The connection id of an HTTP client is this plus its client id: `/` is in no socket's id, so none can clash. */
 const CONNECTION_PREFIX = "http/";
 
@@ -36,28 +35,19 @@ export function httpClientIdOf(connectionId: string): string | null {
   return connectionId.startsWith(CONNECTION_PREFIX) ? connectionId.slice(CONNECTION_PREFIX.length) : null;
 }
 
-/** The HTTP clients' rows, in memory and in storage. */
+/** The HTTP clients' rows. */
 export class HttpClientRows {
-  readonly #storage: HostStorage;
+  readonly #out: Outbox;
   readonly #rows = new Map<string, HttpClientRow>();
-  #writes: Array<Promise<unknown>> = [];
 
-  constructor(storage: HostStorage) {
-    this.#storage = storage;
+  constructor(out: Outbox) {
+    this.#out = out;
   }
 
-  /** Reads every row; returns the clients that are not replaced. A row whose userId the userId rule now refuses (stored before it) is deleted. */
-  async load(): Promise<HttpClientRow[]> {
+  /** Takes the stored rows (the caller read them); returns the clients that are not replaced. */
+  restore(rows: Iterable<HttpClientRow>): HttpClientRow[] {
     this.#rows.clear();
-    const refused: HttpClientRow[] = [];
-    for (const row of (await this.#storage.list<HttpClientRow>({ prefix: ROW_PREFIX })).values()) {
-      if (isUserId(row.userId)) this.#rows.set(row.clientId, row);
-      else refused.push(row);
-    }
-    if (refused.length > 0) {
-      console.warn(`presence: dropped ${refused.length} stored HTTP client(s) whose userId the userId rule refuses: ${refused.map((row) => row.clientId).join(", ")}`);
-      await deleteAll(this.#storage, refused.map((row) => ROW_PREFIX + row.clientId));
-    }
+    for (const row of rows) this.#rows.set(row.clientId, row);
     return this.live();
   }
 
@@ -81,13 +71,13 @@ export class HttpClientRows {
   /** Stores a client's row (created or renewed). */
   put(row: HttpClientRow): void {
     this.#rows.set(row.clientId, row);
-    this.#write(this.#storage.put(ROW_PREFIX + row.clientId, row));
+    this.#out.write([[HTTP_CLIENT_PREFIX + row.clientId, row]]);
   }
 
   /** Forgets a client (it left or expired). */
   delete(clientId: string): void {
     if (!this.#rows.delete(clientId)) return;
-    this.#write(this.#storage.delete(ROW_PREFIX + clientId));
+    this.#out.write([], [HTTP_CLIENT_PREFIX + clientId]);
   }
 
   /** A newer client of its user replaced it: its heartbeats are refused until `until`. */
@@ -106,18 +96,5 @@ export class HttpClientRows {
     let next: number | null = null;
     for (const row of this.#rows.values()) if (row.replacedUntil !== undefined && (next === null || row.replacedUntil < next)) next = row.replacedUntil;
     return next;
-  }
-
-  /** Waits for every write made so far. */
-  async flush(): Promise<void> {
-    const writes = this.#writes;
-    this.#writes = [];
-    await Promise.all(writes);
-  }
-
-  #write(promise: Promise<unknown>): void {
-    // Its failure surfaces in `flush`; until then it is not an unhandled rejection.
-    promise.catch(() => undefined);
-    this.#writes.push(promise);
   }
 }

@@ -1,152 +1,124 @@
 /**
- * What a socket sends, as the room takes it: only from the socket that owns its connection id;
- * it counts as activity; the token bucket, then the decoder, may refuse it (an error frame,
+ * What a socket sends, as the channel takes it: only from the socket that owns its connection
+ * id; it counts as activity; the token bucket, then the decoder, may refuse it (an error frame,
  * counted; a socket that keeps at it is closed); a message that passes goes to its handler,
  * one per message type. A handler that throws costs one `internal` error, never the room.
  */
-import type { Config } from "../server/config.ts";
 import { DEFAULT_PUSH_TIMEOUT_MS, pushOf } from "../server/pushes.ts";
-import type { TickLoop } from "../server/tick-loop.ts";
 import type { ParsedClientMessage } from "../protocol/index.ts";
 import { jsonProblem } from "../wire/json.ts";
 import type { Broadcaster } from "./broadcaster.ts";
+import type { Channel } from "./channel.ts";
 import type { Departures } from "./departures.ts";
 import { type Decoded, decodeFrame } from "./frames.ts";
-import type { PresenceState } from "./presence.ts";
 import type { ChannelPushes } from "./pushes.ts";
-import type { SocketRegistry } from "./registry.ts";
-import type { ChannelSockets, Socket } from "./sockets.ts";
-import type { StatsCounters } from "./stats.ts";
+import type { SocketView } from "./sockets.ts";
 import type { Watching } from "./watching.ts";
 
 /** A refused message: the protocol's error code and sentence, and whether it was well-formed (which ends a run of rejections). */
 export type Refusal = Extract<Decoded, { ok: false }>;
 
-/** The parts messages touch. */
-export type InboxParts = {
-  config: Config;
-  /** The channel's name. */
-  channel: () => string;
-  state: PresenceState;
-  registry: SocketRegistry;
-  sockets: ChannelSockets;
-  stats: StatsCounters;
-  broadcaster: Broadcaster;
-  pushes: ChannelPushes;
-  watching: Watching;
-  departures: Departures;
-  ticks: TickLoop;
-};
+/** A socket whose frame is being handled: its id, and the instance that owns it. */
+type From = { id: string; instance: string };
 
-type Handlers = {
-  [T in ParsedClientMessage["type"]]: (socket: Socket, message: Extract<ParsedClientMessage, { type: T }>, now: number) => void;
-};
-
-/** The room's inbox. */
+/** The channel's inbox. */
 export class Inbox {
-  readonly #parts: InboxParts;
-  readonly #handlers: Handlers;
+  readonly #channel: Channel;
+  readonly #broadcaster: Broadcaster;
+  readonly #pushes: ChannelPushes;
+  readonly #watching: Watching;
+  readonly #departures: Departures;
 
-  constructor(parts: InboxParts) {
-    this.#parts = parts;
-    this.#handlers = handlers(parts, (socket, refusal) => this.#reject(socket, refusal));
+  constructor(channel: Channel, broadcaster: Broadcaster, pushes: ChannelPushes, watching: Watching, departures: Departures) {
+    this.#channel = channel;
+    this.#broadcaster = broadcaster;
+    this.#pushes = pushes;
+    this.#watching = watching;
+    this.#departures = departures;
   }
 
   /** One frame from a socket. */
-  receive(socket: Socket, frame: string | ArrayBuffer | ArrayBufferView): void {
+  receive(socket: SocketView, frame: string | ArrayBuffer | ArrayBufferView, now: number): void {
+    const { config, members, sockets, stats, out } = this.#channel;
+    if (!sockets.isCurrent(socket)) return;
+    const from: From = { id: socket.id, instance: socket.state!.instance };
     try {
-      this.#take(socket, frame);
+      members.alive(from.id, now);
+      sockets.noteActivity(from.id, now);
+      if (!sockets.admit(from.id, now)) {
+        return this.#reject(from, { ok: false, code: "rate_limited", message: `over ${config.ratePerSec} messages/s (burst ${config.rateBurst})`, parsed: false }, now);
+      }
+      const decoded = decodeFrame(frame, config);
+      if (!decoded.ok) return this.#reject(from, decoded, now);
+      sockets.forgive(from.id);
+      this.#handle(from, decoded.message, now);
     } catch (error) {
       // A bug must cost one answer, not the room: say so to the sender and carry on.
       console.error("presence: message handler failed", error);
-      this.#parts.stats.count("rejectedMessages", "internal");
-      this.#parts.sockets.send(socket, { type: "error", code: "internal", message: "the room failed to handle this message" });
+      stats.count("rejectedMessages", "internal");
+      out.send(from.id, { type: "error", code: "internal", message: "the room failed to handle this message" }, from.instance);
     }
-  }
-
-  #take(socket: Socket, frame: string | ArrayBuffer | ArrayBufferView): void {
-    const { config, state, registry } = this.#parts;
-    if (!registry.isCurrent(socket)) return;
-    const now = Date.now();
-    state.alive(socket.id, now);
-    registry.noteActivity(socket, now);
-    if (!registry.admit(socket, now)) {
-      return this.#reject(socket, { ok: false, code: "rate_limited", message: `over ${config.ratePerSec} messages/s (burst ${config.rateBurst})`, parsed: false });
-    }
-    const decoded = decodeFrame(frame, config);
-    if (!decoded.ok) return this.#reject(socket, decoded);
-    registry.forgive(socket);
-    const handle = this.#handlers[decoded.message.type] as (socket: Socket, message: ParsedClientMessage, now: number) => void;
-    handle(socket, decoded.message, now);
   }
 
   /** Answers a refused message with an error, counts it, and closes a socket that keeps at it. */
-  #reject(socket: Socket, refusal: Refusal): void {
-    const { registry, sockets, stats, departures } = this.#parts;
+  #reject(from: From, refusal: Refusal, now: number): void {
+    const { sockets, stats, out } = this.#channel;
     stats.count("rejectedMessages", refusal.code);
-    if (refusal.parsed) registry.forgive(socket);
-    const { strikes, close } = registry.strike(socket);
-    if (!close) return sockets.send(socket, { type: "error", code: refusal.code, message: refusal.message });
-    sockets.send(socket, { type: "error", code: refusal.code, message: `${refusal.message}; closing after ${strikes} rejected messages in a row` });
-    departures.abusive(socket, refusal.code);
+    if (refusal.parsed) sockets.forgive(from.id);
+    const { strikes, close } = sockets.strike(from.id);
+    if (!close) return out.send(from.id, { type: "error", code: refusal.code, message: refusal.message }, from.instance);
+    out.send(from.id, { type: "error", code: refusal.code, message: `${refusal.message}; closing after ${strikes} rejected messages in a row` }, from.instance);
+    this.#departures.abusive({ id: from.id, state: sockets.stateOf(from.id) ?? null }, refusal.code, now);
   }
-}
 
-/** One handler per message type; `reject` answers a message the room refuses. */
-function handlers(parts: InboxParts, reject: (socket: Socket, refusal: Refusal) => void): Handlers {
-  const { config, channel, state, sockets, broadcaster, pushes, watching, ticks } = parts;
-  const refuse = (socket: Socket, code: Refusal["code"], message: string) => reject(socket, { ok: false, code, message, parsed: true });
-  return {
-    ping: (socket, _message, now) => sockets.send(socket, { type: "pong", now }),
+  #refuse(from: From, code: Refusal["code"], message: string, now: number): void {
+    this.#reject(from, { ok: false, code, message, parsed: true }, now);
+  }
 
-    update(socket, message) {
-      if (socket.state!.dataLocked && socket.state!.userId !== null) {
-        return refuse(socket, "forbidden", "this client's token fixes its userData (dataWritable is not set)");
+  /** One handler per message type. */
+  #handle(from: From, message: ParsedClientMessage, now: number): void {
+    const { config, members, sockets, out, name } = this.#channel;
+    const state = sockets.stateOf(from.id)!;
+    switch (message.type) {
+      case "ping":
+        return out.send(from.id, { type: "pong", now }, from.instance);
+      case "update":
+        if (state.dataLocked && state.userId !== null) return this.#refuse(from, "forbidden", "this client's token fixes its userData (dataWritable is not set)", now);
+        if (!members.update(from.id, message.data)) return this.#refuse(from, "not_a_member", "observers and clients that left have no userData", now);
+        return out.tick();
+      case "leave":
+        if (!members.leave(from.id)) return this.#refuse(from, "not_a_member", "this client is not a member", now);
+        // The socket stays open as an observer.
+        sockets.update(from.id, (s) => ({ ...s, userId: null }));
+        members.connect({ connectionId: from.id, userId: null, data: null }, now);
+        out.send(from.id, { type: "left" }, from.instance);
+        return out.tick();
+      case "herenow":
+        return out.send(from.id, { type: "herenow", id: message.id, result: members.hereNow(name, message) }, from.instance);
+      case "sync":
+        return this.#broadcaster.snapshot(from.id, now);
+      case "window":
+        sockets.update(from.id, ({ window: _old, ...rest }) => (message.limit > 0 ? { ...rest, window: message.limit } : rest));
+        return this.#broadcaster.viewChanged(from.id, now);
+      case "ack":
+        return this.#pushes.ack(from.id, message.id, message.ok, message.error);
+      case "push": {
+        // A member pushes to another member's clients here (PRESENCE_CLIENT_PUSH): the room names the sender and answers `pushed`.
+        if (!config.clientPush) return this.#refuse(from, "disabled", "pushes from clients are off (PRESENCE_CLIENT_PUSH)", now);
+        if (state.userId === null) return this.#refuse(from, "not_a_member", "only members may push", now);
+        const problem = jsonProblem(message.data, config.maxPushBytes, "push data");
+        if (problem) return this.#refuse(from, problem.code, problem.message, now);
+        const timeoutMs = Math.min(message.timeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS, config.maxPushTimeoutMs);
+        return this.#pushes.run(pushOf(message.userId, { id: message.id, data: message.data }, state.userId, timeoutMs, now), { connectionId: from.id, instance: from.instance }, now);
       }
-      if (!state.update(socket.id, message.data)) return refuse(socket, "not_a_member", "observers and clients that left have no userData");
-      ticks.schedule();
-    },
-
-    leave(socket, _message, now) {
-      if (!state.leave(socket.id)) return refuse(socket, "not_a_member", "this client is not a member");
-      // The socket stays open as an observer.
-      socket.setState({ ...socket.state!, userId: null });
-      state.connect({ connectionId: socket.id, userId: null, data: null }, now);
-      sockets.send(socket, { type: "left" });
-      ticks.schedule();
-    },
-
-    herenow: (socket, message) => sockets.send(socket, { type: "herenow", id: message.id, result: state.hereNow(channel(), message) }),
-
-    sync: (socket) => broadcaster.snapshot(socket),
-
-    window(socket, message) {
-      const { window: _old, ...rest } = socket.state!;
-      socket.setState(message.limit > 0 ? { ...rest, window: message.limit } : rest);
-      broadcaster.viewChanged(socket);
-    },
-
-    ack: (socket, message) => pushes.ack(socket.id, message.id, message.ok, message.error),
-
-    /** A member pushes to another member's clients here (PRESENCE_CLIENT_PUSH): the room names the sender and answers `pushed`. */
-    push(socket, message, now) {
-      if (!config.clientPush) return refuse(socket, "disabled", "pushes from clients are off (PRESENCE_CLIENT_PUSH)");
-      const from = socket.state!.userId;
-      if (from === null) return refuse(socket, "not_a_member", "only members may push");
-      const problem = jsonProblem(message.data, config.maxPushBytes, "push data");
-      if (problem) return refuse(socket, problem.code, problem.message);
-      const timeoutMs = Math.min(message.timeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS, config.maxPushTimeoutMs);
-      pushes
-        .run(pushOf(message.userId, { id: message.id, data: message.data }, from, timeoutMs, now))
-        .then((result) => sockets.send(socket, { type: "pushed", result }))
-        .catch((error) => console.error("presence: a client push failed", error));
-    },
-
-    watch(socket, message) {
-      if (!config.directory) return refuse(socket, "disabled", "the user directory is off (PRESENCE_DIRECTORY=off)");
-      watching.set(socket.id, message.userIds);
-      // Watching nobody is answered at once: an empty full list.
-      if (message.userIds.length === 0) sockets.send(socket, { type: "users", seq: 1, full: true, users: [] });
-    },
-  };
+      case "watch":
+        if (!config.directory) return this.#refuse(from, "disabled", "the user directory is off (PRESENCE_DIRECTORY=off)", now);
+        this.#watching.set(from.id, message.userIds, now);
+        // Watching nobody is answered at once: an empty full list.
+        if (message.userIds.length === 0) out.send(from.id, { type: "users", seq: 1, full: true, users: [] }, from.instance);
+        return;
+      default:
+        return message satisfies never;
+    }
+  }
 }

@@ -6,20 +6,18 @@
  * request at a time; what cannot be sent yet (no parties in an alarm, a failed request) waits
  * and is replaced by anything newer.
  */
-import type { Parties } from "../server/calls.ts";
 import type { ChannelMode, IndexReport } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 import { renewalSlack } from "./directory-reporter.ts";
+import type { Outbox } from "./effects.ts";
 
 /** What the reporter needs from its room. */
 export type IndexReporterOptions = {
-  parties: Pick<Parties, "reachable" | "call">;
-  channel: () => string;
+  channel: string;
   leaseMs: number;
+  out: Outbox;
   /** Fewest milliseconds between two reports (default 1000). */
   intervalMs?: number;
-  /** A report waits: run a tick at `nextDeadline`. */
-  retry: () => void;
 };
 
 /** The channel's numbers at the end of a tick. */
@@ -34,7 +32,10 @@ export class IndexReporter {
   #sentActive = false;
   #sentAt = Number.NEGATIVE_INFINITY;
   #pending: IndexReport | null = null;
-  #inFlight = false;
+  /** The report on its way, by its call's ticket. */
+  #inFlight: { ticket: number; report: IndexReport } | null = null;
+  /** Whether the parties could be reached when last asked. */
+  #reachable = true;
 
   constructor(options: IndexReporterOptions) {
     this.#options = options;
@@ -45,10 +46,10 @@ export class IndexReporter {
   note(snapshot: IndexSnapshot, now: number): void {
     const active = snapshot.clientAmount > 0 || snapshot.userAmount > 0;
     // A room that does not know its name yet (it always does after its start) has nothing to report.
-    if (this.#options.channel() === "") return;
+    if (this.#options.channel === "") return;
     // Never told anything and nothing to tell: a room nobody uses stays out of the index.
     if (this.#sent === null && this.#pending === null && !active) return;
-    const report: IndexReport = { active, entry: { channel: this.#options.channel(), ...snapshot, updatedAt: now } };
+    const report: IndexReport = { active, entry: { channel: this.#options.channel, ...snapshot, updatedAt: now } };
     const told = this.#pending ? keyOf(this.#pending) : this.#sent;
     // Due a sixth of the lease early when the room is awake anyway (see DirectoryReporter.renewalDue).
     const renewal = active && this.#pending === null && now >= this.#sentAt + this.#options.leaseMs / 3 - renewalSlack(this.#options.leaseMs);
@@ -62,7 +63,7 @@ export class IndexReporter {
    * a request or message brings the parties.
    */
   nextDeadline(): number | null {
-    if (this.#pending) return this.#options.parties.reachable ? Math.max(0, this.#sentAt + this.#intervalMs) : null;
+    if (this.#pending) return this.#reachable ? Math.max(0, this.#sentAt + this.#intervalMs) : null;
     return this.#sentActive ? this.#sentAt + this.#options.leaseMs / 3 : null;
   }
 
@@ -72,26 +73,27 @@ export class IndexReporter {
   }
 
   /** Sends the waiting report if the interval has passed and the index is reachable. */
-  flush(now: number): void {
+  flush(now: number, reachable: boolean): void {
+    this.#reachable = reachable;
     const report = this.#pending;
-    if (!report || this.#inFlight || now < this.#sentAt + this.#intervalMs || !this.#options.parties.reachable) return;
+    if (!report || this.#inFlight || now < this.#sentAt + this.#intervalMs || !reachable) return;
     this.#pending = null;
-    this.#inFlight = true;
     this.#sentAt = now;
-    this.#options.parties
-      .call(INDEX_PARTY, INDEX_ROOM, "report", report)
-      .then(() => {
-        this.#sent = keyOf(report);
-        this.#sentActive = report.active;
-        this.#inFlight = false;
-      })
-      .catch(() => this.#failed(report));
+    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), report };
   }
 
-  #failed(report: IndexReport): void {
-    this.#inFlight = false;
+  /** The index answered the report of `ticket`, or the call failed (the report waits again, behind anything newer). */
+  replied(ticket: number, ok: boolean): void {
+    if (this.#inFlight?.ticket !== ticket) return;
+    const { report } = this.#inFlight;
+    this.#inFlight = null;
+    if (ok) {
+      this.#sent = keyOf(report);
+      this.#sentActive = report.active;
+      return;
+    }
     this.#pending ??= report;
-    this.#options.retry();
+    this.#options.out.tick();
   }
 }
 

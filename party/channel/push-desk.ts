@@ -1,56 +1,48 @@
 /**
- * A channel room's pushes in flight: each sent to the user's live clients here, waiting for
- * their acks until its deadline. A client of the user that (re)connects meanwhile gets it too
- * unless it already answered, so a reconnect mid-push loses nothing (at least once; the
- * client drops a repeated id). Closes mid-push are remembered, so the answer can say
- * `closed` rather than `timeout`.
+ * A channel's deliveries in flight: each push sent to the user's live clients here, waiting
+ * for their acks until its deadline. A client of the user that (re)connects meanwhile gets it
+ * too unless it already answered, so a reconnect mid-push loses nothing (at least once; the
+ * client drops a repeated id). Closes mid-push are remembered, so the answer can say `closed`
+ * rather than `timeout`. Pure: frames go into the outbox, deadlines are met by `expire(now)` on
+ * the room's tick, and each finished delivery is handed to `settled`, which the owner reads.
  */
 import type { Push, PushDelivery, PushMiss, PushTarget, ServerMessage } from "../protocol/index.ts";
 
 type Answer = { ok: true } | { ok: false; error: string };
 type Target = { clientType: string | undefined; answer: Answer | null; live: boolean };
-type Delivery = {
-  push: Push;
-  targets: Map<string, Target>;
-  done: (reply: PushDelivery) => void;
-  timer: ReturnType<typeof setTimeout>;
-  reply: Promise<PushDelivery>;
-};
+type Delivery = { push: Push; targets: Map<string, Target> };
 
-/** Sends a frame to the socket(s) of a connection id. */
-export type PushSender = (connectionId: string, message: ServerMessage) => void;
+/** A finished delivery: its push id and what it came to. */
+export type Settled = { id: string; delivery: PushDelivery };
 
-/** The pushes a room is delivering. */
+/** Sends a push frame to a connection id's socket(s) (and credits its rate for the answer). */
+export type PushSend = (connectionId: string, message: ServerMessage, now: number) => void;
+
+/** The deliveries a channel is running. */
 export class PushDesk {
+  readonly #channel: string;
+  readonly #send: PushSend;
   readonly #deliveries = new Map<string, Delivery>();
-  readonly #send: PushSender;
-  readonly #channel: () => string;
+  /** Deliveries finished since the owner last took them. */
+  #settled: Settled[] = [];
 
-  constructor(send: PushSender, channel: () => string) {
-    this.#send = send;
+  constructor(channel: string, send: PushSend) {
     this.#channel = channel;
+    this.#send = send;
   }
 
-  /**
-   * Sends a push to these clients and answers once each acked or answered negatively, or at
-   * the deadline. The same push id while it runs gets the same answer.
-   */
-  deliver(push: Push, targets: Array<{ connectionId: string; clientType: string | undefined }>, now: number): Promise<PushDelivery> {
-    const running = this.#deliveries.get(push.id);
-    if (running) return running.reply;
-    let done!: (reply: PushDelivery) => void;
-    const reply = new Promise<PushDelivery>((resolve) => (done = resolve));
-    const delivery: Delivery = {
-      push,
-      targets: new Map(targets.map((t) => [t.connectionId, { clientType: t.clientType, answer: null, live: true }])),
-      done,
-      timer: setTimeout(() => this.#finish(push.id), Math.max(0, push.deadline - now)),
-      reply,
-    };
+  /** Whether a push with this id is being delivered here. */
+  running(id: string): boolean {
+    return this.#deliveries.has(id);
+  }
+
+  /** Sends a push to these clients; it settles once each answered, or at its deadline (at once with none). */
+  deliver(push: Push, targets: Array<{ connectionId: string; clientType: string | undefined }>, now: number): void {
+    if (this.#deliveries.has(push.id)) return;
+    const delivery: Delivery = { push, targets: new Map(targets.map((t) => [t.connectionId, { clientType: t.clientType, answer: null, live: true }])) };
     this.#deliveries.set(push.id, delivery);
-    for (const connectionId of delivery.targets.keys()) this.#send(connectionId, this.#frame(push));
+    for (const connectionId of delivery.targets.keys()) this.#send(connectionId, this.#frame(push), now);
     if (targets.length === 0) this.#finish(push.id);
-    return reply;
   }
 
   /** A client answered a push. An answer to a push it was not sent (or an old one) is ignored. */
@@ -63,7 +55,7 @@ export class PushDesk {
   }
 
   /** A client of `userId` connected (or came back): it gets every push for its user still waiting for it. */
-  connected(connectionId: string, userId: string, clientType: string | undefined): void {
+  connected(connectionId: string, userId: string, clientType: string | undefined, now: number): void {
     for (const delivery of this.#deliveries.values()) {
       if (delivery.push.userId !== userId) continue;
       if (delivery.push.clientType !== undefined && delivery.push.clientType !== clientType) continue;
@@ -71,7 +63,7 @@ export class PushDesk {
       if (target?.answer) continue;
       if (target) target.live = true;
       else delivery.targets.set(connectionId, { clientType, answer: null, live: true });
-      this.#send(connectionId, this.#frame(delivery.push));
+      this.#send(connectionId, this.#frame(delivery.push), now);
     }
   }
 
@@ -93,16 +85,34 @@ export class PushDesk {
     }
   }
 
+  /** Settles the deliveries whose deadline has passed by `now`. */
+  expire(now: number): void {
+    for (const [id, delivery] of [...this.#deliveries]) if (delivery.push.deadline <= now) this.#finish(id);
+  }
+
+  /** The earliest deadline of a delivery in flight, or null. */
+  nextDeadline(): number | null {
+    let next = Infinity;
+    for (const { push } of this.#deliveries.values()) next = Math.min(next, push.deadline);
+    return Number.isFinite(next) ? next : null;
+  }
+
+  /** The deliveries that finished since the last call. */
+  takeSettled(): Settled[] {
+    const settled = this.#settled;
+    this.#settled = [];
+    return settled;
+  }
+
   #frame(push: Push): ServerMessage {
-    return { type: "push", id: push.id, data: push.data, channel: this.#channel(), from: push.from };
+    return { type: "push", id: push.id, data: push.data, channel: this.#channel, from: push.from };
   }
 
   #finish(id: string): void {
     const delivery = this.#deliveries.get(id);
     if (!delivery) return;
     this.#deliveries.delete(id);
-    clearTimeout(delivery.timer);
-    const channel = this.#channel();
+    const channel = this.#channel;
     const acked: PushTarget[] = [];
     const unacked: PushMiss[] = [];
     for (const [connectionId, target] of delivery.targets) {
@@ -111,6 +121,6 @@ export class PushDesk {
       else if (target.answer) unacked.push({ ...who, reason: "rejected", error: target.answer.error });
       else unacked.push({ ...who, reason: target.live ? "timeout" : "closed" });
     }
-    delivery.done({ acked, unacked });
+    this.#settled.push({ id, delivery: { acked, unacked } });
   }
 }

@@ -1,127 +1,111 @@
 /**
- * The channel room's HTTP: herenow (`GET /parties/main/CHANNEL?includeUsers=&distinct=`), its
- * stats (`?stats`), history (`?history&since=&limit=&cursor=`) and webhooks (`?webhooks`,
- * `POST ?webhooks=resend`), all three with the server key (the edge checks it), the HTTP clients (`…/clients`, see heartbeats.ts), and the calls
- * the service's other parts make (protocol/calls.ts).
+ * The channel room's HTTP, on the service's side of the core: herenow (`GET
+ * /parties/main/CHANNEL?includeUsers=&distinct=`), its stats (`?stats`), history
+ * (`?history&since=&limit=&cursor=`, read from storage) and webhooks (`?webhooks`, `POST
+ * ?webhooks=resend`), the HTTP clients (`…/clients`, http-clients-route.ts), and the calls the
+ * service's other parties make (protocol/calls.ts). Each request is read and checked here, once;
+ * the core answers, and its effects are applied before the answer goes out.
  */
 import { z } from "zod";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import { fail, methodNotAllowed, ok, preflight } from "../server/envelope.ts";
-import type { WebhookDispatch } from "../server/webhooks.ts";
-import { type ChannelMode, HereNowQuery, HistoryQuery, type KickedClient, type RoomStats } from "../protocol/index.ts";
+import type { HostStorage } from "../server/host.ts";
+import { HereNowQuery, type HistoryEvent, HistoryQuery, isUserId } from "../protocol/index.ts";
 import { CHANNEL_PARTY, httpClientRoute } from "../wire/parties.ts";
-import type { Heartbeats } from "./heartbeats.ts";
-import type { HistoryRows } from "./history-rows.ts";
-import type { PresenceState } from "./presence.ts";
-import type { ChannelPushes } from "./pushes.ts";
-import type { StatsCounters } from "./stats.ts";
-import type { WatchRegistry } from "./watchers.ts";
+import type { CallOutcome, ChannelCall, ChannelCore } from "./core.ts";
+import type { Effect } from "./effects.ts";
+import { HISTORY_PREFIX, historyKey } from "./history.ts";
+import { answerHttpClients } from "./http-clients-route.ts";
 
-/** What the routes read from the room. */
-export type RouteContext = {
-  channel: () => string;
-  state: PresenceState;
-  stats: StatsCounters;
-  webhooks: WebhookDispatch;
-  pushes: ChannelPushes;
-  watchers: WatchRegistry;
-  /** The channel's presence events, in its storage. */
-  history: HistoryRows;
-  /** Something changed: run a tick. */
-  schedule: () => void;
-  /** How many times the room has started. */
-  starts: () => number;
-  /** Whether the channel sends every member (full) or counts and views (interval). */
-  mode: () => ChannelMode;
-  /** Open sockets, members' and observers'. */
+/** What the routes need of their room: its core, and the way its effects are applied. */
+export type RouteRoom = {
+  core: () => ChannelCore;
+  /** Applies effects; resolves once their writes are stored. */
+  apply: (effects: readonly Effect[]) => Promise<void>;
+  /** The answer the core gives later under a ticket. */
+  answerLater: (ticket: number) => Promise<unknown>;
+  storage: HostStorage;
+  /** The sockets the engine holds open. */
   sockets: () => number;
-  /** The HTTP clients' routes. */
-  heartbeats: Heartbeats;
-  /** How many HTTP clients the room holds. */
-  httpClients: () => number;
-  /** The operator disconnects a user: its clients here, closed or removed at once. */
-  kick: (userId: string, reason: string) => KickedClient[];
+  now: () => number;
 };
 
-/** The channel room's HTTP: the routes, and the calls it takes. */
+/** The channel room's HTTP. */
 export class ChannelRoutes {
-  readonly #ctx: RouteContext;
+  readonly #room: RouteRoom;
   readonly #calls: CallHandlers<typeof CHANNEL_PARTY>;
 
-  constructor(ctx: RouteContext) {
-    this.#ctx = ctx;
-    const { channel, state, stats, pushes, watchers, schedule } = ctx;
+  constructor(room: RouteRoom) {
+    this.#room = room;
+    const take = (call: ChannelCall) => this.#take(call);
     this.#calls = {
-      "count-refusal": ({ group, reason }) => {
-        stats.count(group, reason);
-        return {};
-      },
-      herenow: (args) => state.hereNow(channel(), args),
-      watched: ({ users }) => {
-        watchers.heard(users);
-        schedule();
-        return {};
-      },
-      push: (push) => pushes.run(push),
-      deliver: (push) => pushes.deliver(push),
-      kick: ({ userId, reason }) => ({ clients: ctx.kick(userId, reason) }),
+      "count-refusal": (args) => take({ name: "count-refusal", args }) as Promise<Record<string, never>>,
+      herenow: (args) => take({ name: "herenow", args }) as never,
+      watched: (args) => take({ name: "watched", args }) as Promise<Record<string, never>>,
+      push: (args) => take({ name: "push", args }) as never,
+      deliver: (args) => take({ name: "deliver", args }) as never,
+      kick: (args) => take({ name: "kick", args }) as never,
     };
   }
 
   /** Answers one HTTP request to the room. */
-  answer(request: Request): Promise<Response> | Response {
+  async answer(request: Request): Promise<Response> {
     if (isCall(request)) return answerCall(CHANNEL_PARTY, request, this.#calls);
     if (request.method === "OPTIONS") return preflight();
-    const ctx = this.#ctx;
+    const room = this.#room;
     const url = new URL(request.url);
     const clients = httpClientRoute(url.pathname);
-    if (clients) return ctx.heartbeats.answer(request, clients.clientId);
+    if (clients) return answerHttpClients(request, clients.clientId, room);
     if (url.searchParams.has("webhooks")) return this.#webhooks(request, url);
     if (request.method !== "GET") return methodNotAllowed(["GET"]);
-    if (url.searchParams.has("stats")) return ok(this.#stats());
+    const core = room.core();
+    if (url.searchParams.has("stats")) return ok(core.stats(room.sockets()));
     if (url.searchParams.has("history")) return this.#history(url);
     const query = HereNowQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) return this.#refused(z.prettifyError(query.error));
-    const channel = ctx.channel();
-    return ok({ channels: { [channel]: ctx.state.hereNow(channel, query.data) } });
+    return ok({ channels: { [core.name]: core.hereNow(query.data) } });
+  }
+
+  /** A call from another party: the core's reply now, or once it answers under its ticket. */
+  async #take(call: ChannelCall): Promise<unknown> {
+    const { outcome, effects } = this.#room.core().call(call, this.#room.now());
+    const later = "ticket" in outcome ? this.#room.answerLater(outcome.ticket) : null;
+    await this.#room.apply(effects);
+    return later ?? (outcome as Extract<CallOutcome, { reply: unknown }>).reply;
   }
 
   /** `GET ?history`: a page of the channel's presence events, oldest first, read from storage. */
   async #history(url: URL): Promise<Response> {
     const query = HistoryQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) return this.#refused(z.prettifyError(query.error));
-    const page = await this.#ctx.history.page(query.data, Date.now());
+    const { storage } = this.#room;
+    const core = this.#room.core();
+    const readTime = async (n: number) => (await storage.get<HistoryEvent>(historyKey(n)))?.at;
+    const readRange = async (from: number, to: number) => {
+      const rows = await storage.list<HistoryEvent>({ prefix: HISTORY_PREFIX, start: historyKey(from), end: historyKey(to) });
+      // An event of a userId stored before the userId rule is left out (it expires with the others).
+      return [...rows.values()].filter((event) => isUserId(event.member.id));
+    };
+    const page = await core.history.page(query.data, this.#room.now(), readTime, readRange);
     if ("error" in page) return this.#refused(page.error);
-    return ok({ channel: this.#ctx.channel(), ...page });
+    return ok({ channel: core.name, ...page });
   }
 
   /** A bad query: counted with the room's other refused requests, and answered 400. */
   #refused(message: string): Response {
-    this.#ctx.stats.count("refusedRequests", "bad_request");
+    this.#room.core().refusedRequest("bad_request");
     return fail(400, "bad_request", message);
   }
 
   /** `GET ?webhooks`: the delivery's stats and dead letters; `POST ?webhooks=resend`: puts the dead letters back in the queue. */
   async #webhooks(request: Request, url: URL): Promise<Response> {
-    const { webhooks } = this.#ctx;
-    if (request.method === "POST" && url.searchParams.get("webhooks") === "resend") return ok({ resent: await webhooks.resend() });
+    const core = this.#room.core();
+    if (request.method === "POST" && url.searchParams.get("webhooks") === "resend") {
+      const { resent, effects } = core.resendWebhooks(this.#room.now());
+      await this.#room.apply(effects);
+      return ok({ resent });
+    }
     if (request.method !== "GET") return methodNotAllowed(["GET", "POST ?webhooks=resend"]);
-    return ok(webhooks.report());
-  }
-
-  #stats(): RoomStats {
-    const ctx = this.#ctx;
-    return {
-      channel: ctx.channel(),
-      ...ctx.state.counts(),
-      members: ctx.state.size,
-      mode: ctx.mode(),
-      sockets: ctx.sockets(),
-      httpClients: ctx.httpClients(),
-      starts: ctx.starts(),
-      historyEvents: ctx.history.size,
-      webhooks: ctx.webhooks.stats(),
-      ...ctx.stats.counters,
-    };
+    return ok(core.webhookReport());
   }
 }

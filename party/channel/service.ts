@@ -1,162 +1,74 @@
 /**
- * A channel room (the `main` party) with valid settings: its parts built once and each host
- * callback handed to the part whose job it is. A connect goes to `Admission`, a frame to the
- * `Inbox`, a tick to the `Publisher`, a socket's end to `Departures`, HTTP and calls to
- * `ChannelRoutes` (HTTP clients' heartbeats to `Heartbeats`). Written against the host port alone.
+ * The channel room (the `main` party) on the host port: the engine's callbacks go to the pure
+ * `ChannelCore` with the time, and the effects it returns are applied here, in order: frames
+ * and closes to sockets, sockets' states, rows (awaited, and made durable before what follows),
+ * calls to other parties and webhook deliveries (whose results go back to the core), answers to
+ * calls that waited, and ticks on one timer and the storage alarm.
  */
 import type { Config } from "../server/config.ts";
-import type { Host, RoomService } from "../server/host.ts";
+import type { Host, HostSocket, RoomService } from "../server/host.ts";
+import { sendText } from "../server/host.ts";
+import { readHandshake } from "../server/hand-off.ts";
+import { deleteAll, putAll } from "../server/storage.ts";
 import { TickLoop } from "../server/tick-loop.ts";
-import { WebhookDispatch } from "../server/webhooks.ts";
-import { CloseCode } from "../protocol/index.ts";
+import { sendWebhook } from "../server/webhooks.ts";
+import type { HistoryEvent } from "../protocol/index.ts";
 import { withCors } from "../server/envelope.ts";
-import { Admission } from "./admission.ts";
-import { Broadcaster } from "./broadcaster.ts";
-import { Departures } from "./departures.ts";
-import { Heartbeats } from "./heartbeats.ts";
-import { HistoryRows } from "./history-rows.ts";
-import { httpConnectionId, type HttpClientRow, HttpClientRows } from "./http-client-rows.ts";
-import { DirectoryReporter } from "./directory-reporter.ts";
-import { Inbox } from "./inbox.ts";
-import { IndexReporter } from "./index-reporter.ts";
-import { type LiveClient, PresenceState } from "./presence.ts";
-import { Publisher } from "./publisher.ts";
-import { ChannelPushes } from "./pushes.ts";
-import { SocketRegistry } from "./registry.ts";
+import { NEW_SOCKET } from "./admission.ts";
+import { ChannelCore, type PingedAt } from "./core.ts";
+import type { Effect, PartyCall } from "./effects.ts";
+import { historyKey } from "./history.ts";
 import { ChannelRoutes } from "./routes.ts";
-import { ChannelSockets, type Socket, type SocketState } from "./sockets.ts";
-import { StatsCounters } from "./stats.ts";
-import { ChannelStore, type Meta } from "./store.ts";
-import { WatchRegistry } from "./watchers.ts";
-import { Watching } from "./watching.ts";
+import type { SocketState, SocketView } from "./sockets.ts";
+import { loadChannel } from "./store.ts";
 
-/** One channel room's live behaviour. */
+/** A channel room's socket. */
+export type Socket = HostSocket<SocketState>;
+
+/** One channel room: the core, and its effects applied over the host port. */
 export class ChannelService implements RoomService<SocketState> {
   readonly #host: Host<SocketState>;
   readonly #config: Config;
-  readonly #state: PresenceState;
-  readonly #stats = new StatsCounters();
-  readonly #registry: SocketRegistry;
-  readonly #sockets: ChannelSockets;
-  readonly #store: ChannelStore;
-  readonly #httpClients: HttpClientRows;
-  readonly #history: HistoryRows;
   readonly #ticks: TickLoop;
-  readonly #broadcaster: Broadcaster;
-  readonly #reporter: DirectoryReporter;
-  readonly #index: IndexReporter;
-  readonly #webhooks: WebhookDispatch;
-  readonly #pushes: ChannelPushes;
-  readonly #watching: Watching;
-  readonly #departures: Departures;
-  readonly #admission: Admission;
-  readonly #inbox: Inbox;
-  readonly #publisher: Publisher;
   readonly #routes: ChannelRoutes;
-  /** How many times this room has started (first load, restarts, wakes after eviction). */
-  #starts = 0;
+  /** Calls this room took that its core answers later (an `answer` effect), by ticket. */
+  readonly #answers = new Map<number, (value: unknown) => void>();
+  #core: ChannelCore | null = null;
 
   constructor(host: Host<SocketState>, config: Config) {
     this.#host = host;
     this.#config = config;
-    const channel = () => host.name;
-    const schedule = () => this.#ticks.schedule();
-    const state = (this.#state = new PresenceState(config));
-    const stats = this.#stats;
-    const registry = (this.#registry = new SocketRegistry(config));
-    const sockets = (this.#sockets = new ChannelSockets(host, stats));
-    const store = (this.#store = new ChannelStore(host.storage));
-    const httpClients = (this.#httpClients = new HttpClientRows(host.storage));
-    const history = (this.#history = new HistoryRows(host.storage, config));
-    const watchers = new WatchRegistry();
-    const broadcaster = (this.#broadcaster = new Broadcaster({ sockets, config, state, channel, watched: (connectionId) => watchers.usersOf(connectionId) }));
-    const reporter = (this.#reporter = new DirectoryReporter({
-      enabled: config.directory,
-      parties: host.parties,
-      parts: config.directoryParts,
-      leaseMs: config.leaseMs,
-      channel,
-      heard: (statuses) => {
-        watchers.heard(statuses);
-        schedule();
-      },
-      retry: schedule,
-    }));
-    const index = (this.#index = new IndexReporter({ parties: host.parties, channel, leaseMs: config.leaseMs, retry: schedule }));
-    const webhooks = (this.#webhooks = new WebhookDispatch(config.webhook, host.storage, (at) => void this.#ticks.cover(at).catch((error) => console.error("presence: alarm failed", error))));
-    const pushes = (this.#pushes = new ChannelPushes({
-      storage: host.storage,
-      state,
-      channel,
-      send: (connectionId, message) => {
-        // A push asks for an ack: that answer must not count against the socket's rate.
-        registry.credit(connectionId, Date.now());
-        sockets.sendTo(connectionId, message);
-      },
-    }));
-    const ticks = (this.#ticks = new TickLoop({
-      tickMs: () => broadcaster.tickMs(),
-      storage: host.storage,
-      run: (now) => this.#publisher.tick(now),
-      nextDeadline: () =>
-        [registry.nextExpiry(), reporter.nextRenewal(), pushes.nextExpiry(), webhooks.nextDeadline(), index.nextDeadline(), httpClients.nextDeadline(), history.nextDeadline()].reduce(earliest, state.nextDeadline()),
-    }));
-    const watching = (this.#watching = new Watching({ watchers, reporter, store, broadcaster, sockets, ticks }));
-    const departures = (this.#departures = new Departures({ config, state, registry, sockets, stats, pushes, watching, ticks, httpClients }));
-    this.#admission = new Admission({ config, state, registry, sockets, stats, broadcaster, pushes, departures, ticks });
-    this.#inbox = new Inbox({ config, channel, state, registry, sockets, stats, broadcaster, pushes, watching, departures, ticks });
-    const meta = () => this.#meta();
-    const lastPings = () => pingsOf(host, sockets);
-    this.#publisher = new Publisher({ channel, meta, lastPings, state, registry, stats, store, httpClients, history, broadcaster, webhooks, reporter, index, watching, pushes, departures, ticks });
-    const heartbeats = new Heartbeats({ config, state, rows: httpClients, departures, pushes, stats, ticks });
-    this.#routes = new ChannelRoutes({
-      channel,
-      state,
-      stats,
-      webhooks,
-      pushes,
-      watchers,
-      history,
-      schedule,
-      starts: () => this.#starts,
-      mode: () => broadcaster.mode,
-      sockets: () => sockets.count(),
-      heartbeats,
-      httpClients: () => httpClients.liveCount,
-      kick: (userId, reason) => departures.kick(userId, reason, Date.now()),
-    });
+    this.#ticks = new TickLoop({ tickMs: () => this.#core?.tickMs() ?? config.tickMs, storage: host.storage, now: () => host.now(), run: (now) => this.#tick(now), nextDeadline: () => this.#core?.nextDeadline() ?? null });
+    this.#routes = new ChannelRoutes({ core: () => this.core, apply: (effects) => this.#apply(effects), answerLater: (ticket) => this.#answerLater(ticket), storage: host.storage, sockets: () => count(host.sockets()), now: () => host.now() });
   }
 
-  /** Rebuilds the channel from storage, the sockets that survived and the stored HTTP clients, and settles what came due meanwhile. */
+  /** The room's core (made at start, when the room knows its name). */
+  get core(): ChannelCore {
+    if (!this.#core) throw new Error("the channel room has not started");
+    return this.#core;
+  }
+
+  /** Rebuilds the channel from storage and the sockets that survived, and settles what came due meanwhile. */
   async start(): Promise<void> {
-    const { meta, members } = await this.#store.load();
-    const httpClients = await this.#httpClients.load();
-    this.#stats.restore(meta?.stats);
-    this.#starts = (meta?.starts ?? 0) + 1;
-    const { owners, stale } = this.#registry.adopt(this.#host.sockets());
-    for (const socket of stale) this.#sockets.close(socket, CloseCode.replaced, "replaced by a newer connection with the same id");
-    this.#state.restore(members, [...owners.map(liveClient), ...httpClients.map(liveHttpClient)], Date.now());
-    this.#broadcaster.restore(meta?.seq ?? 0, meta?.mode);
-    await this.#history.load(meta?.history);
-    if (this.#host.name) await this.#store.saveMeta(this.#meta());
-    await this.#watching.restore(owners);
-    await this.#pushes.load();
-    await this.#webhooks.load();
+    const stored = await loadChannel(this.#host.storage, this.#config.webhook);
+    this.#core = new ChannelCore(this.#config, this.#host.name);
+    await this.#apply(this.#core.restore(stored, this.#host.sockets(), this.#host.now()));
     await this.#ticks.load();
     // Grace or retention that ran out while the room was down is settled before anyone is served.
     await this.#ticks.flush();
   }
 
   connect(socket: Socket, request: Request): void {
-    this.#admission.admit(socket, request);
+    const effects = this.core.connect(socket.id, crypto.randomUUID(), readHandshake(request), this.#host.now());
+    this.#run(effects, socket);
   }
 
   message(socket: Socket, frame: string | ArrayBuffer | ArrayBufferView): void {
-    this.#inbox.receive(socket, frame);
+    this.#run(this.core.frame(socket, frame, this.#host.now()));
   }
 
   closed(socket: Socket): void {
-    this.#departures.closed(socket);
+    this.#run(this.core.closed(socket, this.#host.now()));
   }
 
   async request(request: Request): Promise<Response> {
@@ -167,42 +79,145 @@ export class ChannelService implements RoomService<SocketState> {
     return this.#ticks.alarm();
   }
 
-  /** The parties are reachable again: reports that waited for them go with the next tick. */
+  /** The parties are reachable again: reports that waited for them go now. */
   reachable(): void {
-    if (this.#reporter.pending || this.#index.pending) this.#ticks.schedule();
+    if (this.#core?.reportsWaiting) this.#run(this.#core.reachable(this.#host.now()));
   }
 
-  #meta(): Meta {
-    return { seq: this.#broadcaster.seq, mode: this.#broadcaster.mode, starts: this.#starts, stats: this.#stats.saved(), history: this.#history.range };
+  /** One tick: expired history swept (reads), then the tick's rows stored and made durable, then it goes out. */
+  async #tick(now: number): Promise<void> {
+    const core = this.core;
+    const sweep = core.history.nextSweep();
+    if (sweep !== null && now >= sweep) {
+      const drops = await core.history.sweep(now, (n) => this.#readTime(n));
+      await this.#apply(core.historySwept(drops, now));
+    }
+    try {
+      await this.#apply(core.tick(now, this.#pingedAt(), this.#host.parties.reachable));
+    } catch (error) {
+      await this.#apply(core.abandon(this.#host.now()));
+      throw error;
+    }
+    await this.#apply(core.publish(this.#host.now()));
   }
-}
 
-/** Each socket's last ping the engine answered, by connection id, read from the host once on first use. */
-function pingsOf(host: Host<SocketState>, sockets: ChannelSockets): (connectionId: string) => number | null {
-  let byId: Map<string, number> | null = null;
-  return (connectionId) => {
-    if (byId === null) {
-      byId = new Map();
-      for (const socket of sockets.all()) {
-        const at = host.pingedAt(socket);
-        if (at !== null) byId.set(socket.id, Math.max(at, byId.get(socket.id) ?? 0));
+  /** Applies an input's effects without the engine's callback waiting (it cannot): a failure is logged. */
+  #run(effects: Effect[], fresh?: Socket): void {
+    this.#apply(effects, fresh).catch((error) => console.error("presence: applying the room's effects failed", error));
+  }
+
+  /** Applies effects in order; a write is awaited (and everything after it waits). `fresh`: the socket being connected. */
+  async #apply(effects: readonly Effect[], fresh?: Socket): Promise<void> {
+    const storage = this.#host.storage;
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case "send":
+          for (const socket of this.#targets(effect.to, effect.instance, fresh)) sendText(socket, effect.text);
+          break;
+        case "broadcast": {
+          const except = effect.except;
+          if (except) {
+            for (const socket of this.#host.sockets()) if (!except.has(socket.state?.instance ?? NEW_SOCKET)) sendText(socket, effect.text);
+          } else for (const socket of this.#host.sockets()) sendText(socket, effect.text);
+          break;
+        }
+        case "close":
+          for (const socket of this.#targets(effect.to, effect.instance, fresh)) closeQuietly(socket, effect.code, effect.reason);
+          break;
+        case "remember":
+          for (const socket of this.#targets(effect.to, undefined, fresh)) if (socket.state === null || socket.state.instance === effect.instance) socket.setState(effect.state);
+          break;
+        case "write":
+          await putAll(storage, effect.put);
+          await deleteAll(storage, effect.delete);
+          break;
+        case "sync":
+          await storage.sync();
+          break;
+        case "call":
+          this.#call(effect.ticket, effect.call);
+          break;
+        case "webhook":
+          this.#deliver(effect.batch);
+          break;
+        case "answer":
+          this.#answers.get(effect.ticket)?.(effect.value);
+          this.#answers.delete(effect.ticket);
+          break;
+        case "tick":
+          this.#ticks.schedule();
+          break;
       }
     }
-    return byId.get(connectionId) ?? null;
-  };
+  }
+
+  /** The sockets of a connection id (the one of `instance` when given; NEW_SOCKET: the one not accepted yet). */
+  *#targets(to: string, instance: string | undefined, fresh: Socket | undefined): Iterable<Socket> {
+    const matches = (socket: Socket) => instance === undefined || (instance === NEW_SOCKET ? socket.state === null : socket.state?.instance === instance);
+    if (fresh && fresh.id === to && matches(fresh)) {
+      yield fresh;
+      return;
+    }
+    for (const socket of this.#host.sockets(to)) if (matches(socket)) yield socket;
+  }
+
+  /** A call of the core's to another party; its reply goes back to the core. */
+  #call(ticket: number, call: PartyCall): void {
+    const back = (result: { reply: unknown } | { error: string }) => this.#run(this.core.replied(ticket, result, this.#host.now(), this.#host.parties.reachable));
+    (this.#host.parties.call as (party: string, room: string, name: string, args: unknown) => Promise<unknown>)(call.party, call.room, call.name, call.args).then(
+      (reply) => back({ reply }),
+      (error: unknown) => back({ error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+
+  /** One webhook attempt; it goes back to the core, which hands out the next batch when due. */
+  #deliver(batch: Parameters<typeof sendWebhook>[1]): void {
+    const settings = this.#config.webhook;
+    if (!settings) return;
+    sendWebhook(settings, batch)
+      .then((attempt) => this.#run(this.core.webhookSettled(batch.n, attempt, this.#host.now())))
+      .catch((error) => console.error("presence: webhook delivery failed", error));
+  }
+
+  /** Waits for the answer the core gives later under `ticket`. */
+  #answerLater(ticket: number): Promise<unknown> {
+    return new Promise((resolve) => this.#answers.set(ticket, resolve));
+  }
+
+  /** Each socket's last ping the engine answered, by connection id, read from the host once on first use. */
+  #pingedAt(): PingedAt {
+    let byId: Map<string, number> | null = null;
+    return (connectionId) => {
+      if (byId === null) {
+        byId = new Map();
+        for (const socket of this.#host.sockets()) {
+          const at = this.#host.pingedAt(socket);
+          if (at !== null) byId.set(socket.id, Math.max(at, byId.get(socket.id) ?? 0));
+        }
+      }
+      return byId.get(connectionId) ?? null;
+    };
+  }
+
+  async #readTime(n: number): Promise<number | undefined> {
+    return (await this.#host.storage.get<HistoryEvent>(historyKey(n)))?.at;
+  }
 }
 
-function earliest(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.min(a, b);
+/** Closes a socket; one that is closed already is left alone. */
+function closeQuietly(socket: Socket, code: number, reason: string): void {
+  try {
+    socket.close(code, reason);
+  } catch {
+    // Already closed: nothing to do.
+  }
 }
 
-/** A stored HTTP client, as the presence state takes it (one whose time ran out lapses in the first tick). */
-function liveHttpClient(row: HttpClientRow): LiveClient {
-  return { connectionId: httpConnectionId(row.clientId), userId: row.userId, clientType: row.clientType, lastActive: row.renewedAt, expiresAt: row.expiresAt };
+/** How many items an iterable holds. */
+function count(items: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of items) n++;
+  return n;
 }
 
-/** A socket that survived a restart, as the presence state takes it. */
-function liveClient(socket: Socket): LiveClient {
-  const state = socket.state!;
-  return { connectionId: socket.id, userId: state.userId, clientType: state.clientType, lastActive: state.active ?? state.at };
-}
+export type { SocketView };

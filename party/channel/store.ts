@@ -1,70 +1,89 @@
 /**
- * The channel room's storage layout: one row per member (`m:USERID`), one per watching socket
- * (`w:CONNECTIONID`), one per kept presence event (`hist:NUMBER`, see history.ts), and one meta
- * row (its sequence number, mode, starts, counters and the history's range). Written once per
- * tick, in batches within storage's 128-keys-per-call cap.
+ * The channel's storage layout, and what a restart reads back: one row per member
+ * (`m:USERID`), per HTTP client (`h:CLIENTID`), per watching socket (`w:CONNECTIONID`), per
+ * remembered push (`x:ID`), per kept presence event (`hist:NUMBER`), the webhook outbox
+ * (`wq:`, `wd:`, `wgone`), and one meta row (its sequence number, mode, starts, counters and
+ * the history's range). The core writes rows as `write` effects; `loadChannel` is the one read.
  */
 import type { HostStorage } from "../server/host.ts";
-import { deleteAll, putAll } from "../server/storage.ts";
-import { type ChannelMode, isUserId, quotedId } from "../protocol/index.ts";
-import type { HistoryRange, HistoryWrite } from "./history.ts";
+import type { WebhookSettings } from "../server/config.ts";
+import { type LoggedPush } from "../server/pushes.ts";
+import { deleteAll } from "../server/storage.ts";
+import { loadOutbox, type StoredOutbox } from "../server/webhooks.ts";
+import { type ChannelMode, type HistoryEvent, isUserId, quotedId } from "../protocol/index.ts";
+import { type HistoryRange, type HistoryWrite, historyKey } from "./history.ts";
+import { HTTP_CLIENT_PREFIX, type HttpClientRow } from "./http-client-rows.ts";
 import type { StoredMember } from "./presence.ts";
+import { PUSH_LOG_PREFIX } from "./pushes.ts";
 import type { Counters } from "./stats.ts";
+import { WATCH_PREFIX } from "./watching.ts";
 
 const MEMBER_PREFIX = "m:";
-const WATCH_PREFIX = "w:";
 const META_KEY = "meta";
 
 /** The meta row. */
 export type Meta = { seq: number; mode?: ChannelMode; starts?: number; stats?: Counters; history?: HistoryRange };
 
-/** Reads and writes a channel's rows. */
-export class ChannelStore {
-  readonly #storage: HostStorage;
+/** Everything a channel rebuilds itself from. */
+export type StoredChannel = {
+  meta: Meta | undefined;
+  members: StoredMember[];
+  httpClients: HttpClientRow[];
+  /** Watch lists by connection id. */
+  watches: Map<string, string[]>;
+  pushLog: Map<string, LoggedPush>;
+  webhooks: StoredOutbox | null;
+  /** The times of the oldest and newest kept events (two rows, not the history). */
+  historyEnds: { oldestAt?: number | undefined; lastAt?: number | undefined };
+};
 
-  constructor(storage: HostStorage) {
-    this.#storage = storage;
+/**
+ * Reads a channel's rows. Rows an older version stored under a userId the userId rule now
+ * refuses are deleted (and named in a warning): one such id would fail every check that names it.
+ */
+export async function loadChannel(storage: HostStorage, webhooks: WebhookSettings | null): Promise<StoredChannel> {
+  const [meta, memberRows, clientRows, watchRows, pushRows, outbox] = await Promise.all([
+    storage.get<Meta>(META_KEY),
+    storage.list<StoredMember>({ prefix: MEMBER_PREFIX }),
+    storage.list<HttpClientRow>({ prefix: HTTP_CLIENT_PREFIX }),
+    storage.list<string[]>({ prefix: WATCH_PREFIX }),
+    storage.list<LoggedPush>({ prefix: PUSH_LOG_PREFIX }),
+    loadOutbox(storage, webhooks),
+  ]);
+  const members = [...memberRows.values()];
+  const httpClients = [...clientRows.values()];
+  const refused = [
+    ...members.filter((member) => !isUserId(member.id)).map((member) => ({ key: MEMBER_PREFIX + member.id, id: member.id })),
+    ...httpClients.filter((row) => !isUserId(row.userId)).map((row) => ({ key: HTTP_CLIENT_PREFIX + row.clientId, id: row.userId })),
+  ];
+  if (refused.length > 0) {
+    console.warn(`presence: dropped ${refused.length} stored row(s) whose userId the userId rule refuses: ${refused.map((row) => quotedId(row.id)).join(", ")}`);
+    await deleteAll(storage, refused.map((row) => row.key));
   }
-
-  /** Everything a room needs to rebuild itself; a member whose id the userId rule now refuses (stored before it) is deleted. */
-  async load(): Promise<{ meta: Meta | undefined; members: StoredMember[] }> {
-    const meta = await this.#storage.get<Meta>(META_KEY);
-    const rows = await this.#storage.list<StoredMember>({ prefix: MEMBER_PREFIX });
-    const members = [...rows.values()];
-    const refused = members.filter((member) => !isUserId(member.id));
-    if (refused.length > 0) {
-      console.warn(`presence: dropped ${refused.length} stored member(s) whose userId the userId rule refuses: ${refused.map((m) => quotedId(m.id)).join(", ")}`);
-      await deleteAll(this.#storage, refused.map((member) => MEMBER_PREFIX + member.id));
-    }
-    return { meta, members: members.filter((member) => isUserId(member.id)) };
-  }
-
-  /** Writes changed members and the tick's history rows together, and deletes removed members and the history's dropped events. */
-  async saveMembers(upserts: StoredMember[], deletes: string[], history: HistoryWrite = { rows: [], drops: [] }): Promise<void> {
-    await putAll(this.#storage, [...upserts.map((member) => [MEMBER_PREFIX + member.id, member] as const), ...history.rows]);
-    await deleteAll(this.#storage, [...deletes.map((id) => MEMBER_PREFIX + id), ...history.drops]);
-  }
-
-  /** The watch lists of sockets, by connection id (kept so sockets that survive a restart keep watching). */
-  async loadWatches(): Promise<Map<string, string[]>> {
-    const rows = await this.#storage.list<string[]>({ prefix: WATCH_PREFIX });
+  const range = meta?.history;
+  const readTime = async (n: number) => (await storage.get<HistoryEvent>(historyKey(n)))?.at;
+  const historyEnds = range && range.next > range.first ? { oldestAt: await readTime(range.first), lastAt: await readTime(range.next - 1) } : {};
+  return {
+    meta,
+    members: members.filter((member) => isUserId(member.id)),
+    httpClients: httpClients.filter((row) => isUserId(row.userId)),
     // Ids stored before the userId rule are left out (no status could be asked or sent for them).
-    return new Map([...rows].map(([key, userIds]) => [key.slice(WATCH_PREFIX.length), userIds.filter(isUserId)]));
-  }
+    watches: new Map([...watchRows].map(([key, userIds]) => [key.slice(WATCH_PREFIX.length), userIds.filter(isUserId)])),
+    pushLog: new Map([...pushRows].map(([key, entry]) => [key.slice(PUSH_LOG_PREFIX.length), entry])),
+    webhooks: outbox,
+    historyEnds,
+  };
+}
 
-  /** Writes (or, for an empty list, deletes) a socket's watch list. */
-  async saveWatch(connectionId: string, userIds: readonly string[]): Promise<void> {
-    if (userIds.length === 0) await this.#storage.delete(WATCH_PREFIX + connectionId);
-    else await this.#storage.put(WATCH_PREFIX + connectionId, userIds);
-  }
+/** A tick's rows: changed members with the tick's history rows, and the keys of removed members and dropped events. */
+export function memberRows(upserts: readonly StoredMember[], deletes: readonly string[], history: HistoryWrite): { put: Array<readonly [string, unknown]>; delete: string[] } {
+  return {
+    put: [...upserts.map((member) => [MEMBER_PREFIX + member.id, member] as const), ...history.rows],
+    delete: [...deletes.map((id) => MEMBER_PREFIX + id), ...history.drops],
+  };
+}
 
-  /** Resolves when every write so far is durable (see `HostStorage.sync`). */
-  sync(): Promise<void> {
-    return this.#storage.sync();
-  }
-
-  /** Writes the meta row. */
-  async saveMeta(meta: Meta): Promise<void> {
-    await this.#storage.put<Meta>(META_KEY, meta);
-  }
+/** The meta row, to write. */
+export function metaRow(meta: Meta): readonly [string, Meta] {
+  return [META_KEY, meta];
 }

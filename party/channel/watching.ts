@@ -1,70 +1,70 @@
 /**
- * A channel room's watch lists at work: a socket's list goes to the registry (who watches
- * whom, what each is owed), to the directory (watched users and the statuses to ask for), to
- * storage (so a socket that survives a restart keeps watching) and, in interval mode, into the
- * socket's view (a fresh snapshot). Each tick, what the registry owes goes out.
+ * A channel's watch lists at work: a socket's list goes to the registry (who watches whom, what
+ * each is owed), to the directory (watched users, and the statuses to ask for), to storage
+ * (`w:CONNECTIONID`, so a socket that survives a restart keeps watching) and, in interval mode,
+ * into the socket's view (a fresh snapshot). After each tick what the registry owes goes out.
  */
-import type { TickLoop } from "../server/tick-loop.ts";
-import type { ServerMessage } from "../protocol/index.ts";
+import type { ServerMessage, VersionedStatus } from "../protocol/index.ts";
 import type { Broadcaster } from "./broadcaster.ts";
+import type { Channel } from "./channel.ts";
 import type { DirectoryReporter } from "./directory-reporter.ts";
-import { sendText } from "../server/host.ts";
-import type { ChannelSockets, Socket } from "./sockets.ts";
-import type { ChannelStore } from "./store.ts";
 import type { WatchRegistry } from "./watchers.ts";
 
-/** The parts watch lists touch. */
-export type WatchingParts = {
-  watchers: WatchRegistry;
-  reporter: DirectoryReporter;
-  store: ChannelStore;
-  broadcaster: Broadcaster;
-  sockets: ChannelSockets;
-  ticks: TickLoop;
-};
+/** Where watch lists are kept. */
+export const WATCH_PREFIX = "w:";
 
-/** The room's watch lists. */
+/** The channel's watch lists. */
 export class Watching {
-  readonly #parts: WatchingParts;
+  readonly #channel: Channel;
+  readonly #watchers: WatchRegistry;
+  readonly #reporter: DirectoryReporter;
+  readonly #broadcaster: Broadcaster;
 
-  constructor(parts: WatchingParts) {
-    this.#parts = parts;
+  constructor(channel: Channel, watchers: WatchRegistry, reporter: DirectoryReporter, broadcaster: Broadcaster) {
+    this.#channel = channel;
+    this.#watchers = watchers;
+    this.#reporter = reporter;
+    this.#broadcaster = broadcaster;
   }
 
   /** Replaces a socket's watch list (empty: it stops watching), tells the directory, and keeps it across a restart. */
-  set(connectionId: string, userIds: readonly string[]): void {
-    const { watchers, reporter, store, broadcaster, sockets, ticks } = this.#parts;
-    reporter.ask(watchers.set(connectionId, userIds));
-    reporter.watch(watchers.watched());
-    store.saveWatch(connectionId, userIds).catch((error) => console.error("presence: saving a watch list failed", error));
+  set(connectionId: string, userIds: readonly string[], now: number): void {
+    const { out } = this.#channel;
+    this.#reporter.ask(this.#watchers.set(connectionId, userIds));
+    this.#reporter.watch(this.#watchers.watched());
+    if (userIds.length === 0) out.write([], [WATCH_PREFIX + connectionId]);
+    else out.write([[WATCH_PREFIX + connectionId, [...userIds]]]);
     // In interval mode the watched users are in the socket's view: it gets them in a fresh snapshot.
-    for (const socket of sockets.of(connectionId)) broadcaster.viewChanged(socket);
-    ticks.schedule();
+    this.#broadcaster.viewChanged(connectionId, now);
+    out.tick();
   }
 
   /** A socket ended: it watches no more. */
-  forget(connectionId: string): void {
-    if (this.#parts.watchers.usersOf(connectionId)) this.set(connectionId, []);
+  forget(connectionId: string, now: number): void {
+    if (this.#watchers.usersOf(connectionId)) this.set(connectionId, [], now);
   }
 
   /** After a restart: the sockets that survived keep watching (each is owed a full list again); the lists of the others are deleted. */
-  async restore(survivors: readonly Socket[]): Promise<void> {
-    const { watchers, reporter, store } = this.#parts;
-    const lists = await store.loadWatches();
-    const alive = new Set(survivors.map((socket) => socket.id));
+  restore(lists: ReadonlyMap<string, string[]>, survivors: ReadonlySet<string>): void {
+    const gone: string[] = [];
     for (const [connectionId, userIds] of lists) {
-      if (alive.has(connectionId)) reporter.ask(watchers.set(connectionId, userIds));
-      else await store.saveWatch(connectionId, []);
+      if (survivors.has(connectionId)) this.#reporter.ask(this.#watchers.set(connectionId, userIds));
+      else gone.push(WATCH_PREFIX + connectionId);
     }
-    reporter.watch(watchers.watched());
+    this.#channel.out.write([], gone);
+    this.#reporter.watch(this.#watchers.watched());
+  }
+
+  /** Statuses the directory sent or answered: the newer ones are kept, for the next `send`. */
+  heard(statuses: readonly VersionedStatus[]): void {
+    this.#watchers.heard(statuses);
+    this.#channel.out.tick();
   }
 
   /** Sends each watching socket what it is owed: a full list, or the changes since its last message. */
   send(): void {
-    const { watchers, sockets } = this.#parts;
-    for (const { connectionId, ...rest } of watchers.take()) {
-      const text = JSON.stringify({ type: "users", ...rest } satisfies ServerMessage);
-      for (const socket of sockets.of(connectionId)) sendText(socket, text);
+    for (const { connectionId, ...rest } of this.#watchers.take()) {
+      this.#channel.out.send(connectionId, { type: "users", ...rest } satisfies ServerMessage);
     }
   }
 }

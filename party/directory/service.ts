@@ -38,12 +38,13 @@ export class DirectoryService implements RoomService<unknown> {
     this.#host = host;
     this.#config = config;
     this.#store = new DirectoryStore(host.storage);
-    this.#webhooks = new WebhookDispatch(config.webhook, host.storage, (at) => void this.#ticks.cover(at).catch((error) => console.error("presence: alarm failed", error)));
+    this.#webhooks = new WebhookDispatch(config.webhook, host.storage, (at) => void this.#ticks.cover(at).catch((error) => console.error("presence: alarm failed", error)), () => host.now());
     this.#state = new DirectoryState(config);
-    this.#pushLog = storagePushLog(host.storage);
+    this.#pushLog = storagePushLog(host.storage, () => host.now());
     this.#ticks = new TickLoop({
       tickMs: () => config.tickMs,
       storage: host.storage,
+      now: () => host.now(),
       run: (now) => this.#tick(now),
       nextDeadline: () => {
         const deadlines = [this.#state.nextDeadline(), this.#pushLog.nextExpiry(), this.#webhooks.nextDeadline()].filter((at): at is number => at !== null);
@@ -115,7 +116,7 @@ export class DirectoryService implements RoomService<unknown> {
 
   /** Applies the deadlines that passed, so a lapsed lease is never read as current; returns the time. */
   #expire(): number {
-    const now = Date.now();
+    const now = this.#host.now();
     this.#state.expire(now);
     return now;
   }
@@ -139,7 +140,7 @@ export class DirectoryService implements RoomService<unknown> {
   async #deliverVia(channel: string, push: Push): Promise<PushDelivery | { error: string }> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<{ error: string }>((done) => {
-      timer = setTimeout(() => done({ error: "the channel's room did not answer in time" }), Math.max(0, push.deadline - Date.now()) + DELIVERY_MARGIN_MS);
+      timer = setTimeout(() => done({ error: "the channel's room did not answer in time" }), Math.max(0, push.deadline - this.#host.now()) + DELIVERY_MARGIN_MS);
     });
     const answer = this.#host.parties.call(CHANNEL_PARTY, channel, "deliver", push).catch((error: unknown) => ({ error: (error as Error).message }));
     try {

@@ -36,6 +36,7 @@ export class IndexService implements RoomService<unknown> {
     this.#ticks = new TickLoop({
       tickMs: () => BROADCAST_MS,
       storage: host.storage,
+      now: () => host.now(),
       run: (now) => this.#tick(now),
       nextDeadline: () => {
         const deadlines = [this.#table.nextExpiry(), this.#bans.nextExpiry()].filter((at): at is number => at !== null);
@@ -44,7 +45,7 @@ export class IndexService implements RoomService<unknown> {
     });
     this.#calls = {
       report: async (report) => {
-        const now = Date.now();
+        const now = host.now();
         const held = this.#table.apply(report, now, config.leaseMs);
         const key = PREFIX + report.entry.channel;
         if (held === null) await host.storage.delete(key);
@@ -53,11 +54,11 @@ export class IndexService implements RoomService<unknown> {
         return {};
       },
       list: async ({ q, limit }) => {
-        await this.#expire(Date.now());
+        await this.#expire(this.#host.now());
         return this.#table.list(q, limit);
       },
       ban: async (ban) => {
-        await this.#expire(Date.now());
+        await this.#expire(this.#host.now());
         if (!this.#bans.ban(ban)) return { accepted: false };
         // Stored before the edge hears it was taken: a ban survives a crash.
         await host.storage.put(BAN_PREFIX + ban.userId, ban);
@@ -69,7 +70,7 @@ export class IndexService implements RoomService<unknown> {
         if (lifted) await host.storage.delete(BAN_PREFIX + userId);
         return { userId, lifted };
       },
-      bans: () => ({ bans: this.#bans.active(Date.now()) }),
+      bans: () => ({ bans: this.#bans.active(this.#host.now()) }),
     };
   }
 

@@ -100,3 +100,22 @@ export const HereNowArgs = z.object({
   cursor: UserId.optional(),
 });
 export type HereNowArgs = z.infer<typeof HereNowArgs>;
+
+/**
+ * An accepted connect, as the edge hands it to the channel room (in a header only the edge
+ * sets; server/hand-off.ts): who it is and what its token allows. The room checks it where it
+ * reads it, once.
+ */
+export const AcceptedHandshake = z.object({
+  /** null: an observer. */
+  userId: UserId.nullable(),
+  userData: JsonValue,
+  clientType: ClientType.optional(),
+  /** Interval mode: how many members, first by userId, it follows. */
+  window: z.number().int().nonnegative(),
+  /** The token fixed the userData and does not allow `update`. */
+  dataLocked: z.boolean(),
+  /** When the socket's token expires (epoch ms); null without one. */
+  expiresAt: z.number().nullable(),
+});
+export type AcceptedHandshake = z.infer<typeof AcceptedHandshake>;

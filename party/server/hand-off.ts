@@ -3,20 +3,14 @@
  * URL and puts what it accepted in a header only it sets; the room reads it in `connect`. The
  * caller of an HTTP client route travels the same way.
  */
-import type { Handshake } from "../wire/handshake.ts";
+import { z } from "zod";
 import type { JsonValue } from "../wire/json.ts";
-import type { Ban } from "../protocol/index.ts";
+import { AcceptedHandshake, type Ban } from "../protocol/index.ts";
+
+export type { AcceptedHandshake } from "../protocol/index.ts";
 
 /** The header that carries the accepted handshake from the edge to the room (set only by the edge). */
 const HANDSHAKE_HEADER = "x-presence-handshake";
-
-/** What the room learns of an accepted connect: who it is, and what its token allows. */
-export type AcceptedHandshake = Omit<Handshake, "connectionId"> & {
-  /** The token fixed the userData and does not allow `update`. */
-  dataLocked: boolean;
-  /** When the socket's token expires (epoch ms); null without one. */
-  expiresAt: number | null;
-};
 
 /**
  * The request the edge passes on to the room: the URL keeps only `_pk` (PartyKit stores the
@@ -34,11 +28,16 @@ export function forwardHandshake(request: Request, connectionId: string | undefi
   return forwarded;
 }
 
-/** The handshake the edge accepted, as the room reads it in `onConnect`. */
+/**
+ * The handshake the edge accepted, as the room reads it in `onConnect`, checked against its
+ * schema (a header the edge always sets; a connect that did not pass the edge has none).
+ */
 export function readHandshake(request: Request): AcceptedHandshake {
   const text = request.headers.get(HANDSHAKE_HEADER);
-  // Only the edge reaches a room's onConnect, and it always sets the header.
   if (text === null) throw new Error(`${HANDSHAKE_HEADER} is missing: the connect did not pass the edge`);
+  const parsed = AcceptedHandshake.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${HANDSHAKE_HEADER} is not an accepted handshake: ${z.prettifyError(parsed.error)}`);
+  // Checked, and passed on as sent: zod's copy would drop `__proto__` keys of userData.
   return JSON.parse(text) as AcceptedHandshake;
 }
 

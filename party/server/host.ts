@@ -68,6 +68,8 @@ export interface Host<State = unknown> {
   pingedAt(socket: HostSocket<State>): number | null;
   /** The other parties' rooms. */
   readonly parties: Parties;
+  /** The time now (epoch ms): the room's clock, the only one its services read. */
+  now(): number;
 }
 
 /**

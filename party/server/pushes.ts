@@ -25,12 +25,15 @@ export type PushLogStore = {
 /** Runs each push id once: a repeat within the TTL, or while the first is still running, gets the first's answer. */
 export class PushLog {
   readonly #store: PushLogStore;
+  readonly #now: () => number;
   readonly #running = new Map<string, Promise<PushResult>>();
   /** When each remembered id may be forgotten (its row deleted). */
   readonly #expiries = new Map<string, number>();
 
-  constructor(store: PushLogStore) {
+  /** `now`: the room's clock (an answer is remembered from when it was made). */
+  constructor(store: PushLogStore, now: () => number) {
     this.#store = store;
+    this.#now = now;
   }
 
   /** Learns the ids remembered before a restart, so their rows are swept in time. */
@@ -61,7 +64,7 @@ export class PushLog {
       const logged = await this.#store.get(id);
       if (logged && logged.expiresAt > now) return logged.result;
       const result = await run();
-      const expiresAt = Date.now() + PUSH_ID_TTL_MS;
+      const expiresAt = this.#now() + PUSH_ID_TTL_MS;
       await this.#store.put(id, { result, expiresAt });
       this.#expiries.set(id, expiresAt);
       return result;
@@ -77,13 +80,13 @@ export function storagePushLog(storage: {
   put<T>(key: string, value: T): Promise<void>;
   delete(keys: string[]): Promise<number>;
   list<T>(options: { prefix: string }): Promise<Map<string, T>>;
-}, prefix = "x:"): PushLog {
+}, now: () => number, prefix = "x:"): PushLog {
   return new PushLog({
     get: (id) => storage.get<LoggedPush>(prefix + id),
     put: (id, entry) => storage.put(prefix + id, entry),
     delete: async (ids) => void (await storage.delete(ids.map((id) => prefix + id))),
     list: async () => new Map([...(await storage.list<LoggedPush>({ prefix }))].map(([key, entry]) => [key.slice(prefix.length), entry])),
-  });
+  }, now);
 }
 
 /** A fresh push id. */

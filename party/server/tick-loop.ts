@@ -15,6 +15,8 @@ export type TickWork = {
   run: (now: number) => Promise<void>;
   /** The earliest time a run has work to do, or null. */
   nextDeadline: () => number | null;
+  /** The room's clock. */
+  now: () => number;
 };
 
 /** One timer per tick, one storage alarm per room. */
@@ -47,7 +49,7 @@ export class TickLoop {
    * to fire by `at`, with no run now.
    */
   cover(at: number): Promise<void> {
-    const next = this.#chain.then(() => this.#armBy(at, Date.now()));
+    const next = this.#chain.then(() => this.#armBy(at, this.#work.now()));
     this.#chain = next.catch(() => undefined);
     return next;
   }
@@ -67,7 +69,7 @@ export class TickLoop {
   }
 
   async #runOnce(): Promise<void> {
-    const now = Date.now();
+    const now = this.#work.now();
     await this.#work.run(now);
     const next = this.#work.nextDeadline();
     if (next !== null) await this.#armBy(next, now);

@@ -10,7 +10,7 @@ import type { WebhookSettings } from "./config.ts";
 import type { WebhookPayload, WebhookReport, WebhookStats } from "../protocol/index.ts";
 import type { HostStorage } from "./host.ts";
 import { deleteAll, putAll } from "./storage.ts";
-import { type Attempt, type WebhookBatch, WebhookOutbox } from "./webhook-outbox.ts";
+import { type Attempt, type OutboxChanges, type WebhookBatch, WebhookOutbox } from "./webhook-outbox.ts";
 
 const QUEUE = "wq:";
 const DEAD = "wd:";
@@ -19,12 +19,39 @@ const GONE = "wgone";
 /** Storage keys sort as numbers do. */
 const key = (prefix: string, n: number) => `${prefix}${String(n).padStart(12, "0")}`;
 
+/** An outbox as stored: its queue, its dead letters, and whether its URL answered 410 before. */
+export type StoredOutbox = { queue: WebhookBatch[]; dead: WebhookBatch[]; gone: boolean };
+
+/** Reads a room's outbox (null when no webhook URL is set). */
+export async function loadOutbox(storage: HostStorage, settings: WebhookSettings | null): Promise<StoredOutbox | null> {
+  if (!settings) return null;
+  const [queue, dead, gone] = await Promise.all([
+    storage.list<WebhookBatch>({ prefix: QUEUE }),
+    storage.list<WebhookBatch>({ prefix: DEAD }),
+    storage.get<string>(GONE),
+  ]);
+  return { queue: [...queue.values()], dead: [...dead.values()], gone: gone === settings.url };
+}
+
+/** The rows an outbox's changes write: batches put and deleted, and the URL marked gone once it answered 410. */
+export function outboxRows(changes: OutboxChanges, goneUrl: string | null): { put: Array<readonly [string, unknown]>; delete: string[] } {
+  const put: Array<readonly [string, unknown]> = [...changes.put.map((b) => [key(QUEUE, b.n), b] as const), ...changes.deadPut.map((b) => [key(DEAD, b.n), b] as const)];
+  if (goneUrl !== null) put.push([GONE, goneUrl]);
+  return { put, delete: [...changes.delete.map((n) => key(QUEUE, n)), ...changes.deadDelete.map((n) => key(DEAD, n))] };
+}
+
+/** A room's outbox with its settings: what the channel core keeps (the delivery itself is the service's). */
+export function newOutbox(settings: WebhookSettings | null): WebhookOutbox {
+  return new WebhookOutbox({ retryMs: settings?.retryMs ?? 1000, maxAttempts: settings?.maxAttempts ?? 8, random: Math.random });
+}
+
 /** A room's webhooks: its outbox in storage, sent one batch at a time. */
 export class WebhookDispatch {
   readonly #settings: WebhookSettings | null;
   readonly #storage: HostStorage;
   readonly #outbox: WebhookOutbox;
   readonly #wake: (at: number) => void;
+  readonly #now: () => number;
   #pumping = false;
 
   /**
@@ -32,11 +59,12 @@ export class WebhookDispatch {
    * tick: a tick would dispatch again, find nothing due and wake again, every tick until the
    * retry, and the room would never sleep while a batch waits.)
    */
-  constructor(settings: WebhookSettings | null, storage: HostStorage, wake: (at: number) => void) {
+  constructor(settings: WebhookSettings | null, storage: HostStorage, wake: (at: number) => void, now: () => number) {
+    this.#now = now;
     this.#settings = settings;
     this.#storage = storage;
     this.#wake = wake;
-    this.#outbox = new WebhookOutbox({ retryMs: settings?.retryMs ?? 1000, maxAttempts: settings?.maxAttempts ?? 8, random: Math.random });
+    this.#outbox = newOutbox(settings);
   }
 
   /** Whether a webhook URL is set. */
@@ -46,13 +74,8 @@ export class WebhookDispatch {
 
   /** Restores the queue, the dead letters, and whether this URL answered 410 before. */
   async load(): Promise<void> {
-    if (!this.#settings) return;
-    const [queue, dead, gone] = await Promise.all([
-      this.#storage.list<WebhookBatch>({ prefix: QUEUE }),
-      this.#storage.list<WebhookBatch>({ prefix: DEAD }),
-      this.#storage.get<string>(GONE),
-    ]);
-    this.#outbox.restore([...queue.values()], [...dead.values()], gone === this.#settings.url);
+    const stored = await loadOutbox(this.#storage, this.#settings);
+    if (stored) this.#outbox.restore(stored.queue, stored.dead, stored.gone);
   }
 
   /** Whether the settings want events of this type. */
@@ -70,9 +93,9 @@ export class WebhookDispatch {
   async save(): Promise<void> {
     const changes = this.#outbox.take();
     if (!changes) return;
-    await putAll(this.#storage, [...changes.put.map((b) => [key(QUEUE, b.n), b] as const), ...changes.deadPut.map((b) => [key(DEAD, b.n), b] as const)]);
-    await deleteAll(this.#storage, [...changes.delete.map((n) => key(QUEUE, n)), ...changes.deadDelete.map((n) => key(DEAD, n))]);
-    if (this.#outbox.disabled && this.#settings) await this.#storage.put(GONE, this.#settings.url);
+    const rows = outboxRows(changes, this.#outbox.disabled && this.#settings ? this.#settings.url : null);
+    await putAll(this.#storage, rows.put);
+    await deleteAll(this.#storage, rows.delete);
   }
 
   /** Sends what is due, one batch after another, without the caller waiting. */
@@ -86,7 +109,7 @@ export class WebhookDispatch {
         const next = this.#outbox.nextDeadline();
         if (next === null) return;
         // A batch queued while the last one was out is due now; a retry waits for the alarm.
-        if (next <= Date.now()) this.dispatch();
+        if (next <= this.#now()) this.dispatch();
         else this.#wake(next);
       });
   }
@@ -98,7 +121,7 @@ export class WebhookDispatch {
 
   /** Puts the dead letters back in the queue; returns how many. */
   async resend(): Promise<number> {
-    const n = this.#outbox.resend(Date.now());
+    const n = this.#outbox.resend(this.#now());
     await this.save();
     this.dispatch();
     return n;
@@ -121,22 +144,23 @@ export class WebhookDispatch {
 
   async #pump(): Promise<void> {
     for (;;) {
-      const batch = this.#outbox.due(Date.now());
+      const batch = this.#outbox.due(this.#now());
       if (!batch) return;
-      const attempt = await send(this.#settings!, batch);
-      this.#outbox.settle(batch.n, attempt, Date.now());
+      const attempt = await sendWebhook(this.#settings!, batch);
+      this.#outbox.settle(batch.n, attempt, this.#now());
       await this.save();
     }
   }
 }
 
 /**
- * One attempt: the batch, signed now, POSTed with a timeout. 2xx delivers it; 410 is gone;
+ * One attempt (exported for the channel service, which delivers its core's batches): the
+ * batch, signed now, POSTed with a timeout. 2xx delivers it; 410 is gone;
  * anything else is retried. The timeout's timer is cleared as soon as the attempt ends: a
  * timer left pending (as `AbortSignal.timeout` leaves one) keeps a Durable Object from
  * hibernating for the whole timeout after every delivery.
  */
-async function send(settings: WebhookSettings, batch: WebhookBatch): Promise<Attempt> {
+export async function sendWebhook(settings: WebhookSettings, batch: WebhookBatch): Promise<Attempt> {
   const now = new Date();
   const signature = new Webhook(settings.secret).sign(batch.id, now, batch.body);
   const abort = new AbortController();

@@ -193,6 +193,11 @@ export class MemoryHost<State> implements Host<State> {
   /** When each socket's last ping was answered by the engine (a test sets it to play the Workers engine's auto-response). */
   readonly pings = new Map<string, number>();
 
+  /** The test's clock (vitest's fake timers move it). */
+  now(): number {
+    return Date.now();
+  }
+
   pingedAt(socket: HostSocket<State>): number | null {
     return this.pings.get(socket.id) ?? null;
   }

@@ -1,9 +1,9 @@
 /** The channel index's table and the room's index reporter: leases, coalescing, removal, search and order. */
 import { describe, expect, it } from "vitest";
+import { Outbox } from "../../party/channel/effects.ts";
 import { IndexReporter, type IndexSnapshot } from "../../party/channel/index-reporter.ts";
 import { ChannelTable } from "../../party/index/table.ts";
 import type { IndexReport } from "../../party/protocol/index.ts";
-import { fakeParties } from "../support/parties.ts";
 
 const report = (channel: string, userAmount: number, clientAmount = userAmount, members = userAmount): IndexReport => ({
   active: userAmount > 0 || clientAmount > 0,
@@ -54,92 +54,95 @@ describe("ChannelTable", () => {
   });
 });
 
-/** Fake parties whose index records each report and answers as told. */
-function fakeIndex() {
-  const { parties, calls, control } = fakeParties();
-  return {
-    parties,
-    control,
-    get posts(): IndexReport[] {
-      return calls.map((call) => call.args as IndexReport);
-    },
+/**
+ * A reporter and a fake index that plays its calls: `answer` answers every report it made
+ * (ok, or failing as told), recording each.
+ */
+function fakeIndex(intervalMs?: number) {
+  const out = new Outbox();
+  const reporter = new IndexReporter({ channel: "c", leaseMs: 30_000, out, ...(intervalMs === undefined ? {} : { intervalMs }) });
+  const posts: IndexReport[] = [];
+  const control = { failing: false, ticks: 0 };
+  const answer = () => {
+    for (let effects = out.take(); effects.length > 0; effects = out.take()) {
+      for (const effect of effects) {
+        if (effect.kind === "tick") control.ticks++;
+        if (effect.kind !== "call") continue;
+        posts.push(effect.call.args as IndexReport);
+        reporter.replied(effect.ticket, !control.failing);
+      }
+    }
   };
+  return { reporter, posts, control, answer };
 }
 
 const snap = (userAmount: number, members = userAmount): IndexSnapshot => ({ userAmount, clientAmount: userAmount, members, mode: "full" });
-const settle = () => new Promise((done) => setTimeout(done, 0));
 
 describe("IndexReporter", () => {
   it("never reports a room nobody used", () => {
-    const index = fakeIndex();
-    const { parties } = index;
-    const reporter = new IndexReporter({ parties, channel: () => "c", leaseMs: 30_000, retry: () => {} });
+    const { reporter, posts, answer } = fakeIndex();
     reporter.note(snap(0), 0);
-    reporter.flush(0);
-    expect(index.posts).toEqual([]);
+    reporter.flush(0, true);
+    answer();
+    expect(posts).toEqual([]);
     expect(reporter.nextDeadline()).toBeNull();
   });
 
-  it("sends the first change at once, coalesces later ones to one per interval, renews every third of the lease, and reports the room empty", async () => {
-    const index = fakeIndex();
-    const { parties } = index;
-    const reporter = new IndexReporter({ parties, channel: () => "c", leaseMs: 30_000, intervalMs: 1000, retry: () => {} });
+  it("sends the first change at once, coalesces later ones to one per interval, renews every third of the lease, and reports the room empty", () => {
+    const { reporter, posts, answer } = fakeIndex(1000);
     reporter.note(snap(1), 0);
-    reporter.flush(0);
-    await settle();
-    expect(index.posts.map((p) => p.entry.userAmount)).toEqual([1]);
+    reporter.flush(0, true);
+    answer();
+    expect(posts.map((p) => p.entry.userAmount)).toEqual([1]);
     for (const [n, at] of [[2, 100], [3, 200], [4, 300]] as const) {
       reporter.note(snap(n), at);
-      reporter.flush(at);
+      reporter.flush(at, true);
     }
-    await settle();
-    expect(index.posts).toHaveLength(1);
+    answer();
+    expect(posts).toHaveLength(1);
     expect(reporter.nextDeadline()).toBe(1000);
-    reporter.flush(1000);
-    await settle();
-    expect(index.posts.map((p) => p.entry.userAmount)).toEqual([1, 4]);
+    reporter.flush(1000, true);
+    answer();
+    expect(posts.map((p) => p.entry.userAmount)).toEqual([1, 4]);
     // Nothing changed: the next report is the renewal, a third of the lease after the last.
     reporter.note(snap(4), 5000);
-    reporter.flush(5000);
-    expect(index.posts).toHaveLength(2);
+    reporter.flush(5000, true);
+    answer();
+    expect(posts).toHaveLength(2);
     expect(reporter.nextDeadline()).toBe(11_000);
     reporter.note(snap(4), 11_000);
-    reporter.flush(11_000);
-    await settle();
-    expect(index.posts).toHaveLength(3);
+    reporter.flush(11_000, true);
+    answer();
+    expect(posts).toHaveLength(3);
     // Empty: one inactive report, then silence.
     reporter.note(snap(0, 3), 12_500);
-    reporter.flush(12_500);
-    await settle();
-    expect(index.posts[3]).toMatchObject({ active: false, entry: { channel: "c", userAmount: 0, members: 3 } });
+    reporter.flush(12_500, true);
+    answer();
+    expect(posts[3]).toMatchObject({ active: false, entry: { channel: "c", userAmount: 0, members: 3 } });
     reporter.note(snap(0, 3), 60_000);
-    reporter.flush(60_000);
-    expect(index.posts).toHaveLength(4);
+    reporter.flush(60_000, true);
+    answer();
+    expect(posts).toHaveLength(4);
     expect(reporter.nextDeadline()).toBeNull();
   });
 
-  it("keeps a report that failed or could not be sent, and sends it (or anything newer) later", async () => {
-    const index = fakeIndex();
-    const { parties } = index;
-    let retries = 0;
-    const reporter = new IndexReporter({ parties, channel: () => "c", leaseMs: 30_000, retry: () => retries++ });
-    index.control.reachable = false;
+  it("keeps a report that failed or could not be sent, and sends it (or anything newer) later", () => {
+    const { reporter, posts, control, answer } = fakeIndex();
     reporter.note(snap(1), 0);
-    reporter.flush(0);
-    expect(index.posts).toEqual([]);
+    reporter.flush(0, false);
+    answer();
+    expect(posts).toEqual([]);
     expect(reporter.pending).toBe(true);
-    index.control.reachable = true;
-    index.control.failWith = 500;
-    reporter.flush(0);
-    await settle();
-    await settle();
-    expect(retries).toBe(1);
+    control.failing = true;
+    reporter.flush(0, true);
+    answer();
+    expect(control.ticks, "a tick, so the room tries again").toBe(1);
     expect(reporter.pending).toBe(true);
-    index.control.failWith = null;
+    control.failing = false;
     reporter.note(snap(2), 500);
-    reporter.flush(1000);
-    await settle();
-    expect(index.posts.map((p) => p.entry.userAmount)).toEqual([1, 2]);
+    reporter.flush(1000, true);
+    answer();
+    expect(posts.map((p) => p.entry.userAmount)).toEqual([1, 2]);
     expect(reporter.pending).toBe(false);
   });
 });

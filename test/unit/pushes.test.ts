@@ -5,68 +5,84 @@ import { PushDesk } from "../../party/channel/push-desk.ts";
 import type { PushResult, Push, ServerMessage } from "../../party/protocol/index.ts";
 import { type LoggedPush, mergeDeliveries, PushLog } from "../../party/server/pushes.ts";
 
-const push = (over: Partial<Push> = {}): Push => ({ id: "p1", userId: "jack", data: { n: 1 }, deadline: Date.now() + 200, from: null, ...over });
+const T = 1_000_000;
+const push = (over: Partial<Push> = {}): Push => ({ id: "p1", userId: "jack", data: { n: 1 }, deadline: T + 200, from: null, ...over });
 
 function desk() {
   const sent: Array<[string, ServerMessage]> = [];
-  return { sent, desk: new PushDesk((connectionId, message) => sent.push([connectionId, message]), () => "room") };
+  return { sent, desk: new PushDesk("room", (connectionId, message) => sent.push([connectionId, message])) };
+}
+
+/** The one delivery that settled (its answer), or a failure naming how many did. */
+function settledOne(d: PushDesk): { acked: unknown[]; unacked: unknown[] } {
+  const settled = d.takeSettled();
+  expect(settled).toHaveLength(1);
+  return settled[0]!.delivery;
 }
 
 describe("PushDesk", () => {
-  it("sends to each client and answers as soon as all acknowledged, with each one's type", async () => {
+  it("sends to each client and settles as soon as all acknowledged, with each one's type", () => {
     const { desk: d, sent } = desk();
-    const reply = d.deliver(push(), [{ connectionId: "a", clientType: "web" }, { connectionId: "b", clientType: undefined }], Date.now());
+    d.deliver(push(), [{ connectionId: "a", clientType: "web" }, { connectionId: "b", clientType: undefined }], T);
     expect(sent.map(([id, m]) => [id, m.type])).toEqual([["a", "push"], ["b", "push"]]);
     expect(sent[0]![1]).toEqual({ type: "push", id: "p1", data: { n: 1 }, channel: "room", from: null });
     d.ack("a", "p1", true);
+    expect(d.takeSettled(), "one client has not answered yet").toEqual([]);
     d.ack("b", "p1", true);
-    expect(await reply).toEqual({ acked: [{ channel: "room", connectionId: "a", clientType: "web" }, { channel: "room", connectionId: "b" }], unacked: [] });
+    expect(settledOne(d)).toEqual({ acked: [{ channel: "room", connectionId: "a", clientType: "web" }, { channel: "room", connectionId: "b" }], unacked: [] });
   });
 
-  it("reports a negative ack with its error, a silent client as timeout, and one that closed as closed", async () => {
+  it("reports a negative ack with its error, a silent client as timeout (at the deadline, not before), and one that closed as closed", () => {
     const { desk: d } = desk();
-    const reply = d.deliver(push(), ["a", "b", "c"].map((connectionId) => ({ connectionId, clientType: undefined })), Date.now());
+    d.deliver(push(), ["a", "b", "c"].map((connectionId) => ({ connectionId, clientType: undefined })), T);
     d.ack("a", "p1", false, "no handler");
     d.forget("c");
-    const { acked, unacked } = await reply;
+    expect(d.nextDeadline()).toBe(T + 200);
+    d.expire(T + 199);
+    expect(d.takeSettled()).toEqual([]);
+    d.expire(T + 200);
+    const { acked, unacked } = settledOne(d);
     expect(acked).toEqual([]);
     expect(unacked).toEqual([
       { channel: "room", connectionId: "a", reason: "rejected", error: "no handler" },
       { channel: "room", connectionId: "b", reason: "timeout" },
       { channel: "room", connectionId: "c", reason: "closed" },
     ]);
+    expect(d.nextDeadline()).toBeNull();
   });
 
-  it("sends again to a client that comes back mid-push without having answered, and to a new client of the user", async () => {
+  it("sends again to a client that comes back mid-push without having answered, and to a new client of the user", () => {
     const { desk: d, sent } = desk();
-    const reply = d.deliver(push({ clientType: "web" }), [{ connectionId: "a", clientType: "web" }], Date.now());
+    d.deliver(push({ clientType: "web" }), [{ connectionId: "a", clientType: "web" }], T);
     d.forget("a");
-    d.connected("a", "jack", "web");
-    d.connected("n", "jack", "web");
-    d.connected("x", "jack", "app");
-    d.connected("t", "ted", "web");
+    d.connected("a", "jack", "web", T);
+    d.connected("n", "jack", "web", T);
+    d.connected("x", "jack", "app", T);
+    d.connected("t", "ted", "web", T);
     expect(sent.map(([id]) => id)).toEqual(["a", "a", "n"]);
     d.ack("a", "p1", true);
     d.ack("n", "p1", true);
-    expect((await reply).acked.map((t) => t.connectionId)).toEqual(["a", "n"]);
+    expect((settledOne(d).acked as Array<{ connectionId: string }>).map((t) => t.connectionId)).toEqual(["a", "n"]);
   });
 
-  it("ignores answers to pushes it did not send, and repeated answers", async () => {
+  it("ignores answers to pushes it did not send, and repeated answers", () => {
     const { desk: d } = desk();
-    const reply = d.deliver(push(), [{ connectionId: "a", clientType: undefined }], Date.now());
+    d.deliver(push(), [{ connectionId: "a", clientType: undefined }], T);
     d.ack("z", "p1", true);
     d.ack("a", "other", true);
     d.ack("a", "p1", false, "first");
     d.ack("a", "p1", true);
-    expect((await reply).unacked).toEqual([{ channel: "room", connectionId: "a", reason: "rejected", error: "first" }]);
+    expect(settledOne(d).unacked).toEqual([{ channel: "room", connectionId: "a", reason: "rejected", error: "first" }]);
   });
 
-  it("answers at once when there is nobody to send to, and shares one answer for the same id", async () => {
-    const { desk: d } = desk();
-    expect(await d.deliver(push(), [], Date.now())).toEqual({ acked: [], unacked: [] });
-    const first = d.deliver(push({ id: "same" }), [{ connectionId: "a", clientType: undefined }], Date.now());
-    const again = d.deliver(push({ id: "same" }), [{ connectionId: "b", clientType: undefined }], Date.now());
-    expect(again).toBe(first);
+  it("settles at once when there is nobody to send to, and runs one delivery per id", () => {
+    const { desk: d, sent } = desk();
+    d.deliver(push(), [], T);
+    expect(settledOne(d)).toEqual({ acked: [], unacked: [] });
+    d.deliver(push({ id: "same" }), [{ connectionId: "a", clientType: undefined }], T);
+    d.deliver(push({ id: "same" }), [{ connectionId: "b", clientType: undefined }], T);
+    expect(d.running("same")).toBe(true);
+    expect(sent.map(([id]) => id)).toEqual(["a"]);
   });
 });
 
@@ -87,7 +103,7 @@ describe("PushLog", () => {
 
   it("runs an id once: a repeat, even while the first runs, gets the first answer", async () => {
     const { store } = memoryStore();
-    const log = new PushLog(store);
+    const log = new PushLog(store, () => Date.now());
     let runs = 0;
     const run = async () => result("a", ++runs);
     const [one, two] = await Promise.all([log.run("a", Date.now(), run), log.run("a", Date.now(), run)]);
@@ -98,12 +114,12 @@ describe("PushLog", () => {
 
   it("runs an id again after ten minutes, and sweeps the expired rows (also those from before a restart)", async () => {
     const { store, rows } = memoryStore();
-    const log = new PushLog(store);
+    const log = new PushLog(store, () => Date.now());
     await log.run("a", Date.now(), async () => result("a", 1));
     const expiry = log.nextExpiry()!;
     expect(expiry - Date.now()).toBeGreaterThan(9 * 60 * 1000);
     expect((await log.run("a", expiry + 1, async () => result("a", 2))).clients).toBe(2);
-    const restarted = new PushLog(store);
+    const restarted = new PushLog(store, () => Date.now());
     await restarted.load();
     await restarted.sweep(Date.now() + 11 * 60 * 1000);
     expect(rows.size).toBe(0);

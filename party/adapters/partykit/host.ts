@@ -77,6 +77,10 @@ export class PartyKitHost<State> implements Host<State> {
   }
 
   /** PartyKit answers no ping by itself: every ping reaches the room as a message. */
+  now(): number {
+    return Date.now();
+  }
+
   pingedAt(): null {
     return null;
   }

@@ -54,6 +54,10 @@ export class WorkersHost<State> implements Host<State> {
     return this.#server.getConnections(connectionId) as Iterable<HostSocket<State>>;
   }
 
+  now(): number {
+    return Date.now();
+  }
+
   pingedAt(socket: HostSocket<State>): number | null {
     return this.#ctx.getWebSocketAutoResponseTimestamp(socket as unknown as WebSocket)?.getTime() ?? null;
   }
