@@ -91,6 +91,19 @@ describe("docs/architecture.md", () => {
     expect(FILES.filter((file) => !documented.includes(file)), "files missing from the doc's layout").toEqual([]);
     expect(documented.filter((file) => !FILES.includes(file)), "files in the doc's layout that do not exist").toEqual([]);
   });
+
+  it("names every export of party/server/host.ts, and every member of its interfaces, under \"The host port\"", () => {
+    const doc = readFileSync(join(ROOT, "docs/architecture.md"), "utf8");
+    const start = doc.indexOf("## The host port");
+    const section = doc.slice(start, doc.indexOf("\n#", start + 1));
+    const host = readFileSync(join(ROOT, "party/server/host.ts"), "utf8");
+    const names = [...host.matchAll(/^export (?:interface|type|function|class|const) (\w+)/gm)].map((match) => match[1]!);
+    for (const [, body] of host.matchAll(/^export interface \w+[^{]*\{\n([\s\S]*?)^\}/gm)) {
+      names.push(...[...body!.matchAll(/^ {2}(?:readonly )?(\w+)[<(?:]/gm)].map((match) => match[1]!));
+    }
+    expect(names.length).toBeGreaterThan(30);
+    expect([...new Set(names)].filter((name) => !section.includes(`\`${name}`)), "not named in the host port section").toEqual([]);
+  });
 });
 
 describe("what the browser and app servers load", () => {
