@@ -22,7 +22,7 @@ const SERVICES = ["party/channel/", "party/directory/", "party/index/", "party/e
 
 /** What each folder may import, by folder (each ends with `/`; a file follows the longest folder that holds it). */
 export const RULES: Record<string, Rule> = {
-  "party/wire/": { runtime: ["party/wire/"], types: ["party/protocol/"] },
+  "party/wire/": { runtime: ["party/wire/"] },
   "party/protocol/": { runtime: ["party/protocol/", "party/wire/", "zod"] },
   "party/server/": { runtime: ["party/server/", "party/protocol/", "party/wire/", "zod", "standardwebhooks"] },
   "party/edge/": { runtime: ["party/edge/", "party/server/", "party/protocol/", "party/wire/", "zod", "jose"] },

@@ -50,6 +50,7 @@ describe("the layout", () => {
     ["a client file that imports zod", "client/x.ts", 'import { z } from "zod";', /client\/x.ts:1 imports zod/],
     ["a client file that imports protocol/ at run time", "client/x.ts", 'import { ClientMessage } from "../party/protocol/index.ts";', /only `import type` is allowed/],
     ["a wire file that imports server code", "party/wire/x.ts", 'import type { Config } from "../server/config.ts";', /party\/wire\/x.ts:1 imports party\/server\/config.ts/],
+    ["a wire file that imports protocol types (wire/ is self-contained: protocol/ imports it)", "party/wire/x.ts", 'import type { Member } from "../protocol/index.ts";', /party\/wire\/x.ts:1 imports party\/protocol\/index.ts, which party\/wire\/ may not/],
     ["a channel file that imports another party", "party/channel/x.ts", 'import { DirectoryState } from "../directory/directory.ts";', /imports party\/directory\/directory.ts/],
     ["a core file that imports the engine", "party/channel/x.ts", 'import type * as Party from "partykit/server";', /imports partykit\/server/],
     ["the edge importing a party at run time, on line 3", "party/edge/x.ts", '/** doc */\n\nexport { IndexService } from "../index/service.ts";', /party\/edge\/x.ts:3 imports party\/index\/service.ts/],
