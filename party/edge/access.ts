@@ -2,19 +2,17 @@
  * Who may do what, decided at the edge before any room is touched: the origin of a browser,
  * the client token of a connect (which userId, userData and clientType it may take, in which
  * channels), and the credentials of an HTTP call (the server key, or a token that opens the
- * channels asked for).
+ * channels asked for). Each check throws its refusal (`HttpError`); the entry point answers it.
  */
-import type { Config } from "../server/config.ts";
+import type { AuthSettings, Config } from "../server/config.ts";
+import { HttpError } from "../server/envelope.ts";
 import type { Caller } from "../server/hand-off.ts";
 import type { Handshake } from "../wire/handshake.ts";
 import { userDataProblem } from "../wire/json.ts";
-import { bannedRefusal } from "../server/ban-cache.ts";
-import { type Ban, channelAllowed, type ErrorCode, type TokenClaims } from "../protocol/index.ts";
+import { bannedError } from "../server/ban-cache.ts";
+import { type Ban, channelAllowed, type TokenClaims } from "../protocol/index.ts";
 import { verifierFor } from "./tokens.ts";
 import { refusedCredentialMessage, verifyAdminToken } from "./admin.ts";
-
-/** A refusal: the status, the error code and the sentence for the envelope, and the reason counted in stats. */
-export type Refusal = { status: 400 | 401 | 403 | 503; error: ErrorCode; message: string };
 
 /** A connect the edge admits: the handshake as the room must take it. */
 export type Admitted = Handshake & {
@@ -24,60 +22,74 @@ export type Admitted = Handshake & {
   expiresAt: number | null;
 };
 
-const unauthorized = (message: string): Refusal => ({ status: 401, error: "unauthorized", message });
-const forbidden = (message: string): Refusal => ({ status: 403, error: "forbidden", message });
+const unauthorized = (message: string) => new HttpError(401, "unauthorized", message);
+const forbidden = (message: string, reason?: string) => new HttpError(403, "forbidden", message, { reason });
 
-/** A browser's origin that the settings do not allow (a request without Origin is not a browser's: allowed). */
-export function originRefusal(request: Request, config: Config): Refusal | null {
+/**
+ * Refuses a browser's origin that the settings do not allow (a request without Origin is not a
+ * browser's: allowed); `reason` is what a room's stats count the refusal under (its code unless given).
+ */
+export function checkOrigin(request: Request, config: Config, reason?: string): void {
   const origin = request.headers.get("origin");
-  if (origin === null || config.allowedOrigins === null || config.allowedOrigins.includes(origin)) return null;
-  return forbidden(`origin ${origin} is not allowed to use this service (PRESENCE_ALLOWED_ORIGINS)`);
+  if (origin === null || config.allowedOrigins === null || config.allowedOrigins.includes(origin)) return;
+  throw forbidden(`origin ${origin} is not allowed to use this service (PRESENCE_ALLOWED_ORIGINS)`, reason);
+}
+
+/** A client token's claims and until when it is good (epoch ms); throws 401 `unauthorized`, or 503 `unavailable` when its keys could not be fetched. */
+async function verified(auth: AuthSettings, token: string): Promise<{ claims: TokenClaims; expiresAt: number }> {
+  const result = await verifierFor(auth).verify(token);
+  if (!result.ok) throw new HttpError(result.status, result.status === 503 ? "unavailable" : "unauthorized", result.message);
+  return result;
+}
+
+/** Refuses (400) a token whose data breaks the userData rule: it would be the member's userData. */
+function checkTokenData(data: TokenClaims["data"], config: Config): void {
+  const problem = userDataProblem(data, config.maxUserDataBytes);
+  if (problem) throw new HttpError(400, "bad_request", `the token's data: ${problem.message}`);
 }
 
 /**
  * Decides who a connect to `channel` may be. Without auth settings the handshake stands as
  * sent. With them, the token in `?token=` decides: its `sub` is the userId, its `data` the
- * userData, its `clientType` pins the type, its `channels` must open this channel.
+ * userData, its `clientType` pins the type, its `channels` must open this channel. Throws the
+ * refusal (400, 401, 403, 503).
  */
-export async function admitConnect(params: URLSearchParams, channel: string, handshake: Handshake, config: Config): Promise<Admitted | Refusal> {
+export async function admitConnect(params: URLSearchParams, channel: string, handshake: Handshake, config: Config): Promise<Admitted> {
   if (config.auth === null) return { ...handshake, dataLocked: false, expiresAt: null };
   const tokens = params.getAll("token");
-  if (tokens.length > 1) return unauthorized("token is given more than once");
+  if (tokens.length > 1) throw unauthorized("token is given more than once");
   const token = tokens[0];
   if (token === undefined || token === "") {
     if (config.auth.allowAnonymousObservers && handshake.userId === null) return { ...handshake, dataLocked: false, expiresAt: null };
-    return unauthorized(
+    throw unauthorized(
       config.auth.allowAnonymousObservers ? "missing token: only observers (no userId) may connect without ?token=" : "missing token: connect with ?token=JWT",
     );
   }
   // The dashboard's admin token (see admin.ts) connects observers to any channel.
   const adminUntil = await verifyAdminToken(token, config);
   if (adminUntil !== null) {
-    if (handshake.userId !== null) return forbidden("an admin token connects observers only: leave out userId");
+    if (handshake.userId !== null) throw forbidden("an admin token connects observers only: leave out userId");
     return { ...handshake, userData: null, dataLocked: false, expiresAt: adminUntil };
   }
-  const verified = await verifierFor(config.auth).verify(token);
-  if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
-  const claims = verified.claims;
-  if (!channelAllowed(claims.channels, channel)) return forbidden(`the token does not open channel ${channel}`);
+  const { claims, expiresAt } = await verified(config.auth, token);
+  if (!channelAllowed(claims.channels, channel)) throw forbidden(`the token does not open channel ${channel}`);
   if (claims.observer === true) {
-    if (handshake.userId !== null) return forbidden("an observer token cannot join as a user: leave out userId");
-    return { ...handshake, userData: null, dataLocked: false, expiresAt: verified.expiresAt };
+    if (handshake.userId !== null) throw forbidden("an observer token cannot join as a user: leave out userId");
+    return { ...handshake, userData: null, dataLocked: false, expiresAt };
   }
-  return identityFromClaims(claims, handshake, config, verified.expiresAt);
+  return identityFromClaims(claims, handshake, config, expiresAt);
 }
 
 /** The member a user token makes: its userId, userData and clientType, each checked against what the connect asked. */
-function identityFromClaims(claims: TokenClaims, handshake: Handshake, config: Config, expiresAt: number): Admitted | Refusal {
+function identityFromClaims(claims: TokenClaims, handshake: Handshake, config: Config, expiresAt: number): Admitted {
   const userId = claims.sub!;
-  if (handshake.userId !== null && handshake.userId !== userId) return forbidden(`the token is for user ${userId}, not ${handshake.userId}`);
+  if (handshake.userId !== null && handshake.userId !== userId) throw forbidden(`the token is for user ${userId}, not ${handshake.userId}`);
   if (claims.clientType !== undefined && handshake.clientType !== undefined && handshake.clientType !== claims.clientType) {
-    return forbidden(`the token pins clientType ${claims.clientType}, not ${handshake.clientType}`);
+    throw forbidden(`the token pins clientType ${claims.clientType}, not ${handshake.clientType}`);
   }
   const clientType = claims.clientType ?? handshake.clientType;
   if (claims.data === undefined) return { ...handshake, userId, clientType, dataLocked: false, expiresAt };
-  const problem = userDataProblem(claims.data, config.maxUserDataBytes);
-  if (problem) return { status: 400, error: "bad_request", message: `the token's data: ${problem.message}` };
+  checkTokenData(claims.data, config);
   // The app vouches for this data: what the connect sent is not used.
   return { ...handshake, userId, clientType, userData: claims.data, dataLocked: claims.dataWritable !== true, expiresAt };
 }
@@ -89,57 +101,56 @@ export type Need = { serverKey: true } | { channels: string[]; banOf?: (userId: 
  * Checks an HTTP call's credentials: `Authorization: Bearer SERVER_KEY`, or (for herenow, with
  * auth on) a token in `?token=` or `Authorization: Bearer` whose channels open every channel asked.
  * Without auth settings and without a server key the service is open, for development.
+ * Throws the refusal (401, 403, 503, or 403 `banned`).
  */
-export async function authorizeRequest(request: Request, url: URL, need: Need, config: Config): Promise<Refusal | null> {
+export async function authorizeRequest(request: Request, url: URL, need: Need, config: Config): Promise<void> {
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
-  if (config.serverKey !== null && bearer !== undefined && (await sameSecret(bearer, config.serverKey))) return null;
+  if (config.serverKey !== null && bearer !== undefined && (await sameSecret(bearer, config.serverKey))) return;
   // A short-lived admin token (the dashboard's) stands in for the server key.
-  if (bearer !== undefined && (await verifyAdminToken(bearer, config)) !== null) return null;
+  if (bearer !== undefined && (await verifyAdminToken(bearer, config)) !== null) return;
   if ("serverKey" in need) {
-    if (config.serverKey !== null) return unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : refusedCredentialMessage(bearer));
-    return config.auth === null ? null : forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");
+    if (config.serverKey !== null) throw unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : refusedCredentialMessage(bearer));
+    if (config.auth === null) return;
+    throw forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");
   }
-  if (config.auth === null) return null;
+  if (config.auth === null) return;
   const token = url.searchParams.get("token") ?? bearer;
-  if (token === undefined || token === null) return unauthorized("missing credentials: send the server key, or a token in ?token=");
-  const verified = await verifierFor(config.auth).verify(token);
-  if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
-  const closed = need.channels.filter((channel) => !channelAllowed(verified.claims.channels, channel));
-  if (closed.length > 0) return forbidden(`the token does not open ${closed.map((c) => `channel ${c}`).join(", ")}`);
-  const ban = verified.claims.sub === undefined ? null : await need.banOf?.(verified.claims.sub);
-  return ban ? bannedRefusal(ban) : null;
+  if (token === undefined || token === null) throw unauthorized("missing credentials: send the server key, or a token in ?token=");
+  const { claims } = await verified(config.auth, token);
+  const closed = need.channels.filter((channel) => !channelAllowed(claims.channels, channel));
+  if (closed.length > 0) throw forbidden(`the token does not open ${closed.map((c) => `channel ${c}`).join(", ")}`);
+  const ban = claims.sub === undefined ? null : await need.banOf?.(claims.sub);
+  if (ban) throw bannedError(ban);
 }
 
 /**
  * Who may call an HTTP client route (`/parties/main/CHANNEL/clients…`): the server key or an
  * admin token (any user; listing needs one of them), an open service in development, or a
  * user token (in `Authorization: Bearer` or `?token=`) whose channels open this channel. The
- * room then holds the user caller to its own userId and to what its token fixes.
+ * room then holds the user caller to its own userId and to what its token fixes. Throws the
+ * refusal (400, 401, 403, 503).
  */
-export async function authorizeHttpClient(request: Request, url: URL, channel: string, config: Config, listing: boolean): Promise<Caller | Refusal> {
+export async function authorizeHttpClient(request: Request, url: URL, channel: string, config: Config, listing: boolean): Promise<Caller> {
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
   if (config.serverKey !== null && bearer !== undefined && (await sameSecret(bearer, config.serverKey))) return { kind: "server" };
   if (bearer !== undefined && (await verifyAdminToken(bearer, config)) !== null) return { kind: "server" };
   if (config.serverKey === null && config.auth === null) return { kind: "server" };
   if (listing || config.auth === null) {
     // Only the server key will do.
-    if (config.serverKey === null) return forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");
-    return unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : refusedCredentialMessage(bearer));
+    if (config.serverKey === null) throw forbidden("this route needs the server key, and PRESENCE_SERVER_KEY is not set");
+    throw unauthorized(bearer === undefined ? "missing server key: send Authorization: Bearer PRESENCE_SERVER_KEY" : refusedCredentialMessage(bearer));
   }
   const tokens = url.searchParams.getAll("token");
-  if (tokens.length > 1) return unauthorized("token is given more than once");
+  if (tokens.length > 1) throw unauthorized("token is given more than once");
   const token = tokens[0] ?? bearer;
-  if (token === undefined || token === "") return unauthorized("missing credentials: send the server key, or the client's token in Authorization: Bearer or ?token=");
-  const verified = await verifierFor(config.auth).verify(token);
-  if (!verified.ok) return { status: verified.status, error: verified.status === 503 ? "unavailable" : "unauthorized", message: verified.message };
-  const claims = verified.claims;
-  if (!channelAllowed(claims.channels, channel)) return forbidden(`the token does not open channel ${channel}`);
-  if (claims.observer === true || claims.sub === undefined) return forbidden("an observer token keeps no client: use a user's token or the server key");
-  const caller: Caller = { kind: "user", userId: claims.sub, dataLocked: false, expiresAt: verified.expiresAt };
+  if (token === undefined || token === "") throw unauthorized("missing credentials: send the server key, or the client's token in Authorization: Bearer or ?token=");
+  const { claims, expiresAt } = await verified(config.auth, token);
+  if (!channelAllowed(claims.channels, channel)) throw forbidden(`the token does not open channel ${channel}`);
+  if (claims.observer === true || claims.sub === undefined) throw forbidden("an observer token keeps no client: use a user's token or the server key");
+  const caller: Caller = { kind: "user", userId: claims.sub, dataLocked: false, expiresAt };
   if (claims.clientType !== undefined) caller.clientType = claims.clientType;
   if (claims.data !== undefined) {
-    const problem = userDataProblem(claims.data, config.maxUserDataBytes);
-    if (problem) return { status: 400, error: "bad_request", message: `the token's data: ${problem.message}` };
+    checkTokenData(claims.data, config);
     caller.data = claims.data;
     caller.dataLocked = claims.dataWritable !== true;
   }

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Parties } from "../server/calls.ts";
 import type { Config } from "../server/config.ts";
-import { fail, methodNotAllowed, ok } from "../server/envelope.ts";
+import { HttpError, notAllowed, ok, or502 } from "../server/envelope.ts";
 import type { AdminInfo, AdminSession } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 import { authorizeRequest } from "./access.ts";
@@ -18,35 +18,29 @@ const ChannelsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
 
-/** Answers an operator route, or null when the path is not one. */
+/** Answers an operator route (a refusal is thrown), or null when the path is not one. */
 export async function adminRoute(request: Request, url: URL, config: Config, parties: Parties): Promise<Response | null> {
   const path = url.pathname;
   if (path === "/dashboard") return new Response(null, { status: 308, headers: { location: `/dashboard/${url.search}` } });
   if (path === "/admin") {
-    if (request.method !== "GET") return methodNotAllowed(["GET"]);
+    if (request.method !== "GET") throw notAllowed(["GET"]);
     return ok({ open: adminOpen(config), auth: config.auth !== null, serverKey: config.serverKey !== null } satisfies AdminInfo);
   }
   if (path !== "/admin/token" && path !== "/channels" && path !== "/channels/") return null;
   const method = path === "/admin/token" ? "POST" : "GET";
-  if (request.method !== method) return methodNotAllowed([method]);
+  if (request.method !== method) throw notAllowed([method]);
   if (path === "/admin/token") return adminToken(request, url, config);
-  const refused = await authorizeRequest(request, url, { serverKey: true }, config);
-  if (refused) return fail(refused.status, refused.error, refused.message);
+  await authorizeRequest(request, url, { serverKey: true }, config);
   const query = ChannelsQuery.safeParse({ q: url.searchParams.get("q") ?? undefined, limit: url.searchParams.get("limit") ?? undefined });
-  if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
-  try {
-    return ok(await parties.call(INDEX_PARTY, INDEX_ROOM, "list", query.data));
-  } catch (error) {
-    return fail(502, "internal", `the channel index failed: ${(error as Error).message}`);
-  }
+  if (!query.success) throw new HttpError(400, "bad_request", z.prettifyError(query.error));
+  return ok(await or502("the channel index failed", parties.call(INDEX_PARTY, INDEX_ROOM, "list", query.data)));
 }
 
 /** `POST /admin/token`: open (development), or a fresh admin token for the server key; an admin token gets itself back (no endless renewal). */
 async function adminToken(request: Request, url: URL, config: Config): Promise<Response> {
   const auth = config.auth !== null;
   if (adminOpen(config)) return ok({ open: true, auth, token: null, expiresAt: null } satisfies AdminSession);
-  const refused = await authorizeRequest(request, url, { serverKey: true }, config);
-  if (refused) return fail(refused.status, refused.error, refused.message);
+  await authorizeRequest(request, url, { serverKey: true }, config);
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim() ?? "";
   const until = await verifyAdminToken(bearer, config);
   if (until !== null) return ok({ open: false, auth, token: bearer, expiresAt: until } satisfies AdminSession);

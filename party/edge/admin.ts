@@ -6,6 +6,7 @@
  */
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import type { Config } from "../server/config.ts";
+import { HttpError } from "../server/envelope.ts";
 
 /** The audience every admin token carries; tokens without it are never checked as admin tokens. */
 export const ADMIN_AUDIENCE = "presence-admin";
@@ -78,11 +79,11 @@ export function adminOpen(config: Config): boolean {
   return config.serverKey === null && config.auth === null;
 }
 
-/** Why a dashboard socket (`?token=ADMIN_TOKEN`) is refused, or null to admit it. */
-export async function adminSocketRefusal(params: URLSearchParams, config: Config): Promise<{ status: 401 | 403; message: string } | null> {
-  if (adminOpen(config)) return null;
-  if (config.serverKey === null) return { status: 403, message: "the dashboard needs PRESENCE_SERVER_KEY when client auth is on" };
+/** Admits a dashboard socket (`?token=ADMIN_TOKEN`), or throws why not (401, or 403 when the service has no server key). */
+export async function checkAdminSocket(params: URLSearchParams, config: Config): Promise<void> {
+  if (adminOpen(config)) return;
+  if (config.serverKey === null) throw new HttpError(403, "forbidden", "the dashboard needs PRESENCE_SERVER_KEY when client auth is on");
   const token = params.get("token");
-  if (!token) return { status: 401, message: "missing admin token: connect with ?token= from POST /admin/token" };
-  return (await verifyAdminToken(token, config)) === null ? { status: 401, message: "bad or expired admin token" } : null;
+  if (!token) throw new HttpError(401, "unauthorized", "missing admin token: connect with ?token= from POST /admin/token");
+  if ((await verifyAdminToken(token, config)) === null) throw new HttpError(401, "unauthorized", "bad or expired admin token");
 }

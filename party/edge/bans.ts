@@ -4,12 +4,11 @@
  * out of connects, HTTP clients and token-checked requests, against the isolate's copy of the
  * list (server/ban-cache.ts), so a check costs no request.
  */
-import { z } from "zod";
 import type { Config } from "../server/config.ts";
-import { fail, ok } from "../server/envelope.ts";
+import { ok, or502 } from "../server/envelope.ts";
 import type { Caller } from "../server/hand-off.ts";
 import type { EdgeHost } from "../server/host.ts";
-import { type Ban, MAX_BATCH_BODY_BYTES, UserId } from "../protocol/index.ts";
+import { type Ban, MAX_BATCH_BODY_BYTES } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 
 /** Records a ban in the index room, then in this isolate's copy; null when the list is full. */
@@ -21,23 +20,18 @@ export async function banUser(ban: Ban, edge: Pick<EdgeHost, "parties" | "bans">
 }
 
 /** `GET /users/USERID/ban` (read it) and `DELETE /users/USERID/ban` (lift it). */
-export async function banRoute(request: Request, rawUserId: string, _config: Config, edge: Pick<EdgeHost, "parties" | "bans">): Promise<Response> {
+export async function banRoute(request: Request, userId: string, _config: Config, edge: Pick<EdgeHost, "parties" | "bans">): Promise<Response> {
   const { parties } = edge;
-  const userId = UserId.safeParse(rawUserId);
-  if (!userId.success) return fail(400, "bad_request", `bad user id in the path: ${z.prettifyError(userId.error)}`);
-  try {
-    if (request.method === "DELETE") {
-      const lifted = await parties.call(INDEX_PARTY, INDEX_ROOM, "unban", { userId: userId.data });
-      edge.bans.forget(userId.data);
-      return ok(lifted);
-    }
-    // Read from the list itself, not the isolate's copy: the operator sees what is in force.
-    const { bans } = await parties.call(INDEX_PARTY, INDEX_ROOM, "bans", {});
-    const ban = bans.find((held) => held.userId === userId.data);
-    return ok(ban ? { userId: userId.data, banned: true, ban } : { userId: userId.data, banned: false });
-  } catch (error) {
-    return fail(502, "internal", `the ban list could not be reached: ${(error as Error).message}`);
+  const unreachable = "the ban list could not be reached";
+  if (request.method === "DELETE") {
+    const lifted = await or502(unreachable, parties.call(INDEX_PARTY, INDEX_ROOM, "unban", { userId }));
+    edge.bans.forget(userId);
+    return ok(lifted);
   }
+  // Read from the list itself, not the isolate's copy: the operator sees what is in force.
+  const { bans } = await or502(unreachable, parties.call(INDEX_PARTY, INDEX_ROOM, "bans", {}));
+  const ban = bans.find((held) => held.userId === userId);
+  return ok(ban ? { userId, banned: true, ban } : { userId, banned: false });
 }
 
 /** A user's ban in force, from the isolate's copy: what a token check asks (access.ts `Need`). */

@@ -8,10 +8,10 @@
 import { z } from "zod";
 import type { Config } from "../server/config.ts";
 import type { EdgeHost } from "../server/host.ts";
-import { fail, ok } from "../server/envelope.ts";
+import { HttpError, ok, or502 } from "../server/envelope.ts";
 import { kickEverywhere } from "../server/kicks.ts";
 import { partOf } from "../server/parts.ts";
-import { DisconnectRequest, type Kick, MAX_BANS, UserId } from "../protocol/index.ts";
+import { DisconnectRequest, type Kick, MAX_BANS } from "../protocol/index.ts";
 import { DIRECTORY_PARTY } from "../wire/parties.ts";
 import { banUser } from "./bans.ts";
 
@@ -19,41 +19,37 @@ import { banUser } from "./bans.ts";
 const DEFAULT_REASON = "disconnected by the operator";
 
 /** Answers a disconnect: checks it, records the ban if it asks for one, hands it to its coordinator, and passes on what was closed. */
-export async function disconnectUser(request: Request, rawUserId: string, config: Config, edge: EdgeHost): Promise<Response> {
+export async function disconnectUser(request: Request, userId: string, config: Config, edge: EdgeHost): Promise<Response> {
   const { parties } = edge;
-  const userId = UserId.safeParse(rawUserId);
-  if (!userId.success) return fail(400, "bad_request", `bad user id in the path: ${z.prettifyError(userId.error)}`);
   const text = await request.text();
   let raw: unknown = {};
   try {
     if (text.trim() !== "") raw = JSON.parse(text);
   } catch {
-    return fail(400, "bad_request", "the body is not JSON");
+    throw new HttpError(400, "bad_request", "the body is not JSON");
   }
   const body = DisconnectRequest.safeParse(raw);
-  if (!body.success) return fail(400, "bad_request", `a disconnect is {reason?, channel?, banSeconds?}: ${z.prettifyError(body.error)}`);
-  const kick: Kick = { userId: userId.data, reason: body.data.reason ?? DEFAULT_REASON };
+  if (!body.success) throw new HttpError(400, "bad_request", `a disconnect is {reason?, channel?, banSeconds?}: ${z.prettifyError(body.error)}`);
+  const kick: Kick = { userId, reason: body.data.reason ?? DEFAULT_REASON };
   if (body.data.channel !== undefined) kick.channel = body.data.channel;
-  if (!config.directory && kick.channel === undefined) return fail(400, "bad_request", "with the user directory off (PRESENCE_DIRECTORY=off) a disconnect must name its channel");
+  if (!config.directory && kick.channel === undefined) throw new HttpError(400, "bad_request", "with the user directory off (PRESENCE_DIRECTORY=off) a disconnect must name its channel");
   let bannedUntil: number | undefined;
   if (body.data.banSeconds !== undefined) {
     // The ban first: a client kicked below cannot get back in before it holds.
     const now = Date.now();
-    try {
-      const ban = await banUser({ userId: kick.userId, until: now + body.data.banSeconds * 1000, reason: body.data.reason ?? "", bannedAt: now }, edge);
-      if (ban === null) return fail(409, "conflict", `the ban list is full (${MAX_BANS} bans in force): lift some first`);
-      bannedUntil = ban.until;
-    } catch (error) {
-      return fail(502, "internal", `the ban could not be recorded, nothing was closed: ${(error as Error).message}`);
-    }
+    const ban = await or502(
+      "the ban could not be recorded, nothing was closed",
+      banUser({ userId: kick.userId, until: now + body.data.banSeconds * 1000, reason: body.data.reason ?? "", bannedAt: now }, edge),
+    );
+    if (ban === null) throw new HttpError(409, "conflict", `the ban list is full (${MAX_BANS} bans in force): lift some first`);
+    bannedUntil = ban.until;
   }
-  try {
-    const closed = config.directory
-      ? await parties.call(DIRECTORY_PARTY, partOf(kick.userId, config.directoryParts), "disconnect", kick)
-      : await kickEverywhere(parties, kick, [kick.channel!]);
-    return ok(bannedUntil === undefined ? closed : { ...closed, bannedUntil });
-  } catch (error) {
-    const banned = bannedUntil === undefined ? "" : ` (the ban is recorded, until ${new Date(bannedUntil).toISOString()})`;
-    return fail(502, "internal", `the disconnect could not be run${banned}: ${(error as Error).message}`);
-  }
+  const banned = bannedUntil === undefined ? "" : ` (the ban is recorded, until ${new Date(bannedUntil).toISOString()})`;
+  const closed = await or502(
+    `the disconnect could not be run${banned}`,
+    config.directory
+      ? parties.call(DIRECTORY_PARTY, partOf(kick.userId, config.directoryParts), "disconnect", kick)
+      : kickEverywhere(parties, kick, [kick.channel!]),
+  );
+  return ok(bannedUntil === undefined ? closed : { ...closed, bannedUntil });
 }

@@ -3,33 +3,32 @@
  * to the rooms in parallel and merged into one envelope. Used by the worker's `onFetch`.
  */
 import { z } from "zod";
-import { fail, ok } from "../server/envelope.ts";
+import { HttpError, ok } from "../server/envelope.ts";
 import type { Parties } from "../server/calls.ts";
 import { type ChannelHereNow, type HereNowArgs, HereNowChannels, HereNowQuery } from "../protocol/index.ts";
 import { CHANNEL_PARTY } from "../wire/parties.ts";
 
-/** Decides whether the caller may read these channels: null, or the refusal to answer with. */
-export type ChannelsGate = (channels: string[]) => Promise<Response | null>;
+/** Checks that the caller may read these channels; throws the refusal (`HttpError`) when not. */
+export type ChannelsGate = (channels: string[]) => Promise<void>;
 
 /**
  * Answers a multi-channel herenow request; `channel` may repeat or hold a comma-separated
  * list. `gate` checks the caller's credentials for the channels named, before any room is asked.
  */
-export async function hereNowAcrossChannels(url: URL, parties: Parties, gate: ChannelsGate = async () => null): Promise<Response> {
+export async function hereNowAcrossChannels(url: URL, parties: Parties, gate: ChannelsGate = async () => {}): Promise<Response> {
   const names = [...new Set(url.searchParams.getAll("channel").flatMap((value) => value.split(",")))];
   const channels = HereNowChannels.safeParse(names);
-  if (!channels.success) return fail(400, "bad_request", z.prettifyError(channels.error));
-  const refused = await gate(channels.data);
-  if (refused) return refused;
+  if (!channels.success) throw new HttpError(400, "bad_request", z.prettifyError(channels.error));
+  await gate(channels.data);
   const query = HereNowQuery.safeParse({
     includeUsers: url.searchParams.get("includeUsers") ?? undefined,
     distinct: url.searchParams.get("distinct") ?? undefined,
     limit: url.searchParams.get("limit") ?? undefined,
     cursor: url.searchParams.get("cursor") ?? undefined,
   });
-  if (!query.success) return fail(400, "bad_request", z.prettifyError(query.error));
+  if (!query.success) throw new HttpError(400, "bad_request", z.prettifyError(query.error));
   const { includeUsers, distinct, limit, cursor } = query.data;
-  if (cursor !== undefined && channels.data.length > 1) return fail(400, "bad_request", "cursor pages one channel: name only that channel");
+  if (cursor !== undefined && channels.data.length > 1) throw new HttpError(400, "bad_request", "cursor pages one channel: name only that channel");
   const args: HereNowArgs = { includeUsers, distinct, limit };
   if (cursor !== undefined) args.cursor = cursor;
 
@@ -46,7 +45,7 @@ export async function hereNowAcrossChannels(url: URL, parties: Parties, gate: Ch
   );
   const failed = results.filter(([, value]) => typeof value === "string");
   if (failed.length > 0) {
-    return fail(502, "internal", `herenow failed for ${failed.map(([name, why]) => `${name} (${why})`).join(", ")}`);
+    throw new HttpError(502, "internal", `herenow failed for ${failed.map(([name, why]) => `${name} (${why})`).join(", ")}`);
   }
   return ok({ channels: Object.fromEntries(results) });
 }

@@ -4,7 +4,7 @@
  * parallel) and answered in one envelope, each user by id.
  */
 import { z } from "zod";
-import { fail, ok } from "../server/envelope.ts";
+import { HttpError, ok } from "../server/envelope.ts";
 import { byPart } from "../server/parts.ts";
 import type { Parties } from "../server/calls.ts";
 import { type UserStatus, UserIds, UsersRequest } from "../protocol/index.ts";
@@ -15,13 +15,13 @@ export async function usersAcrossParts(request: Request, url: URL, parts: number
   let ids: unknown;
   if (request.method === "POST") {
     const body = UsersRequest.safeParse(await request.json().catch(() => null));
-    if (!body.success) return fail(400, "bad_request", `POST /users takes {"userIds": [...]}: ${z.prettifyError(body.error)}`);
+    if (!body.success) throw new HttpError(400, "bad_request", `POST /users takes {"userIds": [...]}: ${z.prettifyError(body.error)}`);
     ids = body.data.userIds;
   } else {
     ids = url.searchParams.getAll("userId");
   }
   const userIds = UserIds.safeParse([...new Set(ids as string[])]);
-  if (!userIds.success) return fail(400, "bad_request", z.prettifyError(userIds.error));
+  if (!userIds.success) throw new HttpError(400, "bad_request", z.prettifyError(userIds.error));
   const answers = await Promise.all(
     [...byPart(userIds.data, (id) => id, parts)].map(async ([part, asked]): Promise<UserStatus[] | string> => {
       try {
@@ -33,7 +33,7 @@ export async function usersAcrossParts(request: Request, url: URL, parts: number
     }),
   );
   const failed = answers.filter((answer): answer is string => typeof answer === "string");
-  if (failed.length > 0) return fail(502, "internal", `the user directory failed: ${failed.join(", ")}`);
+  if (failed.length > 0) throw new HttpError(502, "internal", `the user directory failed: ${failed.join(", ")}`);
   const byId = new Map((answers as UserStatus[][]).flat().map((status) => [status.id, status]));
   return ok({ users: Object.fromEntries(userIds.data.map((id) => [id, byId.get(id)!])) });
 }

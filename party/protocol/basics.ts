@@ -1,6 +1,8 @@
 /** Names, ids and the connect query; client types; the claims of a client token. (Part of the protocol: import it from protocol/index.ts.) */
 import { z } from "zod";
 import type { JsonValue as Json } from "../wire/json.ts";
+import type * as wire from "../wire/types.ts";
+import type { Exactly } from "./exactly.ts";
 
 
 /** Channel (room) names: 1–128 letters, digits and `_-.:@`. */
@@ -73,7 +75,7 @@ export const ConnectionId = z
 /** Any JSON value (the type is `JsonValue` from json.ts; this is its schema). */
 export const JsonValue = z.json().meta({ id: "JsonValue" });
 /** A JSON value. */
-export type JsonValue = Json;
+export type JsonValue = Exactly<z.output<typeof JsonValue>, Json>;
 
 /** The query string of a WebSocket connect: `?userId=…&userData=…&clientType=…`. */
 export const ConnectQuery = z.object({
@@ -92,7 +94,7 @@ export type ConnectQuery = z.infer<typeof ConnectQuery>;
 
 /** Client counts by `clientType`: `{"web": 2, "app": 1}`. Types with no client are left out. */
 export const ClientTypeCounts = z.record(ClientType, z.number().int().positive()).meta({ id: "ClientTypeCounts" });
-export type ClientTypeCounts = z.infer<typeof ClientTypeCounts>;
+export type ClientTypeCounts = Exactly<z.output<typeof ClientTypeCounts>, wire.ClientTypeCounts>;
 
 /** A channel a token opens: a name, or a prefix followed by `*` (`team-1:*`; `*` alone opens every channel). */
 export const ChannelPattern = z

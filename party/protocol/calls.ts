@@ -13,10 +13,17 @@ import { UserId } from "./basics.ts";
 import { Ban, BanLifted, DisconnectResult, PushResult } from "./users.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
 
-/** One call: what it takes, what it answers. */
-export type CallSpec = { args: z.ZodType; reply: z.ZodType };
+/** One call: what it takes, what it answers, and who makes it and why (docs/architecture.md's call table is made from these). */
+export type CallSpec = {
+  args: z.ZodType;
+  reply: z.ZodType;
+  /** Who makes the call (a party, or the edge and which of its routes). */
+  from: string;
+  /** What the call does, in a phrase. */
+  what: string;
+};
 
-const call = <A extends z.ZodType, R extends z.ZodType>(args: A, reply: R) => ({ args, reply });
+const call = <A extends z.ZodType, R extends z.ZodType>(args: A, reply: R, doc: { from: string; what: string }) => ({ args, reply, ...doc });
 
 /** No arguments, or nothing to answer. */
 const Nothing = z.object({});
@@ -25,46 +32,80 @@ const Nothing = z.object({});
 export const Calls = {
   /** The channel rooms. */
   [CHANNEL_PARTY]: {
-    /** The edge refused a connect or request to this channel: count it in the room's stats. */
-    "count-refusal": call(RefusalCount, Nothing),
-    /** The edge's `/herenow` across channels: this channel's part. */
-    herenow: call(HereNowArgs, ChannelHereNow),
-    /** A directory part's news of users this room's sockets watch. */
-    watched: call(WatchedChanges, Nothing),
-    /** Run a push through this room alone (the directory is off): the channel coordinates. */
-    push: call(Push, PushResult),
-    /** Deliver a push to the user's clients here, for its coordinator. */
-    deliver: call(Push, PushDelivery),
-    /** Close (sockets) or remove (HTTP clients) every client of the user here, at once, without grace. */
-    kick: call(Kick, KickedClients),
+    "count-refusal": call(RefusalCount, Nothing, {
+      from: "the edge's hooks",
+      what: "count a connect or request the edge refused in the room's stats",
+    }),
+    herenow: call(HereNowArgs, ChannelHereNow, {
+      from: "the edge's `/herenow`",
+      what: "this channel's part of a herenow across channels",
+    }),
+    watched: call(WatchedChanges, Nothing, {
+      from: "a directory part",
+      what: "news of users this room's sockets watch",
+    }),
+    push: call(Push, PushResult, {
+      from: "the edge's push (directory off)",
+      what: "run a push through this room alone: the channel coordinates",
+    }),
+    deliver: call(Push, PushDelivery, {
+      from: "a directory part (a push's coordinator)",
+      what: "deliver a push to the user's clients here, answer with their acks",
+    }),
+    kick: call(Kick, KickedClients, {
+      from: "a directory part, the edge's disconnect (directory off)",
+      what: "close (sockets) or remove (HTTP clients) every client of the user here, at once, without grace",
+    }),
   },
   /** The user directory's parts. */
   [DIRECTORY_PARTY]: {
-    /** A channel room's changes, renewals and watch list for this part's users. */
-    report: call(DirectoryReport, Nothing),
-    /** The status of some of this part's users. */
-    status: call(StatusQuery, StatusReply),
-    /** Run a push to one of this part's users: to every channel it is online in. */
-    push: call(Push, PushResult),
-    /** Disconnect one of this part's users: in every channel it is in (or the one named). */
-    disconnect: call(Kick, DisconnectResult),
-    /** The part's own webhook delivery (user.online / user.offline). */
-    webhooks: call(Nothing, WebhookReport),
-    /** Put the part's dead letters back in its queue. */
-    "resend-webhooks": call(Nothing, z.object({ resent: z.number().int() })),
+    report: call(DirectoryReport, Nothing, {
+      from: "a channel room",
+      what: "the room's changes, lease renewals and watch list for this part's users",
+    }),
+    status: call(StatusQuery, StatusReply, {
+      from: "the edge's `/users`, a channel room (its watch lists)",
+      what: "the status of some of this part's users",
+    }),
+    push: call(Push, PushResult, {
+      from: "the edge's push",
+      what: "run a push to one of this part's users: to every channel it is online in",
+    }),
+    disconnect: call(Kick, DisconnectResult, {
+      from: "the edge's disconnect",
+      what: "disconnect one of this part's users: in every channel it is in (or the one named)",
+    }),
+    webhooks: call(Nothing, WebhookReport, {
+      from: "the edge's `GET /webhooks`",
+      what: "the part's own webhook delivery (user.online / user.offline)",
+    }),
+    "resend-webhooks": call(Nothing, z.object({ resent: z.number().int() }), {
+      from: "the edge's `POST /webhooks/resend`",
+      what: "put the part's dead letters back in its queue",
+    }),
   },
   /** The channel index and the ban list (one room, `all`). */
   [INDEX_PARTY]: {
-    /** A channel room's counts. */
-    report: call(IndexReport, Nothing),
-    /** The active channels, most members first. */
-    list: call(ChannelListQuery, ChannelList),
-    /** Keep a user out until the ban's time (a later ban replaces an earlier one); not accepted when the list is full. */
-    ban: call(Ban, z.object({ accepted: z.boolean() })),
-    /** Lift a user's ban. */
-    unban: call(z.object({ userId: UserId }), BanLifted),
-    /** Every ban in force (the edge's copy is refreshed from it). */
-    bans: call(Nothing, z.object({ bans: z.array(Ban) })),
+    report: call(IndexReport, Nothing, {
+      from: "a channel room",
+      what: "the channel's counts",
+    }),
+    list: call(ChannelListQuery, ChannelList, {
+      from: "the edge's `/channels`",
+      what: "the active channels, most members first",
+    }),
+    ban: call(Ban, z.object({ accepted: z.boolean() }), {
+      from: "the edge's disconnect with `banSeconds`",
+      what: "keep a user out until the ban's time (a later ban replaces an earlier one); not accepted when the list is full",
+    }),
+    unban: call(z.object({ userId: UserId }), BanLifted, {
+      from: "the edge's `DELETE /users/USERID/ban`",
+      what: "lift a user's ban",
+    }),
+    bans: call(Nothing, z.object({ bans: z.array(Ban) }), {
+      from: "the edge's copy of the list (`BanCache`), `GET /users/USERID/ban`",
+      what: "every ban in force",
+    }),
   },
 } as const satisfies Record<string, Record<string, CallSpec>>;
 

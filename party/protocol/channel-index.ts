@@ -1,6 +1,8 @@
 /** The channel index and the dashboard's access: what rooms report, what dashboards hear. (Part of the protocol: import it from protocol/index.ts.) */
 import { z } from "zod";
+import type * as wire from "../wire/types.ts";
 import { ChannelName } from "./basics.ts";
+import type { Exactly } from "./exactly.ts";
 import { ChannelMode } from "./members.ts";
 
 /** One active channel as the index knows it. */
@@ -16,7 +18,7 @@ export const ChannelEntry = z
     updatedAt: z.number(),
   })
   .meta({ id: "ChannelEntry" });
-export type ChannelEntry = z.infer<typeof ChannelEntry>;
+export type ChannelEntry = Exactly<z.output<typeof ChannelEntry>, wire.ChannelEntry>;
 
 /**
  * From a channel room to the index (internal): its counts now, at most once a second

@@ -1,10 +1,12 @@
 /** Members, their counts and presence events, as the room holds and clients see them. (Part of the protocol: import it from protocol/index.ts.) */
 import { z } from "zod";
+import type * as wire from "../wire/types.ts";
 import { ClientType, ClientTypeCounts, JsonValue, UserId } from "./basics.ts";
+import type { Exactly } from "./exactly.ts";
 
 /** Whether a member has at least one live client. */
 export const MemberStatus = z.enum(["online", "offline"]).meta({ id: "MemberStatus" });
-export type MemberStatus = z.infer<typeof MemberStatus>;
+export type MemberStatus = Exactly<z.output<typeof MemberStatus>, wire.MemberStatus>;
 
 /** A user known to a channel, as clients see it. Times are epoch milliseconds. */
 export const Member = z.object({
@@ -23,15 +25,15 @@ export const Member = z.object({
   /** Offline: when its last client was last seen. Online: when it came online (it is seen now). */
   lastSeen: z.number(),
 }).meta({ id: "Member" });
-export type Member = z.infer<typeof Member>;
+export type Member = Exactly<z.output<typeof Member>, wire.Member>;
 
 /** How a channel shows its members: all to every client, or (past PRESENCE_ANNOUNCE_MAX) counts and each client's view. */
 export const ChannelMode = z.enum(["full", "interval"]).meta({ id: "ChannelMode" });
-export type ChannelMode = z.infer<typeof ChannelMode>;
+export type ChannelMode = Exactly<z.output<typeof ChannelMode>, wire.ChannelMode>;
 
 /** The presence actions, as GoEasy names them, plus `update`. */
 export const PresenceAction = z.enum(["join", "online", "offline", "leave", "update"]).meta({ id: "PresenceAction" });
-export type PresenceAction = z.infer<typeof PresenceAction>;
+export type PresenceAction = Exactly<z.output<typeof PresenceAction>, wire.PresenceAction>;
 
 /** Channel counts: live clients of members, and online members. Observers are not counted. */
 export const Counts = z.object({
@@ -64,7 +66,7 @@ export const WireMemberExtra = z.object({
   /** How many ms before the message's `now` it was last seen (default: its `since`). */
   l: z.number().int().optional(),
 }).meta({ id: "WireMemberExtra" });
-export type WireMemberExtra = z.infer<typeof WireMemberExtra>;
+export type WireMemberExtra = Exactly<z.output<typeof WireMemberExtra>, wire.WireMemberExtra>;
 
 /**
  * A member as snapshots and diffs carry it: `[id, data, ago, extra]`, where `ago` is how many
@@ -75,4 +77,4 @@ export type WireMemberExtra = z.infer<typeof WireMemberExtra>;
 export const WireMember = z
   .tuple([UserId, JsonValue, z.number().int().optional(), WireMemberExtra.optional()])
   .meta({ id: "WireMember" });
-export type WireMember = z.infer<typeof WireMember>;
+export type WireMember = Exactly<z.output<typeof WireMember>, wire.WireMember>;

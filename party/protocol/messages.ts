@@ -1,6 +1,8 @@
 /** The WebSocket messages: client to room, room to client, and the close codes. (Part of the protocol: import it from protocol/index.ts.) */
 import { z } from "zod";
 import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../wire/limits.ts";
+import type * as wire from "../wire/types.ts";
+import type { Exactly } from "./exactly.ts";
 import { ChannelName, JsonValue, UserId } from "./basics.ts";
 import { ErrorCode, ChannelHereNow, HereNowOptions } from "./http.ts";
 import { ChannelMode, Counts, WireMember } from "./members.ts";
@@ -174,6 +176,8 @@ export const ServerMessage = z.discriminatedUnion("type", [
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type SyncMessage = Extract<ServerMessage, { type: "sync" }>;
 export type DiffMessage = Extract<ServerMessage, { type: "diff" }>;
+/** A diff's member groups, as wire code reads and writes them (member-wire.ts). */
+export type WireDiffBody = Exactly<Pick<DiffMessage, keyof wire.WireDiffBody>, wire.WireDiffBody>;
 
 /** WebSocket close codes the room sends, and what each means. */
 export const CLOSE_CODES = {

@@ -7,6 +7,7 @@
  * ban list that is down must neither keep every user out nor cost a request per check.
  */
 import type { Parties } from "./calls.ts";
+import { HttpError } from "./envelope.ts";
 import type { Ban } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 
@@ -74,8 +75,14 @@ export class BanCache {
   }
 }
 
-/** The refusal of a banned user, for the envelope and the room's stats. */
+/** The refusal of a banned user, for the envelope and the room's stats (the room's HTTP clients answer it as data). */
 export function bannedRefusal(ban: Ban): { status: 403; error: "banned"; message: string } {
   const reason = ban.reason === "" ? "" : ` (${ban.reason})`;
   return { status: 403, error: "banned", message: `user ${ban.userId} is banned until ${new Date(ban.until).toISOString()}${reason}` };
+}
+
+/** The refusal of a banned user, thrown at the edge (403 `banned`). */
+export function bannedError(ban: Ban): HttpError {
+  const { status, error, message } = bannedRefusal(ban);
+  return new HttpError(status, error, message);
 }

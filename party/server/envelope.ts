@@ -1,7 +1,8 @@
 /**
  * The HTTP envelope every route answers with (GoEasy's shape): `{code: 200, content}` on
- * success, `{code, error, message}` with the same HTTP status on failure; and the CORS
- * headers a browser's call gets. Used by the channel room, the edge and every other party.
+ * success, `{code, error, message}` with the same HTTP status on failure; the one error type
+ * the edge throws for a refusal (`HttpError`); and the CORS headers a browser's call gets.
+ * Used by the channel room, the edge and every other party.
  */
 import type { ErrorCode } from "../protocol/index.ts";
 
@@ -21,6 +22,41 @@ export function fail(status: number, error: ErrorCode, message: string, headers:
     status,
     headers: { ...JSON_HEADERS, ...headers },
   });
+}
+
+/**
+ * A refused request, like hono's `HTTPException`: thrown where the refusal is decided, and
+ * answered with the error envelope in one place, at the entry point (edge/answer.ts). `reason`
+ * is what a channel room's stats count it under: its code unless a check names its stage.
+ */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly reason: string;
+
+  constructor(status: number, code: ErrorCode, message: string, options: { headers?: Record<string, string>; reason?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = status;
+    this.code = code;
+    this.headers = options.headers ?? {};
+    this.reason = options.reason ?? code;
+  }
+
+  /** The error envelope, with this refusal's headers. */
+  response(): Response {
+    return fail(this.status, this.code, this.message, { ...this.headers });
+  }
+}
+
+/** Awaits work that asks another part of the service; its failure becomes a 502 `internal` refusal saying `what` failed, and why. */
+export async function or502<T>(what: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw new HttpError(502, "internal", `${what}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The most of an unread body `releaseBody` reads before it gives up on the connection. */
@@ -48,9 +84,14 @@ export async function releaseBody(request: Request): Promise<void> {
   }
 }
 
-/** The answer to a request with a method a route does not take. */
+/** The refusal of a request with a method a route does not take. */
+export function notAllowed(allowed: string[]): HttpError {
+  return new HttpError(405, "method_not_allowed", `use ${allowed.join(" or ")}`, { headers: { allow: allowed.join(", ") } });
+}
+
+/** The answer to a request with a method a route does not take (for routes that answer rather than throw). */
 export function methodNotAllowed(allowed: string[]): Response {
-  return fail(405, "method_not_allowed", `use ${allowed.join(" or ")}`, { allow: allowed.join(", ") });
+  return notAllowed(allowed).response();
 }
 
 /** The answer to a CORS preflight (the allowed origin is added by `withCors`). */

@@ -74,7 +74,7 @@ export interface Host<State = unknown> {
 
 /**
  * A room's behaviour, whatever the party: the adapter calls these from the engine's callbacks.
- * Every room has this one shape (see `RoomService` in room.ts for the misconfigured case).
+ * Every room has this one shape (a room whose settings are invalid gets `Misconfigured`, in room.ts).
  */
 export interface RoomService<State = unknown> {
   /** Loads the room before any other event (the adapter holds events until it resolves). */

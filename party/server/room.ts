@@ -4,14 +4,15 @@
  * one misconfigured state, whatever its party. The edge reads settings with the same helper.
  */
 import { type Config, readConfig } from "./config.ts";
-import { fail } from "./envelope.ts";
+import { fail, HttpError } from "./envelope.ts";
 import type { HostSocket, RoomService } from "./host.ts";
 import { CloseCode } from "../protocol/index.ts";
 
-/** The settings of an environment, or the 500 `misconfigured` answer that names each bad variable. */
-export function configOr500(env: Readonly<Record<string, unknown>>): Config | Response {
+/** The settings of an environment; when they are invalid, throws the 500 `misconfigured` refusal that names each bad variable. */
+export function configOr500(env: Readonly<Record<string, unknown>>): Config {
   const settings = readConfig(env);
-  return settings.ok ? settings.config : fail(500, "misconfigured", settings.message);
+  if (!settings.ok) throw new HttpError(500, "misconfigured", settings.message);
+  return settings.config;
 }
 
 /** The party's service for these settings, or the misconfigured state when they are invalid. */

@@ -1,5 +1,5 @@
 /** The order channels are listed in, by the index (`GET /channels`) and the dashboard alike. Client-safe. */
-import type { ChannelEntry } from "../protocol/index.ts";
+import type { ChannelEntry } from "./types.ts";
 
 /** Most users first, then most clients, then most members, then by name. */
 export function byMembers(a: ChannelEntry, b: ChannelEntry): number {

@@ -1,10 +1,10 @@
 /**
  * The compact member wire: members as short tuples with times counted back from the
- * message's `now` (`WireMember` in protocol.ts), and diffs grouped by action. The room encodes
+ * message's `now` (`WireMember` in types.ts), and diffs grouped by action. The room encodes
  * with it, the client (and the tests) read it back into `Member` records and events. No zod
  * here: the client bundles this file.
  */
-import type { ClientTypeCounts, DiffMessage, Member, PresenceAction, WireMember, WireMemberExtra } from "../protocol/index.ts";
+import type { ClientTypeCounts, Member, PresenceAction, WireDiffBody, WireMember, WireMemberExtra } from "./types.ts";
 
 /** The event groups of a diff, in the order a client applies them. */
 export const DIFF_ACTIONS = ["join", "online", "update", "offline"] as const satisfies readonly PresenceAction[];
@@ -53,9 +53,6 @@ export type DiffBody = {
   out?: readonly string[];
 };
 
-/** The fields of a diff message that carry members: events grouped by action, then quiet and out. */
-export type WireDiffBody = Pick<DiffMessage, "join" | "online" | "update" | "offline" | "leave" | "quiet" | "out">;
-
 /** Encodes a diff's changes (empty groups left out). */
 export function encodeDiffBody(body: DiffBody, now: number): WireDiffBody {
   const wire: WireDiffBody = {};
@@ -79,7 +76,7 @@ export type DecodedDiff = {
  * Reads a diff's changes. A `leave` carries only the userId: `known` gives the member as the
  * reader held it, reported with no clients (a member it never held is reported with null data).
  */
-export function decodeDiffBody(message: DiffMessage, known: (userId: string) => Member | undefined): DecodedDiff {
+export function decodeDiffBody(message: WireDiffBody & { now: number }, known: (userId: string) => Member | undefined): DecodedDiff {
   const events: DecodedDiff["events"] = [];
   for (const action of DIFF_ACTIONS) {
     for (const wire of message[action] ?? []) events.push({ action, member: decodeMember(wire, message.now) });

@@ -3,7 +3,7 @@
  * events, and the client to report what a diff or a fresh snapshot changed in its list.
  */
 import { jsonEqual } from "./json.ts";
-import type { Member, PresenceAction } from "../protocol/index.ts";
+import type { Member, PresenceAction } from "./types.ts";
 
 /** The action that turns `before` into `after` (absent = not a member): join, leave, online, offline, update, or null for none. */
 export function presenceChange(before: Member | null | undefined, after: Member | null | undefined): PresenceAction | null {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { clientTypesText, jsonPreview, relativeTime } from "../../dashboard/format.ts";
 import { memberPage, prefixCursor, remoteRows } from "../../dashboard/rows.ts";
 import { CountSeries } from "../../dashboard/series.ts";
-import { adminOpen, adminSocketRefusal, mintAdminToken, refusedCredentialMessage, verifyAdminToken } from "../../party/edge/admin.ts";
+import { adminOpen, checkAdminSocket, mintAdminToken, refusedCredentialMessage, verifyAdminToken } from "../../party/edge/admin.ts";
 import { readConfig } from "../../party/server/config.ts";
 import type { Member } from "../../party/protocol/index.ts";
 import { token } from "../support/tokens.ts";
@@ -126,11 +126,11 @@ describe("admin tokens", () => {
 
   it("decide the index socket: open in development, refused without a key when auth is on, else the token", async () => {
     expect(adminOpen(open.config)).toBe(true);
-    expect(await adminSocketRefusal(new URLSearchParams(), open.config)).toBeNull();
-    expect(await adminSocketRefusal(new URLSearchParams(), authNoKey.config)).toMatchObject({ status: 403 });
-    expect(await adminSocketRefusal(new URLSearchParams(), keyed.config)).toMatchObject({ status: 401 });
-    expect(await adminSocketRefusal(new URLSearchParams({ token: "bad" }), keyed.config)).toMatchObject({ status: 401 });
+    await expect(checkAdminSocket(new URLSearchParams(), open.config)).resolves.toBeUndefined();
+    await expect(checkAdminSocket(new URLSearchParams(), authNoKey.config)).rejects.toMatchObject({ status: 403, code: "forbidden" });
+    await expect(checkAdminSocket(new URLSearchParams(), keyed.config)).rejects.toMatchObject({ status: 401, code: "unauthorized" });
+    await expect(checkAdminSocket(new URLSearchParams({ token: "bad" }), keyed.config)).rejects.toMatchObject({ status: 401, message: "bad or expired admin token" });
     const minted = (await mintAdminToken(keyed.config))!;
-    expect(await adminSocketRefusal(new URLSearchParams({ token: minted.token }), keyed.config)).toBeNull();
+    await expect(checkAdminSocket(new URLSearchParams({ token: minted.token }), keyed.config)).resolves.toBeUndefined();
   });
 });

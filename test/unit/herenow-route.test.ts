@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hereNowAcrossChannels } from "../../party/edge/herenow.ts";
 import type { Parties } from "../../party/server/calls.ts";
-import { fail, ok } from "../../party/server/envelope.ts";
+import { fail, HttpError, ok } from "../../party/server/envelope.ts";
 import type { ChannelHereNow } from "../../party/protocol/index.ts";
 import { type FakeAnswer, fakeParties } from "../support/parties.ts";
 
@@ -26,8 +26,12 @@ function roomsAnswering(answer: FakeAnswer): Parties {
   return fakeParties(answer).parties;
 }
 
+/** The route's answer: its response, or the envelope of the refusal it threw (as the edge's entry point answers it). */
 async function get(path: string, parties: Parties): Promise<{ status: number; body: any }> {
-  const response = await hereNowAcrossChannels(new URL(`http://host${path}`), parties);
+  const response = await hereNowAcrossChannels(new URL(`http://host${path}`), parties).catch((error: unknown) => {
+    if (error instanceof HttpError) return error.response();
+    throw error;
+  });
   return { status: response.status, body: await response.json() };
 }
 

@@ -40,9 +40,7 @@ export function partykitParty<State>(party: PartyName, make: MakeService<State>)
     }
 
     static async onBeforeRequest(request: Party.Request, lobby: Party.Lobby, ctx: Party.ExecutionContext) {
-      const passed = await hooks.beforeRequest(request as unknown as Request, lobby.id, edgeOf(lobby, ctx));
-      if (passed instanceof Response) await releaseBody(request as unknown as Request);
-      return passed as unknown as Party.Request | Response;
+      return (await hooks.beforeRequest(request as unknown as Request, lobby.id, edgeOf(lobby, ctx))) as unknown as Party.Request | Response;
     }
 
     readonly options: Party.ServerOptions = { hibernate: true };
@@ -98,8 +96,6 @@ export function partykitParty<State>(party: PartyName, make: MakeService<State>)
 }
 
 /** The worker's `onFetch` on PartyKit: the edge's own routes. */
-export async function partykitFetch(request: Party.Request, lobby: Party.FetchLobby, ctx: Party.ExecutionContext): Promise<Response> {
-  const response = await edgeFetch(request as unknown as Request, edgeOf(lobby, ctx));
-  await releaseBody(request as unknown as Request);
-  return response;
+export function partykitFetch(request: Party.Request, lobby: Party.FetchLobby, ctx: Party.ExecutionContext): Promise<Response> {
+  return edgeFetch(request as unknown as Request, edgeOf(lobby, ctx));
 }

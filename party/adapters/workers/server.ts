@@ -6,11 +6,11 @@
  * routes for every other path.
  */
 import { routePartykitRequest, Server } from "partyserver";
-import { partyHooks } from "../../edge/before.ts";
+import { noSuchParty, partyHooks } from "../../edge/before.ts";
 import { edgeFetch } from "../../edge/routes.ts";
 import { BanCache } from "../../server/ban-cache.ts";
 import type { Config } from "../../server/config.ts";
-import { fail, releaseBody } from "../../server/envelope.ts";
+import { releaseBody } from "../../server/envelope.ts";
 import type { EdgeHost, Host, HostSocket, RoomService } from "../../server/host.ts";
 import { roomFor } from "../../server/room.ts";
 import { partyOfBinding, type WorkersEnv, WorkersHost, workersParties } from "./host.ts";
@@ -76,20 +76,13 @@ export async function workersFetch(request: Request, env: WorkersEnv, ctx: Execu
   const edge: EdgeHost = { env, parties: workersParties(env), waitUntil: (promise) => ctx.waitUntil(promise), bans };
   const hooksOf = (className: string) => {
     const party = partyOfBinding(className);
-    return party && partyHooks[party];
+    return party ? partyHooks[party] : noSuchParty;
   };
   const routed = await routePartykitRequest(request, env as never, {
-    onBeforeConnect: (req, lobby) => hooksOf(lobby.className)?.beforeConnect(req, lobby.name, edge) ?? fail(404, "not_found", "no such party"),
-    onBeforeRequest: async (req, lobby) => {
-      const passed = await (hooksOf(lobby.className)?.beforeRequest(req, lobby.name, edge) ?? fail(404, "not_found", "no such party"));
-      if (passed instanceof Response) await releaseBody(req);
-      return passed;
-    },
+    onBeforeConnect: (req, lobby) => hooksOf(lobby.className).beforeConnect(req, lobby.name, edge),
+    onBeforeRequest: (req, lobby) => hooksOf(lobby.className).beforeRequest(req, lobby.name, edge),
   });
-  if (routed) return routed;
-  const response = await edgeFetch(request, edge);
-  await releaseBody(request);
-  return response;
+  return routed ?? edgeFetch(request, edge);
 }
 
 /** partyserver's routing of `/parties/PARTY/ROOM` with no hooks at all (the bench's floors). */
