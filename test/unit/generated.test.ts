@@ -65,6 +65,8 @@ describe("docs/architecture.md", () => {
     for (const file of files) {
       const text = readFileSync(join(file.parentPath, file.name), "utf8");
       for (const match of text.matchAll(/\.call\(\s*(CHANNEL_PARTY|DIRECTORY_PARTY|INDEX_PARTY)\s*,[^;]*?,\s*"([\w-]+)"\s*,/g)) made.add(`${parties[match[1]!]} ${match[2]}`);
+      // The channel core's calls are effects: `{ party: DIRECTORY_PARTY, room, name: "report", args }`.
+      for (const match of text.matchAll(/party:\s*(CHANNEL_PARTY|DIRECTORY_PARTY|INDEX_PARTY)\s*,[^;]*?name:\s*"([\w-]+)"/g)) made.add(`${parties[match[1]!]} ${match[2]}`);
     }
     const table = Object.entries(Calls).flatMap(([party, calls]) => Object.keys(calls).map((name) => `${party} ${name}`));
     expect(table.filter((call) => !made.has(call)), "calls in the table that no code makes").toEqual([]);
