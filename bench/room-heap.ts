@@ -65,7 +65,7 @@ const host: Host<SocketState> = {
   pingedAt: () => null,
   now: () => Date.now(),
 };
-const edge = { env, parties, waitUntil() {}, bans: new BanCache() };
+const edge = { env, parties, waitUntil() {}, bans: new BanCache(), now: () => Date.now() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const room = new ChannelService(host, loadConfig(env));

@@ -36,7 +36,7 @@ export async function disconnectUser(request: Request, userId: string, config: C
   let bannedUntil: number | undefined;
   if (body.data.banSeconds !== undefined) {
     // The ban first: a client kicked below cannot get back in before it holds.
-    const now = Date.now();
+    const now = edge.now();
     const ban = await or502(
       "the ban could not be recorded, nothing was closed",
       banUser({ userId: kick.userId, until: now + body.data.banSeconds * 1000, reason: body.data.reason ?? "", bannedAt: now }, edge),

@@ -7,16 +7,17 @@
  */
 import { z } from "zod";
 import type { Config } from "../server/config.ts";
-import type { Parties } from "../server/calls.ts";
 import { HttpError, ok, or502 } from "../server/envelope.ts";
 import { partOf } from "../server/parts.ts";
 import { DEFAULT_PUSH_TIMEOUT_MS, pushOf } from "../server/pushes.ts";
 import { PushRequest } from "../protocol/index.ts";
 import { jsonProblem } from "../wire/json.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
+import type { EdgeHost } from "../server/host.ts";
 
 /** Answers a push request: checks it, hands it to its coordinator, and passes the answer on once it comes. */
-export async function pushToUser(request: Request, userId: string, config: Config, parties: Parties): Promise<Response> {
+export async function pushToUser(request: Request, userId: string, config: Config, edge: Pick<EdgeHost, "parties" | "now">): Promise<Response> {
+  const { parties } = edge;
   const raw: unknown = await request.json().catch(() => undefined);
   const body = PushRequest.safeParse(raw);
   if (!body.success) throw new HttpError(400, "bad_request", `a push is {data, id?, channel?, clientType?, timeoutMs?}: ${z.prettifyError(body.error)}`);
@@ -29,7 +30,7 @@ export async function pushToUser(request: Request, userId: string, config: Confi
   if (!config.directory && asked.channel === undefined) {
     throw new HttpError(400, "bad_request", "with the user directory off (PRESENCE_DIRECTORY=off) a push must name its channel");
   }
-  const push = pushOf(userId, asked, null, timeoutMs);
+  const push = pushOf(userId, asked, null, timeoutMs, edge.now());
   const result = await or502(
     "the push could not be run",
     config.directory ? parties.call(DIRECTORY_PARTY, partOf(push.userId, config.directoryParts), "push", push) : parties.call(CHANNEL_PARTY, push.channel!, "push", push),

@@ -82,7 +82,7 @@ type UserActionHandler = (request: Request, userId: string, config: Config, edge
 
 /** The server's actions on one user (`/users/USERID/ACTION`, the server key), by action and method. */
 const USER_ACTIONS: Record<"push" | "disconnect" | "ban", Partial<Record<string, UserActionHandler>>> = {
-  push: { POST: (request, userId, config, edge) => pushToUser(request, userId, config, edge.parties) },
+  push: { POST: (request, userId, config, edge) => pushToUser(request, userId, config, edge) },
   disconnect: { POST: disconnectUser },
   ban: { GET: banRoute, DELETE: banRoute },
 };

@@ -100,4 +100,6 @@ export interface EdgeHost {
   waitUntil(promise: Promise<unknown>): void;
   /** The isolate's copy of the ban list (one per isolate: the adapter makes it once). */
   readonly bans: BanCache;
+  /** The time now (epoch ms): the edge's clock (tokens' own times are checked by jose against the real one). */
+  now(): number;
 }

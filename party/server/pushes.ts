@@ -98,7 +98,7 @@ export function newPushId(): string {
  * A push on its way, from what its sender asked: the id it gave (or a fresh one) and the
  * deadline fixed now, so every hop after this one waits for the same moment.
  */
-export function pushOf(userId: string, request: PushRequest, from: string | null, timeoutMs: number, now = Date.now()): Push {
+export function pushOf(userId: string, request: PushRequest, from: string | null, timeoutMs: number, now: number): Push {
   const push: Push = { id: request.id ?? newPushId(), userId, data: request.data, deadline: now + timeoutMs, from };
   if (request.channel !== undefined) push.channel = request.channel;
   if (request.clientType !== undefined) push.clientType = request.clientType;

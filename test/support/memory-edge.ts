@@ -56,5 +56,5 @@ export function memoryService(env: Record<string, string>): { world: MemoryWorld
   world.serve<SocketState>("main", (host) => new ChannelService(host, config));
   world.serve("directory", (host) => new DirectoryService(host, config));
   world.serve("index", (host) => new IndexService(host, config));
-  return { world, edge: { env, parties: world.parties(), waitUntil: () => {}, bans: new BanCache() } };
+  return { world, edge: { env, parties: world.parties(), waitUntil: () => {}, bans: new BanCache(), now: () => Date.now() } };
 }

@@ -28,6 +28,7 @@ function edgeOf(lobby: Party.Lobby | Party.FetchLobby, ctx: Party.ExecutionConte
     parties: partiesOver((party, room, init) => lobby.parties[party]!.get(room).fetch(init as unknown as Party.Request) as unknown as Promise<Response>),
     waitUntil: (promise) => ctx.waitUntil(promise),
     bans,
+    now: () => Date.now(),
   };
 }
 

@@ -73,7 +73,7 @@ const bans = new BanCache();
 
 /** The worker's `fetch` on Workers: `/parties/PARTY/ROOM` to the room through the edge's hooks, anything else to the edge's own routes. */
 export async function workersFetch(request: Request, env: WorkersEnv, ctx: ExecutionContext): Promise<Response> {
-  const edge: EdgeHost = { env, parties: workersParties(env), waitUntil: (promise) => ctx.waitUntil(promise), bans };
+  const edge: EdgeHost = { env, parties: workersParties(env), waitUntil: (promise) => ctx.waitUntil(promise), bans, now: () => Date.now() };
   const hooksOf = (className: string) => {
     const party = partyOfBinding(className);
     return party ? partyHooks[party] : noSuchParty;
