@@ -4,7 +4,7 @@
  * Web-standard only: it runs unchanged in browsers, Deno and Node (pass `WebSocket` from
  * the `ws` package on Node 20).
  */
-import { PartySocket } from "partysocket";
+import type { PartySocket } from "partysocket";
 import { check } from "../party/wire/check.ts";
 import { channelProblem, parseHandshake } from "../party/wire/handshake.ts";
 import { DEFAULT_MAX_USER_DATA_BYTES, jsonEqual, type JsonValue, userDataProblem } from "../party/wire/json.ts";
@@ -16,33 +16,22 @@ import type {
   Counts,
   HereNowOptions,
   Member,
-  ServerMessage,
   PushResult,
   SyncMessage,
   UserStatus,
 } from "../party/protocol/index.ts";
 import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../party/wire/limits.ts";
-import { PushIdDefs, PushIdSchema, ServerMessageDefs, ServerMessageSchema, UserIdDefs, UserIdSchema } from "../party/wire/schemas.generated.ts";
-import { reconnectJitterMs } from "./backoff.ts";
+import { PushIdDefs, PushIdSchema, UserIdDefs, UserIdSchema } from "../party/wire/schemas.generated.ts";
 import { Emitter } from "./emitter.ts";
+import { readServerMessage } from "./frames.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
 import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { PendingRequests } from "./requests.ts";
 import { WatchList } from "./watch-list.ts";
 import { type PushHandler, PushInbox } from "./push-inbox.ts";
+import { dial } from "./socket.ts";
 import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
-
-/** partysocket's reconnect delays: the first retry's, and the longest. */
-const MIN_RECONNECT_MS = 250;
-const MAX_RECONNECT_MS = 10_000;
-/**
- * How long one connect attempt may take before it is given up (partysocket's default is 4 s).
- * When a deploy drops a crowd, the room accepts them as fast as it can; an attempt given up
- * while it waits its turn costs the room a connect and a close for nothing, and the crowd
- * never gets in. Longer than the engine needs to take a few thousand connects.
- */
-const CONNECT_TIMEOUT_MS = 15_000;
 
 export type * from "../party/protocol/index.ts";
 export type { JsonValue } from "../party/wire/json.ts";
@@ -103,20 +92,7 @@ export class PresenceClient {
       // Nothing heard for too long: the connection is half-open. Start over.
       silent: () => this.socket.reconnect(4001, "no answer from the room"),
     });
-    this.socket = new PartySocket({
-      host: options.host,
-      room: options.channel,
-      party: options.party,
-      id: options.id,
-      protocol: options.protocol,
-      WebSocket: options.WebSocket,
-      minReconnectionDelay: options.minReconnectionDelay ?? MIN_RECONNECT_MS,
-      maxReconnectionDelay: options.maxReconnectionDelay ?? MAX_RECONNECT_MS,
-      maxEnqueuedMessages: 0,
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-      // A function, so a reconnect carries the latest userData.
-      query: () => this.#query(),
-    });
+    this.socket = dial(options, () => this.#query());
     this.socket.addEventListener("open", () => this.#onOpen());
     this.socket.addEventListener("message", (event) => this.#onMessage(event.data));
     this.socket.addEventListener("close", (event) => this.#onClose(event.code, event.reason));
@@ -277,9 +253,6 @@ export class PresenceClient {
   }
 
   async #query(): Promise<Record<string, string>> {
-    // Spread a crowd's reconnects (partysocket's own delay is the same for every client).
-    const jitter = reconnectJitterMs(this.socket?.retryCount ?? 0, this.#options.minReconnectionDelay ?? MIN_RECONNECT_MS, this.#options.maxReconnectionDelay ?? MAX_RECONNECT_MS, Math.random());
-    if (jitter > 0) await new Promise((done) => setTimeout(done, jitter));
     const query: Record<string, string> = {};
     if (this.userId !== null && !this.#left) {
       query.userId = this.userId;
@@ -435,23 +408,4 @@ export class PresenceClient {
   #timeout(): number {
     return this.#options.requestTimeoutMs ?? 10_000;
   }
-}
-
-/** Parses and checks a frame from the room; an unreadable one is logged and dropped. */
-function readServerMessage(data: unknown): ServerMessage | null {
-  if (typeof data !== "string") return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(data);
-  } catch {
-    console.error("presence: a frame from the room is not JSON");
-    return null;
-  }
-  const problem = check(ServerMessageSchema, raw, ServerMessageDefs);
-  if (problem) {
-    console.error(`presence: unreadable message from the room: ${problem}`);
-    return null;
-  }
-  // Kept as parsed: `__proto__` keys in userData stay plain data.
-  return raw as ServerMessage;
 }
