@@ -29,7 +29,8 @@ import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-
 import { Heartbeat } from "./heartbeat.ts";
 import { PendingRequests } from "./requests.ts";
 import { WatchList } from "./watch-list.ts";
-import { type PushHandler, PushInbox } from "./push-inbox.ts";
+import { runPushHandlers } from "./push-handlers.ts";
+import { type PushAnswer, type PushHandler, PushInbox } from "./push-inbox.ts";
 import { dial } from "./socket.ts";
 import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
 
@@ -38,7 +39,7 @@ export type { JsonValue } from "../party/wire/json.ts";
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
 export { MemberList, type ClientPresenceEvent, type ListChange, type DiffOutcome } from "./member-list.ts";
 export { WatchList, type WatchOutcome } from "./watch-list.ts";
-export { PushInbox, type PushAnswer, type PushHandler, type PushInfo } from "./push-inbox.ts";
+export { PushInbox, type PushAnswer, type PushArrival, type PushHandler, type PushInfo } from "./push-inbox.ts";
 export type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions, TokenSource } from "./types.ts";
 
 /** A live presence subscription to one channel. */
@@ -51,6 +52,7 @@ export class PresenceClient {
   #list = new MemberList();
   #watch = new WatchList();
   #inbox = new PushInbox();
+  readonly #pushHandlers = new Set<PushHandler>();
   #userData: JsonValue;
   #window: number;
   /** An update sent and not yet seen back from the room (undefined: none). */
@@ -115,8 +117,9 @@ export class PresenceClient {
   on(event: "push", handler: PushHandler): () => void;
   on<K extends keyof PresenceClientEvents>(event: K, handler: (payload: PresenceClientEvents[K]) => void): () => void;
   on(event: string, handler: (...args: never[]) => unknown): () => void {
-    if (event === "push") return this.#inbox.on(handler as PushHandler);
-    return this.#events.on(event as keyof PresenceClientEvents, handler as (payload: unknown) => void);
+    if (event !== "push") return this.#events.on(event as keyof PresenceClientEvents, handler as (payload: unknown) => void);
+    this.#pushHandlers.add(handler as PushHandler);
+    return () => this.#pushHandlers.delete(handler as PushHandler);
   }
 
   /**
@@ -323,9 +326,12 @@ export class PresenceClient {
         return;
       case "push": {
         const { id, data, channel, from } = message;
-        this.#inbox
-          .receive(data, { id, channel, from })
-          .then((answer) => this.#send(answer.ok ? { type: "ack", id, ok: true } : { type: "ack", id, ok: false, error: answer.error }));
+        const arrival = this.#inbox.receive(id, Date.now());
+        if (arrival === "new") {
+          void runPushHandlers(this.#pushHandlers, data, { id, channel, from }).then((answer) => {
+            for (let owed = this.#inbox.answered(id, answer); owed > 0; owed--) this.#send(ackOf(id, answer));
+          });
+        } else if (arrival !== "waiting") this.#send(ackOf(id, arrival));
         return;
       }
       case "pushed":
@@ -408,4 +414,9 @@ export class PresenceClient {
   #timeout(): number {
     return this.#options.requestTimeoutMs ?? 10_000;
   }
+}
+
+/** The `ack` that answers push `id`. */
+function ackOf(id: string, answer: PushAnswer): ClientMessage {
+  return answer.ok ? { type: "ack", id, ok: true } : { type: "ack", id, ok: false, error: answer.error };
 }
