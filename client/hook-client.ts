@@ -2,7 +2,8 @@
  * What the React and Vue hooks share (`react.ts`, `vue.ts`): one `PresenceClient` kept in step
  * with options that may change, and the view it reports. A change of identity closes the
  * client and connects anew; a change of `userData` is an update on the same socket; a change
- * of `userIds` is a new watch list. No framework here, so both hooks mean the same thing.
+ * of `userIds` is a new watch list. No framework here, so both hooks mean the same thing, and
+ * no list logic: members, counts and watched users are the client core's, read through the client.
  */
 import type { Counts, Member, UserStatus } from "../party/protocol/index.ts";
 import { type ConnectionStatus, PresenceClient, type PresenceClientOptions } from "./index.ts";

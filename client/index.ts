@@ -3,53 +3,34 @@
  * events, herenow, userData updates, leave versus close, heartbeats and resync built in.
  * Web-standard only: it runs unchanged in browsers, Deno and Node (pass `WebSocket` from
  * the `ws` package on Node 20).
+ *
+ * `PresenceClient` is the transport: it feeds the pure `ClientCore` (core.ts) the socket's
+ * frames, opening and closing, and performs what the core returns (messages to send, events
+ * to emit), with the timers, requests, HTTP and push handlers the core leaves to it.
  */
-import { PartySocket } from "partysocket";
+import type { PartySocket } from "partysocket";
 import { check } from "../party/wire/check.ts";
-import { channelProblem, parseHandshake } from "../party/wire/handshake.ts";
-import { DEFAULT_MAX_USER_DATA_BYTES, jsonEqual, type JsonValue, userDataProblem } from "../party/wire/json.ts";
-import type {
-  ChannelHereNow,
-  ChannelMode,
-  ClientMessage,
-  ClientSettings,
-  Counts,
-  HereNowOptions,
-  Member,
-  ServerMessage,
-  PushResult,
-  SyncMessage,
-  UserStatus,
-} from "../party/protocol/index.ts";
-import { MAX_USERS_PER_REQUEST, MAX_WINDOW } from "../party/wire/limits.ts";
-import { PushIdDefs, PushIdSchema, ServerMessageDefs, ServerMessageSchema, UserIdDefs, UserIdSchema } from "../party/wire/schemas.generated.ts";
-import { reconnectJitterMs } from "./backoff.ts";
+import type { JsonValue } from "../party/wire/json.ts";
+import type { ChannelHereNow, ChannelMode, ClientMessage, ClientSettings, Counts, HereNowOptions, Member, PushResult, UserStatus } from "../party/protocol/index.ts";
+import { PushIdDefs, PushIdSchema, UserIdDefs, UserIdSchema } from "../party/wire/schemas.generated.ts";
+import { ClientCore, type CoreOutput } from "./core.ts";
 import { Emitter } from "./emitter.ts";
+import { readServerMessage } from "./frames.ts";
 import { fetchHereNow, type HereNowResult } from "./http.ts";
-import { type ClientPresenceEvent, type ListChange, MemberList } from "./member-list.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { runPushHandlers } from "./push-handlers.ts";
+import type { PushHandler } from "./push-inbox.ts";
 import { PendingRequests } from "./requests.ts";
-import { WatchList } from "./watch-list.ts";
-import { type PushHandler, PushInbox } from "./push-inbox.ts";
-import type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions } from "./types.ts";
-
-/** partysocket's reconnect delays: the first retry's, and the longest. */
-const MIN_RECONNECT_MS = 250;
-const MAX_RECONNECT_MS = 10_000;
-/**
- * How long one connect attempt may take before it is given up (partysocket's default is 4 s).
- * When a deploy drops a crowd, the room accepts them as fast as it can; an attempt given up
- * while it waits its turn costs the room a connect and a close for nothing, and the crowd
- * never gets in. Longer than the engine needs to take a few thousand connects.
- */
-const CONNECT_TIMEOUT_MS = 15_000;
+import { dial } from "./socket.ts";
+import type { PresenceClientEvents, PresenceClientOptions } from "./types.ts";
 
 export type * from "../party/protocol/index.ts";
 export type { JsonValue } from "../party/wire/json.ts";
 export { PresenceHttpError, type HereNowResult, type PresenceApiOptions } from "./http.ts";
+export { ClientCore, type CoreEvent, type CoreEvents, type CoreOptions, type CoreOutput, type ListView, type WatchView } from "./core.ts";
 export { MemberList, type ClientPresenceEvent, type ListChange, type DiffOutcome } from "./member-list.ts";
 export { WatchList, type WatchOutcome } from "./watch-list.ts";
-export { PushInbox, type PushAnswer, type PushHandler, type PushInfo } from "./push-inbox.ts";
+export { PushInbox, type PushAnswer, type PushArrival, type PushHandler, type PushInfo } from "./push-inbox.ts";
 export type { ConnectionStatus, PresenceClientEvents, PresenceClientOptions, TokenSource } from "./types.ts";
 
 /** A live presence subscription to one channel. */
@@ -57,45 +38,22 @@ export class PresenceClient {
   readonly channel: string;
   readonly userId: string | null;
   readonly socket: PartySocket;
-  #options: PresenceClientOptions;
-  #events = new Emitter<PresenceClientEvents>();
-  #list = new MemberList();
-  #watch = new WatchList();
-  #inbox = new PushInbox();
-  #userData: JsonValue;
-  #window: number;
-  /** An update sent and not yet seen back from the room (undefined: none). */
-  #sentData: JsonValue | undefined = undefined;
+  readonly #options: PresenceClientOptions;
+  readonly #core: ClientCore;
+  readonly #events = new Emitter<PresenceClientEvents>();
+  readonly #pushHandlers = new Set<PushHandler>();
   readonly #heartbeat: Heartbeat;
-  #requests = new PendingRequests();
+  readonly #requests = new PendingRequests();
   #nextRequest = 1;
-  #left = false;
-  /** The socket (re)opened: the watch list must be sent again with its first snapshot. */
-  #rewatch = false;
-  /** Set when the room refused this client: later socket events are old news. */
-  #gaveUp = false;
-  #ready: Promise<void>;
+  readonly #ready: Promise<void>;
   #resolveReady!: () => void;
-  #settings: ClientSettings | null = null;
 
   constructor(options: PresenceClientOptions) {
-    const problem = channelProblem(options.channel);
-    if (problem) throw new Error(problem);
-    const maxBytes = options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES;
-    const params = new URLSearchParams();
-    if (options.userId !== undefined) params.set("userId", options.userId);
-    if (options.userData !== undefined) params.set("userData", JSON.stringify(options.userData));
-    if (options.clientType !== undefined) params.set("clientType", options.clientType);
-    if (options.id !== undefined) params.set("_pk", options.id);
-    if (options.window !== undefined) params.set("window", String(options.window));
-    const handshake = parseHandshake(params, maxBytes);
-    if (!handshake.ok) throw new Error(handshake.message);
-
+    // Validates like the service: throws on a bad channel, userId, userData, clientType, id or window.
+    this.#core = new ClientCore(options);
     this.#options = options;
     this.channel = options.channel;
-    this.userId = handshake.value.userId;
-    this.#userData = handshake.value.userData;
-    this.#window = handshake.value.window;
+    this.userId = this.#core.userId;
     this.#ready = new Promise((resolve) => (this.#resolveReady = resolve));
     this.#heartbeat = new Heartbeat({
       open: () => this.socket.readyState === 1,
@@ -103,23 +61,20 @@ export class PresenceClient {
       // Nothing heard for too long: the connection is half-open. Start over.
       silent: () => this.socket.reconnect(4001, "no answer from the room"),
     });
-    this.socket = new PartySocket({
-      host: options.host,
-      room: options.channel,
-      party: options.party,
-      id: options.id,
-      protocol: options.protocol,
-      WebSocket: options.WebSocket,
-      minReconnectionDelay: options.minReconnectionDelay ?? MIN_RECONNECT_MS,
-      maxReconnectionDelay: options.maxReconnectionDelay ?? MAX_RECONNECT_MS,
-      maxEnqueuedMessages: 0,
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-      // A function, so a reconnect carries the latest userData.
-      query: () => this.#query(),
+    this.socket = dial(options, () => this.#query());
+    this.socket.addEventListener("open", () => {
+      this.#heartbeat.heard();
+      this.#perform(this.#core.opened());
     });
-    this.socket.addEventListener("open", () => this.#onOpen());
-    this.socket.addEventListener("message", (event) => this.#onMessage(event.data));
-    this.socket.addEventListener("close", (event) => this.#onClose(event.code, event.reason));
+    this.socket.addEventListener("message", (event) => {
+      this.#heartbeat.heard();
+      const message = readServerMessage(event.data);
+      if (message) this.#perform(this.#core.received(message, Date.now()));
+    });
+    this.socket.addEventListener("close", (event) => {
+      this.#heartbeat.stop();
+      this.#perform(this.#core.closed(event.code, event.reason));
+    });
     this.#events.emit("status", "connecting");
   }
 
@@ -139,8 +94,9 @@ export class PresenceClient {
   on(event: "push", handler: PushHandler): () => void;
   on<K extends keyof PresenceClientEvents>(event: K, handler: (payload: PresenceClientEvents[K]) => void): () => void;
   on(event: string, handler: (...args: never[]) => unknown): () => void {
-    if (event === "push") return this.#inbox.on(handler as PushHandler);
-    return this.#events.on(event as keyof PresenceClientEvents, handler as (payload: unknown) => void);
+    if (event !== "push") return this.#events.on(event as keyof PresenceClientEvents, handler as (payload: unknown) => void);
+    this.#pushHandlers.add(handler as PushHandler);
+    return () => this.#pushHandlers.delete(handler as PushHandler);
   }
 
   /**
@@ -158,7 +114,7 @@ export class PresenceClient {
 
   /** The members this client knows, online and offline. */
   get members(): Member[] {
-    return this.#list.members;
+    return this.#core.list.members;
   }
 
   /** The online members only. */
@@ -168,12 +124,12 @@ export class PresenceClient {
 
   /** One member by userId. */
   member(userId: string): Member | undefined {
-    return this.#list.member(userId);
+    return this.#core.list.member(userId);
   }
 
   /** The channel's counts as of the last message. */
   get counts(): Counts {
-    return this.#list.counts;
+    return this.#core.list.counts;
   }
 
   /**
@@ -182,7 +138,7 @@ export class PresenceClient {
    * watches, its window); `counts` stay exact and herenow pages through everyone.
    */
   get mode(): ChannelMode {
-    return this.#list.mode;
+    return this.#core.list.mode;
   }
 
   /**
@@ -190,14 +146,12 @@ export class PresenceClient {
    * and the users you watch). Kept across reconnects; in full mode it waits for interval mode.
    */
   setWindow(limit: number): void {
-    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_WINDOW) throw new Error(`window must be a whole number from 0 to ${MAX_WINDOW}`);
-    this.#window = limit;
-    this.#send({ type: "window", limit });
+    this.#perform(this.#core.setWindow(limit));
   }
 
   /** The room's settings from its last snapshot (heartbeat, grace, retention), or null before the first. */
   get settings(): ClientSettings | null {
-    return this.#settings;
+    return this.#core.settings;
   }
 
   /** This connection's id (stable across reconnects). */
@@ -213,14 +167,15 @@ export class PresenceClient {
   async hereNow(options: HereNowOptions & { channels?: string[] } = {}): Promise<HereNowResult> {
     const channels = options.channels ?? [this.channel];
     // Over the socket when it can answer; over HTTP otherwise (other channels, or reconnecting).
-    if (channels.length === 1 && channels[0] === this.channel && !this.#left && this.socket.readyState === 1) {
+    if (channels.length === 1 && channels[0] === this.channel && !this.#core.left && this.socket.readyState === 1) {
       const id = String(this.#nextRequest++);
       const { channels: _omit, ...flags } = options;
       const result = await this.#request<ChannelHereNow>(id, { type: "herenow", id, ...flags });
       return { code: 200, content: { channels: { [this.channel]: result } } };
     }
+    const protocol = this.#options.protocol && (this.#options.protocol === "wss" ? "https" : "http");
     return fetchHereNow(
-      { host: this.#options.host, protocol: this.#httpProtocol(), fetch: this.#options.fetch, party: this.#options.party },
+      { host: this.#options.host, protocol, fetch: this.#options.fetch, party: this.#options.party },
       { channels, includeUsers: options.includeUsers, distinct: options.distinct, token: await this.#token() },
     );
   }
@@ -231,41 +186,30 @@ export class PresenceClient {
    * is asked again after every reconnect and whenever a message was missed.
    */
   watchUsers(userIds: readonly string[]): void {
-    if (userIds.length > MAX_USERS_PER_REQUEST) throw new Error(`watch at most ${MAX_USERS_PER_REQUEST} users`);
-    for (const id of userIds) {
-      const problem = check(UserIdSchema, id, UserIdDefs);
-      if (problem) throw new Error(problem);
-    }
-    this.#watch.set(userIds);
-    this.#send({ type: "watch", userIds: this.#watch.ids });
+    this.#perform(this.#core.watch(userIds));
   }
 
   /** The watched users' statuses, in the order asked (those the room has answered). */
   get watched(): UserStatus[] {
-    return this.#watch.statuses;
+    return this.#core.watchList.statuses;
   }
 
   /** One watched user's status. */
   watchedUser(userId: string): UserStatus | undefined {
-    return this.#watch.status(userId);
+    return this.#core.watchList.status(userId);
   }
 
   /** Replaces this user's userData; everyone sees an `update`. */
   setUserData(data: JsonValue): void {
-    if (this.userId === null) throw new Error("an observer has no userData");
-    const problem = userDataProblem(data, this.#options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES);
-    if (problem) throw new Error(problem.message);
-    this.#userData = data;
-    this.#sentData = data;
-    this.#send({ type: "update", data });
+    this.#perform(this.#core.setUserData(data));
   }
 
   /** Unsubscribes: others see `leave` at once. Then closes the socket. */
   async leave(): Promise<void> {
-    if (this.userId !== null && !this.#left && this.socket.readyState === 1) {
+    if (this.userId !== null && !this.#core.left && this.socket.readyState === 1) {
       await this.#request("leave", { type: "leave" });
     }
-    this.#left = true;
+    this.#core.leave();
     this.close();
   }
 
@@ -276,17 +220,37 @@ export class PresenceClient {
     this.#requests.rejectAll(new Error("presence client closed"));
   }
 
-  async #query(): Promise<Record<string, string>> {
-    // Spread a crowd's reconnects (partysocket's own delay is the same for every client).
-    const jitter = reconnectJitterMs(this.socket?.retryCount ?? 0, this.#options.minReconnectionDelay ?? MIN_RECONNECT_MS, this.#options.maxReconnectionDelay ?? MAX_RECONNECT_MS, Math.random());
-    if (jitter > 0) await new Promise((done) => setTimeout(done, jitter));
-    const query: Record<string, string> = {};
-    if (this.userId !== null && !this.#left) {
-      query.userId = this.userId;
-      query.userData = JSON.stringify(this.#userData);
-      if (this.#options.clientType !== undefined) query.clientType = this.#options.clientType;
+  /** Does what the core asked: sends its messages, then emits its events or acts on them. */
+  #perform({ events, send }: CoreOutput): void {
+    for (const message of send) this.#send(message);
+    for (const event of events) {
+      switch (event[0]) {
+        case "ready":
+          this.#resolveReady();
+          break;
+        case "answer":
+          this.#requests.settle(...event[1]);
+          break;
+        case "push": {
+          const { data, info } = event[1];
+          void runPushHandlers(this.#pushHandlers, data, info).then((answer) => this.#perform(this.#core.pushAnswered(info.id, answer)));
+          break;
+        }
+        case "heartbeat":
+          this.#heartbeat.start(event[1]);
+          break;
+        case "stop":
+          this.close();
+          break;
+        default:
+          this.#events.emit(event[0], event[1] as never);
+      }
     }
-    if (this.#window > 0) query.window = String(this.#window);
+  }
+
+  /** The query of a (re)connect: the core's, and a token. */
+  async #query(): Promise<Record<string, string>> {
+    const query = this.#core.query();
     const token = await this.#token();
     if (token !== undefined) query.token = token;
     return query;
@@ -296,131 +260,6 @@ export class PresenceClient {
   async #token(): Promise<string | undefined> {
     const source = this.#options.token;
     return typeof source === "function" ? await source() : source;
-  }
-
-  #httpProtocol(): "http" | "https" | undefined {
-    if (!this.#options.protocol) return undefined;
-    return this.#options.protocol === "wss" ? "https" : "http";
-  }
-
-  #onOpen() {
-    this.#rewatch = true;
-    this.#heartbeat.heard();
-    this.#list.reconnected();
-    this.#events.emit("status", "open");
-  }
-
-  /**
-   * The room refused this socket (1013 follows), a newer client replaced it (4002 follows) or
-   * the operator disconnected its user (4004 follows):
-   * report it now and stop reconnecting; the app decides when to try again.
-   */
-  #gaveUpWith(code: number, reason: string) {
-    this.#gaveUp = true;
-    this.close();
-    this.#events.emit("close", { code, reason });
-    this.#events.emit("status", "closed");
-  }
-
-  #onClose(code: number, reason: string) {
-    if (this.#gaveUp) return;
-    this.#heartbeat.stop();
-    this.#events.emit("close", { code, reason });
-    this.#events.emit("status", "closed");
-  }
-
-  #onMessage(data: unknown) {
-    this.#heartbeat.heard();
-    const message = readServerMessage(data);
-    if (!message) return;
-    switch (message.type) {
-      case "sync":
-        return this.#onSync(message);
-      case "diff": {
-        const outcome = this.#list.applyDiff(message);
-        if (outcome.kind === "gap") return this.#send({ type: "sync" });
-        if (outcome.kind === "applied") this.#report(outcome.change);
-        return;
-      }
-      case "herenow":
-        return this.#requests.settle(message.id, message.result);
-      case "left":
-        return this.#requests.settle("leave", undefined);
-      case "pong":
-        return;
-      case "push": {
-        const { id, data, channel, from } = message;
-        this.#inbox
-          .receive(data, { id, channel, from })
-          .then((answer) => this.#send(answer.ok ? { type: "ack", id, ok: true } : { type: "ack", id, ok: false, error: answer.error }));
-        return;
-      }
-      case "pushed":
-        return this.#requests.settle(`push:${message.result.id}`, message.result);
-      case "users": {
-        const outcome = this.#watch.apply(message);
-        if (outcome.kind === "resync") return this.#send({ type: "watch", userIds: this.#watch.ids });
-        for (const status of outcome.changed) this.#events.emit("user", status);
-        this.#events.emit("users", this.watched);
-        return;
-      }
-      case "error":
-        this.#events.emit("error", { code: message.code, message: message.message });
-        if (message.code === "room_full" || message.code === "user_full") this.#gaveUpWith(1013, message.message);
-        else if (message.code === "replaced") this.#gaveUpWith(4002, message.message);
-        else if (message.code === "kicked") this.#gaveUpWith(4004, message.message);
-        return;
-      default:
-        return message satisfies never;
-    }
-  }
-
-  #onSync(message: SyncMessage) {
-    const change = this.#list.applySync(message);
-    if (!change) return;
-    // A new connection starts a new watch stream (the room's own snapshots, on a change of mode or view, do not).
-    if (this.#rewatch && this.#watch.ids.length > 0) {
-      this.#watch.reconnected();
-      this.#send({ type: "watch", userIds: this.#watch.ids });
-    }
-    this.#rewatch = false;
-    this.#settings = message.settings;
-    this.#heartbeat.start(message.settings);
-    if (change.modeChanged) this.#events.emit("mode", this.mode);
-    for (const event of change.events) this.#fire(event);
-    this.#adoptOwnData();
-    this.#events.emit("sync", { members: this.members, counts: this.counts, seq: this.#list.seq, mode: this.mode });
-    this.#events.emit("members", this.members);
-    this.#checkReady();
-  }
-
-  /** Reports what a diff changed. */
-  #report(change: ListChange) {
-    for (const event of change.events) this.#fire(event);
-    this.#adoptOwnData();
-    if (change.changed) this.#events.emit("members", this.members);
-    this.#checkReady();
-  }
-
-  #checkReady() {
-    if (this.userId === null || this.#left || this.member(this.userId)?.status === "online") this.#resolveReady();
-  }
-
-  /** Keeps this client's userData in step with its member, so a reconnect does not bring back old data. */
-  #adoptOwnData() {
-    const own = this.userId === null || this.#left ? undefined : this.member(this.userId);
-    if (!own) return;
-    // Until the room echoes this client's own update, the local value is the newer one.
-    if (this.#sentData !== undefined) {
-      if (!jsonEqual(own.data, this.#sentData)) return;
-      this.#sentData = undefined;
-    }
-    this.#userData = own.data;
-  }
-
-  #fire(event: ClientPresenceEvent) {
-    this.#events.emit(event.action, event);
-    this.#events.emit("presence", event);
   }
 
   #send(message: ClientMessage) {
@@ -435,23 +274,4 @@ export class PresenceClient {
   #timeout(): number {
     return this.#options.requestTimeoutMs ?? 10_000;
   }
-}
-
-/** Parses and checks a frame from the room; an unreadable one is logged and dropped. */
-function readServerMessage(data: unknown): ServerMessage | null {
-  if (typeof data !== "string") return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(data);
-  } catch {
-    console.error("presence: a frame from the room is not JSON");
-    return null;
-  }
-  const problem = check(ServerMessageSchema, raw, ServerMessageDefs);
-  if (problem) {
-    console.error(`presence: unreadable message from the room: ${problem}`);
-    return null;
-  }
-  // Kept as parsed: `__proto__` keys in userData stay plain data.
-  return raw as ServerMessage;
 }

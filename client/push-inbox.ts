@@ -1,8 +1,9 @@
 /**
- * A client's incoming pushes: each runs the app's handlers once, and its answer (an ack, or a
- * negative ack with the handler's error) is sent back; a push id seen in the last 10 minutes
- * is answered the same way again without calling the handlers, so a push delivered twice (a
- * reconnect mid-push, a retry with the same id) reaches the app once.
+ * A client's incoming pushes, as pure bookkeeping (the time is a parameter): which push ids it
+ * has answered and how, so that a push id seen in the last 10 minutes is answered the same way
+ * again without calling the app's handlers; a push delivered twice (a reconnect mid-push, a
+ * retry with the same id) reaches the app once. The `ClientCore` keeps one; the
+ * `PresenceClient` runs the handlers (push-handlers.ts) and reports their answer.
  */
 import type { JsonValue } from "../party/wire/json.ts";
 
@@ -22,44 +23,44 @@ export type PushHandler = (data: JsonValue, info: PushInfo) => unknown;
 /** What to answer a push with. */
 export type PushAnswer = { ok: true } | { ok: false; error: string };
 
+/** What a push's arrival calls for: `new`, hand it to the handlers; `waiting`, they still run (it is answered with theirs); or the answer given before. */
+export type PushArrival = "new" | "waiting" | PushAnswer;
+
 const REMEMBER_MS = 10 * 60 * 1000;
 const REMEMBER_MAX = 1000;
 
-/** Runs push handlers and remembers their answers. */
+/** The push ids seen, each with its answer once given and the arrivals still owed one. */
 export class PushInbox {
-  readonly #handlers = new Set<PushHandler>();
-  readonly #answered = new Map<string, { answer: Promise<PushAnswer>; at: number }>();
+  readonly #seen = new Map<string, { at: number; answer?: PushAnswer; owed: number }>();
 
-  /** Adds a handler; returns the function that removes it. */
-  on(handler: PushHandler): () => void {
-    this.#handlers.add(handler);
-    return () => this.#handlers.delete(handler);
-  }
-
-  /** The answer to a push: the one given before for this id, or the handlers' now. */
-  receive(data: JsonValue, info: PushInfo, now = Date.now()): Promise<PushAnswer> {
+  /** A push arrived at `now`: says whether to run the handlers, wait for them, or answer again. */
+  receive(id: string, now: number): PushArrival {
     this.#forget(now);
-    const known = this.#answered.get(info.id);
-    if (known) return known.answer;
-    const answer = this.#run(data, info);
-    this.#answered.set(info.id, { answer, at: now });
-    return answer;
+    const seen = this.#seen.get(id);
+    if (seen?.answer) return seen.answer;
+    if (seen) {
+      seen.owed++;
+      return "waiting";
+    }
+    this.#seen.set(id, { at: now, owed: 1 });
+    return "new";
   }
 
-  async #run(data: JsonValue, info: PushInfo): Promise<PushAnswer> {
-    if (this.#handlers.size === 0) return { ok: false, error: "no push handler on this client" };
-    try {
-      await Promise.all([...this.#handlers].map((handler) => handler(data, info)));
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, error: String(error instanceof Error ? error.message : error).slice(0, 200) };
-    }
+  /** The handlers answered push `id`: how many times to send the answer (once per arrival while they ran). */
+  answered(id: string, answer: PushAnswer): number {
+    const seen = this.#seen.get(id);
+    // Forgotten while the handlers ran (10 minutes, or 1,000 newer pushes): the arrival is still owed its answer.
+    if (!seen) return 1;
+    const owed = seen.owed;
+    seen.answer = answer;
+    seen.owed = 0;
+    return owed;
   }
 
   #forget(now: number): void {
-    for (const [id, { at }] of this.#answered) {
-      if (at + REMEMBER_MS > now && this.#answered.size <= REMEMBER_MAX) break;
-      this.#answered.delete(id);
+    for (const [id, { at }] of this.#seen) {
+      if (at + REMEMBER_MS > now && this.#seen.size <= REMEMBER_MAX) break;
+      this.#seen.delete(id);
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * What the PresenceClient does around its member list (which test/unit/member-list.test.ts
- * covers alone): ready(), asking for a snapshot on a gap, reconnecting with its latest
+ * What the PresenceClient (the transport) does around its core (which test/unit/client-core.test.ts
+ * and test/unit/member-list.test.ts cover alone): ready(), asking for a snapshot on a gap, reconnecting with its latest
  * userData, dropping unreadable frames, herenow. Driven through a fake WebSocket class
  * handed to partysocket: no server, no network.
  */

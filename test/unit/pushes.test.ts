@@ -1,6 +1,7 @@
 /** Pushes, piece by piece: the room's delivery desk, the idempotency log, merging answers, and the client's inbox. */
 import { describe, expect, it } from "vitest";
-import { PushInbox } from "../../client/push-inbox.ts";
+import { runPushHandlers } from "../../client/push-handlers.ts";
+import { type PushHandler, PushInbox } from "../../client/push-inbox.ts";
 import { PushDesk } from "../../party/channel/push-desk.ts";
 import type { PushResult, Push, ServerMessage } from "../../party/protocol/index.ts";
 import { type LoggedPush, mergeDeliveries, PushLog } from "../../party/server/pushes.ts";
@@ -144,35 +145,55 @@ describe("mergeDeliveries", () => {
   });
 });
 
-describe("PushInbox", () => {
+describe("runPushHandlers (the app's handlers, run by the PresenceClient)", () => {
   const info = { id: "p1", channel: "room", from: null };
 
   it("acknowledges once the handlers return, and waits for a handler's promise", async () => {
-    const inbox = new PushInbox();
     const seen: unknown[] = [];
-    inbox.on(async (data) => {
-      await new Promise((done) => setTimeout(done, 20));
-      seen.push(data);
-    });
-    expect(await inbox.receive({ n: 1 }, info)).toEqual({ ok: true });
+    const handlers = new Set<PushHandler>([
+      async (data) => {
+        await new Promise((done) => setTimeout(done, 20));
+        seen.push(data);
+      },
+    ]);
+    expect(await runPushHandlers(handlers, { n: 1 }, info)).toEqual({ ok: true });
     expect(seen).toEqual([{ n: 1 }]);
   });
 
   it("answers negatively with the error when a handler throws or rejects, and when there is no handler", async () => {
-    const inbox = new PushInbox();
-    expect(await inbox.receive(1, { ...info, id: "a" })).toEqual({ ok: false, error: "no push handler on this client" });
-    inbox.on(() => {
+    expect(await runPushHandlers(new Set(), 1, { ...info, id: "a" })).toEqual({ ok: false, error: "no push handler on this client" });
+    const throws = () => {
       throw new Error("boom");
-    });
-    expect(await inbox.receive(1, { ...info, id: "b" })).toEqual({ ok: false, error: "boom" });
+    };
+    expect(await runPushHandlers(new Set([throws]), 1, { ...info, id: "b" })).toEqual({ ok: false, error: "boom" });
+    expect(await runPushHandlers(new Set([async () => Promise.reject(new Error("later"))]), 1, { ...info, id: "c" })).toEqual({ ok: false, error: "later" });
+  });
+});
+
+describe("PushInbox (pure: which push ids were answered, and how)", () => {
+  it("hands a push to the handlers once per id, and answers a repeat as the first time", () => {
+    const inbox = new PushInbox();
+    expect(inbox.receive("p1", 0)).toBe("new");
+    expect(inbox.answered("p1", { ok: true })).toBe(1);
+    expect(inbox.receive("p1", 1000)).toEqual({ ok: true });
+    expect(inbox.receive("p2", 1000)).toBe("new");
+    expect(inbox.answered("p2", { ok: false, error: "boom" })).toBe(1);
+    expect(inbox.receive("p2", 2000)).toEqual({ ok: false, error: "boom" });
   });
 
-  it("calls the handlers once per push id, and answers a repeat as the first time", async () => {
+  it("answers a repeat that arrives while the handlers still run once they answer, once per arrival", () => {
     const inbox = new PushInbox();
-    let calls = 0;
-    inbox.on(() => void calls++);
-    const first = await inbox.receive(1, info);
-    const again = await inbox.receive(1, info);
-    expect([first, again, calls]).toEqual([{ ok: true }, { ok: true }, 1]);
+    expect(inbox.receive("p1", 0)).toBe("new");
+    expect(inbox.receive("p1", 10)).toBe("waiting");
+    expect(inbox.receive("p1", 20)).toBe("waiting");
+    expect(inbox.answered("p1", { ok: true })).toBe(3);
+  });
+
+  it("forgets an id 10 minutes after it arrived: the same id is then a new push", () => {
+    const inbox = new PushInbox();
+    inbox.receive("p1", 0);
+    inbox.answered("p1", { ok: true });
+    expect(inbox.receive("p1", 10 * 60 * 1000 - 1)).toEqual({ ok: true });
+    expect(inbox.receive("p1", 10 * 60 * 1000)).toBe("new");
   });
 });
