@@ -6,27 +6,15 @@
  * per tick and none when nothing it sees changed. Owns the sequence number and the mode, and
  * announces a change of mode with a fresh snapshot to every socket.
  */
-import type { Config } from "../server/config.ts";
 import type { ChannelMode, Counts } from "../protocol/index.ts";
 import { type DiffBody } from "../wire/member-wire.ts";
-import type { Outbox } from "./effects.ts";
+import type { Channel } from "./channel.ts";
 import { diffFrames, isEmptyBody, type SnapshotHead, SnapshotCache, syncFrames, ViewSnapshotCache } from "./outgoing.ts";
-import type { PresenceState, TickDiff } from "./presence.ts";
-import type { SocketBook, SocketState } from "./sockets.ts";
+import type { TickDiff } from "./presence.ts";
+import type { SocketState } from "./sockets.ts";
 import { tickFor } from "./pacing.ts";
 import type { WatchRegistry } from "./watchers.ts";
 import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "./views.ts";
-
-/** What the broadcaster reads from the channel, and where it sends. */
-export type BroadcastDeps = {
-  channel: string;
-  config: Config;
-  members: PresenceState;
-  /** The sockets, with each one's user and window; the users each watches (in its view in interval mode). */
-  sockets: SocketBook;
-  watchers: WatchRegistry;
-  out: Outbox;
-};
 
 /** A socket as the broadcaster addresses it. */
 type Target = { id: string; state: Readonly<SocketState> };
@@ -46,7 +34,9 @@ export type PreparedDiff = {
 
 /** The sending side of one channel. */
 export class Broadcaster {
-  readonly #deps: BroadcastDeps;
+  readonly #channel: Channel;
+  /** The users each socket watches (in its view in interval mode). */
+  readonly #watchers: WatchRegistry;
   readonly #snapshot = new SnapshotCache();
   readonly #viewSnapshot = new ViewSnapshotCache();
   readonly #windows = new WindowBook();
@@ -58,14 +48,15 @@ export class Broadcaster {
   /** Sockets whose snapshot waits for the diff being stored, by instance (null: no diff is being stored). */
   #held: Set<string> | null = null;
 
-  constructor(deps: BroadcastDeps) {
-    this.#deps = deps;
+  constructor(channel: Channel, watchers: WatchRegistry) {
+    this.#channel = channel;
+    this.#watchers = watchers;
   }
 
   /** Takes up where the stored meta row left off (after a restart, the mode the channel's size asks for). */
   restore(seq: number, mode: ChannelMode | undefined): void {
     this.#seq = seq;
-    this.#mode = modeFor(mode ?? "full", this.#deps.members.size, this.#deps.config.announceMax);
+    this.#mode = modeFor(mode ?? "full", this.#channel.members.size, this.#channel.config.announceMax);
   }
 
   /** The sequence number of the last diff. */
@@ -79,12 +70,12 @@ export class Broadcaster {
 
   /** How long the tick loop gathers changes (see `tickFor`). */
   tickMs(): number {
-    return tickFor(this.#mode, this.#deps.members.liveClientCount(), this.#deps.config);
+    return tickFor(this.#mode, this.#channel.members.liveClientCount(), this.#channel.config);
   }
 
   /** Whether a tick may publish now: always in full mode, once per interval in interval mode. */
   due(now: number): boolean {
-    return this.#mode === "full" || now >= this.#publishedAt + this.#deps.config.intervalMs;
+    return this.#mode === "full" || now >= this.#publishedAt + this.#channel.config.intervalMs;
   }
 
   /**
@@ -100,7 +91,7 @@ export class Broadcaster {
     this.#counts = counts;
     this.#snapshot.invalidate();
     this.#viewSnapshot.invalidate();
-    const next = modeFor(this.#mode, this.#deps.members.size, this.#deps.config.announceMax);
+    const next = modeFor(this.#mode, this.#channel.members.size, this.#channel.config.announceMax);
     const switched = next !== this.#mode;
     if (switched) {
       this.#mode = next;
@@ -112,11 +103,11 @@ export class Broadcaster {
       send: (at) => {
         this.#held = null;
         deliver(held);
-        for (const socket of this.#deps.sockets.all()) if (switched || held.has(socket.state.instance)) this.snapshot(socket.id, at);
+        for (const socket of this.#channel.sockets.all()) if (switched || held.has(socket.state.instance)) this.snapshot(socket.id, at);
       },
       abandon: (at) => {
         this.#held = null;
-        for (const socket of this.#deps.sockets.all()) if (held.has(socket.state.instance)) this.snapshot(socket.id, at);
+        for (const socket of this.#channel.sockets.all()) if (held.has(socket.state.instance)) this.snapshot(socket.id, at);
       },
     };
   }
@@ -126,20 +117,20 @@ export class Broadcaster {
    * in interval mode. The open tick's changes come in the next diff.
    */
   snapshot(connectionId: string, now: number): void {
-    const found = this.#deps.sockets.stateOf(connectionId);
+    const found = this.#channel.sockets.stateOf(connectionId);
     if (!found) return;
     const socket: Target = { id: connectionId, state: found };
     if (this.#held) {
       this.#held.add(found.instance);
       return;
     }
-    const { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs } = this.#deps.config;
+    const { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs } = this.#channel.config;
     const head: SnapshotHead = {
-      channel: this.#deps.channel,
+      channel: this.#channel.name,
       self: { connectionId, userId: found.userId },
       settings: { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs },
     };
-    const state = this.#deps.members;
+    const state = this.#channel.members;
     let frames: string[];
     if (this.#mode === "full") frames = this.#snapshot.frames(() => state.committed(), this.#seq, now, head);
     else {
@@ -148,7 +139,7 @@ export class Broadcaster {
       const view = this.#viewSnapshot.chunks(this.#personal(socket), limit, windowIds, (id) => state.committedMember(id), now);
       frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.committedCounts(), now: view.now }, view.chunks);
     }
-    for (const text of frames) this.#deps.out.sendText(connectionId, text, found.instance);
+    for (const text of frames) this.#channel.out.sendText(connectionId, text, found.instance);
   }
 
   /** A socket's view changed (its window or its watch list): in interval mode it gets a fresh snapshot. */
@@ -161,7 +152,7 @@ export class Broadcaster {
     const { frames, seq } = diffFrames(diff, counts, this.#seq, now);
     this.#seq = seq;
     return (held) => {
-      for (const text of frames) this.#deps.out.broadcast(text, held);
+      for (const text of frames) this.#channel.out.broadcast(text, held);
     };
   }
 
@@ -171,8 +162,8 @@ export class Broadcaster {
    * nothing unless the counts changed.
    */
   #intervalPlan(diff: TickDiff, counts: Counts, now: number): (held: ReadonlySet<string>) => void {
-    const state = this.#deps.members;
-    const sockets = [...this.#deps.sockets.all()];
+    const state = this.#channel.members;
+    const sockets = [...this.#channel.sockets.all()];
     const steps = this.#windows.advance(new Set(sockets.map(windowOf)), (limit) => state.committedWindow(limit));
     const changes = new TickChanges(diff);
     const countsChanged = this.#counts === null || this.#counts.clientAmount !== counts.clientAmount || this.#counts.userAmount !== counts.userAmount;
@@ -190,7 +181,7 @@ export class Broadcaster {
     for (const socket of sockets) {
       const { userId, window: limit = 0 } = socket.state;
       const step = steps.get(limit)!;
-      const watched = this.#deps.watchers.usersOf(socket.id);
+      const watched = this.#watchers.usersOf(socket.id);
       // Most sockets of a large room watch no one and their user did not move: no view of their own to build.
       const alone =
         watched === undefined
@@ -207,19 +198,19 @@ export class Broadcaster {
     }
     this.#seq = last;
     return (held) => {
-      for (const [socket, frames] of plan) if (!held.has(socket.state.instance)) for (const text of frames) this.#deps.out.sendText(socket.id, text, socket.state.instance);
+      for (const [socket, frames] of plan) if (!held.has(socket.state.instance)) for (const text of frames) this.#channel.out.sendText(socket.id, text, socket.state.instance);
     };
   }
 
   /** The counts as of the last diff (what every client holds): read before the next diff is taken. */
   committedCounts(): Counts {
     // Until a diff goes out after a start, from the state, once.
-    return (this.#counts ??= this.#deps.members.committed().counts);
+    return (this.#counts ??= this.#channel.members.committed().counts);
   }
 
   /** The users a socket follows besides its window: its own, and those it watches. */
   #personal(socket: Target): Personal {
-    return personalOf(socket.state.userId, this.#deps.watchers.usersOf(socket.id));
+    return personalOf(socket.state.userId, this.#watchers.usersOf(socket.id));
   }
 }
 

@@ -75,7 +75,7 @@ export class ChannelCore {
     const members = new PresenceState(config);
     const channel: Channel = (this.#channel = { name, config, members, sockets: new SocketBook(config, out), out, stats: new StatsCounters() });
     const watchers = new WatchRegistry();
-    this.#broadcaster = new Broadcaster({ channel: name, config, members, sockets: channel.sockets, watchers, out });
+    this.#broadcaster = new Broadcaster(channel, watchers);
     this.#pushes = new ChannelPushes(channel);
     this.#reporter = new DirectoryReporter({ enabled: config.directory, parts: config.directoryParts, leaseMs: config.leaseMs, channel: name, out });
     this.#index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, out });

@@ -9,6 +9,7 @@ import { fail, methodNotAllowed, ok } from "../server/envelope.ts";
 import { readCaller } from "../server/hand-off.ts";
 import { ClientId, HttpClientBatch, HttpClientHeartbeat, HttpClientListQuery, MAX_BATCH_BODY_BYTES, MAX_CLIENTS_PER_BATCH } from "../protocol/index.ts";
 import { type JsonValue, utf8Bytes } from "../wire/json.ts";
+import type { Effect } from "./effects.ts";
 import type { Answer, Beat, Refusal } from "./heartbeats.ts";
 import type { RouteRoom } from "./routes.ts";
 
@@ -19,12 +20,12 @@ const BODY_OVERHEAD_BYTES = 8 * 1024;
 export async function answerHttpClients(request: Request, rawClientId: string | null, room: RouteRoom): Promise<Response> {
   const caller = readCaller(request);
   if (caller === null) return fail(403, "forbidden", "this route is reached through the edge only");
-  const core = room.core();
-  const now = room.now();
+  const core = room.core;
+  const now = room.host.now();
   const refuse = (refusal: Refusal) => respond(core.httpClients(now, (heartbeats) => heartbeats.refused(refusal)));
   /** Applies the core's effects (its rows first), then answers. */
-  const respond = async <T>({ answer, effects }: { answer: Answer<T>; effects: Parameters<RouteRoom["apply"]>[0] }): Promise<Response> => {
-    await room.apply(effects);
+  const respond = async <T>({ answer, effects }: { answer: Answer<T>; effects: readonly Effect[] }): Promise<Response> => {
+    await room.effects.apply(effects);
     return answer.ok ? ok(answer.value) : fail(answer.status, answer.error, answer.message);
   };
   if (rawClientId === null) {
@@ -54,7 +55,7 @@ export async function answerHttpClients(request: Request, rawClientId: string | 
   if (!body.success) return refuse({ status: 400, error: "bad_request", message: `a heartbeat is {userId, ttlMs, data?, clientType?, acks?}: ${z.prettifyError(body.error)}` });
   // The data as sent (zod's copy drops "__proto__" keys).
   const beat: Beat = { clientId: clientId.data, body: body.data, data: (read.value as { data?: JsonValue }).data };
-  return respond(core.httpClients(room.now(), (heartbeats) => heartbeats.one(beat, caller, room.now())));
+  return respond(core.httpClients(room.host.now(), (heartbeats) => heartbeats.one(beat, caller, room.host.now())));
 }
 
 /** The body as JSON, within `maxBytes`; a refusal for a larger, empty or malformed one. */

@@ -9,25 +9,20 @@
 import { z } from "zod";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import { fail, methodNotAllowed, ok, preflight } from "../server/envelope.ts";
-import type { HostStorage } from "../server/host.ts";
+import type { Host } from "../server/host.ts";
 import { HereNowQuery, type HistoryEvent, HistoryQuery, isUserId } from "../protocol/index.ts";
 import { CHANNEL_PARTY, httpClientRoute } from "../wire/parties.ts";
 import type { CallOutcome, ChannelCall, ChannelCore } from "./core.ts";
-import type { Effect } from "./effects.ts";
+import type { EffectRunner } from "./effect-runner.ts";
 import { HISTORY_PREFIX, historyKey } from "./history.ts";
 import { answerHttpClients } from "./http-clients-route.ts";
+import type { SocketState } from "./sockets.ts";
 
-/** What the routes need of their room: its core, and the way its effects are applied. */
+/** What the routes need of their room: its core, the way its effects are applied, and its host (storage, sockets, clock). */
 export type RouteRoom = {
-  core: () => ChannelCore;
-  /** Applies effects; resolves once their writes are stored. */
-  apply: (effects: readonly Effect[]) => Promise<void>;
-  /** The answer the core gives later under a ticket. */
-  answerLater: (ticket: number) => Promise<unknown>;
-  storage: HostStorage;
-  /** The sockets the engine holds open. */
-  sockets: () => number;
-  now: () => number;
+  readonly core: ChannelCore;
+  readonly effects: EffectRunner;
+  readonly host: Host<SocketState>;
 };
 
 /** The channel room's HTTP. */
@@ -58,8 +53,8 @@ export class ChannelRoutes {
     if (clients) return answerHttpClients(request, clients.clientId, room);
     if (url.searchParams.has("webhooks")) return this.#webhooks(request, url);
     if (request.method !== "GET") return methodNotAllowed(["GET"]);
-    const core = room.core();
-    if (url.searchParams.has("stats")) return ok(core.stats(room.sockets()));
+    const core = room.core;
+    if (url.searchParams.has("stats")) return ok(core.stats(count(room.host.sockets())));
     if (url.searchParams.has("history")) return this.#history(url);
     const query = HereNowQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) return this.#refused(z.prettifyError(query.error));
@@ -68,9 +63,9 @@ export class ChannelRoutes {
 
   /** A call from another party: the core's reply now, or once it answers under its ticket. */
   async #take(call: ChannelCall): Promise<unknown> {
-    const { outcome, effects } = this.#room.core().call(call, this.#room.now());
-    const later = "ticket" in outcome ? this.#room.answerLater(outcome.ticket) : null;
-    await this.#room.apply(effects);
+    const { outcome, effects } = this.#room.core.call(call, this.#room.host.now());
+    const later = "ticket" in outcome ? this.#room.effects.answerLater(outcome.ticket) : null;
+    await this.#room.effects.apply(effects);
     return later ?? (outcome as Extract<CallOutcome, { reply: unknown }>).reply;
   }
 
@@ -78,34 +73,41 @@ export class ChannelRoutes {
   async #history(url: URL): Promise<Response> {
     const query = HistoryQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) return this.#refused(z.prettifyError(query.error));
-    const { storage } = this.#room;
-    const core = this.#room.core();
+    const { storage } = this.#room.host;
+    const core = this.#room.core;
     const readTime = async (n: number) => (await storage.get<HistoryEvent>(historyKey(n)))?.at;
     const readRange = async (from: number, to: number) => {
       const rows = await storage.list<HistoryEvent>({ prefix: HISTORY_PREFIX, start: historyKey(from), end: historyKey(to) });
       // An event of a userId stored before the userId rule is left out (it expires with the others).
       return [...rows.values()].filter((event) => isUserId(event.member.id));
     };
-    const page = await core.history.page(query.data, this.#room.now(), readTime, readRange);
+    const page = await core.history.page(query.data, this.#room.host.now(), readTime, readRange);
     if ("error" in page) return this.#refused(page.error);
     return ok({ channel: core.name, ...page });
   }
 
   /** A bad query: counted with the room's other refused requests, and answered 400. */
   #refused(message: string): Response {
-    this.#room.core().refusedRequest("bad_request");
+    this.#room.core.refusedRequest("bad_request");
     return fail(400, "bad_request", message);
   }
 
   /** `GET ?webhooks`: the delivery's stats and dead letters; `POST ?webhooks=resend`: puts the dead letters back in the queue. */
   async #webhooks(request: Request, url: URL): Promise<Response> {
-    const core = this.#room.core();
+    const core = this.#room.core;
     if (request.method === "POST" && url.searchParams.get("webhooks") === "resend") {
-      const { resent, effects } = core.resendWebhooks(this.#room.now());
-      await this.#room.apply(effects);
+      const { resent, effects } = core.resendWebhooks(this.#room.host.now());
+      await this.#room.effects.apply(effects);
       return ok({ resent });
     }
     if (request.method !== "GET") return methodNotAllowed(["GET", "POST ?webhooks=resend"]);
     return ok(core.webhookReport());
   }
+}
+
+/** How many items an iterable holds. */
+function count(items: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of items) n++;
+  return n;
 }
