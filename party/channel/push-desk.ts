@@ -15,20 +15,20 @@ type Delivery = { push: Push; targets: Map<string, Target> };
 /** A finished delivery: its push id and what it came to. */
 export type Settled = { id: string; delivery: PushDelivery };
 
-/** Sends a push frame to a connection id's socket(s) (and credits its rate for the answer). */
-export type PushSend = (connectionId: string, message: ServerMessage, now: number) => void;
+/** Where push frames go: a frame that asks for an answer (SocketBook.ask credits the socket's rate for it). */
+export type PushSender = { ask(connectionId: string, message: ServerMessage, now: number): void };
 
 /** The deliveries a channel is running. */
 export class PushDesk {
   readonly #channel: string;
-  readonly #send: PushSend;
+  readonly #sender: PushSender;
   readonly #deliveries = new Map<string, Delivery>();
   /** Deliveries finished since the owner last took them. */
   #settled: Settled[] = [];
 
-  constructor(channel: string, send: PushSend) {
+  constructor(channel: string, sender: PushSender) {
     this.#channel = channel;
-    this.#send = send;
+    this.#sender = sender;
   }
 
   /** Whether a push with this id is being delivered here. */
@@ -41,7 +41,7 @@ export class PushDesk {
     if (this.#deliveries.has(push.id)) return;
     const delivery: Delivery = { push, targets: new Map(targets.map((t) => [t.connectionId, { clientType: t.clientType, answer: null, live: true }])) };
     this.#deliveries.set(push.id, delivery);
-    for (const connectionId of delivery.targets.keys()) this.#send(connectionId, this.#frame(push), now);
+    for (const connectionId of delivery.targets.keys()) this.#sender.ask(connectionId, this.#frame(push), now);
     if (targets.length === 0) this.#finish(push.id);
   }
 
@@ -63,7 +63,7 @@ export class PushDesk {
       if (target?.answer) continue;
       if (target) target.live = true;
       else delivery.targets.set(connectionId, { clientType, answer: null, live: true });
-      this.#send(connectionId, this.#frame(delivery.push), now);
+      this.#sender.ask(connectionId, this.#frame(delivery.push), now);
     }
   }
 

@@ -27,11 +27,7 @@ export class ChannelPushes {
 
   constructor(channel: Channel) {
     this.#channel = channel;
-    this.#desk = new PushDesk(channel.name, (connectionId, message, now) => {
-      // A push asks for an ack: that answer must not count against the socket's rate.
-      channel.sockets.credit(connectionId, now);
-      channel.out.send(connectionId, message);
-    });
+    this.#desk = new PushDesk(channel.name, channel.sockets);
   }
 
   /** The push ids remembered in storage (the caller read them), so a repeat after a restart answers as the first. */
@@ -133,5 +129,7 @@ export class ChannelPushes {
       .clientsOf(push.userId)
       .filter((client) => client.live && (push.clientType === undefined || client.clientType === push.clientType));
     this.#desk.deliver(push, targets, now);
+    // Its deadline is new: a tick moves the room's alarm to it (a push nobody answers is settled then).
+    if (this.#desk.running(push.id)) this.#channel.out.tick();
   }
 }

@@ -7,6 +7,7 @@
  */
 import { TokenBucket } from "./rate-limit.ts";
 import type { Outbox } from "./effects.ts";
+import type { ServerMessage } from "../protocol/index.ts";
 
 /** What each socket keeps in its connection state (survives hibernation; keep it small). */
 export type SocketState = {
@@ -154,14 +155,17 @@ export class SocketBook {
   }
 
   /**
-   * The room sent this socket something that asks for an answer (a push): its bucket gets a
-   * token for that answer, so a client that acknowledges every push never hits the rate limit.
+   * Sends a frame that asks for an answer (a push). The rule that answers are not rate-limited
+   * lives here: the socket's bucket gets a token for that answer, so a client that acknowledges
+   * every push never hits the rate limit.
    */
-  credit(connectionId: string, now: number): void {
+  ask(connectionId: string, message: ServerMessage, now: number): void {
     const entry = this.#entries.get(connectionId);
-    if (!entry) return;
-    entry.bucket ??= new TokenBucket(this.#limits.ratePerSec, this.#limits.rateBurst, now);
-    entry.bucket.credit();
+    if (entry) {
+      entry.bucket ??= new TokenBucket(this.#limits.ratePerSec, this.#limits.rateBurst, now);
+      entry.bucket.credit();
+    }
+    this.#out.send(connectionId, message);
   }
 
   /** A message from the socket was valid: its run of rejections ends. */

@@ -106,6 +106,25 @@ describe("the channel service on the in-memory host", () => {
     expect(world.calls.filter((call) => call.call === "deliver").map((call) => call.room).sort()).toEqual(["chat", "feed"]);
   });
 
+  it("answers a push nobody acks at its deadline, with the client unacked for timeout, though no tick was pending", async () => {
+    const chat = await world.room<SocketState>("main", "silent");
+    await join(chat, "a-web", "userId=ann&clientType=web");
+    // Settle the join's tick and every deadline it set, so that nothing is pending in the room.
+    await vi.advanceTimersByTimeAsync(5_000);
+    const started = Date.now();
+    let answeredAt: number | null = null;
+    const answer = edgeFetch(new Request("http://memory/users/ann/push", { method: "POST", body: JSON.stringify({ id: "n-silent", data: 1, timeoutMs: 500 }) }), edge).then((response) => {
+      answeredAt = Date.now();
+      return response;
+    });
+    await vi.advanceTimersByTimeAsync(700);
+    expect(answeredAt, "answered within a tick of the push's deadline").not.toBeNull();
+    expect(answeredAt! - started).toBeLessThanOrEqual(600);
+    const result = (await (await answer).json()) as { content: { unacked: Array<{ channel: string; reason: string }>; failedChannels?: unknown[] } };
+    expect(result.content.unacked).toMatchObject([{ channel: "silent", reason: "timeout" }]);
+    expect(result.content.failedChannels ?? []).toEqual([]);
+  });
+
   it("rebuilds from its storage and the sockets that survived: no event for a member still there, offline after grace for one whose socket is gone", async () => {
     const room = await world.room<SocketState>("main", "restart");
     await join(room, "a1", "userId=ann");

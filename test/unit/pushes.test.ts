@@ -11,7 +11,7 @@ const push = (over: Partial<Push> = {}): Push => ({ id: "p1", userId: "jack", da
 
 function desk() {
   const sent: Array<[string, ServerMessage]> = [];
-  return { sent, desk: new PushDesk("room", (connectionId, message) => sent.push([connectionId, message])) };
+  return { sent, desk: new PushDesk("room", { ask: (connectionId, message) => sent.push([connectionId, message]) }) };
 }
 
 /** The one delivery that settled (its answer), or a failure naming how many did. */

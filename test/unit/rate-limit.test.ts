@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TokenBucket } from "../../party/channel/rate-limit.ts";
+import { Outbox } from "../../party/channel/effects.ts";
+import { SocketBook } from "../../party/channel/sockets.ts";
 
 /** How many takes succeed at `now` until the first refusal (capped). */
 function drain(bucket: TokenBucket, now: number, cap = 10_000): number {
@@ -66,5 +68,18 @@ describe("TokenBucket credit", () => {
     bucket.credit();
     bucket.credit();
     expect([bucket.take(0), bucket.take(0), bucket.take(0)]).toEqual([true, true, false]);
+  });
+});
+
+describe("SocketBook.ask", () => {
+  it("sends the frame and lets the socket's answer through even when its bucket is empty", () => {
+    const out = new Outbox();
+    const book = new SocketBook({ ratePerSec: 1, rateBurst: 2, abuseCloseAfter: 10 }, out);
+    book.accept("a", { instance: "i1", userId: "ann", at: 0 });
+    expect([book.admit("a", 0), book.admit("a", 0), book.admit("a", 0)]).toEqual([true, true, false]);
+    book.ask("a", { type: "push", id: "p1", data: 1, channel: "lobby", from: null }, 0);
+    expect(book.admit("a", 0), "the push's answer").toBe(true);
+    expect(book.admit("a", 0), "one answer per push").toBe(false);
+    expect(out.take().filter((effect) => effect.kind === "send")).toMatchObject([{ kind: "send", to: "a", text: expect.stringContaining('"type":"push"') }]);
   });
 });
