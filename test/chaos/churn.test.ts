@@ -133,11 +133,18 @@ describe("a snapshot sent in the middle of a tick", () => {
     const channel = `midtick-data-${Date.now().toString(36)}`;
     const member = client({ channel, userId: "m", userData: { v: "X" } });
     await member.ready();
+    const opener = client({ channel, userId: "o", userData: { n: 0 } });
+    await opener.ready();
     const observer = client({ channel });
     await observer.ready();
     const seenByObserver: string[] = [];
-    observer.on("presence", (event) => seenByObserver.push(`${event.action}:${JSON.stringify(event.member.data)}`));
+    observer.on("presence", (event) => {
+      if (event.member.id === "m") seenByObserver.push(`${event.action}:${JSON.stringify(event.member.data)}`);
+    });
     await sleep(TICK_MS + 300);
+    // A lone change goes out at once and opens a tick: the steps below fall within it.
+    opener.setUserData({ n: 1 });
+    await sleep(100);
     member.setUserData({ v: "Y" });
     await sleep(200);
     const late = client({ channel });
@@ -147,7 +154,10 @@ describe("a snapshot sent in the middle of a tick", () => {
     const users = (await (await fetch(`http://${slow.host}/parties/main/${channel}?includeUsers=true`)).json()) as {
       content: { channels: Record<string, { users: Array<{ id: string; data: unknown }> }> };
     };
-    expect(users.content.channels[channel]!.users).toEqual([{ id: "m", data: { v: "X" } }]);
+    expect(users.content.channels[channel]!.users).toEqual([
+      { id: "m", data: { v: "X" } },
+      { id: "o", data: { n: 1 } },
+    ]);
     expect(late.member("m")?.data, "the data the late observer shows").toEqual({ v: "X" });
     // Y and back to X fell within one tick (the mid-tick window was hit): the observer heard of neither.
     expect(seenByObserver, "events the observer saw after the first tick").toEqual([]);
@@ -161,16 +171,21 @@ describe("a snapshot sent in the middle of a tick", () => {
     await observer.ready();
     const clientsSeen: number[] = [];
     observer.on("members", () => clientsSeen.push(observer.member("u")?.clients ?? 0));
+    const opener = client({ channel, userId: "o", userData: { n: 0 } });
+    await opener.ready();
     await sleep(TICK_MS + 300);
     first.close(); // in grace for 1000 ms; the alarm at its end flushes the tick
-    await sleep(400);
+    await sleep(300);
+    // A lone change goes out at once and opens a tick: the join below falls within it.
+    opener.setUserData({ n: 1 });
+    await sleep(100);
     const second = client({ channel, userId: "u" });
     await second.ready();
     await sleep(TICK_MS + 1000);
     const stats = (await (await fetch(`http://${slow.host}/parties/main/${channel}?stats`)).json()) as { content: { clientAmount: number } };
-    expect(stats.content.clientAmount).toBe(1);
+    expect(stats.content.clientAmount, "u's tab and the opener's").toBe(2);
     expect(second.member("u")?.clients, "the client count the new tab shows").toBe(1);
-    expect(second.counts.clientAmount).toBe(1);
+    expect(second.counts.clientAmount).toBe(2);
     // The join and the end of grace fell within one tick (the mid-tick window was hit): the
     // observer never saw u with two clients, nor offline.
     expect(clientsSeen.filter((n) => n !== 1), "u's client counts the observer saw other than 1").toEqual([]);
