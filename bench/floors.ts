@@ -1,7 +1,7 @@
 /**
- * What the bench's floors do, whatever the engine: the do-nothing floor's made-up herenow page
- * and the sending floor's counts message. Used by bench/empty-room.ts and bench/counts-room.ts
- * (PartyKit) and their twins in bench/workers/ (partyserver).
+ * What the bench's floors do, whatever the engine: the do-nothing floor's made-up herenow page,
+ * the sending floor's counts message and the naive room's messages. Used by bench/empty-room.ts,
+ * bench/counts-room.ts and bench/naive-room.ts (PartyKit) and their twins in bench/workers/ (partyserver).
  */
 
 /** The most users one made-up page holds (ours: herenow's largest page). */
@@ -53,4 +53,26 @@ export class SocketCount {
     const text = countsText(this.sockets);
     for (const socket of everyone()) socket.send(text);
   }
+}
+
+/** What the naive room keeps of a member, in its socket's state. */
+export type NaiveState = { id: string; data: unknown };
+
+/** The naive room, server → client: `{type:"list",members}` to the joiner, then `{type:"join",id,data}`, `{type:"update",id,data}` and `{type:"leave",id}`. */
+export type NaiveMessage =
+  | { type: "list"; members: NaiveState[] }
+  | { type: "join"; id: string; data: unknown }
+  | { type: "update"; id: string; data: unknown }
+  | { type: "leave"; id: string };
+
+/** The `data` of an `update` message, or undefined for anything else. */
+export function naiveUpdate(message: unknown): { data: unknown } | undefined {
+  if (typeof message !== "string") return undefined;
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (typeof parsed === "object" && parsed !== null && (parsed as { type?: unknown }).type === "update") return { data: (parsed as { data?: unknown }).data ?? null };
+  } catch {
+    // not JSON: ignored
+  }
+  return undefined;
 }

@@ -1,18 +1,19 @@
 /**
  * The baseline for `npm run bench`: a hand-rolled presence room as people usually write it
  * on PartyKit. On connect it sends the joiner the full member list (ids and userData) and
- * broadcasts a `join` to everyone else at once; on close it broadcasts a `leave`. No batching, no grace, no
- * storage. Its member list lives in each socket's state (the PartyKit way with hibernation,
- * as our room runs), so both rooms run under the same engine mode.
+ * broadcasts a `join` to everyone else at once; on close it broadcasts a `leave`; an `update`
+ * (`{"type":"update","data":…}`, as our client sends it) replaces the sender's data and is
+ * broadcast to everyone else at once. No batching, no grace, no storage. Its member list lives
+ * in each socket's state (the PartyKit way with hibernation, as our room runs), so both rooms
+ * run under the same engine mode. A connect with `?silent=1` (the latency bench filling a room,
+ * bench/lib/latency.mjs) gets no list and tells no one: the room then holds N members without
+ * the N² messages of announcing them, and the lone joins and updates timed after are broadcast.
  *
- * Not part of the service: only bench/partykit.json mounts it, as the `naive` party.
+ * Not part of the service: only bench/partykit.json mounts it, as the `naive` party
+ * (bench/workers/naive-room.ts is the same on partyserver).
  */
 import type * as Party from "partykit/server";
-
-type State = { id: string; data: unknown };
-
-/** Server → client: `{type:"list",members}` to the joiner, then `{type:"join",id,data}` and `{type:"leave",id}`. */
-type NaiveMessage = { type: "list"; members: State[] } | { type: "join"; id: string; data: unknown } | { type: "leave"; id: string };
+import { naiveUpdate, type NaiveMessage, type NaiveState as State } from "./floors.ts";
 
 export default class NaiveRoom implements Party.Server {
   readonly options: Party.ServerOptions = { hibernate: true };
@@ -24,10 +25,19 @@ export default class NaiveRoom implements Party.Server {
     const id = params.get("userId") ?? socket.id;
     const data: unknown = JSON.parse(params.get("userData") ?? "null");
     socket.setState({ id, data });
+    if (params.get("silent") === "1") return;
     const members: State[] = [];
     for (const other of this.room.getConnections<State>()) if (other.state) members.push(other.state);
     send(socket, { type: "list", members });
     this.room.broadcast(JSON.stringify({ type: "join", id, data } satisfies NaiveMessage), [socket.id]);
+  }
+
+  /** An `update` replaces the sender's data and goes to everyone else at once; anything else (pings) is ignored. */
+  onMessage(message: string | ArrayBuffer | ArrayBufferView, socket: Party.Connection<State>) {
+    const data = naiveUpdate(message);
+    if (data === undefined || !socket.state) return;
+    socket.setState({ id: socket.state.id, data: data.data });
+    this.room.broadcast(JSON.stringify({ type: "update", id: socket.state.id, data: data.data } satisfies NaiveMessage), [socket.id]);
   }
 
   onClose(socket: Party.Connection<State>) {

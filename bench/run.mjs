@@ -52,6 +52,12 @@
  *   --restart 5000        BENCH_RESTART    restart storms: this many members on PresenceClient, the engine killed (-9) and started
  *                                          again on the same storage, on each engine, and on Workers a reload with changed code
  *                                          (a deploy); beside N raw sockets connecting to the do-nothing room (0: none)
+ *   --latency 10,500,1000,i5000 BENCH_LATENCY  the latency of a lone change (bench/lib/latency.mjs), on each engine: rooms already
+ *                                          holding N members (i-prefixed: ours in interval mode, the default PRESENCE_ANNOUNCE_MAX;
+ *                                          the others in full mode), then lone joins and lone updates 0.3-0.7 s apart, each timed
+ *                                          until an observer holds the new counts or data: p50, p90, p99, ours beside the naive
+ *                                          room (every change broadcast to every socket at once). Absent or 0: none (the default)
+ *   --latency-samples 40  BENCH_LATENCY_SAMPLES  lone joins, and lone updates, timed per room
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
  * out is reported as such in the table), 1 when the bench itself could not run.
  */
@@ -68,8 +74,9 @@ import { joinStorm, teardown } from "./lib/storm.mjs";
 import { featureVars, idleRoom, webhookEndpoint } from "./lib/idle.mjs";
 import { devicesBench } from "./lib/devices.mjs";
 import { restartStorm } from "./lib/restart.mjs";
+import { LATENCY_KINDS, latencyRoom, parseLatencySizes, sizeLabel } from "./lib/latency.mjs";
 import { startWorkersServer } from "./lib/workers-server.mjs";
-import { enginesReport } from "./lib/report.mjs";
+import { enginesReport, latencyReport } from "./lib/report.mjs";
 import { fmt, UsageError } from "./lib/util.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -90,7 +97,8 @@ const OWN_SERVER = /** @type {Partial<Record<Kind, Record<string, string>>>} */ 
 /**
  * @typedef {{ sizes: number[]; large: number[]; window: number; concurrency: number; herenowMs: number; herenowMax: number;
  *   timeoutMs: number; rooms: Kind[]; json: string | null; write: string | null; section: string; serverPerRoom: boolean; directoryParts: number;
- *   push: boolean; engines: Array<"partykit" | "workers">; idle: number; idleMs: number; largest: number; heapMax: number; devices: number; restart: number }} Options
+ *   push: boolean; engines: Array<"partykit" | "workers">; idle: number; idleMs: number; largest: number; heapMax: number; devices: number; restart: number;
+ *   latency: import("./lib/latency.mjs").LatencySize[]; latencySamples: number }} Options
  */
 
 /** @returns {Options} */
@@ -154,6 +162,8 @@ function parseOptions() {
     heapMax: count("heap-max", "BENCH_HEAP_MAX", 32_000, 100_000),
     devices: count("devices", "BENCH_DEVICES", 10_000, 10_000),
     restart: count("restart", "BENCH_RESTART", 5000, 10_000),
+    latency: parseLatencySizes(get("latency", "BENCH_LATENCY")),
+    latencySamples: int("latency-samples", "BENCH_LATENCY_SAMPLES", 40, 1000),
   };
 }
 
@@ -167,6 +177,7 @@ class Results {
   /** @type {import("./lib/idle.mjs").IdleResult[]} */ idle = [];
   /** @type {import("./lib/devices.mjs").DevicesResult[]} */ devices = [];
   /** @type {import("./lib/restart.mjs").RestartResult[]} */ restartStorms = [];
+  /** @type {import("./lib/latency.mjs").LatencyResult[]} */ latency = [];
   crashed = false;
   restarts = 0;
 }
@@ -244,7 +255,8 @@ async function main() {
   const started = performance.now();
   const cpu = cpus();
   console.log(
-    `presence bench: sizes ${options.sizes.join(", ")}, large ${options.large.join(", ") || "none"}, ${options.concurrency} connects in flight, ` +
+    `presence bench: sizes ${options.sizes.join(", ") || "none"}, large ${options.large.join(", ") || "none"}, ` +
+      `latency ${options.latency.map(sizeLabel).join(", ") || "none"}, ${options.concurrency} connects in flight, ` +
       `HTTP loops ${options.herenowMs} ms; node ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? "cpu"}, ` +
       `${fmt(totalmem() / 2 ** 30, 1)} GiB, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
   );
@@ -301,6 +313,11 @@ async function main() {
   }
   const workers = new Results();
   if (options.engines.includes("workers") && !results.crashed) await workersEngine(options, workers, directoryParts);
+  // The latency of a lone change on each engine, ours beside the naive room (both engines' figures in `results`).
+  for (const engine of options.latency.length > 0 ? options.engines : []) {
+    if (results.crashed || workers.crashed) break;
+    await latencyBench(engine, options, engine === "workers" ? workers : results, results.latency, directoryParts);
+  }
   // The idle room on each engine, each on a fresh server with the default heartbeat: with the
   // optional features off, and with every one on (webhooks to an endpoint that answers, auth, an
   // HTTP client, watch lists, history and the directory).
@@ -348,7 +365,8 @@ async function main() {
   // The PartyKit report covers its storms: nothing to say when none ran.
   const storms = options.sizes.length > 0 || options.large.length > 0;
   const partykitText = options.engines.includes("partykit") && storms ? report(options, results, (performance.now() - started) / 1000) : "";
-  const text = `${partykitText}\n${enginesReport(options, results, workers, (performance.now() - started) / 1000)}`;
+  const latencyText = results.latency.length > 0 ? `\n${latencyReport(options, results.latency)}` : "";
+  const text = `${partykitText}\n${enginesReport(options, results, workers, (performance.now() - started) / 1000)}${latencyText}`;
   if (options.json) writeFileSync(options.json, JSON.stringify({ options, ...results, workers }, null, 2));
   if (options.write && !results.crashed && !workers.crashed) {
     const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`;
@@ -388,6 +406,46 @@ async function workersEngine(options, results, directoryParts) {
     await withServer({ ...directoryParts, PRESENCE_MAX_CLIENTS: "32768" }, `ours at N=${options.largest}, the largest room`, results, async (server) => {
       await measure(server, "ours", options.largest, { ...options, timeoutMs: Math.max(options.timeoutMs, 300_000) }, results, { window: options.window, concurrency: 200 });
     }, "workers");
+  }
+}
+
+/**
+ * The latency of a lone change on one engine: the full-mode sizes on one server (PRESENCE_ANNOUNCE_MAX above the largest
+ * room with its lone joiners, so it stays in full mode), the interval-mode sizes on another with the default (1000);
+ * in each, the naive room and ours, each room after the other, after a warm-up room of each not reported.
+ * @param {"partykit" | "workers"} engine @param {Options} options @param {Results} results (its `crashed`)
+ * @param {import("./lib/latency.mjs").LatencyResult[]} into @param {Record<string, string>} directoryParts
+ */
+async function latencyBench(engine, options, results, into, directoryParts) {
+  const kinds = LATENCY_KINDS.filter((kind) => options.rooms.includes(kind));
+  const full = options.latency.filter((size) => !size.interval);
+  const interval = options.latency.filter((size) => size.interval);
+  const most = Math.max(0, ...full.map((size) => size.n));
+  const groups = /** @type {const} */ ([
+    [full, { PRESENCE_ANNOUNCE_MAX: String(Math.max(1000, most + options.latencySamples + 1)) }],
+    [interval, {}],
+  ]);
+  for (const [sizes, vars] of groups) {
+    if (sizes.length === 0 || results.crashed) continue;
+    const what = `latency of a lone change, ${sizes.map(sizeLabel).join(", ")}`;
+    await withServer({ ...directoryParts, ...vars }, what, results, async (server) => {
+      for (const kind of kinds) await latencyRoom(server, engine, kind, { n: 10, interval: false }, { ...options, samples: 3, settleMs: 500 });
+      for (const size of sizes) {
+        for (const kind of kinds) {
+          if (!server.alive()) return;
+          process.stdout.write(`  latency    ${engine} ${kind.padEnd(6)} N=${sizeLabel(size).padEnd(6)} ${options.latencySamples} joins, ${options.latencySamples} updates… `);
+          const large = size.interval || size.n > 1000;
+          const result = await latencyRoom(server, engine, kind, size, {
+            ...options,
+            samples: options.latencySamples,
+            concurrency: large ? 200 : options.concurrency,
+            timeoutMs: large ? Math.max(options.timeoutMs, 180_000) : options.timeoutMs,
+          });
+          into.push(result);
+          console.log(result.error ? `failed: ${result.error}` : `join p50 ${fmt(result.join.p50, 1)} p99 ${fmt(result.join.p99, 1)} ms; update p50 ${fmt(result.update.p50, 1)} p99 ${fmt(result.update.p99, 1)} ms`);
+        }
+      }
+    }, engine);
   }
 }
 

@@ -19,7 +19,7 @@ const options = {
   compatibilityDate: "2026-04-26",
   host: "127.0.0.1",
   port: Number(port),
-  durableObjects: { Main: "ChannelRoom", Directory: "DirectoryRoom", Index: "IndexRoom", Empty: "EmptyRoom", Counts: "CountsRoom" },
+  durableObjects: { Main: "ChannelRoom", Directory: "DirectoryRoom", Index: "IndexRoom", Empty: "EmptyRoom", Counts: "CountsRoom", Naive: "NaiveRoom" },
   durableObjectsPersist: persist,
   bindings: JSON.parse(varsJson),
 };

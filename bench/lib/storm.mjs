@@ -10,7 +10,7 @@ import { applyCounts, applyNaive, applyOurs, connect, connectYjs, isOurs, newCli
 import { generation, watchWorkerd } from "./server.mjs";
 
 /** The heartbeat of the floor's and the naive room's clients: ours' default interval. */
-const RAW_PING_MS = 10_000;
+export const RAW_PING_MS = 10_000;
 
 /** How long a large room is left alone after it converged before its memory is read. */
 export const SETTLE_MS = 5000;

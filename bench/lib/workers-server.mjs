@@ -55,7 +55,7 @@ export async function reloadWorkers(server, build) {
 /** Whether every party the bench uses answers HTTP (any status below 500). @param {string} host */
 async function answers(host) {
   const ready = await Promise.all(
-    ["main", "empty", "counts"].map((party) =>
+    ["main", "empty", "counts", "naive"].map((party) =>
       fetch(`http://${host}/parties/${party}/ready-check`, { signal: AbortSignal.timeout(2000) })
         // Any answer but a 5xx: with auth on a room answers 401 to a request without the key.
         .then((response) => response.status < 500)

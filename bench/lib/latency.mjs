@@ -1,0 +1,257 @@
+// @ts-check
+/**
+ * The latency of a lone change (`--latency 10,500,1000,i5000`): a room already holding N
+ * members (raw sockets, filled like the join storm's, then left to settle), then lone joins
+ * one at a time, 0.3 to 0.7 s apart (random), each timed from the joiner's socket opening
+ * until an observer holds the new counts; then lone updates the same way, each timed from
+ * the member's `update` until the observer holds the new data. Our room (`ours`) beside the
+ * floor (`naive`, bench/naive-room.ts: each join and each update broadcast to every other
+ * socket at once), on each engine. Sizes prefixed with `i` run our room in interval mode (the
+ * default PRESENCE_ANNOUNCE_MAX, 1000, below N; every socket asks for the same window as the
+ * large rooms' clients); the others in full mode.
+ *
+ * The observer is the last member filled (the last socket a broadcast reaches, in both rooms);
+ * the updater is the member u1 (in the observer's window in interval mode). The naive room is
+ * filled with `?silent=1` (no list, no broadcast: its N² messages would take minutes at 5,000
+ * and are not what is timed); our room is filled as clients join it. The fill's sockets parse
+ * nothing after their first snapshot (so the load generator stays out of the timing as far as
+ * it can); they keep their heartbeats, as the joiners do.
+ */
+import WebSocket from "ws";
+import { applyNaive, applyOurs, connect, newClient, partyOf, userDataOf } from "./clients.mjs";
+import { RAW_PING_MS, SETTLE_MS, teardown } from "./storm.mjs";
+import { sleep, UsageError } from "./util.mjs";
+
+/** @typedef {import("./clients.mjs").Client} Client */
+/** @typedef {import("./server.mjs").Server} Server */
+
+/** The rooms the latency bench runs: the floor and ours. */
+export const LATENCY_KINDS = /** @type {const} */ (["naive", "ours"]);
+/** @typedef {typeof LATENCY_KINDS[number]} LatencyKind */
+
+/** A room size of the latency bench; `interval`: ours in interval mode (written `i5000`). @typedef {{ n: number; interval: boolean }} LatencySize */
+
+/** How long one lone change may take before it counts as missed. */
+const MISS_MS = 10_000;
+/** The pause before each lone change: uniform in [MIN, MAX) ms. */
+const PAUSE_MIN_MS = 300;
+const PAUSE_MAX_MS = 700;
+/** The member whose updates are timed. */
+const UPDATER = 1;
+
+/**
+ * `--latency 10,500,1000,i5000`: full-mode sizes, and interval-mode ones prefixed with `i`;
+ * absent, empty or `0`: none.
+ * @param {string | undefined} raw @returns {LatencySize[]}
+ */
+export function parseLatencySizes(raw) {
+  if (raw === undefined || raw.trim() === "" || raw.trim() === "0") return [];
+  /** @type {LatencySize[]} */
+  const sizes = [];
+  for (const part of raw.split(",").map((s) => s.trim())) {
+    const interval = part.startsWith("i");
+    const n = Number(interval ? part.slice(1) : part);
+    if (!Number.isInteger(n) || n < 2 || n > (interval ? 10_000 : 5000) || (interval && n <= 1000)) {
+      throw new UsageError(`--latency takes room sizes (2..5000, full mode) and i-prefixed ones (1001..10000, interval mode), comma-separated; got ${raw}`);
+    }
+    if (!sizes.some((s) => s.n === n && s.interval === interval)) sizes.push({ n, interval });
+  }
+  return sizes.sort((a, b) => Number(a.interval) - Number(b.interval) || a.n - b.n);
+}
+
+/** The label of a size: `1000` or `i5000`. @param {LatencySize} size */
+export const sizeLabel = (size) => `${size.interval ? "i" : ""}${size.n}`;
+
+/**
+ * p50, p90 and p99 (the sorted sample at ⌊q × count⌋, as http.mjs takes its p99) of the changes the observer
+ * saw, and how many it missed (not seen within MISS_MS) or saw before the joiner's socket had
+ * opened on our side (counted as 0 ms).
+ * @typedef {{ count: number; p50: number; p90: number; p99: number; max: number; mean: number; missed: number; early: number }} Latencies
+ */
+
+/**
+ * @typedef {{ engine: "partykit" | "workers"; kind: LatencyKind; n: number; interval: boolean; samples: number; window: number | null;
+ *   fillMs: number; join: Latencies; joinRequest: Latencies; update: Latencies; joinsMs: number[]; joinsFromRequestMs: number[]; updatesMs: number[];
+ *   error: string | null }} LatencyResult
+ * `join` is timed from the joiner's socket opening on the bench's side, `joinRequest` from the bench asking for it (the
+ * WebSocket request: the engine's handshake included); an observer may hold the new counts before the joiner's handshake
+ * has completed (the engine runs the room's connect before its answer reaches the joiner), and such a join counts 0 ms in `join`.
+ */
+
+/** @param {number[]} values @param {number} missed @param {number} early @returns {Latencies} */
+export function latencies(values, missed, early) {
+  const sorted = [...values].sort((a, b) => a - b);
+  /** @param {number} q */
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN, mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN, missed, early };
+}
+
+/**
+ * What the observer waits for: `holds` is asked after each message it applies, and `at` is set
+ * the first time it says yes.
+ * @typedef {{ holds: () => boolean; at: number | null; seen: () => void }} Waiter
+ */
+
+/** @param {() => boolean} holds @returns {{ waiter: Waiter; seen: Promise<void> }} */
+function waiterFor(holds) {
+  /** @type {() => void} */
+  let seen = () => undefined;
+  const promise = new Promise((done) => (seen = () => done(undefined)));
+  return { waiter: { holds, at: null, seen }, seen: promise };
+}
+
+/**
+ * The ids of members in one message of our wire, with their data (diff groups and snapshot members).
+ * @param {any} msg @returns {Array<[string, unknown]>}
+ */
+function membersIn(msg) {
+  if (msg.type === "sync") return msg.members ?? [];
+  if (msg.type !== "diff") return [];
+  return [...(msg.quiet ?? []), ...(msg.join ?? []), ...(msg.online ?? []), ...(msg.update ?? [])];
+}
+
+/**
+ * One room: fill it with N members, settle, then time `samples` lone joins and `samples` lone updates.
+ * @param {Server} server @param {"partykit" | "workers"} engine @param {LatencyKind} kind @param {LatencySize} size
+ * @param {{ samples: number; window: number; concurrency: number; timeoutMs: number; settleMs?: number }} options
+ * @returns {Promise<LatencyResult>}
+ */
+export async function latencyRoom(server, engine, kind, size, options) {
+  const { n, interval } = size;
+  const window = kind === "ours" && interval ? options.window : null;
+  const room = `latency-${kind}-${sizeLabel(size)}-${Date.now().toString(36)}`;
+  const base = `ws://${server.host}/parties/${partyOf(kind)}/${room}`;
+  /** @type {LatencyResult} */
+  const result = { engine, kind, n, interval, samples: options.samples, window, fillMs: NaN, join: latencies([], 0, 0), joinRequest: latencies([], 0, 0), update: latencies([], 0, 0),
+    joinsMs: [], joinsFromRequestMs: [], updatesMs: [], error: null };
+  /** @type {Client[]} */
+  const clients = [];
+  const counters = { gaps: 0 };
+  /** @type {Set<Waiter>} */
+  const waiting = new Set();
+  /** The updater's data as the observer holds it. */
+  let updaterData = /** @type {any} */ (null);
+  const updaterId = `u${UPDATER}`;
+
+  /** The observer: applies every message, then tells the waiters. @param {Client} client */
+  const observe = (client) => /** @param {WebSocket.RawData} data */ (data) => {
+    const msg = JSON.parse(String(data));
+    if (kind === "ours") {
+      applyOurs(client, msg, counters);
+      for (const member of membersIn(msg)) if (member[0] === updaterId) updaterData = member[1];
+    } else {
+      applyNaive(client, msg);
+      if (msg.type === "update" && msg.id === updaterId) updaterData = msg.data;
+    }
+    if (waiting.size === 0) return;
+    const now = performance.now();
+    for (const waiter of waiting) {
+      if (waiter.at === null && waiter.holds()) {
+        waiter.at = now;
+        waiting.delete(waiter);
+        waiter.seen();
+      }
+    }
+  };
+  /** Any other member: its first snapshot starts its heartbeat (ours); nothing else is parsed. @param {Client} client */
+  const quiet = (client) => /** @param {WebSocket.RawData} data */ (data) => {
+    if (kind !== "ours" || client.synced) return;
+    const msg = JSON.parse(String(data));
+    if (msg.type === "sync") applyOurs(client, msg, counters);
+  };
+  /** Opens member `id`'s socket. @param {Client} client @param {string} id @param {number} i @param {boolean} silent @param {boolean} observer */
+  const open = async (client, id, i, silent, observer) => {
+    const query = new URLSearchParams({ userId: id, userData: JSON.stringify(userDataOf(i)) });
+    if (window !== null) query.set("window", String(window));
+    if (silent) query.set("silent", "1");
+    client.ws = await connect(`${base}?${query}`, (observer ? observe : quiet)(client), () => undefined);
+    if (kind !== "ours") client.ping = setInterval(() => client.ws?.readyState === WebSocket.OPEN && client.ws.send('{"type":"ping"}'), RAW_PING_MS);
+  };
+
+  try {
+    // Fill: N members, the observer last, `concurrency` connects in flight.
+    const t0 = performance.now();
+    const deadline = t0 + options.timeoutMs;
+    for (let i = 0; i < n; i++) clients.push(newClient());
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(options.concurrency, n - 1) }, async () => {
+        while (next < n - 1 && performance.now() < deadline) {
+          const i = next++;
+          await open(/** @type {Client} */ (clients[i]), `u${i}`, i, kind === "naive", false);
+        }
+      }),
+    );
+    const observer = /** @type {Client} */ (clients[n - 1]);
+    await open(observer, `u${n - 1}`, n - 1, kind === "naive", true);
+    // Everyone in: ours when the observer holds the counts, the naive room when its herenow counts N sockets.
+    while (performance.now() < deadline && !(kind === "ours" ? observer.synced && !observer.syncing && observer.userAmount === n : (await naiveSockets(server, room)) === n)) await sleep(100);
+    if (performance.now() >= deadline) throw new Error(`the room did not hold ${n} members within ${options.timeoutMs / 1000} s`);
+    result.fillMs = performance.now() - t0;
+    await sleep(options.settleMs ?? SETTLE_MS);
+
+    // Lone joins: each a new member (`x…`, after every `u…` by userId, so outside any window), kept until the end.
+    let missed = 0;
+    let early = 0;
+    for (let k = 0; k < options.samples; k++) {
+      await sleep(pause());
+      const id = `x${k}`;
+      const expected = n + k + 1;
+      const { waiter, seen } = waiterFor(() => (kind === "ours" ? observer.userAmount >= expected : observer.view.has(id)));
+      waiting.add(waiter);
+      const joiner = newClient();
+      clients.push(joiner);
+      const requested = performance.now();
+      await open(joiner, id, n + k, false, false);
+      const opened = performance.now();
+      const got = await Promise.race([seen.then(() => true), sleep(MISS_MS).then(() => false)]);
+      waiting.delete(waiter);
+      if (!got || waiter.at === null) {
+        missed++;
+        continue;
+      }
+      if (waiter.at < opened) early++;
+      result.joinsMs.push(Math.max(0, waiter.at - opened));
+      result.joinsFromRequestMs.push(waiter.at - requested);
+    }
+    result.join = latencies(result.joinsMs, missed, early);
+    result.joinRequest = latencies(result.joinsFromRequestMs, missed, 0);
+
+    // Lone updates of u1's data, a new value each time.
+    missed = 0;
+    const updater = /** @type {Client} */ (clients[UPDATER]);
+    for (let k = 1; k <= options.samples; k++) {
+      await sleep(pause());
+      const { waiter, seen } = waiterFor(() => updaterData?.v === k);
+      waiting.add(waiter);
+      const sent = performance.now();
+      updater.ws?.send(JSON.stringify({ type: "update", data: { ...userDataOf(UPDATER), v: k } }));
+      const got = await Promise.race([seen.then(() => true), sleep(MISS_MS).then(() => false)]);
+      waiting.delete(waiter);
+      if (!got || waiter.at === null) {
+        missed++;
+        continue;
+      }
+      result.updatesMs.push(waiter.at - sent);
+    }
+    result.update = latencies(result.updatesMs, missed, 0);
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    await teardown(server, kind, room, clients);
+  }
+  return result;
+}
+
+/** A pause before a lone change, 0.3 to 0.7 s. */
+const pause = () => PAUSE_MIN_MS + Math.random() * (PAUSE_MAX_MS - PAUSE_MIN_MS);
+
+/** The naive room's socket count, from its herenow (-1 when it does not answer). @param {Server} server @param {string} room */
+async function naiveSockets(server, room) {
+  try {
+    const body = await (await fetch(`http://${server.host}/parties/naive/${room}`, { signal: AbortSignal.timeout(5000) })).json();
+    return body.content.channels[room].clientAmount;
+  } catch {
+    return -1;
+  }
+}
