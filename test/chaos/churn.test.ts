@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import { presenceClient } from "../support/clients.ts";
+import { presenceClient, waitFor } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 import { agrees, chaosSeed, chaosVars, converge, explain, Prng, PresenceModel, sleep, Swarm } from "./model.ts";
 
@@ -141,10 +141,12 @@ describe("a snapshot sent in the middle of a tick", () => {
     observer.on("presence", (event) => {
       if (event.member.id === "m") seenByObserver.push(`${event.action}:${JSON.stringify(event.member.data)}`);
     });
+    await waitFor("the observer holding both members", () => observer.member("m") && observer.member("o"));
+    // A quiet spell: the last tick is a whole tick behind.
     await sleep(TICK_MS + 300);
     // A lone change goes out at once and opens a tick: the steps below fall within it.
     opener.setUserData({ n: 1 });
-    await sleep(100);
+    await waitFor("the lone change, heard long before the tick's end", () => (observer.member("o")?.data as { n?: number } | undefined)?.n === 1, TICK_MS / 2);
     member.setUserData({ v: "Y" });
     await sleep(200);
     const late = client({ channel });
@@ -173,10 +175,13 @@ describe("a snapshot sent in the middle of a tick", () => {
     observer.on("members", () => clientsSeen.push(observer.member("u")?.clients ?? 0));
     const opener = client({ channel, userId: "o", userData: { n: 0 } });
     await opener.ready();
+    await waitFor("the observer holding both members", () => observer.member("u") && observer.member("o"));
+    // A quiet spell: the last tick is a whole tick behind.
     await sleep(TICK_MS + 300);
     first.close(); // in grace for 1000 ms; the alarm at its end flushes the tick
     await sleep(300);
-    // A lone change goes out at once and opens a tick: the join below falls within it.
+    // A tick is open by now (the close's, or the lone change's below, run at once): the join
+    // below falls within it, and the alarm at grace's end runs it.
     opener.setUserData({ n: 1 });
     await sleep(100);
     const second = client({ channel, userId: "u" });
