@@ -1,9 +1,8 @@
 /**
- * The tick and alarm loop of a room: a change after a quiet spell runs at once; changes that
- * follow within a tick of a run arm one timer for the tick's end, so a burst costs one run per
- * tick. Each run is followed by moving the room's single storage alarm to the earliest deadline
- * any part has (grace, idle, retention; later leases and retries). Runs never overlap. Used by
- * every party's room.
+ * The tick and alarm loop of a room: changes arm one short timer, so a burst costs one run
+ * per tick; each run is followed by moving the room's single storage alarm to the earliest
+ * deadline any part has (grace, idle, retention; later leases and retries). Runs never overlap.
+ * Used by every party's room.
  */
 import type { HostStorage } from "./host.ts";
 
@@ -20,23 +19,11 @@ export type TickWork = {
   now: () => number;
 };
 
-/**
- * How long a change waits for its run: not at all after a quiet spell (no run for a whole tick,
- * or none yet), so a lone change is seen at once; otherwise until a tick after the last run, so
- * the changes of a burst are coalesced into one run per tick, as many as without this rule.
- */
-export function waitForRun(lastRunAt: number | null, tickMs: number, now: number): number {
-  if (lastRunAt === null) return 0;
-  return Math.max(0, lastRunAt + tickMs - now);
-}
-
 /** One timer per tick, one storage alarm per room. */
 export class TickLoop {
   readonly #work: TickWork;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #alarmAt: number | null = null;
-  /** When the last run started (null: none yet). */
-  #lastRunAt: number | null = null;
   #chain: Promise<void> = Promise.resolve();
 
   constructor(work: TickWork) {
@@ -48,16 +35,13 @@ export class TickLoop {
     this.#alarmAt = await this.#work.storage.getAlarm();
   }
 
-  /** Something changed: run at once after a quiet spell, else at the tick's end (a no-op when a run is already armed). */
+  /** Something changed: run within one tick (a no-op when a run is already armed). */
   schedule(): void {
     if (this.#timer !== null) return;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = null;
-        this.flush().catch((error) => console.error("presence: tick failed", error));
-      },
-      waitForRun(this.#lastRunAt, this.#work.tickMs(), this.#work.now()),
-    );
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.flush().catch((error) => console.error("presence: tick failed", error));
+    }, this.#work.tickMs());
   }
 
   /**
@@ -86,7 +70,6 @@ export class TickLoop {
 
   async #runOnce(): Promise<void> {
     const now = this.#work.now();
-    this.#lastRunAt = now;
     await this.#work.run(now);
     const next = this.#work.nextDeadline();
     if (next !== null) await this.#armBy(next, now);
