@@ -73,9 +73,9 @@ export class Broadcaster {
     return tickFor(this.#mode, this.#channel.members.liveClientCount(), this.#channel.config);
   }
 
-  /** Whether a tick may publish now: always in full mode, once per interval in interval mode. */
-  due(now: number): boolean {
-    return this.#mode === "full" || now >= this.#publishedAt + this.#channel.config.intervalMs;
+  /** When a tick may publish next: at once in full mode, an interval after the last diff in interval mode. */
+  dueAt(): number {
+    return this.#mode === "full" ? 0 : this.#publishedAt + this.#channel.config.intervalMs;
   }
 
   /**

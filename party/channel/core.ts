@@ -67,6 +67,8 @@ export class ChannelCore {
   readonly #httpClients: HttpClientRows;
   /** How many times this room has started (first load, restarts, wakes after eviction). */
   #starts = 0;
+  /** Interval mode: a tick came before the interval's end, and its changes wait until then (null: none wait). */
+  #waitingUntil: number | null = null;
   /** The tick being stored: its diff goes out on `publish`. */
   #storing: { diff: TickDiff | null; prepared: PreparedDiff | null; tick: Tick } | null = null;
 
@@ -224,9 +226,11 @@ export class ChannelCore {
     for (const connectionId of members.expire(now, pingedAt)) this.#departures.idle(connectionId, now);
     for (const connectionId of sockets.expired(now)) this.#departures.expired(connectionId, now);
     this.#pushes.expire(now);
-    // In interval mode changes gather for a whole interval, whatever woke the loop.
-    const due = this.#broadcaster.due(now);
-    if (!due) out.tick();
+    // In interval mode changes gather for a whole interval, whatever woke the loop: a tick that
+    // may not publish yet leaves a deadline at the interval's end (nextDeadline).
+    const dueAt = this.#broadcaster.dueAt();
+    const due = now >= dueAt;
+    this.#waitingUntil = due ? null : dueAt;
     // Occupied as clients last heard it (after a restart: as stored, members and webhook batches being written together).
     const wasOccupied = due && this.#broadcaster.committedCounts().userAmount > 0;
     const diff = due ? members.takeDiff() : null;
@@ -242,6 +246,11 @@ export class ChannelCore {
     if (diff) out.sync();
     this.#storing = { diff, prepared, tick };
     return this.#done(now);
+  }
+
+  /** The tick being stored has a diff (publish sends it). */
+  get diffPending(): boolean {
+    return this.#storing?.diff != null;
   }
 
   /** A tick, second half (its rows are stored): the diff to every socket, then what hangs off the tick. */
@@ -270,7 +279,7 @@ export class ChannelCore {
   /** The earliest time a tick has work to do, or null. */
   nextDeadline(): number | null {
     let next = this.#channel.members.nextDeadline() ?? Infinity;
-    for (const at of [this.#channel.sockets.nextExpiry(), this.#pushes.nextDeadline(), this.#httpClients.nextDeadline(), ...this.#hooks.map((hook) => hook.nextDeadline())]) {
+    for (const at of [this.#waitingUntil, this.#channel.sockets.nextExpiry(), this.#pushes.nextDeadline(), this.#httpClients.nextDeadline(), ...this.#hooks.map((hook) => hook.nextDeadline())]) {
       if (at !== null) next = Math.min(next, at);
     }
     return Number.isFinite(next) ? next : null;

@@ -84,8 +84,11 @@ export class ChannelService implements RoomService<SocketState> {
     return this.#room;
   }
 
-  /** One tick: expired history swept (reads), then the tick's rows stored and made durable, then it goes out. */
-  async #tick(now: number): Promise<void> {
+  /**
+   * One tick: expired history swept (reads), then the tick's rows stored and made durable, then
+   * it goes out. True when it sent a diff.
+   */
+  async #tick(now: number): Promise<boolean> {
     const { core, effects } = this.#started;
     const sweep = core.history.nextSweep();
     if (sweep !== null && now >= sweep) {
@@ -98,7 +101,9 @@ export class ChannelService implements RoomService<SocketState> {
       await effects.apply(core.abandon(this.#host.now()));
       throw error;
     }
+    const sending = core.diffPending;
     await effects.apply(core.publish(this.#host.now()));
+    return sending;
   }
 
   /** Each socket's last ping the engine answered, by connection id, read from the host once on first use. */

@@ -45,7 +45,11 @@ export class DirectoryService implements RoomService<unknown> {
       tickMs: () => config.tickMs,
       storage: host.storage,
       now: () => host.now(),
-      run: (now) => this.#tick(now),
+      // Every run counts as sent: a change right after one waits a tick.
+      run: async (now) => {
+        await this.#tick(now);
+        return true;
+      },
       nextDeadline: () => {
         const deadlines = [this.#state.nextDeadline(), this.#pushLog.nextExpiry(), this.#webhooks.nextDeadline()].filter((at): at is number => at !== null);
         return deadlines.length > 0 ? Math.min(...deadlines) : null;

@@ -37,7 +37,11 @@ export class IndexService implements RoomService<unknown> {
       tickMs: () => BROADCAST_MS,
       storage: host.storage,
       now: () => host.now(),
-      run: (now) => this.#tick(now),
+      // Every run counts as sent: a change right after one waits a tick.
+      run: async (now) => {
+        await this.#tick(now);
+        return true;
+      },
       nextDeadline: () => {
         const deadlines = [this.#table.nextExpiry(), this.#bans.nextExpiry()].filter((at): at is number => at !== null);
         return deadlines.length > 0 ? Math.min(...deadlines) : null;

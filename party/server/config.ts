@@ -24,7 +24,7 @@ export type ClientPolicy = z.infer<typeof ClientPolicy>;
 export const ConfigEnv = z
   .object({
     PRESENCE_GRACE_MS: ms(5_000, 0, "How long a dropped client may take to come back before its member goes offline."),
-    PRESENCE_TICK_MS: ms(50, 1, "How long events are gathered before one message goes out."),
+    PRESENCE_TICK_MS: ms(50, 1, "How long the changes that follow a sent one are gathered into the next message (a change after a quiet spell goes at once)."),
     PRESENCE_RETENTION_MS: ms(7 * 24 * 3600 * 1000, 1, "How long an offline member is kept before it leaves. Default 7 days."),
     PRESENCE_HEARTBEAT_INTERVAL_MS: ms(10_000, 100, "How often clients send a ping."),
     PRESENCE_HEARTBEAT_TIMEOUT_MS: ms(30_000, 200, "A socket silent this long is closed (4001) and its client dropped."),
@@ -40,7 +40,7 @@ export const ConfigEnv = z
       1000,
       "Past this many members a channel goes to interval mode: clients get the counts and their own view (themselves, the users they watch, a window), not every member; it goes back at 90% of it. See docs/benchmarks.md for why 1000.",
     ),
-    PRESENCE_INTERVAL_MS: ms(1000, 50, "In interval mode, how often the changes go out (at most one message per client per interval)."),
+    PRESENCE_INTERVAL_MS: ms(1000, 50, "In interval mode, how often the changes go out (at most one message per client per interval; a change after a quiet interval goes at once)."),
     PRESENCE_DIRECTORY: z
       .enum(["on", "off"])
       .default("on")

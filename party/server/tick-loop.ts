@@ -1,8 +1,10 @@
 /**
- * The tick and alarm loop of a room: changes arm one short timer, so a burst costs one run
- * per tick; each run is followed by moving the room's single storage alarm to the earliest
- * deadline any part has (grace, idle, retention; later leases and retries). Runs never overlap.
- * Used by every party's room.
+ * The tick and alarm loop of a room: a change after a quiet spell runs at once; changes that
+ * follow within a tick of the end of a run that sent something arm one timer for the tick's end,
+ * and a change during a run waits for that run to end, so a burst costs one run per tick, ticks
+ * counted between runs as they were before the rule. Each run is followed by moving the room's
+ * single storage alarm to the earliest deadline any part has (grace, idle, retention; later
+ * leases and retries). Runs never overlap. Used by every party's room.
  */
 import type { HostStorage } from "./host.ts";
 
@@ -11,19 +13,39 @@ export type TickWork = {
   /** How long changes are gathered before a run (asked each time: a channel in interval mode gathers longer). */
   tickMs: () => number;
   storage: HostStorage;
-  /** One run: apply deadlines, send, persist. */
-  run: (now: number) => Promise<void>;
+  /**
+   * One run: apply deadlines, send, persist. True when it sent something (a diff): only such a
+   * run holds the changes after it for a tick; one that only swept deadlines does not.
+   */
+  run: (now: number) => Promise<boolean>;
   /** The earliest time a run has work to do, or null. */
   nextDeadline: () => number | null;
   /** The room's clock. */
   now: () => number;
 };
 
+/**
+ * How long a change waits for its run: not at all after a quiet spell (nothing sent for a whole
+ * tick, or nothing yet), so a lone change is seen at once; otherwise until a tick after the end
+ * of the last run that sent something, so the changes of a burst are coalesced into one run per
+ * tick, and runs are never closer than a tick.
+ */
+export function waitForRun(lastSentAt: number | null, tickMs: number, now: number): number {
+  if (lastSentAt === null) return 0;
+  return Math.max(0, lastSentAt + tickMs - now);
+}
+
 /** One timer per tick, one storage alarm per room. */
 export class TickLoop {
   readonly #work: TickWork;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #alarmAt: number | null = null;
+  /** When the last run that sent something ended (null: none yet). */
+  #lastSentAt: number | null = null;
+  /** A run is under way: a change now waits for its end (it is not in the run's diff). */
+  #running = false;
+  /** A change came during the run under way. */
+  #changedDuringRun = false;
   #chain: Promise<void> = Promise.resolve();
 
   constructor(work: TickWork) {
@@ -35,13 +57,23 @@ export class TickLoop {
     this.#alarmAt = await this.#work.storage.getAlarm();
   }
 
-  /** Something changed: run within one tick (a no-op when a run is already armed). */
+  /**
+   * Something changed: run at once after a quiet spell, else at the tick's end (a no-op when a
+   * run is already armed); during a run, once it has ended.
+   */
   schedule(): void {
+    if (this.#running) {
+      this.#changedDuringRun = true;
+      return;
+    }
     if (this.#timer !== null) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.flush().catch((error) => console.error("presence: tick failed", error));
-    }, this.#work.tickMs());
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.flush().catch((error) => console.error("presence: tick failed", error));
+      },
+      waitForRun(this.#lastSentAt, this.#work.tickMs(), this.#work.now()),
+    );
   }
 
   /**
@@ -70,7 +102,21 @@ export class TickLoop {
 
   async #runOnce(): Promise<void> {
     const now = this.#work.now();
-    await this.#work.run(now);
+    // This run takes every change made so far (the alarm's run too): a timer armed for them is not needed.
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#running = true;
+    try {
+      if (await this.#work.run(now)) this.#lastSentAt = this.#work.now();
+    } finally {
+      this.#running = false;
+      if (this.#changedDuringRun) {
+        this.#changedDuringRun = false;
+        this.schedule();
+      }
+    }
     const next = this.#work.nextDeadline();
     if (next !== null) await this.#armBy(next, now);
   }

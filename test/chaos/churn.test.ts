@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import { presenceClient } from "../support/clients.ts";
+import { presenceClient, waitFor } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 import { agrees, chaosSeed, chaosVars, converge, explain, Prng, PresenceModel, sleep, Swarm } from "./model.ts";
 
@@ -133,11 +133,20 @@ describe("a snapshot sent in the middle of a tick", () => {
     const channel = `midtick-data-${Date.now().toString(36)}`;
     const member = client({ channel, userId: "m", userData: { v: "X" } });
     await member.ready();
+    const opener = client({ channel, userId: "o", userData: { n: 0 } });
+    await opener.ready();
     const observer = client({ channel });
     await observer.ready();
     const seenByObserver: string[] = [];
-    observer.on("presence", (event) => seenByObserver.push(`${event.action}:${JSON.stringify(event.member.data)}`));
+    observer.on("presence", (event) => {
+      if (event.member.id === "m") seenByObserver.push(`${event.action}:${JSON.stringify(event.member.data)}`);
+    });
+    await waitFor("the observer holding both members", () => observer.member("m") && observer.member("o"));
+    // A quiet spell: the last tick is a whole tick behind.
     await sleep(TICK_MS + 300);
+    // A lone change goes out at once and opens a tick: the steps below fall within it.
+    opener.setUserData({ n: 1 });
+    await waitFor("the lone change, heard long before the tick's end", () => (observer.member("o")?.data as { n?: number } | undefined)?.n === 1, TICK_MS / 2);
     member.setUserData({ v: "Y" });
     await sleep(200);
     const late = client({ channel });
@@ -147,7 +156,10 @@ describe("a snapshot sent in the middle of a tick", () => {
     const users = (await (await fetch(`http://${slow.host}/parties/main/${channel}?includeUsers=true`)).json()) as {
       content: { channels: Record<string, { users: Array<{ id: string; data: unknown }> }> };
     };
-    expect(users.content.channels[channel]!.users).toEqual([{ id: "m", data: { v: "X" } }]);
+    expect(users.content.channels[channel]!.users).toEqual([
+      { id: "m", data: { v: "X" } },
+      { id: "o", data: { n: 1 } },
+    ]);
     expect(late.member("m")?.data, "the data the late observer shows").toEqual({ v: "X" });
     // Y and back to X fell within one tick (the mid-tick window was hit): the observer heard of neither.
     expect(seenByObserver, "events the observer saw after the first tick").toEqual([]);
@@ -161,16 +173,24 @@ describe("a snapshot sent in the middle of a tick", () => {
     await observer.ready();
     const clientsSeen: number[] = [];
     observer.on("members", () => clientsSeen.push(observer.member("u")?.clients ?? 0));
+    const opener = client({ channel, userId: "o", userData: { n: 0 } });
+    await opener.ready();
+    await waitFor("the observer holding both members", () => observer.member("u") && observer.member("o"));
+    // A quiet spell: the last tick is a whole tick behind.
     await sleep(TICK_MS + 300);
     first.close(); // in grace for 1000 ms; the alarm at its end flushes the tick
-    await sleep(400);
+    await sleep(300);
+    // A tick is open by now (the close's, or the lone change's below, run at once): the join
+    // below falls within it, and the alarm at grace's end runs it.
+    opener.setUserData({ n: 1 });
+    await sleep(100);
     const second = client({ channel, userId: "u" });
     await second.ready();
     await sleep(TICK_MS + 1000);
     const stats = (await (await fetch(`http://${slow.host}/parties/main/${channel}?stats`)).json()) as { content: { clientAmount: number } };
-    expect(stats.content.clientAmount).toBe(1);
+    expect(stats.content.clientAmount, "u's tab and the opener's").toBe(2);
     expect(second.member("u")?.clients, "the client count the new tab shows").toBe(1);
-    expect(second.counts.clientAmount).toBe(1);
+    expect(second.counts.clientAmount).toBe(2);
     // The join and the end of grace fell within one tick (the mid-tick window was hit): the
     // observer never saw u with two clients, nor offline.
     expect(clientsSeen.filter((n) => n !== 1), "u's client counts the observer saw other than 1").toEqual([]);

@@ -35,7 +35,7 @@ const join = (room: MemoryHost<SocketState>, id: string, query: string) => joinT
 const events = (socket: MemorySocket) => eventsSent(socket).map((event) => `${event.action}:${event.member.id}`);
 
 describe("the channel service on the in-memory host", () => {
-  it("sends a join to every socket in one diff a tick later, after storing it, and reports it to the user's directory part", async () => {
+  it("sends a join to every socket in one diff, after storing it, and reports it to the user's directory part", async () => {
     const room = await world.room<SocketState>("main", "lobby");
     const watcher = await join(room, "w", "");
     const storedWhenSent: boolean[] = [];
@@ -57,6 +57,78 @@ describe("the channel service on the in-memory host", () => {
     expect(reports.length).toBeGreaterThan(0);
     const response = await edgeFetch(new Request("http://memory/users?userId=ann"), edge);
     expect(((await response.json()) as { content: { users: Record<string, { online: boolean }> } }).content.users.ann?.online).toBe(true);
+  });
+
+  it("sends a lone join into a quiet room at once, and coalesces the joins that follow within the tick", async () => {
+    const room = await world.room<SocketState>("main", "pacing");
+    const watcher = await join(room, "w", "");
+    await vi.advanceTimersByTimeAsync(1_000);
+    const diffsAt: number[] = [];
+    const send = watcher.send.bind(watcher);
+    const started = Date.now();
+    watcher.send = (text) => {
+      if (text.includes('"type":"diff"')) diffsAt.push(Date.now() - started);
+      send(text);
+    };
+    await join(room, "a1", "userId=ann");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(events(watcher), "the lone join, at once").toEqual(["join:ann"]);
+    await join(room, "b1", "userId=bob");
+    await join(room, "c1", "userId=cat");
+    await vi.advanceTimersByTimeAsync(20);
+    expect(events(watcher), "within the tick: held").toEqual(["join:ann"]);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(events(watcher), "at the tick's end: both, in one diff").toEqual(["join:ann", "join:bob", "join:cat"]);
+    expect(diffsAt).toEqual([0, 50]);
+  });
+
+  it("in interval mode sends a lone change in a quiet room at once, and then at most one diff per interval", async () => {
+    ({ world, edge } = memoryService({ ...ENV, PRESENCE_ANNOUNCE_MAX: "2", PRESENCE_INTERVAL_MS: "1000" }));
+    const room = await world.room<SocketState>("main", "interval-pacing");
+    const watcher = await join(room, "w", "");
+    for (const user of ["u1", "u2", "u3"]) await join(room, user, `userId=${user}`);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect((await room.service.request(new Request("http://memory/parties/main/interval-pacing?stats"))).status).toBe(200);
+    const counts = () => watcher.sent.filter((message: { type: string }) => message.type === "diff" || message.type === "sync").map((message: { userAmount: number }) => message.userAmount);
+    expect(counts().at(-1), "the room is in interval mode, the watcher holding its counts").toBe(3);
+    const heard = counts().length;
+    await join(room, "u4", "userId=u4");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(counts().slice(heard), "the lone join's counts, at once").toEqual([4]);
+    await join(room, "u5", "userId=u5");
+    await vi.advanceTimersByTimeAsync(500);
+    await join(room, "u6", "userId=u6");
+    await vi.advanceTimersByTimeAsync(400);
+    expect(counts().slice(heard), "within the interval: held").toEqual([4]);
+    await vi.advanceTimersByTimeAsync(120);
+    expect(counts().slice(heard), "at the interval's end: both").toEqual([4, 6]);
+  });
+
+  it("in interval mode publishes what a tick before the interval's end found (a grace that ran out) at the interval's end", async () => {
+    ({ world, edge } = memoryService({ ...ENV, PRESENCE_ANNOUNCE_MAX: "2", PRESENCE_INTERVAL_MS: "1500", PRESENCE_GRACE_MS: "2000" }));
+    const room = await world.room<SocketState>("main", "interval-deadline");
+    const watcher = await join(room, "w", "");
+    const sockets = [];
+    for (const user of ["u1", "u2", "u3"]) sockets.push(await join(room, user, `userId=${user}`));
+    await vi.advanceTimersByTimeAsync(3_000);
+    // u1's socket closes; its grace runs out 2,000 ms later, 300 ms after the lone join below.
+    room.drop(sockets[0]!);
+    await vi.advanceTimersByTimeAsync(1_700);
+    const heardAt: Array<[number, number]> = [];
+    const started = Date.now();
+    const send = watcher.send.bind(watcher);
+    watcher.send = (text) => {
+      const message = JSON.parse(text) as { type: string; userAmount?: number };
+      if (message.type === "diff") heardAt.push([Date.now() - started, message.userAmount!]);
+      send(text);
+    };
+    await join(room, "u4", "userId=u4");
+    await vi.advanceTimersByTimeAsync(3_000);
+    // The grace's end runs a tick at 300, which may not publish before 1,500: it goes out then.
+    expect(heardAt).toEqual([
+      [0, 4],
+      [1_500, 3],
+    ]);
   });
 
   it("tells every socket in its snapshot how often to ping, when a silent socket is closed, and the grace and retention periods", async () => {
