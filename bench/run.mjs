@@ -54,10 +54,11 @@
  *                                          (a deploy); beside N raw sockets connecting to the do-nothing room (0: none)
  *   --latency 10,500,1000,i5000 BENCH_LATENCY  the latency of a lone change (bench/lib/latency.mjs), on each engine: rooms already
  *                                          holding N members (i-prefixed: ours in interval mode, the default PRESENCE_ANNOUNCE_MAX;
- *                                          the others in full mode), then lone joins and lone updates 0.3-0.7 s apart, each timed
- *                                          until an observer holds the new counts or data: p50, p90, p99, ours beside the naive
- *                                          room (every change broadcast to every socket at once). Absent or 0: none (the default)
- *   --latency-samples 40  BENCH_LATENCY_SAMPLES  lone joins, and lone updates, timed per room
+ *                                          the others in full mode), then lone joins and lone updates 0.3-0.7 s apart (interval
+ *                                          mode: also 1.3-1.7 s apart, more than an interval), each timed until an observer holds
+ *                                          the new counts or data: p50, p90, p99, ours beside the naive room (every change
+ *                                          broadcast to every socket at once). Absent or 0: none (the default)
+ *   --latency-samples 40  BENCH_LATENCY_SAMPLES  lone joins, and lone updates, timed per room and pass
  * Loopback only; every loop is bounded. Exits 0 when the run completed (a storm that timed
  * out is reported as such in the table), 1 when the bench itself could not run.
  */
@@ -433,7 +434,7 @@ async function latencyBench(engine, options, results, into, directoryParts) {
       for (const size of sizes) {
         for (const kind of kinds) {
           if (!server.alive()) return;
-          process.stdout.write(`  latency    ${engine} ${kind.padEnd(6)} N=${sizeLabel(size).padEnd(6)} ${options.latencySamples} joins, ${options.latencySamples} updates… `);
+          process.stdout.write(`  latency    ${engine} ${kind.padEnd(6)} N=${sizeLabel(size).padEnd(6)} ${options.latencySamples} joins, ${options.latencySamples} updates per pass… `);
           const large = size.interval || size.n > 1000;
           const result = await latencyRoom(server, engine, kind, size, {
             ...options,
@@ -442,7 +443,8 @@ async function latencyBench(engine, options, results, into, directoryParts) {
             timeoutMs: large ? Math.max(options.timeoutMs, 180_000) : options.timeoutMs,
           });
           into.push(result);
-          console.log(result.error ? `failed: ${result.error}` : `join p50 ${fmt(result.join.p50, 1)} p99 ${fmt(result.join.p99, 1)} ms; update p50 ${fmt(result.update.p50, 1)} p99 ${fmt(result.update.p99, 1)} ms`);
+          const passes = result.passes.map((p) => `${p.pace.name}: join p50 ${fmt(p.join.p50, 1)} p99 ${fmt(p.join.p99, 1)} ms, update p50 ${fmt(p.update.p50, 1)} p99 ${fmt(p.update.p99, 1)} ms`);
+          console.log(result.error ? `failed: ${result.error}` : passes.join("; "));
         }
       }
     }, engine);

@@ -2,9 +2,12 @@
 /**
  * The latency of a lone change (`--latency 10,500,1000,i5000`): a room already holding N
  * members (raw sockets, filled like the join storm's, then left to settle), then lone joins
- * one at a time, 0.3 to 0.7 s apart (random), each timed from the joiner's socket opening
- * until an observer holds the new counts; then lone updates the same way, each timed from
- * the member's `update` until the observer holds the new data. Our room (`ours`) beside the
+ * one at a time, each timed from the joiner's socket opening until an observer holds the new
+ * counts; then lone updates the same way, each timed from the member's `update` until the
+ * observer holds the new data. Full mode: one pass, changes 0.3 to 0.7 s apart (random; longer
+ * than the tick of any full-mode room). Interval mode: two passes, quiet (1.3 to 1.7 s apart,
+ * each change more than an interval after the last) and busy (0.3 to 0.7 s apart, within the
+ * interval, where the interval holds a change back). Our room (`ours`) beside the
  * floor (`naive`, bench/naive-room.ts: each join and each update broadcast to every other
  * socket at once), on each engine. Sizes prefixed with `i` run our room in interval mode (the
  * default PRESENCE_ANNOUNCE_MAX, 1000, below N; every socket asks for the same window as the
@@ -33,9 +36,29 @@ export const LATENCY_KINDS = /** @type {const} */ (["naive", "ours"]);
 
 /** How long one lone change may take before it counts as missed. */
 const MISS_MS = 10_000;
-/** The pause before each lone change: uniform in [MIN, MAX) ms. */
-const PAUSE_MIN_MS = 300;
-const PAUSE_MAX_MS = 700;
+/** PRESENCE_INTERVAL_MS of the bench's servers (the default). */
+const INTERVAL_MS = 1000;
+
+/**
+ * How one pass spaces its lone changes: the pause before each is uniform in [minMs, maxMs).
+ * `lone`: full mode; `quiet` and `busy`: interval mode, more than an interval apart and within one.
+ * @typedef {{ name: "lone" | "quiet" | "busy"; minMs: number; maxMs: number }} Pace
+ */
+
+/** The passes a room of this size is timed in. @param {LatencySize} size @returns {Pace[]} */
+export function pacesOf(size) {
+  if (!size.interval) return [{ name: "lone", minMs: 300, maxMs: 700 }];
+  return [
+    { name: "quiet", minMs: INTERVAL_MS + 300, maxMs: INTERVAL_MS + 700 },
+    { name: "busy", minMs: 300, maxMs: 700 },
+  ];
+}
+
+/** How a pace reads in the report. @param {Pace} pace */
+export function paceLabel(pace) {
+  const apart = `${pace.minMs / 1000}-${pace.maxMs / 1000} s apart`;
+  return pace.name === "lone" ? `changes ${apart}` : pace.name === "quiet" ? `quiet: changes ${apart} (more than the ${INTERVAL_MS / 1000} s interval)` : `busy: changes ${apart} (within the interval)`;
+}
 /** The member whose updates are timed. */
 const UPDATER = 1;
 
@@ -70,10 +93,10 @@ export const sizeLabel = (size) => `${size.interval ? "i" : ""}${size.n}`;
  */
 
 /**
+ * @typedef {{ pace: Pace; join: Latencies; joinRequest: Latencies; update: Latencies; joinsMs: number[]; joinsFromRequestMs: number[]; updatesMs: number[] }} LatencyPass
  * @typedef {{ engine: "partykit" | "workers"; kind: LatencyKind; n: number; interval: boolean; samples: number; window: number | null;
- *   fillMs: number; join: Latencies; joinRequest: Latencies; update: Latencies; joinsMs: number[]; joinsFromRequestMs: number[]; updatesMs: number[];
- *   error: string | null }} LatencyResult
- * `join` is timed from the joiner's socket opening on the bench's side, `joinRequest` from the bench asking for it (the
+ *   fillMs: number; passes: LatencyPass[]; error: string | null }} LatencyResult
+ * In a pass, `join` is timed from the joiner's socket opening on the bench's side, `joinRequest` from the bench asking for it (the
  * WebSocket request: the engine's handshake included); an observer may hold the new counts before the joiner's handshake
  * has completed (the engine runs the room's connect before its answer reaches the joiner), and such a join counts 0 ms in `join`.
  */
@@ -111,7 +134,7 @@ function membersIn(msg) {
 }
 
 /**
- * One room: fill it with N members, settle, then time `samples` lone joins and `samples` lone updates.
+ * One room: fill it with N members, settle, then in each pass (pacesOf) time `samples` lone joins and `samples` lone updates.
  * @param {Server} server @param {"partykit" | "workers"} engine @param {LatencyKind} kind @param {LatencySize} size
  * @param {{ samples: number; window: number; concurrency: number; timeoutMs: number; settleMs?: number }} options
  * @returns {Promise<LatencyResult>}
@@ -122,8 +145,7 @@ export async function latencyRoom(server, engine, kind, size, options) {
   const room = `latency-${kind}-${sizeLabel(size)}-${Date.now().toString(36)}`;
   const base = `ws://${server.host}/parties/${partyOf(kind)}/${room}`;
   /** @type {LatencyResult} */
-  const result = { engine, kind, n, interval, samples: options.samples, window, fillMs: NaN, join: latencies([], 0, 0), joinRequest: latencies([], 0, 0), update: latencies([], 0, 0),
-    joinsMs: [], joinsFromRequestMs: [], updatesMs: [], error: null };
+  const result = { engine, kind, n, interval, samples: options.samples, window, fillMs: NaN, passes: [], error: null };
   /** @type {Client[]} */
   const clients = [];
   const counters = { gaps: 0 };
@@ -190,51 +212,62 @@ export async function latencyRoom(server, engine, kind, size, options) {
     result.fillMs = performance.now() - t0;
     await sleep(options.settleMs ?? SETTLE_MS);
 
-    // Lone joins: each a new member (`x…`, after every `u…` by userId, so outside any window), kept until the end.
-    let missed = 0;
-    let early = 0;
-    for (let k = 0; k < options.samples; k++) {
-      await sleep(pause());
-      const id = `x${k}`;
-      const expected = n + k + 1;
-      const { waiter, seen } = waiterFor(() => (kind === "ours" ? observer.userAmount >= expected : observer.view.has(id)));
-      waiting.add(waiter);
-      const joiner = newClient();
-      clients.push(joiner);
-      const requested = performance.now();
-      await open(joiner, id, n + k, false, false);
-      const opened = performance.now();
-      const got = await Promise.race([seen.then(() => true), sleep(MISS_MS).then(() => false)]);
-      waiting.delete(waiter);
-      if (!got || waiter.at === null) {
-        missed++;
-        continue;
-      }
-      if (waiter.at < opened) early++;
-      result.joinsMs.push(Math.max(0, waiter.at - opened));
-      result.joinsFromRequestMs.push(waiter.at - requested);
-    }
-    result.join = latencies(result.joinsMs, missed, early);
-    result.joinRequest = latencies(result.joinsFromRequestMs, missed, 0);
+    let joined = 0;
+    let version = 0;
+    for (const pace of pacesOf(size)) {
+      /** @type {LatencyPass} */
+      const pass = { pace, join: latencies([], 0, 0), joinRequest: latencies([], 0, 0), update: latencies([], 0, 0), joinsMs: [], joinsFromRequestMs: [], updatesMs: [] };
+      result.passes.push(pass);
+      const pause = () => pace.minMs + Math.random() * (pace.maxMs - pace.minMs);
 
-    // Lone updates of u1's data, a new value each time.
-    missed = 0;
-    const updater = /** @type {Client} */ (clients[UPDATER]);
-    for (let k = 1; k <= options.samples; k++) {
-      await sleep(pause());
-      const { waiter, seen } = waiterFor(() => updaterData?.v === k);
-      waiting.add(waiter);
-      const sent = performance.now();
-      updater.ws?.send(JSON.stringify({ type: "update", data: { ...userDataOf(UPDATER), v: k } }));
-      const got = await Promise.race([seen.then(() => true), sleep(MISS_MS).then(() => false)]);
-      waiting.delete(waiter);
-      if (!got || waiter.at === null) {
-        missed++;
-        continue;
+      // Lone joins: each a new member (`x…`, after every `u…` by userId, so outside any window), kept until the end.
+      let missed = 0;
+      let early = 0;
+      for (let k = 0; k < options.samples; k++) {
+        await sleep(pause());
+        const j = joined++;
+        const id = `x${j}`;
+        const expected = n + j + 1;
+        const { waiter, seen } = waiterFor(() => (kind === "ours" ? observer.userAmount >= expected : observer.view.has(id)));
+        waiting.add(waiter);
+        const joiner = newClient();
+        clients.push(joiner);
+        const requested = performance.now();
+        await open(joiner, id, n + j, false, false);
+        const opened = performance.now();
+        const got = await Promise.race([seen.then(() => true), sleep(MISS_MS).then(() => false)]);
+        waiting.delete(waiter);
+        if (!got || waiter.at === null) {
+          missed++;
+          continue;
+        }
+        if (waiter.at < opened) early++;
+        pass.joinsMs.push(Math.max(0, waiter.at - opened));
+        pass.joinsFromRequestMs.push(waiter.at - requested);
       }
-      result.updatesMs.push(waiter.at - sent);
+      pass.join = latencies(pass.joinsMs, missed, early);
+      pass.joinRequest = latencies(pass.joinsFromRequestMs, missed, 0);
+
+      // Lone updates of u1's data, a new value each time.
+      missed = 0;
+      const updater = /** @type {Client} */ (clients[UPDATER]);
+      for (let k = 0; k < options.samples; k++) {
+        await sleep(pause());
+        const v = ++version;
+        const { waiter, seen } = waiterFor(() => updaterData?.v === v);
+        waiting.add(waiter);
+        const sent = performance.now();
+        updater.ws?.send(JSON.stringify({ type: "update", data: { ...userDataOf(UPDATER), v } }));
+        const got = await Promise.race([seen.then(() => true), sleep(MISS_MS).then(() => false)]);
+        waiting.delete(waiter);
+        if (!got || waiter.at === null) {
+          missed++;
+          continue;
+        }
+        pass.updatesMs.push(waiter.at - sent);
+      }
+      pass.update = latencies(pass.updatesMs, missed, 0);
     }
-    result.update = latencies(result.updatesMs, missed, 0);
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
   } finally {
@@ -242,9 +275,6 @@ export async function latencyRoom(server, engine, kind, size, options) {
   }
   return result;
 }
-
-/** A pause before a lone change, 0.3 to 0.7 s. */
-const pause = () => PAUSE_MIN_MS + Math.random() * (PAUSE_MAX_MS - PAUSE_MIN_MS);
 
 /** The naive room's socket count, from its herenow (-1 when it does not answer). @param {Server} server @param {string} room */
 async function naiveSockets(server, room) {
