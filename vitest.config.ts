@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 /** The service's contract, run on each engine; the client's packaging, Deno and browsers run once (PartyKit). */
 const CONTRACT = ["test/integration/**/*.test.ts"];
-const ONCE = ["test/integration/package.test.ts", "test/integration/deno.test.ts"];
+const ONCE = ["test/integration/package.test.ts", "test/integration/deno.test.ts", "test/integration/deploy-build.test.ts"];
 
 export default defineConfig({
   test: {
