@@ -159,7 +159,9 @@ export class Broadcaster {
   /**
    * Each socket's part of the tick: sockets whose own users did not change share the frames
    * of their window size; the others get their own. A socket whose view did not change gets
-   * nothing unless the counts changed.
+   * nothing unless the counts changed. The largest group that shares frames (in a large room
+   * most sockets: same window, nobody they follow moved) gets them as one broadcast, one pass
+   * over the engine's sockets as in full mode, not a frame addressed to each socket.
    */
   #intervalPlan(diff: TickDiff, counts: Counts, now: number): (held: ReadonlySet<string>) => void {
     const state = this.#channel.members;
@@ -177,6 +179,8 @@ export class Broadcaster {
       return frames;
     };
     const shared = new Map<number, string[]>();
+    /** Sockets served by the shared frames of their window size, by size. */
+    const groups = new Map<number, Target[]>();
     const plan: Array<[Target, string[]]> = [];
     for (const socket of sockets) {
       const { userId, window: limit = 0 } = socket.state;
@@ -187,17 +191,31 @@ export class Broadcaster {
         watched === undefined
           ? userId === null || (!changes.has(userId) && step.before.has(userId) === step.after.has(userId))
           : windowAloneServes(personalOf(userId, watched), step, changes);
-      let frames: string[];
       if (alone) {
-        frames = shared.get(limit) ?? framesOf(viewBody(NOBODY, step, changes, current));
+        const frames = shared.get(limit) ?? framesOf(viewBody(NOBODY, step, changes, current));
         shared.set(limit, frames);
+        if (frames.length > 0) {
+          const group = groups.get(limit);
+          if (group) group.push(socket);
+          else groups.set(limit, [socket]);
+        }
       } else {
-        frames = framesOf(viewBody(personalOf(userId, watched), step, changes, current));
+        const frames = framesOf(viewBody(personalOf(userId, watched), step, changes, current));
+        if (frames.length > 0) plan.push([socket, frames]);
       }
-      if (frames.length > 0) plan.push([socket, frames]);
     }
     this.#seq = last;
+    let widest: [number, Target[]] | null = null;
+    for (const group of groups) if (widest === null || group[1].length > widest[1].length) widest = group;
+    for (const [limit, targets] of groups) if (limit !== widest?.[0]) for (const socket of targets) plan.push([socket, shared.get(limit)!]);
     return (held) => {
+      if (widest) {
+        const [limit, targets] = widest;
+        const members = new Set(targets.map((socket) => socket.state.instance));
+        const except = new Set(held);
+        for (const socket of sockets) if (!members.has(socket.state.instance)) except.add(socket.state.instance);
+        for (const text of shared.get(limit)!) this.#channel.out.broadcast(text, except);
+      }
       for (const [socket, frames] of plan) if (!held.has(socket.state.instance)) for (const text of frames) this.#channel.out.sendText(socket.id, text, socket.state.instance);
     };
   }

@@ -104,6 +104,31 @@ describe("the channel service on the in-memory host", () => {
     expect(counts().slice(heard), "at the interval's end: both").toEqual([4, 6]);
   });
 
+  it("sends an interval-mode diff that most sockets share as one broadcast, not a frame addressed to each socket", async () => {
+    ({ world, edge } = memoryService({ ...ENV, PRESENCE_ANNOUNCE_MAX: "2", PRESENCE_INTERVAL_MS: "1000" }));
+    const room = await world.room<SocketState>("main", "interval-broadcast");
+    const sockets = [];
+    for (let i = 0; i < 30; i++) sockets.push(await join(room, `s${i}`, `userId=u${i}&window=5`));
+    const watcher = await join(room, "w", "userId=w");
+    await vi.advanceTimersByTimeAsync(3_000);
+    const heard = sockets.map((socket) => socket.sent.length);
+    const watcherHeard = watcher.sent.length;
+    const lookups: Array<string | undefined> = [];
+    const all = room.sockets.bind(room);
+    room.sockets = (connectionId?: string) => {
+      lookups.push(connectionId);
+      return all(connectionId);
+    };
+    await join(room, "late", "userId=zed");
+    lookups.length = 0;
+    await vi.advanceTimersByTimeAsync(1_100);
+    const counts = (socket: MemorySocket) => (socket.sent.at(-1) as { userAmount?: number }).userAmount;
+    expect(sockets.every((socket, i) => socket.sent.length === heard[i]! + 1 && counts(socket) === 32), "each socket heard the new counts, once").toBe(true);
+    expect(watcher.sent.length, "the socket with another window too").toBe(watcherHeard + 1);
+    // Only the sockets outside the shared group are looked up one by one: the joiner (its own user moved) and the watcher (window 0).
+    expect(lookups.filter((id) => id !== undefined).sort()).toEqual(["late", "w"]);
+  });
+
   it("in interval mode publishes what a tick before the interval's end found (a grace that ran out) at the interval's end", async () => {
     ({ world, edge } = memoryService({ ...ENV, PRESENCE_ANNOUNCE_MAX: "2", PRESENCE_INTERVAL_MS: "1500", PRESENCE_GRACE_MS: "2000" }));
     const room = await world.room<SocketState>("main", "interval-deadline");
