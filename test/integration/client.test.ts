@@ -193,12 +193,17 @@ describe("a snapshot taken in the middle of a tick (own server, 10 s ticks)", ()
 
   it("shows a watcher that connects mid-tick the last tick's channel, then one join with the data after the tick", async () => {
     const channel = freshChannel();
+    // A lone change goes out at once and opens a tick: the opener's join does, and U's, right after it, waits for the tick's end.
+    const opener = await joined(server.host, { channel, userId: "O" });
+    open.push(opener);
+    await waitFor("the opener's own join", () => opener.member("O"));
     const user = presenceClient(server.host, { channel, userId: "U", userData: { v: 1 } });
     open.push(user);
     await waitFor("U's socket to open", () => user.socket.readyState === 1);
     // Connects while the tick that will announce U's join is still open.
     const watcher = await joined(server.host, { channel });
     open.push(watcher);
+    expect(watcher.member("O"), "the snapshot is the last tick's channel: the opener").toBeDefined();
     expect(watcher.member("U"), "the snapshot is the last tick's channel, without U").toBeUndefined();
     const seen: string[] = [];
     watcher.on("presence", (event) => seen.push(`${event.action} ${event.member.id} ${JSON.stringify(event.member.data)}`));
