@@ -219,16 +219,17 @@ export class ChannelCore {
    * pushes, replaced clients' markers), then the diff, numbered, with its rows (members, history,
    * the webhook batch, meta) and a `sync`: storage has all of it before `publish` sends it.
    */
-  tick(now: number, pingedAt: PingedAt, reachable: boolean): Effect[] {
+  tick(now: number, pingedAt: PingedAt, reachable: boolean, sendFrom: number | null = null): Effect[] {
     const { members, sockets, stats, out } = this.#channel;
     for (const connectionId of members.lapse(now)) this.#departures.lapsed(connectionId, now);
     this.#httpClients.sweep(now);
     for (const connectionId of members.expire(now, pingedAt)) this.#departures.idle(connectionId, now);
     for (const connectionId of sockets.expired(now)) this.#departures.expired(connectionId, now);
     this.#pushes.expire(now);
-    // In interval mode changes gather for a whole interval, whatever woke the loop: a tick that
-    // may not publish yet leaves a deadline at the interval's end (nextDeadline).
-    const dueAt = this.#broadcaster.dueAt();
+    // Changes gather for a whole tick after a diff (in interval mode, an interval), whatever woke
+    // the loop: a run that may not publish yet (the alarm's, for a deadline) leaves a deadline at
+    // the tick's end (nextDeadline).
+    const dueAt = Math.max(this.#broadcaster.dueAt(), sendFrom ?? 0);
     const due = now >= dueAt;
     this.#waitingUntil = due ? null : dueAt;
     // Occupied as clients last heard it (after a restart: as stored, members and webhook batches being written together).

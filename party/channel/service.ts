@@ -29,7 +29,7 @@ export class ChannelService implements RoomService<SocketState> {
   constructor(host: Host<SocketState>, config: Config) {
     this.#host = host;
     this.#config = config;
-    this.#ticks = new TickLoop({ tickMs: () => this.#room?.core.tickMs() ?? config.tickMs, storage: host.storage, now: () => host.now(), run: (now) => this.#tick(now), nextDeadline: () => this.#room?.core.nextDeadline() ?? null });
+    this.#ticks = new TickLoop({ tickMs: () => this.#room?.core.tickMs() ?? config.tickMs, storage: host.storage, now: () => host.now(), run: (now, sendFrom) => this.#tick(now, sendFrom), nextDeadline: () => this.#room?.core.nextDeadline() ?? null });
   }
 
   /** The room's core (made at start, when the room knows its name). */
@@ -88,7 +88,7 @@ export class ChannelService implements RoomService<SocketState> {
    * One tick: expired history swept (reads), then the tick's rows stored and made durable, then
    * it goes out. True when it sent a diff.
    */
-  async #tick(now: number): Promise<boolean> {
+  async #tick(now: number, sendFrom: number | null): Promise<boolean> {
     const { core, effects } = this.#started;
     const sweep = core.history.nextSweep();
     if (sweep !== null && now >= sweep) {
@@ -96,7 +96,7 @@ export class ChannelService implements RoomService<SocketState> {
       await effects.apply(core.historySwept(drops, now));
     }
     try {
-      await effects.apply(core.tick(now, this.#pingedAt(), this.#host.parties.reachable));
+      await effects.apply(core.tick(now, this.#pingedAt(), this.#host.parties.reachable, sendFrom));
     } catch (error) {
       await effects.apply(core.abandon(this.#host.now()));
       throw error;

@@ -16,8 +16,10 @@ export type TickWork = {
   /**
    * One run: apply deadlines, send, persist. True when it sent something (a diff): only such a
    * run holds the changes after it for a tick; one that only swept deadlines does not.
+   * `sendFrom`: a run before this time (one the alarm ran for a deadline, within the tick after
+   * a send) should keep its changes until then, and leave that time as a deadline (null: it may send).
    */
-  run: (now: number) => Promise<boolean>;
+  run: (now: number, sendFrom: number | null) => Promise<boolean>;
   /** The earliest time a run has work to do, or null. */
   nextDeadline: () => number | null;
   /** The room's clock. */
@@ -109,7 +111,8 @@ export class TickLoop {
     }
     this.#running = true;
     try {
-      if (await this.#work.run(now)) this.#lastSentAt = this.#work.now();
+      const sendFrom = this.#lastSentAt === null ? null : this.#lastSentAt + this.#work.tickMs();
+      if (await this.#work.run(now, sendFrom !== null && now < sendFrom ? sendFrom : null)) this.#lastSentAt = this.#work.now();
     } finally {
       this.#running = false;
       if (this.#changedDuringRun) {

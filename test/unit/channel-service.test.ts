@@ -82,6 +82,26 @@ describe("the channel service on the in-memory host", () => {
     expect(diffsAt).toEqual([0, 50]);
   });
 
+  it("holds a change a deadline makes within the tick after a diff (a grace running out) until the tick's end", async () => {
+    const room = await world.room<SocketState>("main", "deadline-in-tick");
+    const watcher = await join(room, "w", "");
+    const ann = await join(room, "a1", "userId=ann");
+    await vi.advanceTimersByTimeAsync(1_000);
+    room.drop(ann); // ann's grace (1,000 ms) runs out 1,000 ms from now
+    const started = Date.now();
+    const heardAt: string[] = [];
+    const send = watcher.send.bind(watcher);
+    watcher.send = (text) => {
+      const message = JSON.parse(text) as { type: string };
+      if (message.type === "diff") for (const event of eventsSent({ sent: [message] } as unknown as MemorySocket)) heardAt.push(`${event.action}:${event.member.id}@${Date.now() - started}`);
+      send(text);
+    };
+    await vi.advanceTimersByTimeAsync(980);
+    await join(room, "b1", "userId=bob"); // a lone join: out at once, and a tick (50 ms) opens
+    await vi.advanceTimersByTimeAsync(200);
+    expect(heardAt, "bob at once; ann's offline at the tick's end, not when the alarm ran at 1,000").toEqual(["join:bob@980", "offline:ann@1030"]);
+  });
+
   it("in interval mode sends a lone change in a quiet room at once, and then at most one diff per interval", async () => {
     ({ world, edge } = memoryService({ ...ENV, PRESENCE_ANNOUNCE_MAX: "2", PRESENCE_INTERVAL_MS: "1000" }));
     const room = await world.room<SocketState>("main", "interval-pacing");
