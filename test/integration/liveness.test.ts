@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PresenceClient } from "../../client/index.ts";
-import { freshChannel, getJson, joined, quietUntil, type RawSocket, rawSocket, waitFor } from "../support/clients.ts";
+import { freshChannel, getJson, joined, jsonBody, quietUntil, type RawSocket, rawSocket, waitFor } from "../support/clients.ts";
 import { type DevServer, sleep, TEST_VARS } from "../support/dev-server.ts";
 import {
   connectAndAwaitClose,
@@ -320,7 +320,7 @@ describe("configuration", () => {
       const channel = freshChannel("cfg");
       for (const path of [`/parties/main/${channel}`, `/parties/main/${channel}?stats`, `/parties/main/${channel}?includeUsers=true`]) {
         const response = await fetch(`http://${server.host}${path}`);
-        const body = (await response.json()) as { code: number; error: string; message: string };
+        const body = (await jsonBody(response, path)) as { code: number; error: string; message: string };
         expect(response.status, path).toBe(500);
         expect(body).toMatchObject({ code: 500, error: "misconfigured" });
         expect(body.message).toContain(variable);

@@ -139,5 +139,15 @@ export async function quietUntil(
 /** GETs a path on the dev server and returns status and parsed JSON. */
 export async function getJson(host: string, path: string): Promise<{ status: number; body: any }> {
   const response = await fetch(`http://${host}${path}`);
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await jsonBody(response, path) };
+}
+
+/** A response's JSON body; when it is not JSON, fails with the status and the text that came instead. */
+export async function jsonBody(response: Response, what = response.url): Promise<any> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what} answered ${response.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 300))}`);
+  }
 }

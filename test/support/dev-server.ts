@@ -71,7 +71,11 @@ export type DevServerOptions = {
   port?: number;
   /** The path polled until it answers (default `/herenow?channel=ready-check`). */
   readyPath?: string;
-  /** Ready at any HTTP answer, not only a 200 (for a room that is meant to be misconfigured). */
+  /**
+   * Ready at any status the service itself answers, not only a 200 (for a room that is meant
+   * to be misconfigured): still a JSON envelope, so an engine's own error page while it starts
+   * (not JSON) is not taken for the service.
+   */
   readyOnAnyStatus?: boolean;
   /** The engine (default: this run's, ENGINE). */
   engine?: Engine;
@@ -187,17 +191,30 @@ async function startOnce(options: DevServerOptions & { persistDir: string }, por
 
 async function waitReady(engine: Engine, url: string, anyStatus: boolean, child: ChildProcess, log: () => string) {
   const deadline = Date.now() + START_ATTEMPT_MS;
+  let lastAnswer = "none";
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${engine} dev exited early:\n${log()}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      if (anyStatus || response.status === 200) return;
+      const body = await response.text();
+      if (response.status === 200 || (anyStatus && isServiceAnswer(body))) return;
+      lastAnswer = `${response.status} ${body.slice(0, 200)}`;
     } catch {
       // not listening yet
     }
     await sleep(200);
   }
-  throw new StartTimeout(`${engine} dev did not answer within ${START_ATTEMPT_MS / 1000} s:\n${log()}`);
+  throw new StartTimeout(`${engine} dev did not answer within ${START_ATTEMPT_MS / 1000} s (last answer: ${lastAnswer}):\n${log()}`);
+}
+
+/** Whether a body is the service's own JSON envelope (`{ code, ... }`), not an engine's error page. */
+function isServiceAnswer(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    return typeof parsed === "object" && parsed !== null && "code" in parsed;
+  } catch {
+    return false;
+  }
 }
 
 async function waitPortClosed(port: number) {
