@@ -1,4 +1,4 @@
-// Builds the installable package into dist/: one ESM file per entry (client, server, react, vue, device),
+// Builds the installable package into dist/: one ESM file per entry (client, server, react, vue, device, goeasy),
 // shared code split into chunks, dependencies left as imports; then the .d.ts files with tsc.
 // `npm run build`; `npm pack` runs it first (prepack).
 import { execFileSync } from "node:child_process";
@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 rmSync(join(root, "dist"), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { client: "client/index.ts", server: "client/server.ts", react: "client/react.ts", vue: "client/vue.ts", device: "client/device.ts" },
+  entryPoints: { client: "client/index.ts", server: "client/server.ts", react: "client/react.ts", vue: "client/vue.ts", device: "client/device.ts", goeasy: "client/goeasy.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,

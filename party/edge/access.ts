@@ -124,6 +124,24 @@ export async function authorizeRequest(request: Request, url: URL, need: Need, c
 }
 
 /**
+ * GoEasy's REST herenow (`GET /herenow?appkey=KEY&channel=…`) carries its key in the query, and
+ * only there is a key taken from a URL: true when `appkey` is the server key; false when no
+ * `appkey` is given (the usual credentials decide). A wrong key, or a key when no server key
+ * is set and the service is not open, is refused (401 / 403); the key is never echoed.
+ */
+export async function appkeyOpens(url: URL, config: Config): Promise<boolean> {
+  const keys = url.searchParams.getAll("appkey");
+  if (keys.length === 0) return false;
+  if (keys.length > 1) throw unauthorized("appkey is given more than once");
+  if (config.serverKey !== null) {
+    if (await sameSecret(keys[0]!, config.serverKey)) return true;
+    throw unauthorized("appkey is not this service's server key (PRESENCE_SERVER_KEY)");
+  }
+  if (config.auth === null) return true;
+  throw forbidden("appkey stands for the server key, and PRESENCE_SERVER_KEY is not set");
+}
+
+/**
  * Who may call an HTTP client route (`/parties/main/CHANNEL/clients…`): the server key or an
  * admin token (any user; listing needs one of them), an open service in development, or a
  * user token (in `Authorization: Bearer` or `?token=`) whose channels open this channel. The

@@ -11,7 +11,7 @@ import { configOr500 } from "../server/room.ts";
 import { UserId } from "../protocol/index.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
 import { adminRoute } from "./admin-routes.ts";
-import { authorizeRequest, checkOrigin } from "./access.ts";
+import { appkeyOpens, authorizeRequest, checkOrigin } from "./access.ts";
 import { answer } from "./answer.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
 import { banLookup, banRoute } from "./bans.ts";
@@ -37,7 +37,9 @@ async function route(request: Request, url: URL, config: Config, edge: EdgeHost)
   if (admin) return admin;
   if (url.pathname === "/herenow" || url.pathname === "/herenow/") {
     if (request.method !== "GET") throw notAllowed(["GET"]);
-    return hereNowAcrossChannels(url, edge.parties, (channels) => authorizeRequest(request, url, { channels, banOf: banLookup(edge) }, config));
+    return hereNowAcrossChannels(url, edge.parties, async (channels) => {
+      if (!(await appkeyOpens(url, config))) await authorizeRequest(request, url, { channels, banOf: banLookup(edge) }, config);
+    });
   }
   if (url.pathname === "/users" || url.pathname === "/users/") {
     if (request.method !== "GET" && request.method !== "POST") throw notAllowed(["GET", "POST"]);

@@ -35,11 +35,13 @@ import { createPresenceApi, PresenceHttpError } from "partykit-presence/server";
 import { usePresence, useUsers } from "partykit-presence/react";
 import { usePresence as useVuePresence, useUsers as useVueUsers } from "partykit-presence/vue";
 import { createPresenceDevice } from "partykit-presence/device";
+import GoEasyDefault, { GoEasy } from "partykit-presence/goeasy";
 ${webSocket === "ws" ? 'import WebSocket from "ws";' : ""}
 const host = ${webSocket === "ws" ? "process.env.PRESENCE_HOST" : 'Deno.env.get("PRESENCE_HOST")'};
-for (const [name, value] of Object.entries({ PresenceClient, MemberList, createPresenceApi, PresenceHttpError, usePresence, useUsers, useVuePresence, useVueUsers, createPresenceDevice })) {
+for (const [name, value] of Object.entries({ PresenceClient, MemberList, createPresenceApi, PresenceHttpError, usePresence, useUsers, useVuePresence, useVueUsers, createPresenceDevice, GoEasy })) {
   if (typeof value !== "function") throw new Error(name + " is not exported");
 }
+if (GoEasyDefault !== GoEasy) throw new Error("GoEasy is not the default export of partykit-presence/goeasy");
 const client = new PresenceClient({ host, channel: ${JSON.stringify(channel)}, userId: "packed", userData: { from: "tarball" }, clientType: "script"${webSocket === "ws" ? ", WebSocket" : ""} });
 await client.ready();
 // A device beside it: an HTTP client kept by heartbeats, no socket.
@@ -56,10 +58,10 @@ describe("the packed package", () => {
   it("holds the built entries and their declarations, and no sources or tests", () => {
     const installed = join(dir, "node_modules/partykit-presence");
     const files = readdirSync(installed, { recursive: true }).map(String).sort();
-    expect(files).toEqual(expect.arrayContaining(["README.md", "package.json", "dist/client.js", "dist/server.js", "dist/react.js", "dist/vue.js", "dist/device.js", "dist/types/client/index.d.ts", "dist/types/client/vue.d.ts", "dist/types/client/device.d.ts"]));
+    expect(files).toEqual(expect.arrayContaining(["README.md", "package.json", "dist/client.js", "dist/server.js", "dist/react.js", "dist/vue.js", "dist/device.js", "dist/goeasy.js", "dist/types/client/index.d.ts", "dist/types/client/vue.d.ts", "dist/types/client/device.d.ts", "dist/types/client/goeasy.d.ts"]));
     expect(files.filter((file) => /^(party|test|bench|scripts|client)\//.test(file))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
-    expect(Object.keys(manifest.exports)).toEqual(["./client", "./server", "./react", "./vue", "./device", "./package.json"]);
+    expect(Object.keys(manifest.exports)).toEqual(["./client", "./server", "./react", "./vue", "./device", "./goeasy", "./package.json"]);
     expect(manifest.peerDependenciesMeta.react.optional).toBe(true);
     expect(manifest.peerDependenciesMeta.vue.optional).toBe(true);
   });
@@ -99,6 +101,10 @@ import { usePresence, useUsers, type PresenceView, type UsersView } from "partyk
 import { usePresence as useVuePresence, useUsers as useVueUsers, type Refs, type WatchedUser } from "partykit-presence/vue";
 import { effectScope, ref } from "vue";
 import { createPresenceDevice, type HeldPush, type PresenceDevice } from "partykit-presence/device";
+import { GoEasy, type GoEasyPresenceEvent } from "partykit-presence/goeasy";
+const goEasy = new GoEasy({ host: "localhost:1999", appkey: "k", userId: "u", userData: "18 years old" });
+goEasy.subscribePresence({ channel: "c", onPresence: (event: GoEasyPresenceEvent) => event.member.id + event.amount, onFailed: (error) => error.code + error.content });
+goEasy.hereNow({ channels: ["c"], includeUsers: true }, (response) => response.code);
 const device: PresenceDevice = createPresenceDevice({ host: "localhost:1999", channel: "c", clientId: "d1", userId: "u", onPush: (push: HeldPush) => push.data });
 const client = new PresenceClient({ host: "localhost:1999", channel: "c", userId: "u", userData: { a: 1 } });
 const types: Record<string, number> = client.members[0]?.clientTypes ?? {};
@@ -117,7 +123,7 @@ const friends = scope.run(() => useVueUsers({ host: "localhost:1999", channel: "
 const seen: Array<number | null> = (friends?.users.value ?? []).map((user: WatchedUser) => (user.online ? null : user.lastSeen) ?? Object.keys(user.clientTypes).length);
 const status: "connecting" | "open" | "closed" | undefined = vueView?.status.value;
 scope.stop();
-export { types, list, answer, hook, device, beat, friendsHook, seen, status };
+export { types, list, answer, hook, device, beat, friendsHook, seen, status, goEasy };
 `,
     );
     writeFileSync(

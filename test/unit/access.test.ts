@@ -1,6 +1,8 @@
 /** The edge's access decisions, with real tokens: who a connect may be, and who may read over HTTP. */
 import { describe, expect, it } from "vitest";
-import { admitConnect, authorizeRequest, checkOrigin, sameSecret } from "../../party/edge/access.ts";
+import { admitConnect, appkeyOpens, authorizeRequest, checkOrigin, sameSecret } from "../../party/edge/access.ts";
+import { edgeFetch } from "../../party/edge/routes.ts";
+import { memoryService } from "../support/memory-edge.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import { type Handshake, parseHandshake } from "../../party/wire/handshake.ts";
 import { SECRET, token } from "../support/tokens.ts";
@@ -106,6 +108,32 @@ describe("authorizeRequest", () => {
     expect(await authorizeRequest(request(), url("/?stats"), { serverKey: true }, open)).toBeUndefined();
     expect(await authorizeRequest(request(), url("/"), { channels: ["a"] }, open)).toBeUndefined();
     expect(await refusal(() => authorizeRequest(request(), url("/?stats"), { serverKey: true }, observersToo))).toMatchObject({ status: 403, message: expect.stringMatching(/PRESENCE_SERVER_KEY is not set/) });
+  });
+});
+
+describe("appkeyOpens (GoEasy's REST herenow: the key in the query)", () => {
+  const url = (query: string) => new URL(`http://x/herenow?channel=c${query}`);
+
+  it("is true for the server key, false when no appkey is given, and refuses a wrong key, two keys, or a key no setting can match", async () => {
+    expect(await appkeyOpens(url(`&appkey=${SERVER_KEY}`), auth)).toBe(true);
+    expect(await appkeyOpens(url(""), auth)).toBe(false);
+    expect(await refusal(() => appkeyOpens(url("&appkey=guess"), auth))).toMatchObject({ status: 401, message: expect.stringContaining("appkey") });
+    expect(await refusal(() => appkeyOpens(url(`&appkey=${SERVER_KEY}&appkey=${SERVER_KEY}`), auth))).toMatchObject({ status: 401 });
+    expect(await refusal(() => appkeyOpens(url("&appkey=any"), observersToo))).toMatchObject({ status: 403 });
+    expect(await appkeyOpens(url("&appkey=any"), open)).toBe(true);
+  });
+
+  it("opens GET /herenow with auth on, and no other route", async () => {
+    const { edge } = memoryService({ PRESENCE_AUTH_SECRET: SECRET, PRESENCE_SERVER_KEY: SERVER_KEY });
+    const get = (path: string) => edgeFetch(new Request(`http://memory${path}`), edge);
+    expect((await get("/herenow?channel=c")).status).toBe(401);
+    const answered = await get(`/herenow?appkey=${SERVER_KEY}&channel=c&includeUsers=true&distinct=true`);
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toEqual({ code: 200, content: { channels: { c: { channel: "c", clientAmount: 0, userAmount: 0, clientTypes: {}, users: [] } } } });
+    const wrong = await get("/herenow?appkey=guess-0123&channel=c");
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain("guess-0123");
+    expect((await get(`/users?userId=u&appkey=${SERVER_KEY}`)).status).toBe(401);
   });
 });
 

@@ -108,7 +108,7 @@ describe("docs/architecture.md", () => {
 });
 
 describe("what the browser and app servers load", () => {
-  it.each([["client/index.ts"], ["client/server.ts"], ["client/react.ts"], ["client/vue.ts"], ["client/device.ts"], ["dashboard/main.ts"]])(
+  it.each([["client/index.ts"], ["client/server.ts"], ["client/react.ts"], ["client/vue.ts"], ["client/device.ts"], ["client/goeasy.ts"], ["dashboard/main.ts"]])(
     "%s bundles no zod and no server code",
     async (entry) => {
       const result = await build({
