@@ -16,10 +16,14 @@
  * The observer is the last member filled (the last socket a broadcast reaches, in both rooms);
  * the updater is the member u1 (in the observer's window in interval mode). The naive room is
  * filled with `?silent=1` (no list, no broadcast: its N² messages would take minutes at 5,000
- * and are not what is timed); our room is filled as clients join it. The fill's sockets parse
- * nothing after their first snapshot (so the load generator stays out of the timing as far as
- * it can); they keep their heartbeats, as the joiners do.
+ * and are not what is timed); our room is filled as clients join it. The fill's sockets live in
+ * a process of their own (fill-process.mjs) and parse nothing after their first snapshot, so
+ * the load generator stays out of the timing as far as it can: the observer's process does not
+ * read the other N - 1 frames of a broadcast before its own. They keep their heartbeats, as the
+ * joiners do.
  */
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { applyNaive, applyOurs, connect, newClient, partyOf, userDataOf } from "./clients.mjs";
 import { RAW_PING_MS, SETTLE_MS, teardown } from "./storm.mjs";
@@ -149,6 +153,8 @@ export async function latencyRoom(server, engine, kind, size, options) {
   /** @type {Client[]} */
   const clients = [];
   const counters = { gaps: 0 };
+  /** @type {FillProcess | null} */
+  let fill = null;
   /** @type {Set<Waiter>} */
   const waiting = new Set();
   /** The updater's data as the observer holds it. */
@@ -175,35 +181,18 @@ export async function latencyRoom(server, engine, kind, size, options) {
       }
     }
   };
-  /** Any other member: its first snapshot starts its heartbeat (ours); nothing else is parsed. @param {Client} client */
-  const quiet = (client) => /** @param {WebSocket.RawData} data */ (data) => {
-    if (kind !== "ours" || client.synced) return;
-    const msg = JSON.parse(String(data));
-    if (msg.type === "sync") applyOurs(client, msg, counters);
-  };
-  /** Opens member `id`'s socket. @param {Client} client @param {string} id @param {number} i @param {boolean} silent @param {boolean} observer */
-  const open = async (client, id, i, silent, observer) => {
-    const query = new URLSearchParams({ userId: id, userData: JSON.stringify(userDataOf(i)) });
-    if (window !== null) query.set("window", String(window));
-    if (silent) query.set("silent", "1");
-    client.ws = await connect(`${base}?${query}`, (observer ? observe : quiet)(client), () => undefined);
-    if (kind !== "ours") client.ping = setInterval(() => client.ws?.readyState === WebSocket.OPEN && client.ws.send('{"type":"ping"}'), RAW_PING_MS);
-  };
+  /** Opens member `id`'s socket (the observer with its handler, any other quiet). @param {Client} client @param {string} id @param {number} i @param {boolean} silent @param {boolean} observer */
+  const open = (client, id, i, silent, observer) => openMember(client, { base, kind, window, i, id, silent, onMessage: observer ? observe(client) : null });
 
   try {
-    // Fill: N members, the observer last, `concurrency` connects in flight.
+    // Fill: N members, the observer last, `concurrency` connects in flight: all but the updater and
+    // the observer in a process of their own (fill-process.mjs), the updater here (it sends the updates).
     const t0 = performance.now();
     const deadline = t0 + options.timeoutMs;
     for (let i = 0; i < n; i++) clients.push(newClient());
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(options.concurrency, n - 1) }, async () => {
-        while (next < n - 1 && performance.now() < deadline) {
-          const i = next++;
-          await open(/** @type {Client} */ (clients[i]), `u${i}`, i, kind === "naive", false);
-        }
-      }),
-    );
+    const others = Array.from({ length: n - 1 }, (_, i) => i).filter((i) => i !== UPDATER);
+    fill = await FillProcess.start({ base, kind, window, members: others, concurrency: options.concurrency }, options.timeoutMs);
+    if (UPDATER < n - 1) await open(/** @type {Client} */ (clients[UPDATER]), `u${UPDATER}`, UPDATER, kind === "naive", false);
     const observer = /** @type {Client} */ (clients[n - 1]);
     await open(observer, `u${n - 1}`, n - 1, kind === "naive", true);
     // Everyone in: ours when the observer holds the counts, the naive room when its herenow counts N sockets.
@@ -271,9 +260,76 @@ export async function latencyRoom(server, engine, kind, size, options) {
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
   } finally {
+    await fill?.close();
     await teardown(server, kind, room, clients);
   }
   return result;
+}
+
+/**
+ * Opens member `i`'s socket (userId `id`, by default `u${i}`), as every latency room's members
+ * are opened: its userData, the window in interval mode, `silent` for the naive room's fill.
+ * `onMessage` null: a quiet member, whose first snapshot starts its heartbeat (ours) and which
+ * parses nothing else; the naive room's members ping as raw sockets do.
+ * @param {Client} client
+ * @param {{ base: string; kind: LatencyKind; window: number | null; i: number; id?: string; silent: boolean; onMessage: ((data: WebSocket.RawData) => void) | null }} member
+ */
+export async function openMember(client, { base, kind, window, i, id = `u${i}`, silent, onMessage }) {
+  const query = new URLSearchParams({ userId: id, userData: JSON.stringify(userDataOf(i)) });
+  if (window !== null) query.set("window", String(window));
+  if (silent) query.set("silent", "1");
+  const counters = { gaps: 0 };
+  /** @param {WebSocket.RawData} data */
+  const quiet = (data) => {
+    if (kind !== "ours" || client.synced) return;
+    const msg = JSON.parse(String(data));
+    if (msg.type === "sync") applyOurs(client, msg, counters);
+  };
+  client.ws = await connect(`${base}?${query}`, onMessage ?? quiet, () => undefined);
+  if (kind !== "ours") client.ping = setInterval(() => client.ws?.readyState === WebSocket.OPEN && client.ws.send('{"type":"ping"}'), RAW_PING_MS);
+}
+
+/** The fill's process (fill-process.mjs): started with its members open, closed with its sockets terminated. */
+class FillProcess {
+  /** @param {import("node:child_process").ChildProcess} child */
+  constructor(child) {
+    this.child = child;
+  }
+
+  /**
+   * Forks the fill and waits until its members are open.
+   * @param {{ base: string; kind: LatencyKind; window: number | null; members: number[]; concurrency: number }} fill @param {number} timeoutMs
+   */
+  static async start(fill, timeoutMs) {
+    const child = fork(fileURLToPath(new URL("./fill-process.mjs", import.meta.url)), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const started = new FillProcess(child);
+    const answer = await started.#ask({ type: "fill", ...fill }, "filled", timeoutMs);
+    if (answer.failed > 0) throw new Error(`the fill could not open ${answer.failed} of ${fill.members.length} members`);
+    return started;
+  }
+
+  /** Terminates the fill's sockets and waits for the process to end. */
+  async close() {
+    if (this.child.exitCode !== null) return;
+    await this.#ask({ type: "close" }, "closed", 30_000).catch(() => this.child.kill("SIGKILL"));
+  }
+
+  /** @param {object} message @param {string} answer @param {number} timeoutMs @returns {Promise<any>} */
+  #ask(message, answer, timeoutMs) {
+    return new Promise((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`the fill process did not answer ${answer} within ${timeoutMs / 1000} s`)), timeoutMs);
+      /** @param {any} reply */
+      const onMessage = (reply) => {
+        if (reply?.type !== answer) return;
+        clearTimeout(timer);
+        this.child.off("message", onMessage);
+        done(reply);
+      };
+      this.child.on("message", onMessage);
+      this.child.once("exit", (code) => fail(new Error(`the fill process exited (${code}) before ${answer}`)));
+      this.child.send(message);
+    });
+  }
 }
 
 /** The naive room's socket count, from its herenow (-1 when it does not answer). @param {Server} server @param {string} room */

@@ -374,7 +374,7 @@ export function latencyReport(options, results) {
   out.push(`floor = the naive room (bench/naive-room.ts, bench/workers/naive-room.ts): each join and each update broadcast to every other socket at once.`);
   out.push(`join from socket open: the joiner's handshake done on the bench's side (the observer may hold the counts before: then 0 ms, counted in a NOTE);`);
   out.push(`join from connect request: from the bench asking for the joiner's socket, the engine's handshake included (the same for both rooms).`);
-  out.push(`Each room first holds N members (raw sockets; the naive room's joined silently), settled ${SETTLE_MS / 1000} s; the observer is the last member in, the updater u1.`);
+  out.push(`Each room first holds N members (raw sockets, all but the observer and the updater in a process of their own; the naive room's joined silently), settled ${SETTLE_MS / 1000} s; the observer is the last member in, the updater u1.`);
   out.push(`Full mode: PRESENCE_ANNOUNCE_MAX above N + the lone joiners; interval mode: the default (1000). p99 = the sorted sample at ⌊0.99 × count⌋, as herenow's p99 (of ${options.latencySamples}: ${options.latencySamples < 100 ? "the largest" : "one in a hundred"}).`);
   out.push(`ours/floor = ours' p99 / the floor's (above 1: ours is slower). Our pacing: a change after a quiet spell at once, what follows within a tick gathered (the tick grows with the room, party/channel/pacing.ts; interval mode: PRESENCE_INTERVAL_MS).`);
   for (const r of results) {
