@@ -44,7 +44,6 @@ export class Broadcaster {
   #mode: ChannelMode = "full";
   /** The counts as of the last diff (null until one went out since the start). */
   #counts: Counts | null = null;
-  #publishedAt = 0;
   /** Sockets whose snapshot waits for the diff being stored, by instance (null: no diff is being stored). */
   #held: Set<string> | null = null;
 
@@ -73,10 +72,6 @@ export class Broadcaster {
     return tickFor(this.#mode, this.#channel.members.liveClientCount(), this.#channel.config);
   }
 
-  /** When a tick may publish next: at once in full mode, an interval after the last diff in interval mode. */
-  dueAt(): number {
-    return this.#mode === "full" ? 0 : this.#publishedAt + this.#channel.config.intervalMs;
-  }
 
   /**
    * Numbers a tick's diff and works out what each socket gets; the caller stores the tick,
@@ -84,7 +79,6 @@ export class Broadcaster {
    * gets this diff as before and then a snapshot in the new mode.
    */
   prepare(diff: TickDiff, now: number): PreparedDiff {
-    this.#publishedAt = now;
     const seq = this.#seq + 1;
     const counts: Counts = { clientAmount: diff.clientAmount, userAmount: diff.userAmount };
     const deliver = this.#mode === "full" ? this.#fullPlan(diff, counts, now) : this.#intervalPlan(diff, counts, now);

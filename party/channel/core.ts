@@ -227,9 +227,9 @@ export class ChannelCore {
     for (const connectionId of sockets.expired(now)) this.#departures.expired(connectionId, now);
     this.#pushes.expire(now);
     // Changes gather for a whole tick after a diff (in interval mode, an interval), whatever woke
-    // the loop: a run that may not publish yet (the alarm's, for a deadline) leaves a deadline at
-    // the tick's end (nextDeadline).
-    const dueAt = Math.max(this.#broadcaster.dueAt(), sendFrom ?? 0);
+    // the loop: a run that may not publish yet (the alarm's, for a deadline; the tick loop says
+    // until when, `sendFrom`) leaves a deadline at the tick's end (nextDeadline).
+    const dueAt = sendFrom ?? 0;
     const due = now >= dueAt;
     this.#waitingUntil = due ? null : dueAt;
     // Occupied as clients last heard it (after a restart: as stored, members and webhook batches being written together).
