@@ -197,7 +197,14 @@ export class ChannelCore {
 
   /** A webhook attempt came back. */
   webhookSettled(n: number, attempt: Attempt, now: number): Effect[] {
+    const before = this.#webhooks.stats();
     this.#webhooks.settled(n, attempt, now);
+    const after = this.#webhooks.stats();
+    const { stats } = this.#channel;
+    stats.count("webhookDeliveries", "delivered", after.delivered - before.delivered);
+    stats.count("webhookDeliveries", "failed", after.failedAttempts - before.failedAttempts);
+    // Resends take dead letters back, so only growth here is a batch that just ran out of attempts.
+    stats.count("webhookDeliveries", "deadLettered", after.deadLetters - before.deadLetters);
     return this.#done(now);
   }
 
@@ -237,6 +244,8 @@ export class ChannelCore {
     const diff = due ? members.takeDiff() : null;
     const prepared = diff ? this.#broadcaster.prepare(diff, now) : null;
     const tick: Tick = { now, diff, seq: prepared?.seq ?? this.#broadcaster.seq, wasOccupied, mode: this.#broadcaster.mode, reachable };
+    // Counted with the tick that announces them, so the meta row below stores them with it.
+    for (const event of diff?.events ?? []) stats.count("events", event.action);
     if (diff) {
       const rows = memberRows(diff.upserts, diff.deletes, { rows: [], drops: [] });
       out.write(rows.put, rows.delete);
@@ -319,8 +328,9 @@ export class ChannelCore {
   }
 
   /** Counts a refused request (a bad query the service answered). */
-  refusedRequest(reason: string): void {
+  refusedRequest(reason: string, now: number): Effect[] {
     this.#channel.stats.count("refusedRequests", reason);
+    return this.#done(now);
   }
 
   /** Full or interval mode. */
@@ -341,6 +351,8 @@ export class ChannelCore {
   /** Answers the pushes that finished, and hands over the effects of this input. */
   #done(now: number): Effect[] {
     this.#pushes.answerSettled(now);
+    // A count changed outside a tick (a refusal, a push's answers, a webhook attempt): a tick stores it and tells the index.
+    if (this.#channel.stats.dirty && this.#storing === null) this.#channel.out.tick();
     return this.#channel.out.take();
   }
 }
