@@ -5,8 +5,15 @@
  * lapses), and once `active: false` when its last online member and client are gone. One
  * request at a time; what cannot be sent yet (no parties in an alarm, a failed request) waits
  * and is replaced by anything newer.
+ *
+ * Each report carries the room's cumulative counters (for GET /metrics) less `base`: what the
+ * index already folded into its retired total when the room last reported `active: false`,
+ * or, after a silence longer than the lease and LAPSED_KEEP_MS, what it last heard (its lease
+ * lapsed and the index retired it). Both are kept in the room's meta row (`IndexMemory`), so a
+ * restart counts nothing twice. A room whose counters change reports them while inactive too.
  */
-import type { ChannelMode, IndexReport } from "../protocol/index.ts";
+import type { ChannelMode, IndexReport, RoomCounters } from "../protocol/index.ts";
+import { isZero, LAPSED_KEEP_MS, subtractCounters, zeroCounters } from "../server/counters.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 import { renewalSlack } from "./directory-reporter.ts";
 import type { Outbox } from "./effects.ts";
@@ -20,8 +27,14 @@ export type IndexReporterOptions = {
   intervalMs?: number;
 };
 
-/** The channel's numbers at the end of a tick. */
-export type IndexSnapshot = { clientAmount: number; userAmount: number; members: number; mode: ChannelMode };
+/** The channel's numbers at the end of a tick, and its cumulative counters. */
+export type IndexSnapshot = { clientAmount: number; userAmount: number; members: number; mode: ChannelMode; httpClients?: number; counters?: RoomCounters };
+
+/** What the reporter keeps in the room's meta row: the counters the index retired, and the last it acknowledged (and when). */
+export type IndexMemory = { base: RoomCounters; acked?: { counters: RoomCounters; at: number } };
+
+/** A report, with the room's counters as they are (less `base` only when it goes: `base` may move meanwhile). */
+type Outgoing = { active: boolean; entry: IndexReport["entry"]; httpClients: number; counters: RoomCounters };
 
 /** The channel room's reports to the index. */
 export class IndexReporter {
@@ -31,9 +44,13 @@ export class IndexReporter {
   #sent: string | null = null;
   #sentActive = false;
   #sentAt = Number.NEGATIVE_INFINITY;
-  #pending: IndexReport | null = null;
+  #pending: Outgoing | null = null;
   /** The report on its way, by its call's ticket. */
-  #inFlight: { ticket: number; report: IndexReport } | null = null;
+  #inFlight: ({ ticket: number } & Outgoing) | null = null;
+  /** The counters the index has already retired: reports carry what the room counted beyond them. */
+  #base: RoomCounters = zeroCounters();
+  /** The counters of the last report the index acknowledged, and when. */
+  #acked: { counters: RoomCounters; at: number } | undefined;
   /** Whether the parties could be reached when last asked. */
   #reachable = true;
 
@@ -42,19 +59,42 @@ export class IndexReporter {
     this.#intervalMs = options.intervalMs ?? 1000;
   }
 
+  /**
+   * What the meta row held (after a restart). A room silent for longer than its lease and
+   * LAPSED_KEEP_MS was retired by the index with the counters it last acknowledged.
+   */
+  restore(memory: IndexMemory | undefined, now: number): void {
+    if (!memory) return;
+    this.#base = memory.base;
+    this.#acked = memory.acked;
+    if (memory.acked && now - memory.acked.at >= this.#options.leaseMs + LAPSED_KEEP_MS) this.#base = memory.acked.counters;
+  }
+
+  /** What to keep in the meta row. */
+  memory(): IndexMemory {
+    return this.#acked ? { base: this.#base, acked: this.#acked } : { base: this.#base };
+  }
+
   /** The tick's numbers: queued when they differ from what was sent, or a renewal is due. */
   note(snapshot: IndexSnapshot, now: number): void {
     const active = snapshot.clientAmount > 0 || snapshot.userAmount > 0;
     // A room that does not know its name yet (it always does after its start) has nothing to report.
     if (this.#options.channel === "") return;
-    // Never told anything and nothing to tell: a room nobody uses stays out of the index.
-    if (this.#sent === null && this.#pending === null && !active) return;
-    const report: IndexReport = { active, entry: { channel: this.#options.channel, ...snapshot, updatedAt: now } };
+    const { httpClients, counters: total, ...entry } = snapshot;
+    const counters = total ?? this.#base;
+    // Inactive, and nothing counted the index has not retired: a room nobody uses stays out of the index.
+    if (!active && this.#pending === null && this.#inFlight === null && this.#idle(counters)) return;
+    const report: Outgoing = { active, entry: { channel: this.#options.channel, ...entry, updatedAt: now }, httpClients: httpClients ?? 0, counters };
     const told = this.#pending ? keyOf(this.#pending) : this.#sent;
     // Due a sixth of the lease early when the room is awake anyway (see DirectoryReporter.renewalDue).
     const renewal = active && this.#pending === null && now >= this.#sentAt + this.#options.leaseMs / 3 - renewalSlack(this.#options.leaseMs);
     if (keyOf(report) === told && !renewal) return;
     this.#pending = report;
+  }
+
+  /** Whether an inactive room has nothing to tell: the index holds no entry for it and has retired all it counted. */
+  #idle(counters: RoomCounters): boolean {
+    return !this.#sentActive && isZero(subtractCounters(counters, this.#base));
   }
 
   /**
@@ -75,29 +115,39 @@ export class IndexReporter {
   /** Sends the waiting report if the interval has passed and the index is reachable. */
   flush(now: number, reachable: boolean): void {
     this.#reachable = reachable;
-    const report = this.#pending;
-    if (!report || this.#inFlight || now < this.#sentAt + this.#intervalMs || !reachable) return;
+    const pending = this.#pending;
+    if (!pending || this.#inFlight || now < this.#sentAt + this.#intervalMs || !reachable) return;
     this.#pending = null;
+    // An inactive report queued before the index retired these counters (the answer came meanwhile): nothing left to tell.
+    if (!pending.active && this.#idle(pending.counters)) return;
     this.#sentAt = now;
-    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), report };
+    const report: IndexReport = { active: pending.active, entry: pending.entry, httpClients: pending.httpClients, counters: subtractCounters(pending.counters, this.#base) };
+    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), ...pending };
   }
 
-  /** The index answered the report of `ticket`, or the call failed (the report waits again, behind anything newer). */
-  replied(ticket: number, ok: boolean): void {
-    if (this.#inFlight?.ticket !== ticket) return;
-    const { report } = this.#inFlight;
+  /**
+   * The index answered the report of `ticket`, or the call failed (the report waits again,
+   * behind anything newer). True when the memory changed (the meta row is to be written).
+   */
+  replied(ticket: number, ok: boolean, now: number): boolean {
+    if (this.#inFlight?.ticket !== ticket) return false;
+    const { ticket: _, ...sent } = this.#inFlight;
     this.#inFlight = null;
     if (ok) {
-      this.#sent = keyOf(report);
-      this.#sentActive = report.active;
-      return;
+      this.#sent = keyOf(sent);
+      this.#sentActive = sent.active;
+      this.#acked = { counters: sent.counters, at: now };
+      // The index retired the channel with these counters: later reports count from them.
+      if (!sent.active) this.#base = sent.counters;
+      return true;
     }
-    this.#pending ??= report;
+    this.#pending ??= sent;
     this.#options.out.tick();
+    return false;
   }
 }
 
-function keyOf(report: IndexReport): string {
+function keyOf(report: Outgoing): string {
   const { clientAmount, userAmount, members, mode } = report.entry;
-  return JSON.stringify([report.active, clientAmount, userAmount, members, mode]);
+  return JSON.stringify([report.active, clientAmount, userAmount, members, mode, report.httpClients, report.counters]);
 }
