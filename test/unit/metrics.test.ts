@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Outbox } from "../../party/channel/effects.ts";
+import { ChannelService } from "../../party/channel/service.ts";
 import { IndexReporter, type IndexSnapshot } from "../../party/channel/index-reporter.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { prometheusText } from "../../party/edge/metrics.ts";
@@ -18,6 +19,7 @@ import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import { joinThroughEdge, memoryService, requestThroughEdge } from "../support/memory-edge.ts";
 import type { MemoryWorld } from "../support/memory-host.ts";
+import { webhookSecret } from "../support/webhook-receiver.ts";
 
 /** Counters with these starts and events (the other groups empty). */
 const counters = (starts: number, events: Record<string, number> = {}, refused: Record<string, number> = {}): RoomCounters => ({
@@ -344,5 +346,80 @@ describe("GET /metrics on the in-memory host", () => {
     const again = await (await metrics()).text();
     expect(sample(again, 'presence_events_total{type="leave"}')).toBe(1);
     expect(sample(again, 'presence_events_total{type="join"}')).toBe(3);
+  });
+
+  it("counts a channel room's restart once and carries its counters across it, without counting them twice", async () => {
+    const lobby = await world.room<SocketState>("main", "lobby");
+    const ann = await joinThroughEdge(lobby, edge, "a1", "userId=ann");
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(sample(await (await metrics()).text(), "presence_room_starts_total")).toBe(1);
+    // An eviction: the room starts again on its storage, its socket still open.
+    lobby.service = new ChannelService(lobby, loadConfig(ENV));
+    await lobby.service.start();
+    await vi.advanceTimersByTimeAsync(1_500);
+    let text = await (await metrics()).text();
+    expect(sample(text, "presence_room_starts_total")).toBe(2);
+    expect(sample(text, 'presence_events_total{type="join"}')).toBe(1);
+    lobby.send(ann, { type: "leave" });
+    await vi.advanceTimersByTimeAsync(1_500);
+    const counted = await stats("lobby");
+    text = await (await metrics()).text();
+    expect(sample(text, "presence_channels_active")).toBe(0);
+    expect(counted).toMatchObject({ starts: 2, events: { join: 1, leave: 1 } });
+    expect(sample(text, "presence_room_starts_total")).toBe(2);
+    expect(sample(text, 'presence_events_total{type="join"}')).toBe(1);
+    expect(sample(text, 'presence_events_total{type="leave"}')).toBe(1);
+  });
+
+  it("counts a refusal in a channel nobody joined", async () => {
+    const room = await world.room<SocketState>("main", "empty");
+    expect((await requestThroughEdge(room, edge, "GET", "?stats")).status).toBe(401);
+    await vi.advanceTimersByTimeAsync(1_500);
+    const text = await (await metrics()).text();
+    expect(sample(text, "presence_channels_active")).toBe(0);
+    expect(sample(text, 'presence_refused_requests_total{reason="unauthorized"}')).toBe(1);
+    // The room's start went to the index before the refusal did, and is not counted again with it.
+    expect(sample(text, "presence_room_starts_total")).toBe(1);
+  });
+});
+
+describe("webhook counters in GET /metrics", () => {
+  const ENV = {
+    PRESENCE_GRACE_MS: "1000",
+    PRESENCE_TICK_MS: "50",
+    PRESENCE_HEARTBEAT_TIMEOUT_MS: "60000",
+    PRESENCE_DIRECTORY: "off",
+    PRESENCE_WEBHOOK_URL: "http://hooks.example/in",
+    PRESENCE_WEBHOOK_SECRET: webhookSecret(),
+    PRESENCE_WEBHOOK_RETRY_MS: "100",
+    PRESENCE_WEBHOOK_MAX_ATTEMPTS: "2",
+  };
+  let failing = true;
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 3_000_000 });
+    failing = true;
+    vi.stubGlobal("fetch", async () => new Response(failing ? "down" : "ok", { status: failing ? 500 : 200 }));
+  });
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+
+  it("counts deliveries, failed attempts and dead letters", async () => {
+    const { world, edge } = memoryService(ENV);
+    const room = await world.room<SocketState>("main", "hooked");
+    await joinThroughEdge(room, edge, "a1", "userId=ann");
+    // Two attempts fail: the batch goes to the dead letters.
+    await vi.advanceTimersByTimeAsync(2_000);
+    failing = false;
+    await joinThroughEdge(room, edge, "b1", "userId=bob");
+    await vi.advanceTimersByTimeAsync(2_000);
+    const text = await (await edgeFetch(new Request("http://memory/metrics"), edge)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? NaN);
+    expect(value("presence_webhook_failures_total")).toBe(2);
+    expect(value("presence_webhook_dead_letters_total")).toBe(1);
+    expect(value("presence_webhook_deliveries_total")).toBe(1);
   });
 });
