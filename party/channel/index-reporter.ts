@@ -8,9 +8,10 @@
  *
  * Each report carries the room's cumulative counters (for GET /metrics) less `base`: what the
  * index already folded into its retired total when the room last reported `active: false`,
- * or, after a silence longer than the lease and LAPSED_KEEP_MS, what it last heard (its lease
- * lapsed and the index retired it). Both are kept in the room's meta row (`IndexMemory`), so a
- * restart counts nothing twice. A room whose counters change reports them while inactive too.
+ * or, after a silence of LAPSED_KEEP_MS, what it last heard (its lease lapsed and the index
+ * retired it), and `gen`, how many times that happened (index/metrics.ts). They are kept in the
+ * room's meta row (`IndexMemory`), so a restart counts nothing twice. A room whose counters
+ * change reports them while inactive too.
  */
 import type { ChannelMode, IndexReport, RoomCounters } from "../protocol/index.ts";
 import { isZero, LAPSED_KEEP_MS, subtractCounters, zeroCounters } from "../server/counters.ts";
@@ -30,11 +31,14 @@ export type IndexReporterOptions = {
 /** The channel's numbers at the end of a tick, and its cumulative counters. */
 export type IndexSnapshot = { clientAmount: number; userAmount: number; members: number; mode: ChannelMode; httpClients?: number; counters?: RoomCounters };
 
-/** What the reporter keeps in the room's meta row: the counters the index retired, and the last it acknowledged (and when). */
-export type IndexMemory = { base: RoomCounters; acked?: { counters: RoomCounters; at: number } };
+/** What the reporter keeps in the room's meta row: the counters the index retired and how many times, and the last it acknowledged (and when). */
+export type IndexMemory = { base: RoomCounters; gen?: number; acked?: { counters: RoomCounters; at: number } };
 
 /** A report, with the room's counters as they are (less `base` only when it goes: `base` may move meanwhile). */
 type Outgoing = { active: boolean; entry: IndexReport["entry"]; httpClients: number; counters: RoomCounters };
+
+/** A report on its way: its call's ticket, and the generation it went with. */
+type InFlight = Outgoing & { ticket: number; gen: number };
 
 /** The channel room's reports to the index. */
 export class IndexReporter {
@@ -46,9 +50,11 @@ export class IndexReporter {
   #sentAt = Number.NEGATIVE_INFINITY;
   #pending: Outgoing | null = null;
   /** The report on its way, by its call's ticket. */
-  #inFlight: ({ ticket: number } & Outgoing) | null = null;
+  #inFlight: InFlight | null = null;
   /** The counters the index has already retired: reports carry what the room counted beyond them. */
   #base: RoomCounters = zeroCounters();
+  /** How many times the index retired this room's counters. */
+  #gen = 0;
   /** The counters of the last report the index acknowledged, and when. */
   #acked: { counters: RoomCounters; at: number } | undefined;
   /** Whether the parties could be reached when last asked. */
@@ -60,19 +66,25 @@ export class IndexReporter {
   }
 
   /**
-   * What the meta row held (after a restart). A room silent for longer than its lease and
-   * LAPSED_KEEP_MS was retired by the index with the counters it last acknowledged.
+   * What the meta row held (after a restart). A room silent for LAPSED_KEEP_MS since the index
+   * last acknowledged a report is taken as retired with those counters: the index keeps a
+   * lapsed channel apart at least that long after its last report, so it either still does (and
+   * the new generation tells it to retire them) or has retired them.
    */
   restore(memory: IndexMemory | undefined, now: number): void {
     if (!memory) return;
     this.#base = memory.base;
+    this.#gen = memory.gen ?? 0;
     this.#acked = memory.acked;
-    if (memory.acked && now - memory.acked.at >= this.#options.leaseMs + LAPSED_KEEP_MS) this.#base = memory.acked.counters;
+    if (memory.acked && now - memory.acked.at >= LAPSED_KEEP_MS) {
+      this.#base = memory.acked.counters;
+      this.#gen++;
+    }
   }
 
   /** What to keep in the meta row. */
   memory(): IndexMemory {
-    return this.#acked ? { base: this.#base, acked: this.#acked } : { base: this.#base };
+    return this.#acked ? { base: this.#base, gen: this.#gen, acked: this.#acked } : { base: this.#base, gen: this.#gen };
   }
 
   /** The tick's numbers: queued when they differ from what was sent, or a renewal is due. */
@@ -121,8 +133,8 @@ export class IndexReporter {
     // An inactive report queued before the index retired these counters (the answer came meanwhile): nothing left to tell.
     if (!pending.active && this.#idle(pending.counters)) return;
     this.#sentAt = now;
-    const report: IndexReport = { active: pending.active, entry: pending.entry, httpClients: pending.httpClients, counters: subtractCounters(pending.counters, this.#base) };
-    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), ...pending };
+    const report: IndexReport = { active: pending.active, entry: pending.entry, httpClients: pending.httpClients, counters: subtractCounters(pending.counters, this.#base), gen: this.#gen };
+    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), gen: this.#gen, ...pending };
   }
 
   /**
@@ -131,14 +143,17 @@ export class IndexReporter {
    */
   replied(ticket: number, ok: boolean, now: number): boolean {
     if (this.#inFlight?.ticket !== ticket) return false;
-    const { ticket: _, ...sent } = this.#inFlight;
+    const { ticket: _, gen, ...sent } = this.#inFlight;
     this.#inFlight = null;
     if (ok) {
       this.#sent = keyOf(sent);
       this.#sentActive = sent.active;
       this.#acked = { counters: sent.counters, at: now };
-      // The index retired the channel with these counters: later reports count from them.
-      if (!sent.active) this.#base = sent.counters;
+      // The index retired the channel with these counters: later reports count from them, as a new generation.
+      if (!sent.active && gen === this.#gen) {
+        this.#base = sent.counters;
+        this.#gen++;
+      }
       return true;
     }
     this.#pending ??= sent;

@@ -60,7 +60,7 @@ export class IndexService implements RoomService<unknown> {
         const now = host.now();
         const key = PREFIX + report.entry.channel;
         // The channel's counters as the index holds them from now on (null: retired with an inactive report).
-        const counters = this.#ledger.report(report, this.#table.get(report.entry.channel)?.counters);
+        const counters = this.#ledger.report(report, this.#table.get(report.entry.channel), now);
         const held = this.#table.apply(counters === null ? report : { ...report, counters }, now, config.leaseMs);
         // The retired total first: a crash between the two rows then counts the channel twice, never loses it.
         await this.#storeLedger();
@@ -148,7 +148,7 @@ export class IndexService implements RoomService<unknown> {
   /** Drops lapsed leases and bans that are over from the table, the list and storage; the lapsed channels' counters are kept apart (metrics.ts). */
   async #expire(now: number): Promise<void> {
     const lapsed = this.#table.expireHeld(now);
-    this.#ledger.lapse(lapsed.map(({ entry, counters, expiresAt }) => ({ channel: entry.channel, counters, expiresAt })));
+    this.#ledger.lapse(lapsed.map(({ entry, counters, gen, expiresAt }) => ({ channel: entry.channel, counters, gen, expiresAt })));
     this.#ledger.expire(now);
     await this.#storeLedger();
     const gone = [...lapsed.map((held) => PREFIX + held.entry.channel), ...this.#bans.expire(now).map((userId) => BAN_PREFIX + userId)];

@@ -7,8 +7,8 @@
 import type { ChannelEntry, IndexReport, RoomCounters } from "../protocol/index.ts";
 import { byMembers } from "../wire/channel-order.ts";
 
-/** A channel's entry and when it lapses without a new report; its HTTP clients and counters (for GET /metrics) when its room reported them. */
-export type HeldEntry = { entry: ChannelEntry; expiresAt: number; httpClients?: number; counters?: RoomCounters };
+/** A channel's entry and when it lapses without a new report; its HTTP clients, counters and their generation (for GET /metrics) when its room reported them. */
+export type HeldEntry = { entry: ChannelEntry; expiresAt: number; httpClients?: number; counters?: RoomCounters; gen?: number };
 
 /** What dashboards have not heard yet. */
 export type TableChanges = { channels: ChannelEntry[]; removed: string[] };
@@ -36,6 +36,7 @@ export class ChannelTable {
     const held: HeldEntry = { entry: { ...report.entry, updatedAt: now }, expiresAt: now + leaseMs };
     if (report.httpClients !== undefined) held.httpClients = report.httpClients;
     if (report.counters !== undefined) held.counters = report.counters;
+    if (report.gen !== undefined) held.gen = report.gen;
     this.#held.set(name, held);
     if (!before || !sameCounts(before, held.entry)) this.#changed.add(name);
     return held;

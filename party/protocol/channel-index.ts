@@ -57,6 +57,8 @@ export const IndexReport = z.object({
   entry: ChannelEntry,
   httpClients: Count.optional(),
   counters: RoomCounters.optional(),
+  /** How many times the index retired this room's counters (the room counts from them after each): a report of the same generation continues what the index holds or retired last, a later one starts anew. */
+  gen: Count.optional(),
 });
 export type IndexReport = z.infer<typeof IndexReport>;
 

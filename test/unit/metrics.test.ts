@@ -29,11 +29,12 @@ const counters = (starts: number, events: Record<string, number> = {}, refused: 
   refusedConnections: refused,
 });
 
-const report = (channel: string, active: boolean, c: RoomCounters, userAmount = active ? 1 : 0): IndexReport => ({
+const report = (channel: string, active: boolean, c: RoomCounters, gen = 0): IndexReport => ({
   active,
-  entry: { channel, userAmount, clientAmount: userAmount, members: userAmount, mode: "full", updatedAt: 0 },
+  entry: { channel, userAmount: active ? 1 : 0, clientAmount: active ? 1 : 0, members: active ? 1 : 0, mode: "full", updatedAt: 0 },
   httpClients: 0,
   counters: c,
+  gen,
 });
 
 describe("counters", () => {
@@ -51,11 +52,11 @@ describe("MetricsLedger", () => {
   /** The ledger and an index's entries, played the way IndexService plays them. */
   function index() {
     const ledger = new MetricsLedger();
-    const held = new Map<string, { counters: RoomCounters; expiresAt: number }>();
+    const held = new Map<string, { counters: RoomCounters; gen: number; expiresAt: number }>();
     const apply = (r: IndexReport, now = 0) => {
-      const kept = ledger.report(r, held.get(r.entry.channel)?.counters);
+      const kept = ledger.report(r, held.get(r.entry.channel), now);
       if (kept === null) held.delete(r.entry.channel);
-      else held.set(r.entry.channel, { counters: kept, expiresAt: now + 1000 });
+      else held.set(r.entry.channel, { counters: kept, gen: r.gen ?? 0, expiresAt: now + 1000 });
     };
     const lapse = (channel: string) => {
       const entry = held.get(channel)!;
@@ -73,9 +74,29 @@ describe("MetricsLedger", () => {
     expect(totals()).toMatchObject({ channels: 2, counters: { starts: 2, events: { join: 3 } } });
     apply(report("a", false, counters(1, { join: 2, leave: 2 })));
     expect(totals()).toMatchObject({ channels: 1, counters: { starts: 2, events: { join: 3, leave: 2 } } });
-    // The room counts from what the index retired (IndexReporter's base): a later report is new counts only.
-    apply(report("a", true, counters(0, { join: 1 })));
+    // The room counts from what the index retired (IndexReporter's base), as its next generation: new counts only.
+    apply(report("a", true, counters(0, { join: 1 }), 1));
     expect(totals()).toMatchObject({ channels: 2, counters: { starts: 2, events: { join: 4, leave: 2 } } });
+  });
+
+  it("counts a repeat of the report that retired a channel (its answer was lost) once, with whatever it adds", () => {
+    const { apply, totals } = index();
+    apply(report("a", true, counters(1, { join: 1 })), 0);
+    apply(report("a", false, counters(1, { join: 1, leave: 1 })), 1000);
+    apply(report("a", false, counters(1, { join: 1, leave: 1 })), 2000);
+    expect(totals().counters).toMatchObject({ starts: 1, events: { join: 1, leave: 1 } });
+    // Still without the answer, the room takes a refusal, and is joined again: the same generation, more counts.
+    apply(report("a", false, counters(1, { join: 1, leave: 1 }, { origin: 1 })), 3000);
+    apply(report("a", true, counters(1, { join: 2, leave: 1 }, { origin: 1 })), 4000);
+    expect(totals()).toMatchObject({ channels: 1, counters: { starts: 1, events: { join: 2, leave: 1 }, refusedConnections: { origin: 1 } } });
+  });
+
+  it("retires a lapsed channel's counters when its room comes back as a later generation (it took them as retired), and counts what it reports on top", () => {
+    const { apply, lapse, totals } = index();
+    apply(report("a", true, counters(1, { join: 5 })));
+    lapse("a");
+    apply(report("a", false, counters(1), 1), 2000);
+    expect(totals()).toMatchObject({ channels: 0, counters: { starts: 2, events: { join: 5 } } });
   });
 
   it("keeps a lapsed channel apart: a room that comes back takes its counters up again (not twice), and they are retired after LAPSED_KEEP_MS", () => {
@@ -114,7 +135,7 @@ describe("MetricsLedger", () => {
 
   it("restores its retired total and lapsed channels from storage", () => {
     const ledger = new MetricsLedger();
-    ledger.restore(counters(3, { join: 1 }), [{ channel: "x", counters: counters(1, { join: 2 }), until: 50 }]);
+    ledger.restore(counters(3, { join: 1 }), [{ channel: "x", counters: counters(1, { join: 2 }), gen: 0, until: 50 }]);
     expect(ledger.totals([]).counters).toMatchObject({ starts: 4, events: { join: 3 } });
     ledger.expire(50);
     expect(ledger.totals([]).counters).toMatchObject({ starts: 4, events: { join: 3 } });
@@ -161,7 +182,8 @@ describe("IndexReporter's counters", () => {
       [true, { join: 1 }],
       [false, { join: 1, leave: 1 }],
     ]);
-    expect(r.memory().base).toMatchObject({ starts: 1, events: { join: 1, leave: 1 } });
+    expect(r.memory()).toMatchObject({ gen: 1, base: { starts: 1, events: { join: 1, leave: 1 } } });
+    expect(posts.map((p) => p.gen)).toEqual([0, 0]);
     // Nothing new: nothing to tell.
     r.note(snap(0, counters(1, { join: 1, leave: 1 })), 4000);
     r.flush(4000, true);
@@ -171,7 +193,7 @@ describe("IndexReporter's counters", () => {
     r.note(snap(0, counters(1, { join: 1, leave: 1 }, { origin: 1 })), 6000);
     r.flush(6000, true);
     answer(6000);
-    expect(posts[2]).toMatchObject({ active: false, counters: { starts: 0, events: {}, refusedConnections: { origin: 1 } } });
+    expect(posts[2]).toMatchObject({ active: false, gen: 1, counters: { starts: 0, events: {}, refusedConnections: { origin: 1 } } });
   });
 
   it("does not send an empty report queued while the index was retiring the same counters (no double count)", () => {
@@ -190,7 +212,7 @@ describe("IndexReporter's counters", () => {
     expect(posts.map((p) => p.active)).toEqual([true, false]);
   });
 
-  it("keeps what it counts from across a restart, and after a silence past the lease and LAPSED_KEEP_MS counts from what the index last heard", () => {
+  it("keeps what it counts from across a restart, and after a silence of LAPSED_KEEP_MS counts from what the index last heard, as a new generation", () => {
     const first = reporter();
     first.r.note(snap(1, counters(1, { join: 4 })), 0);
     first.r.flush(0, true);
@@ -203,15 +225,15 @@ describe("IndexReporter's counters", () => {
     soon.r.restore(memory, 60_000);
     soon.r.note(snap(0, counters(2, { join: 4 })), 60_000);
     soon.r.flush(60_000, true);
-    expect(soon.out.take().find((e) => e.kind === "call")).toMatchObject({ call: { args: { active: false, counters: { starts: 2, events: { join: 4 } } } } });
+    expect(soon.out.take().find((e) => e.kind === "call")).toMatchObject({ call: { args: { active: false, gen: 0, counters: { starts: 2, events: { join: 4 } } } } });
 
     // Restarted after the index retired it: only what came since.
     const late = reporter();
-    late.r.restore(memory, LEASE + LAPSED_KEEP_MS);
-    late.r.note(snap(0, counters(2, { join: 4 })), LEASE + LAPSED_KEEP_MS);
-    late.r.flush(LEASE + LAPSED_KEEP_MS, true);
+    late.r.restore(memory, LAPSED_KEEP_MS);
+    late.r.note(snap(0, counters(2, { join: 4 })), LAPSED_KEEP_MS);
+    late.r.flush(LAPSED_KEEP_MS, true);
     const call = late.out.take().find((e) => e.kind === "call");
-    expect(call).toMatchObject({ call: { args: { active: false, counters: { starts: 1 } } } });
+    expect(call).toMatchObject({ call: { args: { active: false, gen: 1, counters: { starts: 1 } } } });
     expect((call as { call: { args: IndexReport } }).call.args.counters?.events).toEqual({});
   });
 });
