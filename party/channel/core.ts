@@ -193,7 +193,7 @@ export class ChannelCore {
   replied(ticket: number, result: { reply: unknown } | { error: string }, now: number, reachable: boolean): Effect[] {
     const heard = this.#reporter.replied(ticket, result, now, reachable);
     if (heard.length > 0) this.#watching.heard(heard);
-    // The index's answer moves what the room counts from (IndexMemory): kept with the meta row.
+    // The index's answer may move what the room counts from (IndexMemory), kept in the meta row.
     if (this.#index.replied(ticket, "reply" in result, now)) this.#channel.out.write([metaRow(this.#meta())]);
     return this.#done(now);
   }

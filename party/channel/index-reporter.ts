@@ -40,6 +40,14 @@ type Outgoing = { active: boolean; entry: IndexReport["entry"]; httpClients: num
 /** A report on its way: its call's ticket, and the generation it went with. */
 type InFlight = Outgoing & { ticket: number; gen: number };
 
+/**
+ * How stale the acknowledgement kept in the meta row may grow before an answer alone writes the
+ * row (it is written with every change anyway): it only decides whether a room back after
+ * LAPSED_KEEP_MS of silence was retired, so an hour of 7 days costs little, and a room whose
+ * counts change every second does not add a write a second.
+ */
+const ACK_WRITE_MS = 3600_000;
+
 /** The channel room's reports to the index. */
 export class IndexReporter {
   readonly #options: IndexReporterOptions;
@@ -57,6 +65,8 @@ export class IndexReporter {
   #gen = 0;
   /** The counters of the last report the index acknowledged, and when. */
   #acked: { counters: RoomCounters; at: number } | undefined;
+  /** When the acknowledgement in the meta row was made (undefined: none is there). */
+  #keptAckAt: number | undefined;
   /** Whether the parties could be reached when last asked. */
   #reachable = true;
 
@@ -76,14 +86,16 @@ export class IndexReporter {
     this.#base = memory.base;
     this.#gen = memory.gen ?? 0;
     this.#acked = memory.acked;
+    this.#keptAckAt = memory.acked?.at;
     if (memory.acked && now - memory.acked.at >= LAPSED_KEEP_MS) {
       this.#base = memory.acked.counters;
       this.#gen++;
     }
   }
 
-  /** What to keep in the meta row. */
+  /** What to keep in the meta row (the caller writes it). */
   memory(): IndexMemory {
+    this.#keptAckAt = this.#acked?.at;
     return this.#acked ? { base: this.#base, gen: this.#gen, acked: this.#acked } : { base: this.#base, gen: this.#gen };
   }
 
@@ -139,7 +151,8 @@ export class IndexReporter {
 
   /**
    * The index answered the report of `ticket`, or the call failed (the report waits again,
-   * behind anything newer). True when the memory changed (the meta row is to be written).
+   * behind anything newer). True when the meta row is to be written: the index retired the
+   * counters, or the acknowledgement it keeps is older than ACK_WRITE_MS.
    */
   replied(ticket: number, ok: boolean, now: number): boolean {
     if (this.#inFlight?.ticket !== ticket) return false;
@@ -153,8 +166,9 @@ export class IndexReporter {
       if (!sent.active && gen === this.#gen) {
         this.#base = sent.counters;
         this.#gen++;
+        return true;
       }
-      return true;
+      return this.#keptAckAt === undefined || now - this.#keptAckAt >= ACK_WRITE_MS;
     }
     this.#pending ??= sent;
     this.#options.out.tick();

@@ -196,6 +196,24 @@ describe("IndexReporter's counters", () => {
     expect(posts[2]).toMatchObject({ active: false, gen: 1, counters: { starts: 0, events: {}, refusedConnections: { origin: 1 } } });
   });
 
+  it("asks for the meta row to be written when the index retired its counters, and for an active report's answer at most hourly", () => {
+    const out = new Outbox();
+    const r = new IndexReporter({ channel: "c", leaseMs: LEASE, out, intervalMs: 0 });
+    const written: boolean[] = [];
+    const send = (userAmount: number, c: RoomCounters, now: number) => {
+      r.note(snap(userAmount, c), now);
+      r.flush(now, true);
+      for (const effect of out.take()) if (effect.kind === "call") written.push(r.replied(effect.ticket, true, now));
+    };
+    send(1, counters(1), 0);
+    send(2, counters(1), 1000);
+    r.memory();
+    send(3, counters(1), 2000);
+    send(4, counters(1), 3_602_000);
+    send(0, counters(1, { leave: 4 }), 3_603_000);
+    expect(written).toEqual([true, true, false, true, true]);
+  });
+
   it("does not send an empty report queued while the index was retiring the same counters (no double count)", () => {
     const { r, posts, answer, out } = reporter();
     r.note(snap(1, counters(1)), 0);
