@@ -7,6 +7,7 @@
  * of a sharded channel runs this same core.
  */
 import type { Config } from "../server/config.ts";
+import { copyCounters } from "../server/counters.ts";
 import type { Attempt } from "../server/webhook-outbox.ts";
 import type { AcceptedHandshake, ChannelHereNow, ChannelMode, HereNowOptions, KickedClient, Push, RoomStats, VersionedStatus, WebhookReport } from "../protocol/index.ts";
 import { CloseCode } from "../protocol/index.ts";
@@ -21,7 +22,7 @@ import { Heartbeats } from "./heartbeats.ts";
 import { HistoryLog } from "./history.ts";
 import { httpConnectionId, HttpClientRows } from "./http-client-rows.ts";
 import { Inbox } from "./inbox.ts";
-import { IndexReporter } from "./index-reporter.ts";
+import { IndexReporter, type IndexSnapshot } from "./index-reporter.ts";
 import { type LiveClient, PresenceState, type TickDiff } from "./presence.ts";
 import { ChannelPushes } from "./pushes.ts";
 import { SocketBook, type SocketView } from "./sockets.ts";
@@ -89,7 +90,7 @@ export class ChannelCore {
     this.#inbox = new Inbox(channel, this.#broadcaster, this.#pushes, this.#watching, this.#departures);
     this.heartbeats = new Heartbeats(channel, this.#httpClients, this.#departures, this.#pushes);
     this.history = new HistoryLog(config);
-    this.#hooks = [historyHook(this.history, out), webhookHook(this.#webhooks), directoryHook(this.#reporter, members), indexHook(this.#index, members), watchersHook(this.#watching)];
+    this.#hooks = [historyHook(this.history, out), webhookHook(this.#webhooks), directoryHook(this.#reporter, members), indexHook(this.#index, (mode) => this.#indexSnapshot(mode)), watchersHook(this.#watching)];
   }
 
   /** The channel's name. */
@@ -111,6 +112,7 @@ export class ChannelCore {
     const { meta } = stored;
     stats.restore(meta?.stats);
     this.#starts = (meta?.starts ?? 0) + 1;
+    this.#index.restore(meta?.index, now);
     const { owners, stale } = this.#channel.sockets.adopt(sockets);
     for (const { id, instance } of stale) closeSocket(this.#channel, id, CloseCode.replaced, "replaced by a newer connection with the same id", instance);
     const live: LiveClient[] = owners.map(({ id, state }) => ({ connectionId: id, userId: state.userId, clientType: state.clientType, lastActive: state.active ?? state.at }));
@@ -191,13 +193,21 @@ export class ChannelCore {
   replied(ticket: number, result: { reply: unknown } | { error: string }, now: number, reachable: boolean): Effect[] {
     const heard = this.#reporter.replied(ticket, result, now, reachable);
     if (heard.length > 0) this.#watching.heard(heard);
-    this.#index.replied(ticket, "reply" in result);
+    // The index's answer may move what the room counts from (IndexMemory), kept in the meta row.
+    if (this.#index.replied(ticket, "reply" in result, now)) this.#channel.out.write([metaRow(this.#meta())]);
     return this.#done(now);
   }
 
   /** A webhook attempt came back. */
   webhookSettled(n: number, attempt: Attempt, now: number): Effect[] {
+    const before = this.#webhooks.stats();
     this.#webhooks.settled(n, attempt, now);
+    const after = this.#webhooks.stats();
+    const { stats } = this.#channel;
+    stats.count("webhookDeliveries", "delivered", after.delivered - before.delivered);
+    stats.count("webhookDeliveries", "failed", after.failedAttempts - before.failedAttempts);
+    // Resends take dead letters back, so only growth here is a batch that just ran out of attempts.
+    stats.count("webhookDeliveries", "deadLettered", after.deadLetters - before.deadLetters);
     return this.#done(now);
   }
 
@@ -237,6 +247,8 @@ export class ChannelCore {
     const diff = due ? members.takeDiff() : null;
     const prepared = diff ? this.#broadcaster.prepare(diff, now) : null;
     const tick: Tick = { now, diff, seq: prepared?.seq ?? this.#broadcaster.seq, wasOccupied, mode: this.#broadcaster.mode, reachable };
+    // Counted with the tick that announces them, so the meta row below stores them with it.
+    for (const event of diff?.events ?? []) stats.count("events", event.action);
     if (diff) {
       const rows = memberRows(diff.upserts, diff.deletes, { rows: [], drops: [] });
       out.write(rows.put, rows.delete);
@@ -319,8 +331,9 @@ export class ChannelCore {
   }
 
   /** Counts a refused request (a bad query the service answered). */
-  refusedRequest(reason: string): void {
+  refusedRequest(reason: string, now: number): Effect[] {
     this.#channel.stats.count("refusedRequests", reason);
+    return this.#done(now);
   }
 
   /** Full or interval mode. */
@@ -335,12 +348,20 @@ export class ChannelCore {
   }
 
   #meta(): Meta {
-    return { seq: this.#broadcaster.seq, mode: this.#broadcaster.mode, starts: this.#starts, stats: this.#channel.stats.saved(), history: this.history.range };
+    return { seq: this.#broadcaster.seq, mode: this.#broadcaster.mode, starts: this.#starts, stats: this.#channel.stats.saved(), history: this.history.range, index: this.#index.memory() };
+  }
+
+  /** What the index hears at the end of a tick: the counts, and the cumulative counters for GET /metrics. */
+  #indexSnapshot(mode: ChannelMode): IndexSnapshot {
+    const { members, stats } = this.#channel;
+    return { ...members.counts(), members: members.size, mode, httpClients: this.#httpClients.liveCount, counters: copyCounters({ starts: this.#starts, ...stats.counters }) };
   }
 
   /** Answers the pushes that finished, and hands over the effects of this input. */
   #done(now: number): Effect[] {
     this.#pushes.answerSettled(now);
+    // A count changed outside a tick (a refusal, a push's answers, a webhook attempt): a tick stores it and tells the index.
+    if (this.#channel.stats.dirty && this.#storing === null) this.#channel.out.tick();
     return this.#channel.out.take();
   }
 }

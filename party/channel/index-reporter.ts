@@ -5,8 +5,16 @@
  * lapses), and once `active: false` when its last online member and client are gone. One
  * request at a time; what cannot be sent yet (no parties in an alarm, a failed request) waits
  * and is replaced by anything newer.
+ *
+ * Each report carries the room's cumulative counters (for GET /metrics) less `base`: what the
+ * index already folded into its retired total when the room last reported `active: false`,
+ * or, after a silence of LAPSED_KEEP_MS, what it last heard (its lease lapsed and the index
+ * retired it), and `gen`, how many times that happened (index/metrics.ts). They are kept in the
+ * room's meta row (`IndexMemory`), so a restart counts nothing twice. A room whose counters
+ * change reports them while inactive too.
  */
-import type { ChannelMode, IndexReport } from "../protocol/index.ts";
+import type { ChannelMode, IndexReport, RoomCounters } from "../protocol/index.ts";
+import { isZero, LAPSED_KEEP_MS, subtractCounters, zeroCounters } from "../server/counters.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 import { renewalSlack } from "./directory-reporter.ts";
 import type { Outbox } from "./effects.ts";
@@ -20,8 +28,25 @@ export type IndexReporterOptions = {
   intervalMs?: number;
 };
 
-/** The channel's numbers at the end of a tick. */
-export type IndexSnapshot = { clientAmount: number; userAmount: number; members: number; mode: ChannelMode };
+/** The channel's numbers at the end of a tick, and its cumulative counters. */
+export type IndexSnapshot = { clientAmount: number; userAmount: number; members: number; mode: ChannelMode; httpClients?: number; counters?: RoomCounters };
+
+/** What the reporter keeps in the room's meta row: the counters the index retired and how many times, and the last it acknowledged (and when). */
+export type IndexMemory = { base: RoomCounters; gen?: number; acked?: { counters: RoomCounters; at: number } };
+
+/** A report, with the room's counters as they are (less `base` only when it goes: `base` may move meanwhile). */
+type Outgoing = { active: boolean; entry: IndexReport["entry"]; httpClients: number; counters: RoomCounters };
+
+/** A report on its way: its call's ticket, and the generation it went with. */
+type InFlight = Outgoing & { ticket: number; gen: number };
+
+/**
+ * How stale the acknowledgement kept in the meta row may grow before an answer alone writes the
+ * row (it is written with every change anyway): it only decides whether a room back after
+ * LAPSED_KEEP_MS of silence was retired, so an hour of 7 days costs little, and a room whose
+ * counts change every second does not add a write a second.
+ */
+const ACK_WRITE_MS = 3600_000;
 
 /** The channel room's reports to the index. */
 export class IndexReporter {
@@ -31,9 +56,17 @@ export class IndexReporter {
   #sent: string | null = null;
   #sentActive = false;
   #sentAt = Number.NEGATIVE_INFINITY;
-  #pending: IndexReport | null = null;
+  #pending: Outgoing | null = null;
   /** The report on its way, by its call's ticket. */
-  #inFlight: { ticket: number; report: IndexReport } | null = null;
+  #inFlight: InFlight | null = null;
+  /** The counters the index has already retired: reports carry what the room counted beyond them. */
+  #base: RoomCounters = zeroCounters();
+  /** How many times the index retired this room's counters. */
+  #gen = 0;
+  /** The counters of the last report the index acknowledged, and when. */
+  #acked: { counters: RoomCounters; at: number } | undefined;
+  /** When the acknowledgement in the meta row was made (undefined: none is there). */
+  #keptAckAt: number | undefined;
   /** Whether the parties could be reached when last asked. */
   #reachable = true;
 
@@ -42,19 +75,50 @@ export class IndexReporter {
     this.#intervalMs = options.intervalMs ?? 1000;
   }
 
+  /**
+   * What the meta row held (after a restart). A room silent for LAPSED_KEEP_MS since the index
+   * last acknowledged a report is taken as retired with those counters: the index keeps a
+   * lapsed channel apart at least that long after its last report, so it either still does (and
+   * the new generation tells it to retire them) or has retired them.
+   */
+  restore(memory: IndexMemory | undefined, now: number): void {
+    if (!memory) return;
+    this.#base = memory.base;
+    this.#gen = memory.gen ?? 0;
+    this.#acked = memory.acked;
+    this.#keptAckAt = memory.acked?.at;
+    if (memory.acked && now - memory.acked.at >= LAPSED_KEEP_MS) {
+      this.#base = memory.acked.counters;
+      this.#gen++;
+    }
+  }
+
+  /** What to keep in the meta row (the caller writes it). */
+  memory(): IndexMemory {
+    this.#keptAckAt = this.#acked?.at;
+    return this.#acked ? { base: this.#base, gen: this.#gen, acked: this.#acked } : { base: this.#base, gen: this.#gen };
+  }
+
   /** The tick's numbers: queued when they differ from what was sent, or a renewal is due. */
   note(snapshot: IndexSnapshot, now: number): void {
     const active = snapshot.clientAmount > 0 || snapshot.userAmount > 0;
     // A room that does not know its name yet (it always does after its start) has nothing to report.
     if (this.#options.channel === "") return;
-    // Never told anything and nothing to tell: a room nobody uses stays out of the index.
-    if (this.#sent === null && this.#pending === null && !active) return;
-    const report: IndexReport = { active, entry: { channel: this.#options.channel, ...snapshot, updatedAt: now } };
+    const { httpClients, counters: total, ...entry } = snapshot;
+    const counters = total ?? this.#base;
+    // Inactive, and nothing counted the index has not retired: a room nobody uses stays out of the index.
+    if (!active && this.#pending === null && this.#inFlight === null && this.#idle(counters)) return;
+    const report: Outgoing = { active, entry: { channel: this.#options.channel, ...entry, updatedAt: now }, httpClients: httpClients ?? 0, counters };
     const told = this.#pending ? keyOf(this.#pending) : this.#sent;
     // Due a sixth of the lease early when the room is awake anyway (see DirectoryReporter.renewalDue).
     const renewal = active && this.#pending === null && now >= this.#sentAt + this.#options.leaseMs / 3 - renewalSlack(this.#options.leaseMs);
     if (keyOf(report) === told && !renewal) return;
     this.#pending = report;
+  }
+
+  /** Whether an inactive room has nothing to tell: the index holds no entry for it and has retired all it counted. */
+  #idle(counters: RoomCounters): boolean {
+    return !this.#sentActive && isZero(subtractCounters(counters, this.#base));
   }
 
   /**
@@ -75,29 +139,44 @@ export class IndexReporter {
   /** Sends the waiting report if the interval has passed and the index is reachable. */
   flush(now: number, reachable: boolean): void {
     this.#reachable = reachable;
-    const report = this.#pending;
-    if (!report || this.#inFlight || now < this.#sentAt + this.#intervalMs || !reachable) return;
+    const pending = this.#pending;
+    if (!pending || this.#inFlight || now < this.#sentAt + this.#intervalMs || !reachable) return;
     this.#pending = null;
+    // An inactive report queued before the index retired these counters (the answer came meanwhile): nothing left to tell.
+    if (!pending.active && this.#idle(pending.counters)) return;
     this.#sentAt = now;
-    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), report };
+    const report: IndexReport = { active: pending.active, entry: pending.entry, httpClients: pending.httpClients, counters: subtractCounters(pending.counters, this.#base), gen: this.#gen };
+    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), gen: this.#gen, ...pending };
   }
 
-  /** The index answered the report of `ticket`, or the call failed (the report waits again, behind anything newer). */
-  replied(ticket: number, ok: boolean): void {
-    if (this.#inFlight?.ticket !== ticket) return;
-    const { report } = this.#inFlight;
+  /**
+   * The index answered the report of `ticket`, or the call failed (the report waits again,
+   * behind anything newer). True when the meta row is to be written: the index retired the
+   * counters, or the acknowledgement it keeps is older than ACK_WRITE_MS.
+   */
+  replied(ticket: number, ok: boolean, now: number): boolean {
+    if (this.#inFlight?.ticket !== ticket) return false;
+    const { ticket: _, gen, ...sent } = this.#inFlight;
     this.#inFlight = null;
     if (ok) {
-      this.#sent = keyOf(report);
-      this.#sentActive = report.active;
-      return;
+      this.#sent = keyOf(sent);
+      this.#sentActive = sent.active;
+      this.#acked = { counters: sent.counters, at: now };
+      // The index retired the channel with these counters: later reports count from them, as a new generation.
+      if (!sent.active && gen === this.#gen) {
+        this.#base = sent.counters;
+        this.#gen++;
+        return true;
+      }
+      return this.#keptAckAt === undefined || now - this.#keptAckAt >= ACK_WRITE_MS;
     }
-    this.#pending ??= report;
+    this.#pending ??= sent;
     this.#options.out.tick();
+    return false;
   }
 }
 
-function keyOf(report: IndexReport): string {
+function keyOf(report: Outgoing): string {
   const { clientAmount, userAmount, members, mode } = report.entry;
-  return JSON.stringify([report.active, clientAmount, userAmount, members, mode]);
+  return JSON.stringify([report.active, clientAmount, userAmount, members, mode, report.httpClients, report.counters]);
 }

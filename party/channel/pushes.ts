@@ -92,6 +92,7 @@ export class ChannelPushes {
   /** Answers everyone waiting for the deliveries that finished (after an ack, a close, a deadline). */
   answerSettled(now: number): void {
     for (const { id, delivery } of this.#desk.takeSettled()) {
+      this.#count(delivery);
       const waiters = this.#waiters.get(id) ?? [];
       this.#waiters.delete(id);
       let result: PushResult | null = null;
@@ -109,6 +110,14 @@ export class ChannelPushes {
         this.#tell(waiter, result);
       }
     }
+  }
+
+  /** A finished delivery in the room's counters: one push delivered, and each client's answer. */
+  #count(delivery: PushDelivery): void {
+    const { stats } = this.#channel;
+    stats.count("pushes", "delivered");
+    stats.count("pushes", "acked", delivery.acked.length);
+    for (const miss of delivery.unacked) stats.count("pushes", miss.reason);
   }
 
   #tell(waiter: Waiter, result: PushResult): void {

@@ -88,7 +88,7 @@ export class ChannelRoutes {
 
   /** A bad query: counted with the room's other refused requests, and answered 400. */
   #refused(message: string): Response {
-    this.#room.core.refusedRequest("bad_request");
+    this.#room.effects.run(this.#room.core.refusedRequest("bad_request", this.#room.host.now()));
     return fail(400, "bad_request", message);
   }
 

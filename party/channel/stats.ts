@@ -1,12 +1,21 @@
-/** The channel room's counters of what it refused, rejected and closed, by reason; persisted with the room's meta row. */
+/**
+ * The channel room's counters of what it refused, rejected and closed, by reason, and of its
+ * events, push deliveries and webhook deliveries; persisted with the room's meta row, so they
+ * survive a restart (and travel to the index, for GET /metrics).
+ */
 import { CloseCode, type RoomStats } from "../protocol/index.ts";
 
 /** The counters as stored and reported. */
-export type Counters = Pick<RoomStats, "refusedConnections" | "refusedRequests" | "rejectedMessages" | "replacedClients" | "closes">;
+export type Counters = Pick<RoomStats, "refusedConnections" | "refusedRequests" | "rejectedMessages" | "replacedClients" | "closes" | "events" | "pushes" | "webhookDeliveries">;
+
+/** Every group, empty. */
+export function emptyCounters(): Counters {
+  return { refusedConnections: {}, refusedRequests: {}, rejectedMessages: {}, replacedClients: {}, closes: {}, events: {}, pushes: {}, webhookDeliveries: {} };
+}
 
 /** Counters by group and reason, with a flag for "changed since last saved". */
 export class StatsCounters {
-  #counters: Counters = { refusedConnections: {}, refusedRequests: {}, rejectedMessages: {}, replacedClients: {}, closes: {} };
+  #counters: Counters = emptyCounters();
   #dirty = false;
 
   /** Restores the counters saved before a restart. */
@@ -14,10 +23,11 @@ export class StatsCounters {
     if (saved) this.#counters = { ...this.#counters, ...saved };
   }
 
-  /** Counts one event of `group` for `reason`. */
-  count(group: keyof Counters, reason: string): void {
+  /** Counts one event (or `n`) of `group` for `reason`. */
+  count(group: keyof Counters, reason: string, n = 1): void {
+    if (n <= 0) return;
     const counters = this.#counters[group];
-    counters[reason] = (counters[reason] ?? 0) + 1;
+    counters[reason] = (counters[reason] ?? 0) + n;
     this.#dirty = true;
   }
 

@@ -15,6 +15,7 @@ import { type HistoryRange, type HistoryWrite, historyKey } from "./history.ts";
 import { HTTP_CLIENT_PREFIX, type HttpClientRow } from "./http-client-rows.ts";
 import type { StoredMember } from "./presence.ts";
 import { PUSH_LOG_PREFIX } from "./pushes.ts";
+import type { IndexMemory } from "./index-reporter.ts";
 import type { Counters } from "./stats.ts";
 import { WATCH_PREFIX } from "./watching.ts";
 
@@ -22,7 +23,7 @@ const MEMBER_PREFIX = "m:";
 const META_KEY = "meta";
 
 /** The meta row. */
-export type Meta = { seq: number; mode?: ChannelMode; starts?: number; stats?: Counters; history?: HistoryRange };
+export type Meta = { seq: number; mode?: ChannelMode; starts?: number; stats?: Counters; history?: HistoryRange; index?: IndexMemory };
 
 /** Everything a channel rebuilds itself from. */
 export type StoredChannel = {

@@ -8,7 +8,7 @@ import type { PresenceState, TickDiff } from "./presence.ts";
 import type { ChannelMode } from "../protocol/index.ts";
 import type { DirectoryReporter } from "./directory-reporter.ts";
 import type { HistoryLog } from "./history.ts";
-import type { IndexReporter } from "./index-reporter.ts";
+import type { IndexReporter, IndexSnapshot } from "./index-reporter.ts";
 import type { Outbox } from "./effects.ts";
 import type { Watching } from "./watching.ts";
 import type { WebhookQueue } from "./webhook-queue.ts";
@@ -71,11 +71,11 @@ export function directoryHook(reporter: DirectoryReporter, members: PresenceStat
   };
 }
 
-/** The index hears of the channel's counts (at most once a second, and renewed). */
-export function indexHook(index: IndexReporter, members: PresenceState): TickHook {
+/** The index hears of the channel's counts and counters (at most once a second, and renewed). */
+export function indexHook(index: IndexReporter, snapshot: (mode: ChannelMode) => IndexSnapshot): TickHook {
   return {
     published: ({ now, mode, reachable }) => {
-      index.note({ ...members.counts(), members: members.size, mode }, now);
+      index.note(snapshot(mode), now);
       index.flush(now, reachable);
     },
     nextDeadline: () => index.nextDeadline(),

@@ -1,6 +1,6 @@
 /**
  * The worker's own routes, outside any room: `/herenow` across channels, `/users`, pushes,
- * disconnects, bans, webhooks, the operator's routes; everything else is a 404. A refusal is
+ * disconnects, bans, webhooks, `/metrics`, the operator's routes; everything else is a 404. A refusal is
  * thrown wherever it is decided and answered once, by `answer` (answer.ts).
  */
 import { z } from "zod";
@@ -16,6 +16,7 @@ import { answer } from "./answer.ts";
 import { hereNowAcrossChannels } from "./herenow.ts";
 import { banLookup, banRoute } from "./bans.ts";
 import { disconnectUser } from "./disconnect.ts";
+import { metricsResponse } from "./metrics.ts";
 import { pushToUser } from "./push.ts";
 import { usersAcrossParts } from "./users.ts";
 
@@ -46,6 +47,11 @@ async function route(request: Request, url: URL, config: Config, edge: EdgeHost)
     if (!config.directory) throw new HttpError(404, "disabled", "the user directory is off (PRESENCE_DIRECTORY=off)");
     await serverKey();
     return usersAcrossParts(request, url, config.directoryParts, edge.parties);
+  }
+  if (url.pathname === "/metrics") {
+    if (request.method !== "GET") throw notAllowed(["GET"]);
+    await serverKey();
+    return metricsResponse(edge.parties);
   }
   if (url.pathname === "/webhooks" || url.pathname === "/webhooks/resend") {
     const resend = url.pathname === "/webhooks/resend";

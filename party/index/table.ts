@@ -4,11 +4,11 @@
  * the lease lapses), the changes since dashboards were last told, and the sorted, searched
  * list that `GET /channels` answers.
  */
-import type { ChannelEntry, IndexReport } from "../protocol/index.ts";
+import type { ChannelEntry, IndexReport, RoomCounters } from "../protocol/index.ts";
 import { byMembers } from "../wire/channel-order.ts";
 
-/** A channel's entry and when it lapses without a new report. */
-export type HeldEntry = { entry: ChannelEntry; expiresAt: number };
+/** A channel's entry and when it lapses without a new report; its HTTP clients, counters and their generation (for GET /metrics) when its room reported them. */
+export type HeldEntry = { entry: ChannelEntry; expiresAt: number; httpClients?: number; counters?: RoomCounters; gen?: number };
 
 /** What dashboards have not heard yet. */
 export type TableChanges = { channels: ChannelEntry[]; removed: string[] };
@@ -33,7 +33,10 @@ export class ChannelTable {
       return null;
     }
     const before = this.#held.get(name)?.entry;
-    const held = { entry: { ...report.entry, updatedAt: now }, expiresAt: now + leaseMs };
+    const held: HeldEntry = { entry: { ...report.entry, updatedAt: now }, expiresAt: now + leaseMs };
+    if (report.httpClients !== undefined) held.httpClients = report.httpClients;
+    if (report.counters !== undefined) held.counters = report.counters;
+    if (report.gen !== undefined) held.gen = report.gen;
     this.#held.set(name, held);
     if (!before || !sameCounts(before, held.entry)) this.#changed.add(name);
     return held;
@@ -41,14 +44,29 @@ export class ChannelTable {
 
   /** Drops the channels whose lease lapsed; returns their names. */
   expire(now: number): string[] {
-    const gone: string[] = [];
+    return this.expireHeld(now).map((held) => held.entry.channel);
+  }
+
+  /** Drops the channels whose lease lapsed; returns their entries. */
+  expireHeld(now: number): HeldEntry[] {
+    const gone: HeldEntry[] = [];
     for (const [name, held] of this.#held) {
       if (held.expiresAt > now) continue;
       this.#held.delete(name);
       this.#changed.add(name);
-      gone.push(name);
+      gone.push(held);
     }
     return gone;
+  }
+
+  /** A channel's entry, if it is held. */
+  get(name: string): HeldEntry | undefined {
+    return this.#held.get(name);
+  }
+
+  /** Every held entry, in no order. */
+  held(): IterableIterator<HeldEntry> {
+    return this.#held.values();
   }
 
   /** When the next lease lapses, or null. */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ChannelHereNow, WebhookReport } from "./http.ts";
-import { ChannelList, ChannelListQuery, IndexReport } from "./channel-index.ts";
+import { ChannelList, ChannelListQuery, IndexReport, MetricsTotals } from "./channel-index.ts";
 import { DirectoryReport, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
 import { UserId } from "./basics.ts";
 import { Ban, BanLifted, DisconnectResult, PushResult } from "./users.ts";
@@ -89,6 +89,10 @@ export const Calls = {
     report: call(IndexReport, Nothing, {
       from: "a channel room",
       what: "the channel's counts",
+    }),
+    metrics: call(Nothing, MetricsTotals, {
+      from: "the edge's `/metrics`",
+      what: "the active channels' sums and every channel's counters, those retired included",
     }),
     list: call(ChannelListQuery, ChannelList, {
       from: "the edge's `/channels`",

@@ -20,16 +20,65 @@ export const ChannelEntry = z
   .meta({ id: "ChannelEntry" });
 export type ChannelEntry = Exactly<z.output<typeof ChannelEntry>, wire.ChannelEntry>;
 
+const Count = z.number().int().nonnegative();
+const ByKey = z.record(z.string(), Count);
+
+/**
+ * A channel room's cumulative counters (its `?stats` groups, and its starts), as it reports
+ * them to the index for `GET /metrics`: counted since the part the index already folded into
+ * its retired total (see docs/architecture.md, "Metrics").
+ */
+export const RoomCounters = z.object({
+  /** How many times the room started (first load, restarts, wakes after eviction). */
+  starts: Count,
+  refusedConnections: ByKey,
+  refusedRequests: ByKey,
+  rejectedMessages: ByKey,
+  replacedClients: ByKey,
+  closes: ByKey,
+  /** Presence events announced, by type. */
+  events: ByKey,
+  /** Pushes delivered, and the clients' outcomes (acked, rejected, timeout, closed). */
+  pushes: ByKey,
+  /** Webhook batches delivered, attempts failed, batches dead-lettered. */
+  webhookDeliveries: ByKey,
+});
+export type RoomCounters = z.infer<typeof RoomCounters>;
+
 /**
  * From a channel room to the index (internal): its counts now, at most once a second
  * while they change and every third of the lease while it is active. A room with no online
- * member and no client reports `active: false`, and the index drops it.
+ * member and no client reports `active: false`, and the index drops it. `httpClients` and
+ * `counters` feed `GET /metrics` (a room whose counters change reports them even while
+ * inactive, as `active: false`).
  */
 export const IndexReport = z.object({
   active: z.boolean(),
   entry: ChannelEntry,
+  httpClients: Count.optional(),
+  counters: RoomCounters.optional(),
+  /** How many times the index retired this room's counters (the room counts from them after each): a report of the same generation continues what the index holds or retired last, a later one starts anew. */
+  gen: Count.optional(),
 });
 export type IndexReport = z.infer<typeof IndexReport>;
+
+/**
+ * The index's answer for `GET /metrics`: the sums over active channels (gauges), and the
+ * counters of every channel, those that dropped out of the index included (never decreasing).
+ */
+export const MetricsTotals = z.object({
+  /** Active channels. */
+  channels: Count,
+  /** Clients, summed over active channels (a user's client in two channels counts twice). */
+  clientAmount: Count,
+  /** Online users, summed over active channels. */
+  userAmount: Count,
+  httpClients: Count,
+  /** Members (online and offline) of active channels, by the channel's mode. */
+  members: z.object({ full: Count, interval: Count }),
+  counters: RoomCounters,
+});
+export type MetricsTotals = z.infer<typeof MetricsTotals>;
 
 /** Index → dashboard socket: the whole list first (`full`), then what changed and which channels went away. */
 export const ChannelsMessage = z

@@ -195,6 +195,12 @@ export const RoomStats = z.object({
   rejectedMessages: z.record(z.string(), z.number().int()),
   /** Sockets the room closed, by reason. */
   closes: z.record(z.string(), z.number().int()),
+  /** Presence events the room announced, by type (join, online, offline, leave, update). */
+  events: z.record(z.string(), z.number().int()),
+  /** Pushes this room delivered (`delivered`: one per push, however many clients), and its clients' answers: `acked`, `rejected`, `timeout`, `closed`. */
+  pushes: z.record(z.string(), z.number().int()),
+  /** This room's webhook attempts: `delivered` batches, `failed` attempts, batches `deadLettered` after their last attempt. Unlike `webhooks`, these survive a restart. */
+  webhookDeliveries: z.record(z.string(), z.number().int()),
 }).meta({ id: "RoomStats" });
 export type RoomStats = z.infer<typeof RoomStats>;
 

@@ -69,7 +69,7 @@ function fakeIndex(intervalMs?: number) {
         if (effect.kind === "tick") control.ticks++;
         if (effect.kind !== "call") continue;
         posts.push(effect.call.args as IndexReport);
-        reporter.replied(effect.ticket, !control.failing);
+        reporter.replied(effect.ticket, !control.failing, 0);
       }
     }
   };
