@@ -81,7 +81,8 @@ export class ChannelView {
       if (client.mode !== "interval") return;
       // Interval mode: the socket says nothing of most members; what moved the counts is read.
       const counts = `${client.counts.userAmount}/${client.counts.clientAmount}`;
-      if (counts !== this.#remoteCounts) this.#refreshRemote();
+      // The table: as the counts move, and now and then for what moves no count (an update of userData).
+      if (counts !== this.#remoteCounts || Date.now() - this.#remoteAt > QUIET_MS) this.#refreshRemote();
       if (counts !== this.#tailCounts || this.#tail?.more) this.#refreshHistory(MOVING_MS);
       else this.#refreshHistory(QUIET_MS);
     }, 1000);
