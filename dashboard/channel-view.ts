@@ -1,21 +1,30 @@
 /**
  * One channel, live: an observer `PresenceClient` (the client package, bundled in) gives the
- * members with since/lastSeen, the events and the counts; the member table pages (and in
- * interval mode, past PRESENCE_ANNOUNCE_MAX, pages through herenow with a cursor, since the
- * socket then holds only a window); a chart of the counts; the room's stats; its HTTP clients
- * (members kept by heartbeats) with their deadlines, read with the stats. The event log starts
- * with the channel's past, from its history, below the live events.
+ * members with since/lastSeen, the events and the counts; the member table pages; a chart of
+ * the counts; the room's stats; its HTTP clients (members kept by heartbeats) with their
+ * deadlines, read with the stats. The event log starts with the channel's past, from its
+ * history, below the live events, and the chart with the counts those events carried.
+ * In interval mode, past PRESENCE_ANNOUNCE_MAX, the socket holds only a window, so the table
+ * pages through the admin member listing (`?members`, every member in full, with a cursor) and
+ * the event log reads on in the history (every member's events) as the counts move, bounded.
  */
 import { PresenceClient, type ClientPresenceEvent } from "../client/index.ts";
 import { byId, coalesce, h, replace } from "./dom.ts";
 import { clientTypesText, clockTime, jsonPreview, relativeTime } from "./format.ts";
-import { memberPage, PAGE_SIZE, prefixCursor, type RemoteRow, remoteRows } from "./rows.ts";
-import { CountSeries } from "./series.ts";
+import { HistoryTail } from "./history-tail.ts";
+import { listedRows, memberPage, PAGE_SIZE, prefixCursor } from "./rows.ts";
+import { CountSeries, type Sample } from "./series.ts";
 import type { Session } from "./session.ts";
-import type { HistoryEvent, HistoryPage, HttpClientListing, Member, RoomStats } from "./wire.ts";
+import type { HistoryEvent, HistoryPage, HttpClientListing, Member, MembersPage, RoomStats } from "./wire.ts";
 
 /** Most events the log keeps. */
 const LOG_SIZE = 300;
+/** Interval mode: history pages of this many events read on at most per refresh of the log, and how many such pages. */
+const TAIL_PAGE = 1000;
+const TAIL_PAGES = 3;
+/** Interval mode: the log and the table are read again at most this often while the counts move, and at least this often otherwise. */
+const MOVING_MS = 2000;
+const QUIET_MS = 10_000;
 const CHART_W = 600;
 const CHART_H = 120;
 
@@ -28,9 +37,20 @@ export class ChannelView {
   #page = 0;
   /** Interval mode: the cursors that start each page seen so far (page 0 starts at undefined). */
   #cursors: (string | undefined)[] = [undefined];
-  /** Interval mode: the rows of the page shown (one per member, clients counted) and the cursor of the next. */
-  #remote: { rows: RemoteRow[]; next?: string } | null = null;
+  /** Interval mode: the rows of the page shown (from the member listing) and the cursor of the next. */
+  #remote: { rows: Member[]; next?: string } | null = null;
   #remoteAt = 0;
+  /** The counts when the table was last read (interval mode: read again when they move). */
+  #remoteCounts = "";
+  /** Interval mode's event log, read on in the history; null until the past is read. */
+  #tail: HistoryTail | null = null;
+  /** The newest tick whose events the log shows from the socket (full mode's snapshots). */
+  #shownSeq = -1;
+  /** The mode of the last snapshot (a switch into interval mode ends what the socket shows of every member). */
+  #syncMode: "full" | "interval" | null = null;
+  #tailBusy = false;
+  #tailAt = 0;
+  #tailCounts = "";
   #stats: RoomStats | null = null;
   /** The first HTTP clients by id, and whether more follow. */
   #httpClients: { clients: HttpClientListing[]; more: boolean } | null = null;
@@ -53,10 +73,18 @@ export class ChannelView {
     byId("page-next").addEventListener("click", () => this.#turn(1));
     // Relative times and the chart move on even when nothing happens; stats are re-read now and then.
     this.#ticker = setInterval(() => {
-      if (!this.#client) return;
-      this.#series.add({ at: Date.now(), ...this.#client.counts });
+      const client = this.#client;
+      if (!client) return;
+      this.#series.add({ at: Date.now(), ...client.counts });
       this.#render();
       if (Date.now() - this.#statsAt > 10_000) this.#loadStats();
+      if (client.mode !== "interval") return;
+      // Interval mode: the socket says nothing of most members; what moved the counts is read.
+      const counts = `${client.counts.userAmount}/${client.counts.clientAmount}`;
+      // The table: as the counts move, and now and then for what moves no count (an update of userData).
+      if (counts !== this.#remoteCounts || Date.now() - this.#remoteAt > QUIET_MS) this.#refreshRemote();
+      if (counts !== this.#tailCounts || this.#tail?.more) this.#refreshHistory(MOVING_MS);
+      else this.#refreshHistory(QUIET_MS);
     }, 1000);
   }
 
@@ -70,6 +98,13 @@ export class ChannelView {
     this.#page = 0;
     this.#cursors = [prefixCursor(this.#prefix())];
     this.#remote = null;
+    this.#remoteCounts = "";
+    this.#tail = null;
+    this.#shownSeq = -1;
+    this.#syncMode = null;
+    this.#tailBusy = false;
+    this.#tailAt = 0;
+    this.#tailCounts = "";
     this.#stats = null;
     this.#httpClients = null;
     replace(byId("events"));
@@ -95,7 +130,10 @@ export class ChannelView {
       byId("channel-status").setAttribute("data-state", status);
       replace(byId("channel-status"), status);
     });
-    client.on("presence", (event) => this.#log(event));
+    // In interval mode the socket's events are its window's only: the log reads every member's from the history instead.
+    client.on("presence", (event) => {
+      if (client.mode === "full") this.#log(event);
+    });
     client.on("members", () => {
       this.#series.add({ at: Date.now(), ...client.counts });
       this.#refreshRemote();
@@ -103,10 +141,16 @@ export class ChannelView {
       this.#render();
     });
     let first = true;
-    client.on("sync", ({ seq }) => {
-      // The past up to the first snapshot comes from the history; what follows, live.
+    client.on("sync", ({ seq, mode }) => {
+      // The past up to the first snapshot comes from the history; what follows, live (in full mode).
       if (first) void this.#loadHistory(channel, client, seq);
       first = false;
+      // Every event up to a full-mode snapshot, or one that switches to interval mode, was shown: the history is read on after it.
+      if (mode === "full" || this.#syncMode === "full") {
+        this.#shownSeq = Math.max(this.#shownSeq, seq);
+        this.#tail?.seen(seq);
+      }
+      this.#syncMode = mode;
       this.#series.add({ at: Date.now(), ...client.counts });
       this.#refreshRemote();
       this.#render();
@@ -148,9 +192,9 @@ export class ChannelView {
   }
 
   /**
-   * Interval mode: reads the current page through herenow (at most every 2 s while the channel
-   * changes; `now` for a page, filter or mode change). Not distinct: a user comes once per
-   * client with its type, so the rows count each member's clients.
+   * Interval mode: reads the current page of the admin member listing (at most every 2 s while
+   * the channel changes; `now` for a page, filter or mode change): every member, online and
+   * offline, in full, by userId.
    */
   #refreshRemote(now = false): void {
     const client = this.#client;
@@ -163,18 +207,21 @@ export class ChannelView {
     this.#remoteTimer = setTimeout(async () => {
       this.#remoteTimer = null;
       this.#remoteAt = Date.now();
+      this.#remoteCounts = `${client.counts.userAmount}/${client.counts.clientAmount}`;
       const key = this.#remoteKey();
       const prefix = this.#prefix();
+      const channel = this.#channel!;
+      const cursor = this.#cursors[this.#page];
+      const query = new URLSearchParams({ members: "", limit: String(PAGE_SIZE), ...(cursor === undefined ? {} : { cursor }) });
       try {
-        const answer = await client.hereNow({ includeUsers: true, limit: PAGE_SIZE, cursor: this.#cursors[this.#page] });
+        const page = await this.#session.call<MembersPage>(`/parties/main/${encodeURIComponent(channel)}?${query}`);
         // Another channel, page or filter was asked for meanwhile (and its own request is on its way).
         if (client !== this.#client || key !== this.#remoteKey()) return;
-        const entry = answer.content.channels[this.#channel!];
-        const { rows, more } = remoteRows(entry?.users ?? [], prefix);
-        this.#remote = { rows, next: more ? entry?.cursor : undefined };
+        const { rows, more } = listedRows(page.members, prefix);
+        this.#remote = { rows, next: more ? page.cursor : undefined };
         this.#render();
       } catch (error) {
-        console.warn("dashboard: herenow failed", error);
+        console.warn("dashboard: the member listing failed", error);
       }
     }, wait);
   }
@@ -219,12 +266,17 @@ export class ChannelView {
   async #loadHistory(channel: string, client: PresenceClient, seq: number): Promise<void> {
     const past: HistoryEvent[] = [];
     let cursor: string | undefined;
+    let newestAt: number | undefined;
     try {
       do {
         const query = new URLSearchParams({ history: "", limit: "1000", ...(cursor === undefined ? {} : { cursor }) });
         const page = await this.#session.call<HistoryPage>(`/parties/main/${encodeURIComponent(channel)}?${query}`);
         if (client !== this.#client) return;
-        past.push(...page.events.filter((event) => event.seq <= seq));
+        const before = page.events.filter((event) => event.seq <= seq);
+        // The chart starts with the counts the past events carried.
+        this.#series.merge(before.map(sampleOf));
+        if (before.length > 0) newestAt = before[before.length - 1]!.at;
+        past.push(...before);
         past.splice(0, Math.max(0, past.length - LOG_SIZE));
         // Past the snapshot: the socket brings the rest.
         cursor = page.events.some((event) => event.seq > seq) ? undefined : page.cursor;
@@ -238,6 +290,45 @@ export class ChannelView {
       if (list.childElementCount >= LOG_SIZE) break;
       list.append(eventItem(event, event.at, " (history)", true));
     }
+    // From here the log may read on in the history (interval mode), after what it shows.
+    this.#tail = new HistoryTail(Math.max(seq, this.#shownSeq));
+    this.#tail.seen(seq, newestAt);
+    this.#render();
+    if (client.mode === "interval") this.#refreshHistory(0);
+  }
+
+  /**
+   * Interval mode: reads on in the channel's history (at most TAIL_PAGES pages of TAIL_PAGE
+   * events, one refresh at a time, `every` ms after the last) and shows what the log lacks,
+   * newest first, with the counts each carried in the chart.
+   */
+  #refreshHistory(every: number): void {
+    const client = this.#client;
+    const tail = this.#tail;
+    const channel = this.#channel;
+    if (!client || !tail || !channel || client.mode !== "interval" || this.#tailBusy || Date.now() - this.#tailAt < every) return;
+    this.#tailBusy = true;
+    this.#tailAt = Date.now();
+    this.#tailCounts = `${client.counts.userAmount}/${client.counts.clientAmount}`;
+    void (async () => {
+      try {
+        for (let pages = 0; pages < TAIL_PAGES; pages++) {
+          const page = await this.#session.call<HistoryPage>(`/parties/main/${encodeURIComponent(channel)}?${tail.query(TAIL_PAGE)}`);
+          if (tail !== this.#tail) return;
+          const fresh = tail.take(page);
+          this.#series.merge(fresh.map(sampleOf));
+          const list = byId("events");
+          for (const event of fresh.slice(-LOG_SIZE)) list.prepend(eventItem(event, event.at, ""));
+          while (list.childElementCount > LOG_SIZE) list.lastElementChild!.remove();
+          if (!tail.more) break;
+        }
+        this.#render();
+      } catch (error) {
+        console.warn("dashboard: reading on in the history failed", error);
+      } finally {
+        if (tail === this.#tail) this.#tailBusy = false;
+      }
+    })();
   }
 
   #draw(): void {
@@ -271,6 +362,9 @@ export class ChannelView {
 
   #drawChart(now: number): void {
     const { users, clients, max } = this.#series.points(now, CHART_W, CHART_H);
+    const chart = byId("chart");
+    chart.dataset.samples = String(this.#series.samples.length);
+    chart.dataset.from = String(this.#series.samples[0]?.at ?? "");
     byId("chart-users").setAttribute("points", users);
     byId("chart-clients").setAttribute("points", clients);
     replace(byId("chart-max"), String(max));
@@ -306,11 +400,11 @@ export class ChannelView {
       const rows = (this.#remote?.rows ?? []).filter((row) => row.id.startsWith(prefix));
       replace(
         byId("page-info"),
-        `page ${this.#page + 1} · online members by userId${prefix ? ` starting with "${prefix}"` : ""} (herenow, ${PAGE_SIZE} a page; the channel is past PRESENCE_ANNOUNCE_MAX, so the filter matches the start of userIds)`,
+        `page ${this.#page + 1} · members by userId${prefix ? ` starting with "${prefix}"` : ""} (the member listing, ${PAGE_SIZE} a page; the channel is past PRESENCE_ANNOUNCE_MAX, so the filter matches the start of userIds)`,
       );
       byId<HTMLButtonElement>("page-prev").disabled = this.#page === 0;
       byId<HTMLButtonElement>("page-next").disabled = !this.#remote?.next;
-      replace(byId("members"), ...rows.map((row) => remoteRow(row, client.member(row.id), now)));
+      replace(byId("members"), ...rows.map((row) => memberRow(row, now)));
       return;
     }
     filterEl.placeholder = "filter by userId or data";
@@ -335,23 +429,9 @@ function eventItem(event: Pick<HistoryEvent, "action" | "member" | "clientAmount
   );
 }
 
-/**
- * An interval-mode row: what herenow gives (userId, data, clients by type), and since from
- * the socket's window when the member is in it (the first 100 by userId); herenow lists
- * online members only, so last seen is "now".
- */
-function remoteRow(row: RemoteRow, known: Member | undefined, now: number): HTMLTableRowElement {
-  return h(
-    "tr",
-    { "data-user": row.id, "data-status": "online" },
-    h("td", null, row.id),
-    h("td", { class: "online" }, "online"),
-    h("td", { title: JSON.stringify(row.data) }, jsonPreview(row.data)),
-    h("td", null, clientTypesText(row.clientTypes)),
-    h("td", { class: "clients" }, row.clients),
-    known ? h("td", { class: "since", title: new Date(known.since).toISOString() }, relativeTime(known.since, now)) : h("td", { class: "since" }),
-    h("td", { class: "last-seen" }, "now"),
-  );
+/** The counts an event carried, at the time the room announced it: a sample for the chart. */
+function sampleOf(event: HistoryEvent): Sample {
+  return { at: event.at, userAmount: event.userAmount, clientAmount: event.clientAmount };
 }
 
 /** An HTTP client: who it is for, its last heartbeat and its deadline (read with the stats, so a few seconds old at most). */

@@ -1,5 +1,5 @@
 /** The member table's rows, pure: filtered, online first then by userId, one page at a time. */
-import type { ClientTypeCounts, HereNowUser, JsonValue, Member } from "../party/protocol/index.ts";
+import type { Member } from "../party/protocol/index.ts";
 
 /** Rows per page of the member table. */
 export const PAGE_SIZE = 100;
@@ -15,9 +15,9 @@ export function memberPage(members: readonly Member[], filter: string, page: num
 }
 
 /**
- * Interval mode: the herenow cursor from which the userIds starting with `prefix` are listed
- * (herenow lists the ids after its cursor, so this is a string just below `prefix`: its last
- * character one lower, then U+FFFF). Undefined (from the first member) for an empty prefix.
+ * Interval mode: the cursor from which the member listing (`?members`, paged like herenow)
+ * lists the userIds starting with `prefix` (it lists the ids after its cursor, so this is a
+ * string just below `prefix`: its last character one lower, then U+FFFF). Undefined (from the first member) for an empty prefix.
  */
 export function prefixCursor(prefix: string): string | undefined {
   if (prefix === "") return undefined;
@@ -26,31 +26,12 @@ export function prefixCursor(prefix: string): string | undefined {
   return last === 0 ? head || undefined : `${head}${String.fromCharCode(last - 1)}\uffff`;
 }
 
-/** One row of the interval-mode table: a member as herenow lists it, its clients counted. */
-export type RemoteRow = { id: string; data: JsonValue; clients: number; clientTypes: ClientTypeCounts };
-
 /**
- * Interval mode: herenow's users (not distinct: once per client, with its clientType) as one
- * row per member, in herenow's order, keeping only userIds that start with `prefix`; `more`
- * when every listed member matched (so the page after the cursor may match too).
+ * Interval mode: a page of the admin member listing (`?members`, every member in full, by
+ * userId) as the table's rows, keeping only userIds that start with `prefix`; `more` when
+ * every listed member matched (so the page after the cursor may match too).
  */
-export function remoteRows(users: readonly HereNowUser[], prefix: string): { rows: RemoteRow[]; more: boolean } {
-  const rows: RemoteRow[] = [];
-  const byId = new Map<string, RemoteRow>();
-  let more = true;
-  for (const user of users) {
-    if (!user.id.startsWith(prefix)) {
-      more = false;
-      continue;
-    }
-    let row = byId.get(user.id);
-    if (!row) {
-      row = { id: user.id, data: user.data, clients: 0, clientTypes: {} };
-      byId.set(user.id, row);
-      rows.push(row);
-    }
-    row.clients++;
-    if (user.clientType !== undefined) row.clientTypes[user.clientType] = (row.clientTypes[user.clientType] ?? 0) + 1;
-  }
-  return { rows, more };
+export function listedRows(members: readonly Member[], prefix: string): { rows: Member[]; more: boolean } {
+  const rows = members.filter((member) => member.id.startsWith(prefix));
+  return { rows, more: rows.length === members.length };
 }

@@ -26,6 +26,27 @@ export class CountSeries {
     if (drop > 0) this.#samples = this.#samples.slice(drop);
   }
 
+  /**
+   * Merges samples heard out of order (a channel's history: each event's counts at its time)
+   * with those kept, in time order, within the window of the newest; at most one per
+   * `windowMs / maxSamples` (the newest counts of each such slice), so a history of thousands
+   * of events draws as a few hundred steps.
+   */
+  merge(samples: readonly Sample[], maxSamples = 600): void {
+    if (samples.length === 0) return;
+    const all = [...this.#samples, ...samples].sort((a, b) => a.at - b.at);
+    const from = all[all.length - 1]!.at - this.#windowMs;
+    const slice = this.#windowMs / maxSamples;
+    const kept: Sample[] = [];
+    for (const sample of all) {
+      if (sample.at < from) continue;
+      const last = kept[kept.length - 1];
+      if (last && Math.floor(last.at / slice) === Math.floor(sample.at / slice)) kept[kept.length - 1] = sample;
+      else kept.push(sample);
+    }
+    this.#samples = kept;
+  }
+
   get samples(): readonly Sample[] {
     return this.#samples;
   }

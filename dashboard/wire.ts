@@ -3,7 +3,7 @@
  * only, so zod stays out of the page's bundle) and a light shape check of index messages.
  */
 import type { ChannelsMessage } from "../party/protocol/index.ts";
-export type { ChannelEntry, ChannelsMessage, Member, RoomStats, UserStatus, PushResult, DisconnectResult, BanStatus, AdminSession, ClientTypeCounts, HttpClientListing, HistoryEvent, HistoryPage } from "../party/protocol/index.ts";
+export type { ChannelEntry, ChannelsMessage, Member, RoomStats, UserStatus, PushResult, DisconnectResult, BanStatus, AdminSession, ClientTypeCounts, HttpClientListing, HistoryEvent, HistoryPage, MembersPage } from "../party/protocol/index.ts";
 export { INDEX_PARTY, INDEX_ROOM } from "../party/wire/parties.ts";
 
 /** The index's message, or null when the text is not one. */

@@ -9,7 +9,7 @@
 import type { Config } from "../server/config.ts";
 import { copyCounters } from "../server/counters.ts";
 import type { Attempt } from "../server/webhook-outbox.ts";
-import type { AcceptedHandshake, ChannelHereNow, ChannelMode, HereNowOptions, KickedClient, Push, RoomStats, VersionedStatus, WebhookReport } from "../protocol/index.ts";
+import type { AcceptedHandshake, ChannelHereNow, ChannelMode, HereNowOptions, KickedClient, MembersPage, Push, RoomStats, VersionedStatus, WebhookReport } from "../protocol/index.ts";
 import { CloseCode } from "../protocol/index.ts";
 import { Admission } from "./admission.ts";
 import { Broadcaster, type PreparedDiff } from "./broadcaster.ts";
@@ -306,6 +306,11 @@ export class ChannelCore {
   /** The channel's herenow answer. */
   hereNow(options: HereNowOptions): ChannelHereNow {
     return this.#channel.members.hereNow(this.name, options);
+  }
+
+  /** A page of the channel's members in full, online and offline, by userId (`?members`, the admin listing). */
+  membersPage(options: { limit: number; cursor?: string | undefined }): MembersPage {
+    return this.#channel.members.membersPage(this.name, options);
   }
 
   /** The channel's counters (`?stats`): `sockets` is what the engine holds open. */

@@ -1,9 +1,9 @@
 /**
  * How `PresenceState` shows its member records: as wire members (with their clients counted
- * by type), as stored rows, and as herenow's answer. Pure functions over the records.
+ * by type), as stored rows, as herenow's answer, and as a page of the admin member listing. Pure functions over the records.
  */
 import { jsonEqual } from "../wire/json.ts";
-import { type ChannelHereNow, type ClientTypeCounts, type Counts, type HereNowOptions, type HereNowUser, MAX_HERENOW_PAGE, type Member } from "../protocol/index.ts";
+import { type ChannelHereNow, type ClientTypeCounts, type Counts, type HereNowOptions, type HereNowUser, MAX_HERENOW_PAGE, type Member, type MembersPage } from "../protocol/index.ts";
 import type { ClientBook } from "./client-book.ts";
 
 /** A member as persisted: the wire member less what its clients give (their count, by type). */
@@ -91,4 +91,19 @@ export function hereNowOf(
     return { ...rest, cursor };
   }
   return result;
+}
+
+/**
+ * A page of the admin member listing (`?members`): from `ordered` (the members by userId,
+ * after the cursor), online and offline alike, at most `limit` of them in full, with a
+ * `cursor` (the last one listed) when more follow: herenow's paging rules, without its
+ * online-only filter.
+ */
+export function membersPageOf(channel: string, counts: Counts, ordered: Iterable<MemberRecord>, clients: ClientBook, limit: number): MembersPage {
+  const members: Member[] = [];
+  for (const record of ordered) {
+    if (members.length === limit) return { channel, ...counts, members, cursor: members[members.length - 1]!.id };
+    members.push(toMember(record, clients));
+  }
+  return { channel, ...counts, members };
 }

@@ -5,9 +5,9 @@
  * tests drive it with a fake clock and never sleep.
  */
 import type { JsonValue } from "../wire/json.ts";
-import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, Member } from "../protocol/index.ts";
+import type { ChannelHereNow, ClientTypeCounts, Counts, HereNowOptions, Member, MembersPage } from "../protocol/index.ts";
 import { ClientBook, type LiveClient, newClientRecord } from "./client-book.ts";
-import { clientTypesOf, hereNowOf, type MemberRecord, type StoredMember, toMember } from "./member-view.ts";
+import { clientTypesOf, hereNowOf, type MemberRecord, membersPageOf, type StoredMember, toMember } from "./member-view.ts";
 import { SortedIds } from "./sorted-ids.ts";
 import { type TickDiff, TickLedger } from "./tick-ledger.ts";
 
@@ -420,6 +420,15 @@ export class PresenceState {
     })(this.#ids.after(options.cursor ?? null));
     const { counts, clientTypes } = this.#aggregate();
     return hereNowOf(channel, counts, clientTypes, ordered, this.#clients, options);
+  }
+
+  /** A page of the admin member listing: every member (online and offline) in full, by userId, after `cursor`. */
+  membersPage(channel: string, options: { limit: number; cursor?: string | undefined }): MembersPage {
+    const members = this.#members;
+    const ordered = (function* (ids: Iterable<string>) {
+      for (const id of ids) yield members.get(id)!;
+    })(this.#ids.after(options.cursor ?? null));
+    return membersPageOf(channel, this.#aggregate().counts, ordered, this.#clients, options.limit);
   }
 
   #memberOf(connectionId: string): MemberRecord | undefined {

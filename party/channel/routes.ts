@@ -1,7 +1,8 @@
 /**
  * The channel room's HTTP, on the service's side of the core: herenow (`GET
  * /parties/main/CHANNEL?includeUsers=&distinct=`), its stats (`?stats`), history
- * (`?history&since=&limit=&cursor=`, read from storage) and webhooks (`?webhooks`, `POST
+ * (`?history&since=&limit=&cursor=`, read from storage), the admin member listing
+ * (`?members&limit=&cursor=`: every member in full, a page at a time) and webhooks (`?webhooks`, `POST
  * ?webhooks=resend`), the HTTP clients (`…/clients`, http-clients-route.ts), and the calls the
  * service's other parties make (protocol/calls.ts). Each request is read and checked here, once;
  * the core answers, and its effects are applied before the answer goes out.
@@ -10,7 +11,7 @@ import { z } from "zod";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import { fail, methodNotAllowed, ok, preflight } from "../server/envelope.ts";
 import type { Host } from "../server/host.ts";
-import { HereNowQuery, type HistoryEvent, HistoryQuery, isUserId } from "../protocol/index.ts";
+import { HereNowQuery, type HistoryEvent, HistoryQuery, isUserId, MembersQuery } from "../protocol/index.ts";
 import { CHANNEL_PARTY, httpClientRoute } from "../wire/parties.ts";
 import type { CallOutcome, ChannelCall, ChannelCore } from "./core.ts";
 import type { EffectRunner } from "./effect-runner.ts";
@@ -56,6 +57,7 @@ export class ChannelRoutes {
     const core = room.core;
     if (url.searchParams.has("stats")) return ok(core.stats(count(room.host.sockets())));
     if (url.searchParams.has("history")) return this.#history(url);
+    if (url.searchParams.has("members")) return this.#members(url);
     const query = HereNowQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) return this.#refused(z.prettifyError(query.error));
     return ok({ channels: { [core.name]: core.hereNow(query.data) } });
@@ -84,6 +86,13 @@ export class ChannelRoutes {
     const page = await core.history.page(query.data, this.#room.host.now(), readTime, readRange);
     if ("error" in page) return this.#refused(page.error);
     return ok({ channel: core.name, ...page });
+  }
+
+  /** `GET ?members`: a page of the channel's members in full (online and offline), by userId, after the cursor. */
+  #members(url: URL): Response {
+    const query = MembersQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) return this.#refused(z.prettifyError(query.error));
+    return ok(this.#room.core.membersPage(query.data));
   }
 
   /** A bad query: counted with the room's other refused requests, and answered 400. */

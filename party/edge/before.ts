@@ -87,7 +87,7 @@ async function admitRequest(request: Request, channel: string, config: Config, e
     return forwardCaller(request, caller.kind === "server" && banned.length > 0 ? { ...caller, banned } : caller);
   }
   checkOrigin(request, config);
-  const serverRoute = url.searchParams.has("stats") || url.searchParams.has("webhooks") || url.searchParams.has("history");
+  const serverRoute = ["stats", "webhooks", "history", "members"].some((route) => url.searchParams.has(route));
   if (serverRoute || request.method === "GET") {
     await authorizeRequest(request, url, serverRoute ? { serverKey: true } : { channels: [channel], banOf: banLookup(edge) }, config);
   }

@@ -1,7 +1,7 @@
-/** herenow, the HTTP envelopes, the error codes, and a room's stats. (Part of the protocol: import it from protocol/index.ts.) */
+/** herenow, the admin member listing, the HTTP envelopes, the error codes, and a room's stats. (Part of the protocol: import it from protocol/index.ts.) */
 import { z } from "zod";
 import { ChannelName, ClientType, ClientTypeCounts, JsonValue, UserId } from "./basics.ts";
-import { ChannelMode, Counts } from "./members.ts";
+import { ChannelMode, Counts, Member } from "./members.ts";
 
 /**
  * One entry of herenow's `users` list: once per client (with that client's `clientType`), or
@@ -74,6 +74,43 @@ export const HereNowResponse = z.object({
   content: z.object({ channels: z.record(z.string(), ChannelHereNow) }),
 });
 export type HereNowResponse = z.infer<typeof HereNowResponse>;
+
+/** Most members one page of the admin member listing holds. */
+export const MAX_MEMBERS_PAGE = 1000;
+/** Members in a page of the admin member listing when `limit` is left out. */
+export const DEFAULT_MEMBERS_PAGE = 100;
+
+/** What a page of the admin member listing asks for: herenow's paging, every member (online and offline) in full. */
+export const MembersOptions = z.object({
+  /** At most this many members, in userId order (default 100, at most 1000). */
+  limit: z.number().int().min(1, "limit is at least 1").max(MAX_MEMBERS_PAGE, `limit is at most ${MAX_MEMBERS_PAGE}`).default(DEFAULT_MEMBERS_PAGE),
+  /** Start after this userId (the `cursor` of the page before). */
+  cursor: UserId.optional(),
+});
+/** The member listing's options as a caller gives them (each may be left out). */
+export type MembersOptions = z.input<typeof MembersOptions>;
+
+/** `GET /parties/main/CHANNEL?members&limit=N&cursor=U`, resolved to `MembersOptions`. */
+export const MembersQuery = z
+  .object({
+    limit: z.string().regex(/^\d{1,6}$/, "limit must be a whole number").transform(Number).optional(),
+    cursor: z.string().optional(),
+  })
+  .pipe(MembersOptions);
+
+/** One page of a channel's members (online and offline) as the room holds them, by userId, with the channel's counts. */
+export const MembersPage = Counts.extend({
+  channel: ChannelName,
+  /** The members after the cursor, in userId order, each in full: userData, clients by type, since, last seen. */
+  members: z.array(Member),
+  /** More members follow: pass this as `cursor` for the next page. Absent on the last page. */
+  cursor: UserId.optional(),
+}).meta({ id: "MembersPage" });
+export type MembersPage = z.infer<typeof MembersPage>;
+
+/** `GET ?members`'s answer. */
+export const MembersResponse = z.object({ code: z.literal(200), content: MembersPage });
+export type MembersResponse = z.infer<typeof MembersResponse>;
 
 /** The error envelope of every HTTP answer: `code` equals the HTTP status. */
 export const ErrorResponse = z.object({
@@ -185,7 +222,7 @@ export const RoomStats = z.object({
   historyEvents: z.number().int().nonnegative(),
   /** Connects refused, by reason: at the edge (bad_handshake, unauthorized, forbidden, origin, unavailable) or in the room (room_full, user_full). */
   refusedConnections: z.record(z.string(), z.number().int()),
-  /** HTTP requests to the room refused, by reason: at the edge (unauthorized, forbidden, unavailable) or in the room (bad_request (a bad herenow or history query too), too_large, conflict, replaced, room_full, user_full). */
+  /** HTTP requests to the room refused, by reason: at the edge (unauthorized, forbidden, unavailable) or in the room (bad_request (a bad herenow, history or members query too), too_large, conflict, replaced, room_full, user_full). */
   refusedRequests: z.record(z.string(), z.number().int()),
   /** Sockets replaced by a newer client of their user, by PRESENCE_CLIENT_POLICY. */
   replacedClients: z.record(z.string(), z.number().int()),

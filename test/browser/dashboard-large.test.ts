@@ -6,7 +6,11 @@
  * a heartbeat timeout long enough that the silent raw sockets are not dropped; it is stopped
  * after, so no later test file shares a server with 5,000 sockets.
  * Checks behaviour, not speed: exact counts, a bounded member table that pages and filters,
- * a page whose main thread keeps answering while members join, no console errors.
+ * a page whose main thread keeps answering while members join, no console errors; and that
+ * interval mode shows as much as a small channel: every cell of the table (from the admin
+ * member listing), a counts chart with the channel's past (from its history), and the events
+ * of members far outside the observer's window (the history, read on as the counts move),
+ * in a page open through the join and in one opened after it.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it this test fails, it never skips.
  */
 import { type Browser, type Page } from "playwright-core";
@@ -59,6 +63,8 @@ async function expectLive(page: Page, blank: Page, what: string): Promise<number
 let server: DevServer;
 let browser: Browser;
 const sockets: WebSocket[] = [];
+/** Each member's socket, by userId. */
+const socketOf = new Map<string, WebSocket>();
 
 beforeAll(async () => {
   // Raw sockets never ping: a 10-minute timeout keeps them (PRESENCE_ANNOUNCE_MAX stays the default).
@@ -133,12 +139,21 @@ function joinOnce(channel: string, i: number): Promise<void> {
     });
     ws.once("message", () => {
       sockets.push(ws);
+      socketOf.set(userIdOf(i), ws);
       done();
     });
     ws.once("error", (error) => failed(error.message));
     ws.once("unexpected-response", (_req, res) => failed(`refused with ${res.statusCode}`, true));
     ws.once("close", (code, reason) => failed(`closed ${code} ${String(reason)} before its snapshot`));
   });
+}
+
+/** Every cell of every row of the member table has text: userData, client types, clients, since and last seen included. */
+async function expectEveryCellFilled(page: Page): Promise<void> {
+  const empty = await page.locator("#members tr").evaluateAll((trs) =>
+    trs.flatMap((tr) => [...tr.querySelectorAll("td")].flatMap((td, i) => ((td.textContent ?? "").trim() === "" ? [`${tr.getAttribute("data-user")} column ${i + 1}`] : []))),
+  );
+  expect(empty, "empty cells").toEqual([]);
 }
 
 /** Joins members `0..count-1`, `IN_FLIGHT` connects at a time. */
@@ -195,7 +210,7 @@ describe("a channel of 5,000 members", () => {
     expect(await page.locator("#counts").textContent()).toMatch(new RegExp(`^${MEMBERS} users online · ${MEMBERS} clients · interval mode$`));
     expect(await page.locator("#counts .badge").textContent()).toBe("interval mode");
 
-    // One page of rows, never the whole channel: the first 100 by userId, with clients counted and since from the socket's window.
+    // One page of rows, never the whole channel: the first 100 by userId, each in full (the admin member listing).
     const rows = page.locator("#members tr");
     await waitFor("the first page", async () => (await rows.count()) === 100 && (await rows.first().getAttribute("data-user")) === "u0000", 15_000);
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-user")))).toEqual(Array.from({ length: 100 }, (_, i) => userIdOf(i)));
@@ -203,12 +218,15 @@ describe("a channel of 5,000 members", () => {
     expect(first).toEqual(["u0000", "online", '{"n":0}', "web", "1", expect.stringMatching(/^(now|\d+ (s|min) ago)$/), "now"]);
     expect(await page.locator("#page-next").isDisabled()).toBe(false);
 
-    // Next page: u0100 onwards; herenow gives the clients column here too (since only for the window's members).
+    await expectEveryCellFilled(page);
+
+    // Next page: u0100 onwards, past the observer's window, each in full too.
     await page.locator("#page-next").click();
     await waitFor("the second page", async () => (await rows.first().getAttribute("data-user")) === "u0100", 10_000);
     expect(await rows.count()).toBe(100);
     expect(await rows.last().getAttribute("data-user")).toBe("u0199");
-    expect(await rows.first().locator("td").allTextContents()).toEqual(["u0100", "online", '{"n":100}', "web", "1", "", "now"]);
+    expect(await rows.first().locator("td").allTextContents()).toEqual(["u0100", "online", '{"n":100}', "web", "1", expect.stringMatching(/^(now|\d+ (s|min) ago)$/), "now"]);
+    await expectEveryCellFilled(page);
     await page.locator("#page-prev").click();
     await waitFor("the first page again", async () => (await rows.first().getAttribute("data-user")) === "u0000", 10_000);
 
@@ -228,11 +246,54 @@ describe("a channel of 5,000 members", () => {
     const listed = page.locator(`#channels-list li[data-channel="${channel}"]`);
     await waitFor("the index to count 5000", async () => (await listed.locator(".counts").textContent()) === `${MEMBERS} · ${MEMBERS} · ${MEMBERS}`, 20_000);
 
+    // The counts chart has points: samples of the counts it heard while they joined.
+    expect(Number(await page.locator("#chart").getAttribute("data-samples"))).toBeGreaterThan(10);
+    expect((await page.locator("#chart-users").getAttribute("points"))!.split(" ").length).toBeGreaterThan(20);
+
+    // A page opened now, on the channel as it is: its chart starts with the channel's past (the counts its history's events carried), its table in full.
+    const later = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const fresh = await later.newPage();
+    fresh.on("pageerror", (error) => errors.push(`pageerror (later page): ${error.message}`));
+    fresh.on("console", (message) => {
+      if (message.type() === "error") errors.push(`console (later page): ${message.text()}`);
+    });
+    const opened = Date.now();
+    await fresh.goto(`http://${server.host}/dashboard#channel=${channel}`);
+    await fresh.locator(`#counts[data-mode=interval][data-users='${MEMBERS}']`).waitFor({ timeout: 30_000 });
+    // Its first sample is from before it opened (the first joins', from the history), and it shows the counts rising.
+    const chartFrom = async () => Number((await fresh.locator("#chart").getAttribute("data-from")) || Infinity);
+    const samples = async () => Number(await fresh.locator("#chart").getAttribute("data-samples"));
+    await waitFor("the chart's past", async () => (await chartFrom()) < opened - 10_000 && (await samples()) > 20, 20_000);
+    expect(await chartFrom()).toBeGreaterThanOrEqual(joinStarted - 1000);
+    const ys = (await fresh.locator("#chart-users").getAttribute("points"))!.split(" ").map((point) => Number(point.split(",")[1]));
+    expect(Math.max(...ys) - Math.min(...ys), "the chart shows the counts rising").toBeGreaterThan(50);
+    await waitFor("the later page's first page", async () => (await fresh.locator("#members tr").count()) === 100, 15_000);
+    await expectEveryCellFilled(fresh);
+    // Its event log shows the past from the history, far outside its window (the first 100 by userId).
+    await waitFor("the later page's events", async () => (await fresh.locator("#events li[data-action=join]").count()) > 100, 15_000);
+    expect(await fresh.locator(`#events li[data-action=join][data-user="${userIdOf(MEMBERS - 1)}"]`).count()).toBe(1);
+
+    // Members far outside the window go offline: both pages' logs show it (read on in the history as the counts move), and their rows say so.
+    const leaving = Array.from({ length: 5 }, (_, i) => userIdOf(MEMBERS - 10 + i));
+    for (const userId of leaving) socketOf.get(userId)!.close();
+    await page.locator(`#counts[data-users='${MEMBERS - leaving.length}']`).waitFor({ timeout: 30_000 });
+    for (const shown of [page, fresh]) {
+      for (const userId of leaving) await shown.locator(`#events li[data-action=offline][data-user="${userId}"]`).waitFor({ timeout: 20_000 });
+      // Once each: the socket's window and the history never both show an event.
+      expect(await shown.locator(`#events li[data-action=offline]`).count()).toBe(leaving.length);
+    }
+    await fresh.locator("#member-filter").fill(userIdOf(MEMBERS - 10).slice(0, 4));
+    const found = fresh.locator("#members tr");
+    await waitFor("the offline rows", async () => (await found.count()) === 10 && (await fresh.locator("#members tr[data-status=offline]").count()) === leaving.length, 15_000);
+    const offline = await fresh.locator(`#members tr[data-user="${leaving[0]}"] td`).allTextContents();
+    expect(offline).toEqual([leaving[0], "offline", `{"n":${MEMBERS - 10}}`, "", "0", expect.stringMatching(/^(now|\d+ s ago)$/), expect.stringMatching(/^(now|\d+ s ago)$/)]);
+
     // Still one bounded page, and the page still answers.
     expect(await rows.count()).toBeLessThanOrEqual(100);
     await expectLive(page, blank, "after the members joined");
     expect(errors).toEqual([]);
     await context.close();
+    await later.close();
     await blank.context().close();
-  }, 240_000);
+  }, 300_000);
 });

@@ -380,10 +380,11 @@ describe("users and large channels (auth on)", () => {
     expect(errors).toEqual([]);
   });
 
-  it("pages a channel past PRESENCE_ANNOUNCE_MAX through herenow, counts exact", async () => {
+  it("pages a channel past PRESENCE_ANNOUNCE_MAX through the member listing (with the admin token), each row in full, counts exact", async () => {
     const channel = freshChannel("dash-big");
     const total = 120;
-    await Promise.all(Array.from({ length: total }, (_, i) => member(keyed.host, channel, `u${String(i).padStart(3, "0")}`)));
+    await Promise.all(Array.from({ length: total }, (_, i) => member(keyed.host, channel, `u${String(i).padStart(3, "0")}`, { userData: { n: i } })));
+    const opened = Date.now();
     const { page, errors } = await openDashboard(keyed.host, `channel=${channel}`);
     await signIn(page);
     await page.locator(`#counts[data-mode=interval][data-users='${total}']`).waitFor({ timeout: SLOW_MS });
@@ -393,6 +394,12 @@ describe("users and large channels (auth on)", () => {
     await waitFor("the second page", async () => (await page.locator("#members tr").count()) === total - 100);
     expect(await page.locator("#members tr").first().getAttribute("data-user")).toBe("u100");
     expect(await page.locator("#page-next").isDisabled()).toBe(true);
+    // Past the observer's window too, every cell is filled: userData, client types, clients, since, last seen.
+    const empty = await page.locator("#members tr").evaluateAll((trs) => trs.flatMap((tr) => [...tr.querySelectorAll("td")].filter((td) => !td.textContent?.trim()).map((_, i) => `${tr.getAttribute("data-user")} ${i}`)));
+    expect(empty).toEqual([]);
+    // The log and the chart start with the channel's past, read with the admin token.
+    await waitFor("the past events", async () => (await page.locator("#events li[data-action=join]").count()) === total, SLOW_MS);
+    await waitFor("the chart's past", async () => Number((await page.locator("#chart").getAttribute("data-from")) || Infinity) < opened, SLOW_MS);
     await shot(page, "dashboard-large.png");
     await page.locator("#page-prev").click();
     await waitFor("the first page again", async () => (await page.locator("#members tr").count()) === 100);

@@ -5,6 +5,9 @@ import { edgeFetch } from "../../party/edge/routes.ts";
 import { memoryService } from "../support/memory-edge.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import { type Handshake, parseHandshake } from "../../party/wire/handshake.ts";
+import type { SocketState } from "../../party/channel/sockets.ts";
+import { mintAdminToken } from "../../party/edge/admin.ts";
+import { memoryService, requestThroughEdge } from "../support/memory-edge.ts";
 import { SECRET, token } from "../support/tokens.ts";
 
 const SERVER_KEY = "server-key-0123456789";
@@ -159,5 +162,31 @@ describe("sameSecret", () => {
     expect(await sameSecret("abc", "abd")).toBe(false);
     expect(await sameSecret("abc", "abcd")).toBe(false);
     expect(await sameSecret("", "abc")).toBe(false);
+  });
+});
+
+describe("the admin member listing at the edge", () => {
+  const keyedEnv = { PRESENCE_AUTH_SECRET: SECRET, PRESENCE_SERVER_KEY: SERVER_KEY, PRESENCE_TICK_MS: "50" };
+
+  it("takes only the server key or an admin token, not a user token that reads the channel's herenow, counting each refusal", async () => {
+    const { world, edge } = memoryService(keyedEnv);
+    const room = await world.room<SocketState>("main", "listed");
+    const user = { authorization: `Bearer ${await token({ userId: "ann", channels: ["listed"] })}` };
+    expect((await requestThroughEdge(room, edge, "GET", "?includeUsers=true", undefined, user)).status).toBe(200);
+    expect(await requestThroughEdge(room, edge, "GET", "?members", undefined, user)).toMatchObject({ status: 401, body: { error: "unauthorized" } });
+    expect(await requestThroughEdge(room, edge, "GET", "?members")).toMatchObject({ status: 401, body: { error: "unauthorized", message: expect.stringMatching(/missing server key/) } });
+    const admin = (await mintAdminToken(loadConfig(keyedEnv)))!.token;
+    const page = await requestThroughEdge(room, edge, "GET", "?members&limit=5", undefined, { authorization: `Bearer ${admin}` });
+    expect(page).toMatchObject({ status: 200, body: { content: { channel: "listed", members: [], clientAmount: 0, userAmount: 0 } } });
+    expect(await requestThroughEdge(room, edge, "GET", "?members&limit=1001", undefined, { authorization: `Bearer ${SERVER_KEY}` })).toMatchObject({ status: 400, body: { error: "bad_request" } });
+    await new Promise((done) => setTimeout(done, 10));
+    const stats = (await requestThroughEdge(room, edge, "GET", "?stats", undefined, { authorization: `Bearer ${SERVER_KEY}` })).body.content;
+    expect(stats.refusedRequests).toEqual({ unauthorized: 2, bad_request: 1 });
+  });
+
+  it("is refused with 403 when client auth is on and no server key is set", async () => {
+    const { world, edge } = memoryService({ PRESENCE_AUTH_SECRET: SECRET, PRESENCE_TICK_MS: "50" });
+    const room = await world.room<SocketState>("main", "listed");
+    expect(await requestThroughEdge(room, edge, "GET", "?members")).toMatchObject({ status: 403, body: { error: "forbidden", message: expect.stringMatching(/PRESENCE_SERVER_KEY is not set/) } });
   });
 });

@@ -2,11 +2,12 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { clientTypesText, jsonPreview, relativeTime } from "../../dashboard/format.ts";
-import { memberPage, prefixCursor, remoteRows } from "../../dashboard/rows.ts";
+import { HistoryTail } from "../../dashboard/history-tail.ts";
+import { listedRows, memberPage, prefixCursor } from "../../dashboard/rows.ts";
 import { CountSeries } from "../../dashboard/series.ts";
 import { adminOpen, checkAdminSocket, mintAdminToken, refusedCredentialMessage, verifyAdminToken } from "../../party/edge/admin.ts";
 import { readConfig } from "../../party/server/config.ts";
-import type { Member } from "../../party/protocol/index.ts";
+import type { HistoryEvent, Member } from "../../party/protocol/index.ts";
 import { token } from "../support/tokens.ts";
 
 describe("format", () => {
@@ -59,22 +60,12 @@ describe("interval-mode rows", () => {
     expect(prefixCursor("a\u0000")).toBe("a");
   });
 
-  it("makes one row per member from herenow's per-client users, counting clients and types, and keeps only the prefix", () => {
-    const users = [
-      { id: "u1", data: { n: 1 }, clientType: "web" },
-      { id: "u1", data: { n: 1 }, clientType: "app" },
-      { id: "u1", data: { n: 1 } },
-      { id: "u2", data: null, clientType: "web" },
-    ];
-    expect(remoteRows(users, "")).toEqual({
-      rows: [
-        { id: "u1", data: { n: 1 }, clients: 3, clientTypes: { web: 1, app: 1 } },
-        { id: "u2", data: null, clients: 1, clientTypes: { web: 1 } },
-      ],
-      more: true,
-    });
-    // Past the prefix there is no next page.
-    expect(remoteRows(users, "u1")).toEqual({ rows: [{ id: "u1", data: { n: 1 }, clients: 3, clientTypes: { web: 1, app: 1 } }], more: false });
+  it("keeps the listing's members that start with the prefix, and says whether the next page may hold more", () => {
+    const m = (id: string): Member => ({ id, data: null, status: "online", clients: 1, clientTypes: {}, since: 0, lastSeen: 0 });
+    const page = [m("u1"), m("u10"), m("u2")];
+    expect(listedRows(page, "")).toEqual({ rows: page, more: true });
+    expect(listedRows(page, "u1")).toEqual({ rows: [m("u1"), m("u10")], more: false });
+    expect(listedRows([], "u1")).toEqual({ rows: [], more: true });
   });
 });
 
@@ -90,6 +81,69 @@ describe("CountSeries", () => {
     expect(users).toBe("0.0,79.0 50.0,79.0 50.0,4.0 100,4.0");
     series.add({ at: 20_000, userAmount: 0, clientAmount: 0 });
     expect(series.samples.map((s) => s.at)).toEqual([20_000]);
+  });
+});
+
+describe("CountSeries.merge", () => {
+  it("merges a history's counts with the samples heard, in time order, within the window, thinned to the newest counts per slice", () => {
+    const series = new CountSeries(60_000, 1000);
+    series.add({ at: 100_000, userAmount: 9, clientAmount: 9 });
+    series.merge([
+      { at: 30_000, userAmount: 1, clientAmount: 1 },
+      { at: 50_000, userAmount: 2, clientAmount: 2 },
+      { at: 50_010, userAmount: 3, clientAmount: 4 },
+      { at: 70_000, userAmount: 5, clientAmount: 5 },
+    ]);
+    // 30_000 is past the window of the newest (100_000); 50_000 and 50_010 share a slice of 100 ms: the newer stays.
+    expect(series.samples.map((s) => [s.at, s.userAmount])).toEqual([
+      [50_010, 3],
+      [70_000, 5],
+      [100_000, 9],
+    ]);
+    // Thousands of events draw as at most maxSamples steps.
+    const many = new CountSeries(60_000);
+    many.merge(Array.from({ length: 5000 }, (_, i) => ({ at: i * 10, userAmount: i, clientAmount: i })), 100);
+    expect(many.samples.length).toBeLessThanOrEqual(100);
+    expect(many.samples.at(-1)).toEqual({ at: 49_990, userAmount: 4999, clientAmount: 4999 });
+    many.merge([]);
+    expect(many.samples.length).toBeLessThanOrEqual(100);
+  });
+});
+
+describe("HistoryTail", () => {
+  const event = (seq: number, id: string, at = seq * 1000): HistoryEvent => ({
+    action: "join",
+    member: { id, data: null, status: "online", clients: 1, clientTypes: {}, since: at, lastSeen: at },
+    clientAmount: seq,
+    userAmount: seq,
+    seq,
+    at,
+  });
+  const ids = (events: HistoryEvent[]) => events.map((e) => `${e.seq}:${e.member.id}`);
+
+  it("reads on from the newest event's time, showing each event once, past what the socket showed", () => {
+    const tail = new HistoryTail();
+    tail.seen(2, 2000);
+    expect(String(tail.query(100))).toBe("history=&limit=100&since=2000");
+    // The page from 2000 holds tick 2 again (the socket showed it) and tick 3.
+    expect(ids(tail.take({ events: [event(2, "a"), event(3, "b"), event(3, "c")] }))).toEqual(["3:b", "3:c"]);
+    expect(tail.more).toBe(false);
+    expect(String(tail.query(100))).toBe("history=&limit=100&since=3000");
+    // Tick 3 again (read), and a tick 4 stamped the same millisecond: new.
+    expect(ids(tail.take({ events: [event(3, "b"), event(3, "c"), event(4, "d", 3000)] }))).toEqual(["4:d"]);
+    expect(ids(tail.take({ events: [event(4, "d", 3000)] }))).toEqual([]);
+  });
+
+  it("follows a page's cursor, keeping a tick that straddles two pages whole", () => {
+    const tail = new HistoryTail(1);
+    tail.query(2);
+    expect(ids(tail.take({ events: [event(1, "a"), event(2, "b")], cursor: "2" }))).toEqual(["2:b"]);
+    expect(tail.more).toBe(true);
+    expect(String(tail.query(2))).toBe("history=&limit=2&cursor=2");
+    // The rest of tick 2 comes on the next page: shown, not taken for a repeat.
+    expect(ids(tail.take({ events: [event(2, "c"), event(3, "d")] }))).toEqual(["2:c", "3:d"]);
+    expect(tail.more).toBe(false);
+    expect(String(tail.query(2))).toBe("history=&limit=2&since=3000");
   });
 });
 

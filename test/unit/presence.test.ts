@@ -168,6 +168,49 @@ describe("PresenceState events and counts", () => {
     expect(second).toMatchObject({ clientAmount: 5, userAmount: 4 });
   });
 
+  it("pages the admin member listing by userId: every member in full, online and offline, a cursor while more follow", () => {
+    const state = settled([
+      ["c1", "carol", { n: 3 }],
+      ["a1", "alice", { n: 1 }],
+      ["b1", "bob"],
+      ["o1", null],
+    ]);
+    join(state, "a2", "alice", 1, { n: 1 }, "web");
+    join(state, "e1", "erin", 1, null, "app");
+    state.drop("e1", 2);
+    state.expire(2 + GRACE);
+    state.takeDiff();
+    const first = state.membersPage("room", { limit: 2 });
+    expect(first).toEqual({
+      channel: "room",
+      clientAmount: 4,
+      userAmount: 3,
+      members: [
+        { id: "alice", data: { n: 1 }, status: "online", clients: 2, clientTypes: { web: 1 }, since: 0, lastSeen: 0 },
+        { id: "bob", data: null, status: "online", clients: 1, clientTypes: {}, since: 0, lastSeen: 0 },
+      ],
+      cursor: "bob",
+    });
+    // erin is offline, and listed, with when it was last seen; no cursor on the last page.
+    const second = state.membersPage("room", { limit: 2, cursor: first.cursor });
+    expect(second.members.map((m) => [m.id, m.status, m.clients])).toEqual([
+      ["carol", "online", 1],
+      ["erin", "offline", 0],
+    ]);
+    expect(second.members[1]).toMatchObject({ since: 2 + GRACE, lastSeen: 2 });
+    expect(second).not.toHaveProperty("cursor");
+    // A full last page has no cursor either: nothing follows it.
+    expect(state.membersPage("room", { limit: 4 })).not.toHaveProperty("cursor");
+    // Members that come and go meanwhile: those before the cursor are not on later pages, those after it are.
+    join(state, "a0", "aaron", 3);
+    join(state, "z1", "zed", 3);
+    state.takeDiff();
+    expect(state.membersPage("room", { limit: 10, cursor: "bob" }).members.map((m) => m.id)).toEqual(["carol", "erin", "zed"]);
+    // Each page's counts are the channel's, as herenow gives them.
+    const counts = state.hereNow("room");
+    expect(state.membersPage("room", { limit: 1, cursor: "zed" })).toEqual({ channel: "room", clientAmount: counts.clientAmount, userAmount: counts.userAmount, members: [] });
+  });
+
   it("serves client types: each client's type in herenow, counts by type per member and per channel", () => {
     const state = fresh();
     join(state, "a1", "alice", 0, null, "web");
