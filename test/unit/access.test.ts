@@ -2,7 +2,6 @@
 import { describe, expect, it } from "vitest";
 import { admitConnect, appkeyOpens, authorizeRequest, checkOrigin, sameSecret } from "../../party/edge/access.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
-import { memoryService } from "../support/memory-edge.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import { type Handshake, parseHandshake } from "../../party/wire/handshake.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
