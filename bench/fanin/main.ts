@@ -52,7 +52,9 @@ const result = await simulate({
   },
 });
 const { stats } = result;
-const ran = `${stats.events.toLocaleString("en-US")} events, ${stats.runs.toLocaleString("en-US")} room runs, ${stats.rooms.toLocaleString("en-US")} rooms, ${(stats.wallMs / 1000).toFixed(1)} s of wall time`;
+const ran =
+  `${stats.events.toLocaleString("en-US")} events, ${stats.runs.toLocaleString("en-US")} room runs, ${stats.rooms.toLocaleString("en-US")} rooms, ` +
+  `${(stats.wallMs / 1000).toFixed(1)} s of wall time, ${Math.round(process.resourceUsage().maxRSS / 1024).toLocaleString("en-US")} MiB peak memory`;
 console.log(`${table(result)}\n\n${ran}`);
 
 const file = value("write");
