@@ -1,7 +1,7 @@
 /**
  * `npm run bench:fanin -- [--channels N] [--users N] [--http-clients N] [--isolates N]
- * [--churn N] [--seconds S] [--warmup S] [--latency MS] [--ramp S] [--parts N] [--seed N]
- * [--write FILE]`: the fan-in simulation (simulation.ts) at a given size, today's design;
+ * [--churn N] [--seconds S] [--warmup S] [--latency MS] [--ramp S] [--parts N]
+ * [--heartbeat-timeout S] [--seed N] [--write FILE]`: the fan-in simulation (simulation.ts) at a given size, today's design;
  * prints the requests a second into each party's objects. `--write docs/benchmarks.md` puts the
  * table into that file's `fanin` section.
  */
@@ -11,7 +11,7 @@ import { scenario, table } from "./report.ts";
 import { simulate, type SimOptions } from "./simulation.ts";
 
 const args = process.argv.slice(2);
-const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "seed", "write"]);
+const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "heartbeat-timeout", "seed", "write"]);
 const value = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
@@ -25,8 +25,11 @@ const number = (name: string, fallback: number): number => {
   return n;
 };
 
-const parts = value("parts");
-const design = todayDesign(parts === undefined ? {} : { directoryParts: number("parts", 4) });
+const design = todayDesign({
+  ...(value("parts") === undefined ? {} : { directoryParts: number("parts", 4) }),
+  // Seconds a socket may be silent (PRESENCE_HEARTBEAT_TIMEOUT_MS): past the run, rooms never wake for their idle check.
+  ...(value("heartbeat-timeout") === undefined ? {} : { heartbeatTimeoutMs: number("heartbeat-timeout", 30) * 1000 }),
+});
 const warmup = value("warmup");
 const options: SimOptions = {
   design,
@@ -59,7 +62,7 @@ console.log(`${table(result)}\n\n${ran}`);
 
 const file = value("write");
 if (file !== undefined) {
-  const command = `npm run bench:fanin -- ${args.filter((_, i) => args[i] !== "--write" && args[i - 1] !== "--write").join(" ")}`.trim();
+  const command = `npm run bench:fanin -- ${args.join(" ")}`;
   writeSection(file, "fanin", command, `${scenario(options)}.\n\n${table(result)}\n\n${ran}.`);
   console.log(`wrote the figures into ${file}`);
 }
