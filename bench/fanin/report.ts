@@ -10,9 +10,10 @@ export function scenario(options: SimOptions): string {
   return (
     `design ${options.design.name}: ${options.channels.toLocaleString("en-US")} channels, ${options.users.toLocaleString("en-US")} users online (one socket each), ` +
     `${options.httpClients.toLocaleString("en-US")} HTTP clients (heartbeat every ${(options.httpBeatMs ?? 20_000) / 1000} s, TTL ${(options.httpTtlMs ?? 60_000) / 1000} s), ` +
-    `${options.isolates.toLocaleString("en-US")} edge isolates, churn ${options.churnPerSec.toLocaleString("en-US")} joins/s and as many leaves/s; ` +
-    `lease ${c.leaseMs / 1000} s, ${c.directoryParts} directory parts, reply latency ${options.latencyMs ?? 5} ms; ` +
-    `${options.seconds} virtual s, the first ${(options.warmupMs ?? c.leaseMs) / 1000} s (start-up: every channel joins) reported apart`
+    `${options.isolates.toLocaleString("en-US")} edge isolates (each connect and heartbeat through a random one), the starting users connecting over the first ${(options.rampMs ?? 0) / 1000} s, ` +
+    `churn ${options.churnPerSec.toLocaleString("en-US")} joins/s (a new user's socket) and as many leaves/s (a socket closes: ${c.graceMs / 1000} s grace, then offline); ` +
+    `lease ${c.leaseMs / 1000} s, ${c.directoryParts} directory parts, heartbeat timeout ${c.heartbeatTimeoutMs / 1000} s, reply latency ${options.latencyMs ?? 5} ms; ` +
+    `${options.seconds} virtual s, the first ${(options.warmupMs ?? c.leaseMs) / 1000} s (start-up: every channel fills) reported apart`
   );
 }
 
