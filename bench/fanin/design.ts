@@ -1,0 +1,65 @@
+/**
+ * What the fan-in simulation asks of a design: how a channel room reports (the hooks its ticks
+ * run, and where its calls' replies go) and how an edge isolate checks a connect against the ban
+ * list. The objects a request goes into are the ones the real code names in its calls (its
+ * `party` and `room`), so a design that shards the index or the directory plugs in here with
+ * its own reporters and is counted the same way.
+ */
+import type { Parties } from "../../party/server/calls.ts";
+import { BanCache } from "../../party/server/ban-cache.ts";
+import { type Config, DEFAULT_CONFIG } from "../../party/server/config.ts";
+import { DirectoryReporter } from "../../party/channel/directory-reporter.ts";
+import type { Outbox } from "../../party/channel/effects.ts";
+import { IndexReporter } from "../../party/channel/index-reporter.ts";
+import type { PresenceState } from "../../party/channel/presence.ts";
+import { directoryHook, indexHook, type TickHook } from "../../party/channel/tick-hooks.ts";
+
+/** A channel room's reporting, as the design wires it. */
+export type ChannelReporting = {
+  /** What runs once a tick is out (the room's `published` hooks that call other parties). */
+  hooks: TickHook[];
+  /** A call of the room's came back (what `ChannelCore.replied` does with it). */
+  replied(ticket: number, result: { reply: unknown } | { error: string }, now: number): void;
+};
+
+/** An edge isolate: what a connect or an HTTP client's heartbeat costs it before it reaches the room. */
+export type Isolate = {
+  /** The user's ban check (its copy of the list, read from wherever the design keeps it). */
+  check(userId: string, parties: Parties): Promise<unknown>;
+};
+
+/** A design under test. */
+export type Design = {
+  name: string;
+  /** The settings every room runs with (lease, directory parts, tick). */
+  config: Config;
+  /** The reporting of one channel room; its calls go through `out`, its counts come from `members`. */
+  channel(name: string, out: Outbox, members: PresenceState): ChannelReporting;
+  /** One edge isolate, on the simulation's clock. */
+  isolate(now: () => number): Isolate;
+};
+
+/** Today's design: one index room (`index/all`) for reports and bans, `PRESENCE_DIRECTORY_PARTS` directory rooms. */
+export function todayDesign(settings: Partial<Config> = {}): Design {
+  const config: Config = { ...DEFAULT_CONFIG, ...settings };
+  return {
+    name: "today",
+    config,
+    channel(name, out, members) {
+      // As ChannelCore wires them (core.ts): the same constructors, the same hooks, the same replies.
+      const reporter = new DirectoryReporter({ enabled: config.directory, parts: config.directoryParts, leaseMs: config.leaseMs, channel: name, out });
+      const index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, out });
+      return {
+        hooks: [directoryHook(reporter, members), indexHook(index, members)],
+        replied(ticket, result, now) {
+          reporter.replied(ticket, result, now, true);
+          index.replied(ticket, "reply" in result);
+        },
+      };
+    },
+    isolate(now) {
+      const bans = new BanCache({ now });
+      return { check: (userId, parties) => bans.banOf(userId, parties) };
+    },
+  };
+}
