@@ -13,6 +13,8 @@ import type { Outbox } from "../../party/channel/effects.ts";
 import { IndexReporter } from "../../party/channel/index-reporter.ts";
 import type { PresenceState } from "../../party/channel/presence.ts";
 import { directoryHook, indexHook, type TickHook } from "../../party/channel/tick-hooks.ts";
+import { copyCounters, zeroCounters } from "../../party/server/counters.ts";
+import type { ChannelMode } from "../../party/protocol/index.ts";
 
 /** A channel room's reporting, as the design wires it. */
 export type ChannelReporting = {
@@ -49,11 +51,21 @@ export function todayDesign(settings: Partial<Config> = {}): Design {
       // As ChannelCore wires them (core.ts): the same constructors, the same hooks, the same replies.
       const reporter = new DirectoryReporter({ enabled: config.directory, parts: config.directoryParts, leaseMs: config.leaseMs, channel: name, out });
       const index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, out });
+      // The room's cumulative counters travel with its index reports (GET /metrics): its start, and its events by type, counted with the tick that announces them.
+      const counters = zeroCounters();
+      counters.starts = 1;
+      const countEvents: TickHook = {
+        published: ({ diff }) => {
+          for (const event of diff?.events ?? []) counters.events[event.action] = (counters.events[event.action] ?? 0) + 1;
+        },
+        nextDeadline: () => null,
+      };
+      const snapshot = (mode: ChannelMode) => ({ ...members.counts(), members: members.size, mode, httpClients: 0, counters: copyCounters(counters) });
       return {
-        hooks: [directoryHook(reporter, members), indexHook(index, members)],
+        hooks: [countEvents, directoryHook(reporter, members), indexHook(index, snapshot)],
         replied(ticket, result, now) {
           reporter.replied(ticket, result, now, true);
-          index.replied(ticket, "reply" in result);
+          index.replied(ticket, "reply" in result, now);
         },
       };
     },
