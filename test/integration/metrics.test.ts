@@ -3,7 +3,7 @@
  * alone, and the ready check's room): members join two channels, update, leave and go offline,
  * an HTTP client beats, pushes are acked and time out, connects and requests are refused; then
  * /metrics must pass Prometheus' own parser and linter (`promtool check metrics`; never skipped:
- * scripts/ensure-promtool.sh installs it) and its numbers must equal the sums of every room's
+ * npm test installs it with scripts/ensure-apt-package.sh) and its numbers must equal the sums of every room's
  * ?stats once the rooms' reports reached the index (at most one a second per room). When a
  * channel empties it drops out of the gauges and its counters stay in the totals.
  */
@@ -144,7 +144,7 @@ function connectFromOrigin(channel: string, origin: string): Promise<number> {
 /** `promtool check metrics`: Prometheus' own parser and linter; its status and what it said. */
 function promtool(text: string): { status: number | null; output: string } {
   const run = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8" });
-  if (run.error) throw new Error(`promtool could not run (${run.error.message}): install it with bash scripts/ensure-promtool.sh, or set PROMTOOL_PATH; this test does not skip`);
+  if (run.error) throw new Error(`promtool could not run (${run.error.message}): install Debian's prometheus (npm test does, with scripts/ensure-apt-package.sh), or set PROMTOOL_PATH; this test does not skip`);
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Debian's Chromium for the browser tests, headless through playwright-core. Missing, it is
- * an error, never a skip: `bash scripts/ensure-chromium.sh` installs it, or set CHROMIUM_PATH.
+ * an error, never a skip: `npm test` installs it (scripts/ensure-apt-package.sh), or set CHROMIUM_PATH.
  */
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
@@ -11,7 +11,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Launches headless Chromium, or throws saying how to install it. */
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (bash scripts/ensure-chromium.sh) or set CHROMIUM_PATH; the browser tests do not skip`);
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (npm test does, with scripts/ensure-apt-package.sh) or set CHROMIUM_PATH; the browser tests do not skip`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
