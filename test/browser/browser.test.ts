@@ -8,13 +8,9 @@
  * more a friends list with `useUsers`: in React, and in Vue from `partykit-presence/vue`.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it these tests fail, they never skip.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { build } from "esbuild";
 import { type Browser, type Page } from "playwright-core";
 import { launchChromium } from "../support/chromium.ts";
+import { type PageSite, pageHtml, servePages } from "../support/page-site.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ClientPresenceEvent, PresenceClient } from "../../client/index.ts";
 import { freshChannel, joined, waitFor } from "../support/clients.ts";
@@ -112,15 +108,6 @@ window.mountFriends = ({ host, channel, userId, userIds }) => {
 };
 `;
 
-const pageHtml = (script: string) => `<!doctype html>
-<html>
-  <head><meta charset="utf-8"><link rel="icon" href="data:,"><title>presence</title></head>
-  <body>
-    <div id="app"></div>
-    <script type="module">${script}</script>
-  </body>
-</html>`;
-
 const PAGES: Record<string, string> = {
   "/": pageHtml(`import * as presence from "/presence-client.js"; window.presence = presence;`),
   "/react": pageHtml(`import "/roster.js";`),
@@ -129,68 +116,31 @@ const PAGES: Record<string, string> = {
   "/friends-vue": pageHtml(`import "/friends-vue.js";`),
 };
 
-let bundleDir: string;
-let pageServer: Server;
+let site: PageSite;
 let pageUrl: string;
 let browser: Browser;
 let bundleInputs: string[] = [];
 
-/** Bundles one entry for the browser from the scratch project where the package is installed. */
-async function bundle(entry: string, outfile: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [entry],
-    absWorkingDir: packedDir,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    outfile: join(bundleDir, outfile),
-    metafile: true,
-    logLevel: "silent",
-    // Vue's bundler build reads its feature flags from these.
-    define: { "process.env.NODE_ENV": '"production"', __VUE_OPTIONS_API__: "true", __VUE_PROD_DEVTOOLS__: "false", __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: "false" },
-  });
-  return Object.keys(result.metafile.inputs);
-}
-
 beforeAll(async () => {
-  bundleDir = mkdtempSync(join(tmpdir(), "presence-browser-"));
-  writeFileSync(join(packedDir, "client-entry.mjs"), 'export * from "partykit-presence/client";\n');
-  writeFileSync(join(packedDir, "roster-entry.mjs"), ROSTER_SOURCE);
-  writeFileSync(join(packedDir, "device-entry.mjs"), 'export * from "partykit-presence/device";\n');
-  bundleInputs = await bundle("client-entry.mjs", "presence-client.js");
-  await bundle("roster-entry.mjs", "roster.js");
-  await bundle("device-entry.mjs", "presence-device.js");
-  writeFileSync(join(packedDir, "friends-react-entry.mjs"), FRIENDS_REACT_SOURCE);
-  writeFileSync(join(packedDir, "friends-vue-entry.mjs"), FRIENDS_VUE_SOURCE);
-  await bundle("friends-react-entry.mjs", "friends-react.js");
-  await bundle("friends-vue-entry.mjs", "friends-vue.js");
-  const scripts: Record<string, Buffer> = {
-    "/friends-react.js": readFileSync(join(bundleDir, "friends-react.js")),
-    "/friends-vue.js": readFileSync(join(bundleDir, "friends-vue.js")),
-    "/presence-client.js": readFileSync(join(bundleDir, "presence-client.js")),
-    "/roster.js": readFileSync(join(bundleDir, "roster.js")),
-    "/presence-device.js": readFileSync(join(bundleDir, "presence-device.js")),
-  };
-
-  pageServer = createServer((request, response) => {
-    const html = PAGES[request.url ?? ""];
-    const script = scripts[request.url ?? ""];
-    if (html) response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
-    else if (script) response.writeHead(200, { "content-type": "text/javascript; charset=utf-8" }).end(script);
-    else response.writeHead(404).end();
-  });
-  await new Promise<void>((done) => pageServer.listen(0, "127.0.0.1", done));
-  const address = pageServer.address();
-  pageUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
-
+  site = await servePages(
+    packedDir,
+    {
+      "presence-client.js": 'export * from "partykit-presence/client";\n',
+      "roster.js": ROSTER_SOURCE,
+      "presence-device.js": 'export * from "partykit-presence/device";\n',
+      "friends-react.js": FRIENDS_REACT_SOURCE,
+      "friends-vue.js": FRIENDS_VUE_SOURCE,
+    },
+    PAGES,
+  );
+  pageUrl = site.url;
+  bundleInputs = site.inputs["presence-client.js"]!;
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((done) => (pageServer ? pageServer.close(() => done()) : done()));
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  await site?.close();
 });
 
 const nodeClients: PresenceClient[] = [];
@@ -236,7 +186,7 @@ function browserSeen(page: Page): Promise<Array<{ action: string; id: string; da
 describe("the client in a browser (Chromium)", () => {
   it("bundles the packed client for the browser from web-standard code only: the package and partysocket, no zod", () => {
     const roots = new Set(bundleInputs.map((input) => (input.startsWith("node_modules/") ? input.split("/").slice(0, 2).join("/") : input)));
-    expect([...roots].sort()).toEqual(["client-entry.mjs", "node_modules/partykit-presence", "node_modules/partysocket"]);
+    expect([...roots].sort()).toEqual(["node_modules/partykit-presence", "node_modules/partysocket", "presence-client-entry.mjs"]);
     expect(bundleInputs.filter((input) => input.startsWith("node_modules/partykit-presence/")).every((input) => input.includes("/dist/"))).toBe(true);
   });
 

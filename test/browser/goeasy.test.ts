@@ -6,11 +6,6 @@
  * sees the page's user join and leave. Its own dev server: the seed names fixed channels.
  * Needs /usr/bin/chromium (or CHROMIUM_PATH): without it this test fails, it never skips.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { build } from "esbuild";
 import type { Browser } from "playwright-core";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -19,39 +14,26 @@ import { launchChromium } from "../support/chromium.ts";
 import { joined, waitFor } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
 import { SEED_CHANNELS, SEED_USER, seedSnippets } from "../support/goeasy-seed.ts";
+import { type PageSite, pageHtml, servePages } from "../support/page-site.ts";
 
 const KEY = "goeasy-browser-server-key";
 const packedDir = inject("packedDir");
 let server: DevServer;
-let pageServer: Server;
-let pageUrl: string;
+let site: PageSite;
 let browser: Browser;
-let bundleDir: string;
 const clients: PresenceClient[] = [];
 
 beforeAll(async () => {
   server = await startDevServer({ vars: { PRESENCE_SERVER_KEY: KEY } });
-  bundleDir = mkdtempSync(join(tmpdir(), "presence-goeasy-"));
-  writeFileSync(join(packedDir, "goeasy-entry.mjs"), 'import { GoEasy } from "partykit-presence/goeasy";\nwindow.GoEasy = GoEasy;\n');
-  await build({ entryPoints: ["goeasy-entry.mjs"], absWorkingDir: packedDir, bundle: true, format: "esm", platform: "browser", target: "es2022", outfile: join(bundleDir, "goeasy.js"), logLevel: "silent" });
-  const script = readFileSync(join(bundleDir, "goeasy.js"));
-  const html = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>goeasy</title></head><body><script type="module" src="/goeasy.js"></script></body></html>`;
-  pageServer = createServer((request, response) => {
-    if (request.url === "/") response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
-    else if (request.url === "/goeasy.js") response.writeHead(200, { "content-type": "text/javascript; charset=utf-8" }).end(script);
-    else response.writeHead(404).end();
-  });
-  await new Promise<void>((done) => pageServer.listen(0, "127.0.0.1", done));
-  const address = pageServer.address();
-  pageUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
+  // `GoEasy` as a global: the seed's classic scripts call `new GoEasy(...)`.
+  site = await servePages(packedDir, { "goeasy.js": 'import { GoEasy } from "partykit-presence/goeasy";\nwindow.GoEasy = GoEasy;\n' }, { "/": pageHtml(`import "/goeasy.js";`) });
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   for (const client of clients) client.close();
   await browser?.close();
-  await new Promise<void>((done) => (pageServer ? pageServer.close(() => done()) : done()));
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  await site?.close();
   await server?.stop();
 });
 
@@ -68,7 +50,7 @@ describe("GoEasy's API in a browser (Chromium)", () => {
       alerts.push(dialog.message());
       void dialog.accept();
     });
-    await page.goto(pageUrl);
+    await page.goto(site.url);
     await page.waitForFunction(() => typeof (window as { GoEasy?: unknown }).GoEasy === "function");
 
     // Classic scripts, as a page would have them: `var goEasy` is a global the next ones use.
