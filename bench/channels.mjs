@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * `npm run bench:channels -- [--channels 2500] [--members 2] [--concurrency 200] [--repeat 1]
+ * [--engines partykit,workers] [--write FILE]`: many small channels at once, the cost that
+ * 100,000 channels multiply. `channels × members` raw sockets (one user each) connect, at most
+ * `concurrency` in flight, to
+ *   - the engine's floor (bench/empty-room.ts: rooms that accept and do nothing): the clock
+ *     stops when every socket is open;
+ *   - our room (default settings, the directory and the index on): the clock stops when every
+ *     socket holds its channel's exact counts and members, and again when the cross-room parts
+ *     agree: `GET /channels` lists every channel with its counts and `POST /users` has every
+ *     user online.
+ * Each kind on a fresh server; figures are medians of `repeat` runs, with workerd's CPU seconds.
+ * `--write docs/benchmarks.md` puts the table into that file's `channels` section.
+ */
+import WebSocket from "ws";
+import { writeSection } from "../scripts/doc-section.mjs";
+import { applyOurs, connect } from "./lib/clients.mjs";
+import { startServer, watchWorkerd } from "./lib/server.mjs";
+import { startWorkersServer } from "./lib/workers-server.mjs";
+import { fmt, ratio, sleep, table, UsageError } from "./lib/util.mjs";
+
+/** @typedef {import("./lib/server.mjs").Server} Server */
+/** @typedef {"empty" | "ours"} Kind */
+/** @typedef {{ kind: Kind; openMs: number; exactMs: number; crossMs: number; cpuSeconds: number; failed: number }} Run */
+
+const args = process.argv.slice(2);
+const known = new Set(["channels", "members", "concurrency", "repeat", "engines", "write", "timeout-ms"]);
+for (const arg of args) if (arg.startsWith("--") && !known.has(arg.slice(2))) throw new UsageError(`unknown option ${arg} (known: ${[...known].map((k) => `--${k}`).join(" ")})`);
+/** @param {string} name @param {string} fallback */
+const option = (name, fallback) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 && args[at + 1] !== undefined ? /** @type {string} */ (args[at + 1]) : fallback;
+};
+/** @param {string} name @param {number} fallback */
+const count = (name, fallback) => {
+  const n = Number(option(name, String(fallback)).replace(/_/g, ""));
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} needs a whole number of at least 1`);
+  return n;
+};
+const channels = count("channels", 2500);
+const members = count("members", 2);
+const concurrency = count("concurrency", 200);
+const repeat = count("repeat", 1);
+const timeoutMs = count("timeout-ms", 180_000);
+const engines = option("engines", "partykit").split(",");
+for (const engine of engines) if (engine !== "partykit" && engine !== "workers") throw new UsageError(`--engines takes partykit and workers, not ${engine}`);
+
+/** A socket of the run, and what it holds of its channel. @typedef {{ ws: WebSocket | null; client: import("./lib/clients.mjs").Client; done: boolean }} Member */
+
+/**
+ * One run of one kind on a fresh server of `engine`.
+ * @param {string} engine @param {Kind} kind @returns {Promise<Run>}
+ */
+async function runOnce(engine, kind) {
+  const server = engine === "workers" ? await startWorkersServer({}) : await startServer({});
+  try {
+    return await storm(server, kind);
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Opens every socket and times the run.
+ * @param {Server} server @param {Kind} kind @returns {Promise<Run>}
+ */
+async function storm(server, kind) {
+  const run = Date.now().toString(36);
+  const channelOf = (/** @type {number} */ c) => `ch-${run}-${c}`;
+  const idOf = (/** @type {number} */ c, /** @type {number} */ m) => `u${c}-${m}`;
+  /** @type {Member[]} */
+  const sockets = [];
+  let done = 0;
+  let failed = 0;
+  let exactAt = 0;
+  const counters = { gaps: 0 };
+  const watch = watchWorkerd(server.pgid);
+  const t0 = performance.now();
+  const deadline = t0 + timeoutMs;
+  const open = async (/** @type {number} */ i) => {
+    const c = Math.floor(i / members);
+    const m = i % members;
+    const party = kind === "ours" ? "main" : "empty";
+    const url = `ws://${server.host}/parties/${party}/${channelOf(c)}?userId=${idOf(c, m)}`;
+    /** @type {Member} */
+    const member = { ws: null, client: /** @type {any} */ ({ ws: null, view: new Set(), syncing: false, seq: null, mode: "full", userAmount: 0, ping: null, synced: false }), done: false };
+    sockets.push(member);
+    try {
+      member.ws = await connect(
+        url,
+        (data) => {
+          if (kind !== "ours" || member.done) return;
+          applyOurs(member.client, JSON.parse(String(data)), counters);
+          if (member.client.userAmount === members && member.client.view.size === members && !member.client.syncing) {
+            member.done = true;
+            if (++done === channels * members) exactAt = performance.now();
+          }
+        },
+        () => undefined,
+      );
+      member.client.ws = member.ws;
+    } catch {
+      failed++;
+    }
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < channels * members && performance.now() < deadline) await open(next++);
+    }),
+  );
+  const openAt = performance.now();
+  let crossAt = 0;
+  if (kind === "ours") {
+    while (done < channels * members && performance.now() < deadline) await sleep(20);
+    while (crossAt === 0 && performance.now() < deadline) {
+      if ((await indexAgrees(server, channelOf)) && (await directoryAgrees(server, idOf))) crossAt = performance.now();
+      else await sleep(100);
+    }
+  }
+  const workerd = watch.stop();
+  for (const member of sockets) {
+    if (member.client.ping) clearInterval(member.client.ping);
+    member.ws?.terminate();
+  }
+  const timedOut = kind === "ours" ? exactAt === 0 || crossAt === 0 : openAt > deadline;
+  if (timedOut || failed > 0) {
+    const held = new Map();
+    for (const member of sockets) if (!member.done) held.set(`${member.client.userAmount}/${member.client.view.size}`, (held.get(`${member.client.userAmount}/${member.client.view.size}`) ?? 0) + 1);
+    const short = [...held].map(([counts, n]) => `${n} holding ${counts}`).join(", ");
+    throw new Error(
+      `${kind}: ${failed} connects failed, all open after ${fmt((openAt - t0) / 1000, 1)} s, ${done} of ${channels * members} sockets exact (the others: userAmount/members ${short || "none"}), ` +
+        `cross-room ${crossAt === 0 ? "not agreed" : "agreed"} within ${timeoutMs} ms`,
+    );
+  }
+  return { kind, openMs: openAt - t0, exactMs: kind === "ours" ? exactAt - t0 : openAt - t0, crossMs: kind === "ours" ? crossAt - t0 : NaN, cpuSeconds: workerd.cpuSeconds, failed };
+
+  /**
+   * Whether `GET /channels` lists every channel of the run with its exact counts.
+   * @param {Server} server @param {(c: number) => string} channelOf
+   */
+  async function indexAgrees(server, channelOf) {
+    const response = await fetch(`http://${server.host}/channels?q=ch-${run}-&limit=10000`, { signal: AbortSignal.timeout(10_000) }).catch(() => null);
+    if (!response?.ok) return false;
+    /** @type {{ content: { total: number; channels: Array<{ channel: string; userAmount: number; clientAmount: number }> } }} */
+    const body = await response.json();
+    const held = new Map(body.content.channels.map((entry) => [entry.channel, entry]));
+    for (let c = 0; c < channels; c++) {
+      const entry = held.get(channelOf(c));
+      if (entry?.userAmount !== members || entry.clientAmount !== members) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether `POST /users` has every user of the run online, 1,000 ids a call.
+   * @param {Server} server @param {(c: number, m: number) => string} idOf
+   */
+  async function directoryAgrees(server, idOf) {
+    const ids = Array.from({ length: channels * members }, (_, i) => idOf(Math.floor(i / members), i % members));
+    for (let at = 0; at < ids.length; at += 1000) {
+      const userIds = ids.slice(at, at + 1000);
+      const response = await fetch(`http://${server.host}/users`, { method: "POST", body: JSON.stringify({ userIds }), headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(10_000) }).catch(() => null);
+      if (!response?.ok) return false;
+      /** @type {{ content: { users: Record<string, { online: boolean }> } }} */
+      const body = await response.json();
+      if (!userIds.every((id) => body.content.users[id]?.online === true)) return false;
+    }
+    return true;
+  }
+}
+
+/** @param {number[]} values */
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+const startedAt = performance.now();
+/** @type {string[][]} */
+const rows = [["engine", "floor: all open (s)", "ours: all exact (s)", "ours: index and directory agree (s)", "exact / floor", "agree / floor", "workerd CPU floor (s)", "ours (s)", "CPU ours / floor"]];
+for (const engine of engines) {
+  /** @type {Record<Kind, Run[]>} */
+  const runs = { empty: [], ours: [] };
+  for (let r = 0; r < repeat; r++) {
+    for (const kind of /** @type {Kind[]} */ (["empty", "ours"])) {
+      process.stdout.write(`${engine}, ${kind}, run ${r + 1}/${repeat}… `);
+      const result = await runOnce(engine, kind);
+      runs[kind].push(result);
+      console.log(kind === "ours" ? `exact ${fmt(result.exactMs / 1000, 2)} s, agree ${fmt(result.crossMs / 1000, 2)} s, CPU ${fmt(result.cpuSeconds, 1)} s` : `open ${fmt(result.openMs / 1000, 2)} s, CPU ${fmt(result.cpuSeconds, 1)} s`);
+    }
+  }
+  const floor = median(runs.empty.map((r) => r.openMs));
+  const exact = median(runs.ours.map((r) => r.exactMs));
+  const cross = median(runs.ours.map((r) => r.crossMs));
+  const floorCpu = median(runs.empty.map((r) => r.cpuSeconds));
+  const oursCpu = median(runs.ours.map((r) => r.cpuSeconds));
+  rows.push([engine, fmt(floor / 1000, 2), fmt(exact / 1000, 2), fmt(cross / 1000, 2), ratio(exact, floor), ratio(cross, floor), fmt(floorCpu, 1), fmt(oursCpu, 1), ratio(oursCpu, floorCpu)]);
+}
+const text = `${channels.toLocaleString("en-US")} channels × ${members} members (${(channels * members).toLocaleString("en-US")} sockets, ${concurrency} connects in flight), medians of ${repeat} run${repeat === 1 ? "" : "s"} each:\n\n${table(rows)}`;
+console.log(`\n${text}\n\n${fmt((performance.now() - startedAt) / 1000, 0)} s in all`);
+const file = option("write", "");
+if (file !== "") {
+  writeSection(file, "channels", `npm run bench:channels -- ${args.join(" ")}`, text);
+  console.log(`wrote the figures into ${file}`);
+}
