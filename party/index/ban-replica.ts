@@ -9,7 +9,8 @@
  *
  * It stores nothing: the root is the one durable list, written (`ban`, `unban`) before the
  * edge is told a ban was taken. A replica that restarts or is evicted reads the root again at
- * its next call; a stored copy would only be a second, staler list to keep in step.
+ * its next call; a stored copy would only be a second, staler list to keep in step. (On
+ * PartyKit the adapter keeps the room's name in storage, as for every room: that is all.)
  */
 import { BAN_REPLICA_REFRESH_MS, BanCache } from "../server/ban-cache.ts";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
