@@ -1,12 +1,13 @@
 /**
  * What the fan-in simulation asks of a design: how a channel room reports (the hooks its ticks
  * run, and where its calls' replies go) and how an edge isolate checks a connect against the ban
- * list. The objects a request goes into are the ones the real code names in its calls (its
+ * list (read from the root, or from a ban replica that reads the root, each played here by the
+ * real `BanCache`). The objects a request goes into are the ones the real code names in its calls (its
  * `party` and `room`), so a design that shards the index or the directory plugs in here with
  * its own reporters and is counted the same way.
  */
 import type { Parties } from "../../party/server/calls.ts";
-import { BanCache } from "../../party/server/ban-cache.ts";
+import { BAN_REPLICA_REFRESH_MS, BanCache } from "../../party/server/ban-cache.ts";
 import { type Config, DEFAULT_CONFIG } from "../../party/server/config.ts";
 import { DirectoryReporter } from "../../party/channel/directory-reporter.ts";
 import type { Outbox } from "../../party/channel/effects.ts";
@@ -15,6 +16,7 @@ import type { PresenceState } from "../../party/channel/presence.ts";
 import { directoryHook, indexHook, type TickHook } from "../../party/channel/tick-hooks.ts";
 import { copyCounters, zeroCounters } from "../../party/server/counters.ts";
 import type { ChannelMode } from "../../party/protocol/index.ts";
+import { banReplicaNumber, INDEX_PARTY, INDEX_ROOM } from "../../party/wire/parties.ts";
 
 /** A channel room's reporting, as the design wires it. */
 export type ChannelReporting = {
@@ -37,15 +39,19 @@ export type Design = {
   config: Config;
   /** The reporting of one channel room; its calls go through `out`, its counts come from `members`. */
   channel(name: string, out: Outbox, members: PresenceState): ChannelReporting;
-  /** One edge isolate, on the simulation's clock. */
-  isolate(now: () => number): Isolate;
+  /** The edge's isolates of one run, on the simulation's clock, `random` drawing each one's replica (a run's own state: the replicas too). */
+  isolates(count: number, now: () => number, random: () => number): Isolate[];
 };
 
-/** Today's design: one index room (`index/all`) for reports and bans, `PRESENCE_DIRECTORY_PARTS` directory rooms. */
-export function todayDesign(settings: Partial<Config> = {}): Design {
+/** Where the isolates read the ban list: `root` (`index/all`, every isolate every 5 s: the design before replicas), or `replicas` (PRESENCE_BAN_REPLICAS rooms `index/bans-N`, each reading the root at most once a second). */
+export type BanReads = "root" | "replicas";
+
+/** Today's design: one index room (`index/all`) for reports and bans, `PRESENCE_DIRECTORY_PARTS` directory rooms; the isolates read the bans from the root, or (`banReads: "replicas"`) from `PRESENCE_BAN_REPLICAS` ban replicas. */
+export function todayDesign(settings: Partial<Config> = {}, options: { banReads?: BanReads } = {}): Design {
   const config: Config = { ...DEFAULT_CONFIG, ...settings };
+  const banReads = options.banReads ?? "root";
   return {
-    name: "today",
+    name: banReads === "root" ? "today" : `today, ${config.banReplicas} ban replicas`,
     config,
     channel(name, out, members) {
       // As ChannelCore wires them (core.ts): the same constructors, the same hooks, the same replies.
@@ -69,9 +75,36 @@ export function todayDesign(settings: Partial<Config> = {}): Design {
         },
       };
     },
-    isolate(now) {
-      const bans = new BanCache({ now });
-      return { check: (userId, parties) => bans.banOf(userId, parties) };
+    isolates(count, now, random) {
+      if (banReads === "root") {
+        return Array.from({ length: count }, () => {
+          const bans = new BanCache({ now });
+          return { check: (userId, parties) => bans.banOf(userId, { parties, room: INDEX_ROOM }) };
+        });
+      }
+      const replicas = Array.from({ length: config.banReplicas }, () => new BanCache({ refreshMs: BAN_REPLICA_REFRESH_MS, now }));
+      return Array.from({ length: count }, () => {
+        const bans = new BanCache({ now, pick: random() });
+        const room = bans.replicaOf(config.banReplicas);
+        return { check: (userId, parties) => bans.banOf(userId, { parties: throughReplicas(parties, replicas), room }) };
+      });
     },
+  };
+}
+
+/**
+ * The parties as an isolate reaches its ban replica: the call into `index/bans-N` is counted
+ * and takes its latency, then the replica answers from its copy (as index/ban-replica.ts does),
+ * reading the root through the same counted parties when its copy is over a second old.
+ */
+function throughReplicas(parties: Parties, replicas: BanCache[]): Parties {
+  return {
+    reachable: true,
+    call: (async (party: typeof INDEX_PARTY, room: string, name: "bans", args: Record<string, never>) => {
+      await parties.call(party, room, name, args);
+      const replica = replicas[banReplicaNumber(room) ?? -1];
+      if (!replica) throw new Error(`no ban replica ${room}`);
+      return { bans: await replica.active({ parties, room: INDEX_ROOM }) };
+    }) as Parties["call"],
   };
 }

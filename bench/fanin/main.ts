@@ -1,7 +1,8 @@
 /**
  * `npm run bench:fanin -- [--channels N] [--users N] [--http-clients N] [--isolates N]
  * [--churn N] [--seconds S] [--warmup S] [--latency MS] [--ramp S] [--parts N]
- * [--heartbeat-timeout S] [--seed N] [--write FILE]`: the fan-in simulation (simulation.ts) at a given size, today's design;
+ * [--heartbeat-timeout S] [--ban-replicas N] [--seed N] [--write FILE]`: the fan-in simulation (simulation.ts) at a given size, today's design
+ * (the isolates reading the bans from the root, or with `--ban-replicas N` from N ban replicas);
  * prints the requests a second into each party's objects. `--write docs/benchmarks.md` puts the
  * table into that file's `fanin` section.
  */
@@ -11,7 +12,7 @@ import { scenario, table } from "./report.ts";
 import { simulate, type SimOptions } from "./simulation.ts";
 
 const args = process.argv.slice(2);
-const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "heartbeat-timeout", "seed", "write"]);
+const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "heartbeat-timeout", "ban-replicas", "seed", "write"]);
 const value = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
@@ -25,11 +26,15 @@ const number = (name: string, fallback: number): number => {
   return n;
 };
 
-const design = todayDesign({
-  ...(value("parts") === undefined ? {} : { directoryParts: number("parts", 4) }),
-  // Seconds a socket may be silent (PRESENCE_HEARTBEAT_TIMEOUT_MS): past the run, rooms never wake for their idle check.
-  ...(value("heartbeat-timeout") === undefined ? {} : { heartbeatTimeoutMs: number("heartbeat-timeout", 30) * 1000 }),
-});
+const design = todayDesign(
+  {
+    ...(value("parts") === undefined ? {} : { directoryParts: number("parts", 4) }),
+    // Seconds a socket may be silent (PRESENCE_HEARTBEAT_TIMEOUT_MS): past the run, rooms never wake for their idle check.
+    ...(value("heartbeat-timeout") === undefined ? {} : { heartbeatTimeoutMs: number("heartbeat-timeout", 30) * 1000 }),
+    ...(value("ban-replicas") === undefined ? {} : { banReplicas: Math.max(1, number("ban-replicas", 8)) }),
+  },
+  { banReads: value("ban-replicas") === undefined ? "root" : "replicas" },
+);
 const warmup = value("warmup");
 const options: SimOptions = {
   design,

@@ -115,7 +115,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     },
   } as unknown as Parties;
   // The isolates' clock reads like Date.now (BanCache takes 0 for "never read").
-  const isolates: Isolate[] = Array.from({ length: isolateCount }, () => design.isolate(() => EPOCH + queue.now));
+  const isolates: Isolate[] = design.isolates(isolateCount, () => EPOCH + queue.now, mulberry32((options.seed ?? 1) + 1));
   /** A request through a random isolate: its ban check (the answer is not needed: nobody is banned). */
   const throughEdge = (userId: string) => {
     const isolate = isolates[Math.floor(random() * isolates.length)];

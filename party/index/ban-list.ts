@@ -1,6 +1,7 @@
 /**
- * The service's bans, pure logic: who is kept out until when. They live in the one index room
- * (stored, so they survive a restart), and every edge isolate keeps a copy (edge/bans.ts). A
+ * The service's bans, pure logic: who is kept out until when. They live in the index's root
+ * room (stored, so they survive a restart); ban replicas copy them, and every edge isolate
+ * keeps a copy read from one replica (edge/bans.ts, ban-replica.ts). A
  * ban ends at its time, or when it is lifted; a new ban of the same user replaces the old.
  */
 import { type Ban, MAX_BANS } from "../protocol/index.ts";

@@ -1,9 +1,10 @@
 /**
- * The channel index (the `index` party, one room, `all`) with valid settings: every channel
+ * The channel index (the `index` party's root room, `all`) with valid settings: every channel
  * room reports its counts to it (a call), dashboards watch it over sockets (the edge checks
  * their admin token), `GET /channels` reads it (a call from the edge). Entries are leases: a
  * room that dies without a word drops out when its lease lapses, on this room's alarm. It
- * also holds the service's bans, which the edge's isolates copy (see edge/bans.ts), and the
+ * also holds the service's bans, the one stored list, which the ban replicas (`bans-N`,
+ * ban-replica.ts) copy for the edge's isolates (see edge/bans.ts), and the
  * counters of channels that dropped out, so `GET /metrics` (a call from the edge) never
  * decreases (see metrics.ts).
  */

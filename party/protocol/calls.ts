@@ -84,7 +84,7 @@ export const Calls = {
       what: "put the part's dead letters back in its queue",
     }),
   },
-  /** The channel index and the ban list (one room, `all`). */
+  /** The channel index and the ban list (the root room `all`); the ban replicas `bans-N` take `bans` alone. */
   [INDEX_PARTY]: {
     report: call(IndexReport, Nothing, {
       from: "a channel room",
@@ -107,8 +107,8 @@ export const Calls = {
       what: "lift a user's ban",
     }),
     bans: call(Nothing, z.object({ bans: z.array(Ban) }), {
-      from: "the edge's copy of the list (`BanCache`), `GET /users/USERID/ban`",
-      what: "every ban in force",
+      from: "to `all`: a ban replica (at most once a second), `GET /users/USERID/ban`; to a ban replica `bans-N`: an edge isolate's copy (`BanCache`, at most once per 5 s)",
+      what: "every ban in force (a replica answers from its copy, at most 1 s old)",
     }),
   },
 } as const satisfies Record<string, Record<string, CallSpec>>;

@@ -51,3 +51,82 @@ export class Misconfigured implements RoomService<never> {
 
   reachable(): void {}
 }
+
+/**
+ * A room whose name its party does not serve (an index room that is neither the root nor a
+ * ban replica): it serves nothing and says why. The edge refuses such names from outside; this
+ * covers a call the service's own code should never make.
+ */
+export class NoSuchRoom implements RoomService<never> {
+  readonly #message: string;
+
+  constructor(message: string) {
+    this.#message = message;
+  }
+
+  async start(): Promise<void> {}
+
+  connect(socket: HostSocket<never>): void {
+    socket.close(CloseCode.policyViolation, this.#message);
+  }
+
+  message(): void {}
+
+  closed(): void {}
+
+  async request(): Promise<Response> {
+    return fail(404, "not_found", this.#message);
+  }
+
+  async alarm(): Promise<void> {}
+
+  reachable(): void {}
+}
+
+/**
+ * A room whose service depends on its name, chosen when the room starts: on PartyKit a room an
+ * alarm woke learns its name only while loading (PartyKitHost.load), after it was made. Every
+ * other callback comes after `start` (the adapters hold them until it resolves).
+ */
+export class ChosenAtStart<State> implements RoomService<State> {
+  readonly #choose: () => RoomService<State>;
+  #service: RoomService<State> | null = null;
+
+  constructor(choose: () => RoomService<State>) {
+    this.#choose = choose;
+  }
+
+  start(): Promise<void> {
+    this.#service = this.#choose();
+    return this.#service.start();
+  }
+
+  connect(socket: HostSocket<State>, request: Request): void {
+    this.#chosen().connect(socket, request);
+  }
+
+  message(socket: HostSocket<State>, frame: string | ArrayBuffer | ArrayBufferView): void {
+    this.#chosen().message(socket, frame);
+  }
+
+  closed(socket: HostSocket<State>): void {
+    this.#chosen().closed(socket);
+  }
+
+  request(request: Request): Promise<Response> {
+    return this.#chosen().request(request);
+  }
+
+  alarm(): Promise<void> {
+    return this.#chosen().alarm();
+  }
+
+  reachable(): void {
+    this.#service?.reachable();
+  }
+
+  #chosen(): RoomService<State> {
+    if (this.#service === null) throw new Error("a room was used before it started");
+    return this.#service;
+  }
+}

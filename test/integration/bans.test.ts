@@ -1,8 +1,9 @@
 /**
  * Bans against a real engine (this run's), with auth on: a disconnect with `banSeconds` closes
  * the user's socket (4004), then its connects, its device's heartbeats (by its token or by the
- * server) and its fresh tokens are refused with 403 `banned`; the ban survives `kill -9`, and
- * once lifted the user gets back in.
+ * server) and its fresh tokens are refused with 403 `banned`; the ban survives `kill -9` (the
+ * restarted isolate's copy read through its ban replica, two of them here, from the root), and
+ * once lifted the user gets back in. The replicas cannot be reached from outside.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchHereNow, PresenceHttpError } from "../../client/http.ts";
@@ -11,11 +12,12 @@ import type { PresenceClient } from "../../client/index.ts";
 import { createPresenceApi } from "../../client/server.ts";
 import { freshChannel, joined, refusedConnect, waitFor } from "../support/clients.ts";
 import { type DevServer, startDevServer } from "../support/dev-server.ts";
+import { BAN_SPREAD_MS } from "../../party/server/ban-cache.ts";
 import { SECRET, token } from "../support/tokens.ts";
 
 const SERVER_KEY = "ban-test-server-key-0123456789abcdef";
-/** Auth on (a herenow without a token answers 401: ready at any answer). */
-const VARS = { PRESENCE_SERVER_KEY: SERVER_KEY, PRESENCE_AUTH_SECRET: SECRET };
+/** Auth on (a herenow without a token answers 401: ready at any answer); the isolate reads the bans from one of two replicas. */
+const VARS = { PRESENCE_SERVER_KEY: SERVER_KEY, PRESENCE_AUTH_SECRET: SECRET, PRESENCE_BAN_REPLICAS: "2" };
 
 /** The error code a rejected call threw, or "ok" when it did not. */
 const outcome = (attempt: Promise<unknown>) => attempt.then(
@@ -78,9 +80,32 @@ describe("banning a user", () => {
 
     expect(await api.unban(userId)).toEqual({ userId, lifted: true });
     expect(await api.ban(userId)).toEqual({ userId, banned: false });
+    // The lift holds at once in the isolate that made it, and everywhere within BAN_SPREAD_MS (6 s).
+    const lifted = Date.now();
+    await waitFor("the lift honoured", async () => (await outcome(fetchHereNow({ host }, { channels: [channel], token: await userToken() }))) === "ok", BAN_SPREAD_MS);
+    expect(Date.now() - lifted).toBeLessThan(BAN_SPREAD_MS);
     const back = await joined(host, { channel, userId, token: userToken });
     open.push(back);
     expect(back.member(userId)?.status).toBe("online");
     expect(await outcome(api.heartbeat(channel, "phone", { userId, ttlMs: 30_000 }))).toBe("ok");
+  });
+
+  it("lets nothing from outside reach a ban replica: requests and sockets answer 404, as the index's other internals", async () => {
+    const host = server!.host;
+    const auth = { authorization: `Bearer ${SERVER_KEY}` };
+    for (const room of ["bans-0", "bans-1", "bans-9"]) {
+      expect((await fetch(`http://${host}/parties/index/${room}`, { headers: auth })).status, `GET ${room}`).toBe(404);
+      const call = await fetch(`http://${host}/parties/index/${room}`, {
+        method: "POST",
+        headers: { ...auth, "x-presence-internal": "1", "content-type": "application/json" },
+        body: JSON.stringify({ call: "bans", args: {} }),
+      });
+      expect(call.status, `a bans call to ${room} from outside`).toBe(404);
+      const socket = await refusedConnect(host, `/parties/index/${room}`);
+      expect(socket.status, `a socket to ${room}`).toBe(404);
+      expect(JSON.parse(socket.body).message).toMatch(/only index\/all takes sockets/);
+    }
+    // The root's sockets still go on to the dashboard's admin check.
+    expect((await refusedConnect(host, "/parties/index/all")).status).toBe(401);
   });
 });

@@ -55,6 +55,7 @@ describe("the edge's copy of the ban list", () => {
       return answer();
     }) as Parties["call"],
   };
+  const source = { parties, room: "all" };
   beforeEach(() => {
     now = 1_000_000;
     reads = 0;
@@ -63,55 +64,55 @@ describe("the edge's copy of the ban list", () => {
   it("reads the list once per interval, shared by the checks that wait on it", async () => {
     const cache = new BanCache({ refreshMs: 5000, now: () => now });
     answer = async () => ({ bans: [ban("ann", now + 60_000)] });
-    const checks = await Promise.all(["ann", "bob", "ann"].map((userId) => cache.banOf(userId, parties)));
+    const checks = await Promise.all(["ann", "bob", "ann"].map((userId) => cache.banOf(userId, source)));
     expect(checks.map((found) => found?.userId ?? null)).toEqual(["ann", null, "ann"]);
     expect(reads).toBe(1);
     now += 4999;
-    await cache.banOf("bob", parties);
+    await cache.banOf("bob", source);
     expect(reads, "within the interval: no read").toBe(1);
     answer = async () => ({ bans: [] });
     now += 1;
-    expect(await cache.banOf("ann", parties), "a lift another isolate made, seen at the next read").toBeNull();
+    expect(await cache.banOf("ann", source), "a lift another isolate made, seen at the next read").toBeNull();
     expect(reads).toBe(2);
   });
 
   it("has a ban or a lift made through it at once, and treats a ban past its time as over", async () => {
     const cache = new BanCache({ refreshMs: 5000, now: () => now });
-    await cache.banOf("x", parties);
+    await cache.banOf("x", source);
     cache.remember(ban("ann", now + 1000));
-    expect(await cache.banOf("ann", parties)).toMatchObject({ userId: "ann" });
+    expect(await cache.banOf("ann", source)).toMatchObject({ userId: "ann" });
     now += 1000;
-    expect(await cache.banOf("ann", parties)).toBeNull();
+    expect(await cache.banOf("ann", source)).toBeNull();
     cache.remember(ban("bob", now + 1000));
     cache.forget("bob");
-    expect(await cache.banOf("bob", parties)).toBeNull();
+    expect(await cache.banOf("bob", source)).toBeNull();
     expect(reads).toBe(1);
   });
 
   it("says whether any ban is in force, from the same copy, so a request naming no banned user need not be read", async () => {
     const cache = new BanCache({ refreshMs: 5000, now: () => now });
     answer = async () => ({ bans: [] });
-    expect(await cache.any(parties)).toBe(false);
+    expect(await cache.any(source)).toBe(false);
     cache.remember(ban("ann", now + 1000));
-    expect(await cache.any(parties)).toBe(true);
+    expect(await cache.any(source)).toBe(true);
     now += 1000;
-    expect(await cache.any(parties), "a ban past its time is not in force").toBe(false);
+    expect(await cache.any(source), "a ban past its time is not in force").toBe(false);
     expect(reads).toBe(1);
   });
 
   it("keeps its last copy when the list cannot be read, and tries again after the interval, not on every check", async () => {
     const cache = new BanCache({ refreshMs: 5000, now: () => now });
     answer = async () => ({ bans: [ban("ann", now + 60_000)] });
-    await cache.banOf("ann", parties);
+    await cache.banOf("ann", source);
     answer = async () => {
       throw new CallError(0, "index/all cannot be reached");
     };
     now += 5000;
-    expect(await cache.banOf("ann", parties)).toMatchObject({ userId: "ann" });
-    expect(await cache.banOf("ann", parties)).toMatchObject({ userId: "ann" });
+    expect(await cache.banOf("ann", source)).toMatchObject({ userId: "ann" });
+    expect(await cache.banOf("ann", source)).toMatchObject({ userId: "ann" });
     expect(reads).toBe(2);
     now += 5000;
-    await cache.banOf("ann", parties);
+    await cache.banOf("ann", source);
     expect(reads).toBe(3);
   });
 });

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       intervalMs: 1000,
       directory: true,
       directoryParts: 4,
+      banReplicas: 8,
       leaseMs: 120_000,
       historyMs: 24 * 3600 * 1000,
       historyMax: 10_000,
@@ -56,6 +57,8 @@ describe("loadConfig", () => {
     ["PRESENCE_HISTORY_MS", "60000", "historyMs", 60_000],
     ["PRESENCE_HISTORY_MAX", "0", "historyMax", 0],
     ["PRESENCE_HISTORY_MAX", "100000", "historyMax", 100_000],
+    ["PRESENCE_BAN_REPLICAS", "1", "banReplicas", 1],
+    ["PRESENCE_BAN_REPLICAS", "256", "banReplicas", 256],
   ])("reads %s=%s from a string", (name, value, field, expected) => {
     const config = loadConfig({ [name]: value });
     expect(config[field]).toBe(expected);
@@ -101,6 +104,9 @@ describe("loadConfig", () => {
     ["a zero history age", { PRESENCE_HISTORY_MS: "0" }, "PRESENCE_HISTORY_MS"],
     ["a negative history cap", { PRESENCE_HISTORY_MAX: "-1" }, "PRESENCE_HISTORY_MAX"],
     ["a history cap past 100,000", { PRESENCE_HISTORY_MAX: "100001" }, "PRESENCE_HISTORY_MAX"],
+    ["no ban replica", { PRESENCE_BAN_REPLICAS: "0" }, "PRESENCE_BAN_REPLICAS"],
+    ["ban replicas past 256", { PRESENCE_BAN_REPLICAS: "257" }, "PRESENCE_BAN_REPLICAS"],
+    ["fractional ban replicas", { PRESENCE_BAN_REPLICAS: "2.5" }, "PRESENCE_BAN_REPLICAS"],
     [
       "a timeout equal to the interval",
       { PRESENCE_HEARTBEAT_INTERVAL_MS: "5000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000" },

@@ -136,3 +136,25 @@ describe("today's design at a small size", () => {
     expect(directory.measured.totalMean).toBeGreaterThan((channels * 3) / 40);
   }, 60_000);
 });
+
+describe("the isolates reading the bans from replicas", () => {
+  it("sends the isolates' reads to the replicas, and the root at most one read a second per replica", async () => {
+    const seconds = 60;
+    const options = { channels: 50, users: 500, httpClients: 0, isolates: 40, churnPerSec: 50, seconds, warmupMs: 0, seed: 3 } as const;
+    const root = await simulate({ ...options, design: todayDesign() });
+    const replicas = await simulate({ ...options, design: todayDesign({ banReplicas: 2 }, { banReads: "replicas" }) });
+    const bansOf = (result: typeof root) => result.figures.find((f) => f.party === "index")!.measured.byName.bans! * seconds;
+    // From the root: every isolate once per 5 s.
+    expect(bansOf(root)).toBeGreaterThan((40 / 5) * seconds * 0.9);
+    const intoReplicas = [0, 1].map((n) => replicas.tally.calls("index", `bans-${n}`));
+    // Into the replicas: the same reads, split between them (each isolate picked one).
+    expect(intoReplicas[0]! + intoReplicas[1]!).toBeGreaterThan((40 / 5) * seconds * 0.9);
+    expect(Math.min(...intoReplicas)).toBeGreaterThan(0);
+    // Into the root from the replicas: at most one a second each.
+    const intoRoot = bansOf(replicas) - intoReplicas[0]! - intoReplicas[1]!;
+    expect(intoRoot).toBeGreaterThan(seconds);
+    expect(intoRoot).toBeLessThanOrEqual(2 * seconds);
+    // The channels' reports are the same run either way.
+    expect(replicas.figures.find((f) => f.party === "index")!.measured.byName.report).toBe(root.figures.find((f) => f.party === "index")!.measured.byName.report);
+  }, 60_000);
+});

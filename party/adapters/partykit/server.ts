@@ -18,7 +18,7 @@ import { PartyKitHost } from "./host.ts";
 /** Makes a party's service for a room with valid settings. */
 export type MakeService<State> = (host: Host<State>, config: Config) => RoomService<State>;
 
-/** This isolate's copy of the ban list. */
+/** This isolate's copy of the ban list, read from one ban replica picked at random once per isolate. */
 const bans = new BanCache();
 
 /** The edge as PartyKit runs it: the static hooks' lobby and context. */

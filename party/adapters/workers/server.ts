@@ -68,7 +68,7 @@ export function workersParty<State>(make: MakeService<State>) {
   };
 }
 
-/** This isolate's copy of the ban list. */
+/** This isolate's copy of the ban list, read from one ban replica picked at random once per isolate. */
 const bans = new BanCache();
 
 /** The worker's `fetch` on Workers: `/parties/PARTY/ROOM` to the room through the edge's hooks, anything else to the edge's own routes. */
