@@ -41,7 +41,7 @@ export type Design = {
   isolate(now: () => number): Isolate;
 };
 
-/** Today's design: one index room (`index/all`) for reports and bans, `PRESENCE_DIRECTORY_PARTS` directory rooms. */
+/** Today's design: channel rooms report to `PRESENCE_INDEX_SHARDS` index shards (`index/sN`; their forwarding to the root `index/all` is not simulated), bans are read from `index/all`, `PRESENCE_DIRECTORY_PARTS` directory rooms. */
 export function todayDesign(settings: Partial<Config> = {}): Design {
   const config: Config = { ...DEFAULT_CONFIG, ...settings };
   return {
@@ -50,7 +50,7 @@ export function todayDesign(settings: Partial<Config> = {}): Design {
     channel(name, out, members) {
       // As ChannelCore wires them (core.ts): the same constructors, the same hooks, the same replies.
       const reporter = new DirectoryReporter({ enabled: config.directory, parts: config.directoryParts, leaseMs: config.leaseMs, channel: name, out });
-      const index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, out });
+      const index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, shards: config.indexShards, out });
       // The room's cumulative counters travel with its index reports (GET /metrics): its start, and its events by type, counted with the tick that announces them.
       const counters = zeroCounters();
       counters.starts = 1;

@@ -13,7 +13,7 @@ import type { EdgeHost } from "../server/host.ts";
 import { configOr500 } from "../server/room.ts";
 import type { PartyName, RefusalCount } from "../protocol/index.ts";
 import { channelProblem, parseHandshake } from "../wire/handshake.ts";
-import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
+import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 import { admitConnect, authorizeHttpClient, authorizeRequest, checkOrigin } from "./access.ts";
 import { checkAdminSocket } from "./admin.ts";
 import { type Answer, answer } from "./answer.ts";
@@ -119,9 +119,10 @@ const directoryHooks = hooks({
   },
 });
 
-/** The channel index: dashboards connect with an admin token (or freely in development); it is read through GET /channels. */
+/** The channel index: dashboards connect to its root (`all`) with an admin token (or freely in development), never to a shard; it is read through GET /channels. */
 const indexHooks = hooks({
-  async beforeConnect(request, _room, edge) {
+  async beforeConnect(request, room, edge) {
+    if (room !== INDEX_ROOM) throw new HttpError(404, "not_found", `dashboards connect to ${INDEX_PARTY}/${INDEX_ROOM}; the index's other rooms are internal`);
     await checkAdminSocket(new URL(request.url).searchParams, configOr500(edge.env));
     return request;
   },

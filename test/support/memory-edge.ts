@@ -8,7 +8,7 @@ import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { DirectoryService } from "../../party/directory/service.ts";
 import { partyHooks } from "../../party/edge/before.ts";
-import { IndexService } from "../../party/index/service.ts";
+import { indexRoom } from "../../party/index/rooms.ts";
 import { BanCache } from "../../party/server/ban-cache.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
@@ -55,6 +55,6 @@ export function memoryService(env: Record<string, string>): { world: MemoryWorld
   const world = new MemoryWorld();
   world.serve<SocketState>("main", (host) => new ChannelService(host, config));
   world.serve("directory", (host) => new DirectoryService(host, config));
-  world.serve("index", (host) => new IndexService(host, config));
+  world.serve("index", (host) => indexRoom(host, config));
   return { world, edge: { env, parties: world.parties(), waitUntil: () => {}, bans: new BanCache(), now: () => Date.now() } };
 }

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       intervalMs: 1000,
       directory: true,
       directoryParts: 4,
+      indexShards: 16,
       leaseMs: 120_000,
       historyMs: 24 * 3600 * 1000,
       historyMax: 10_000,

@@ -6,7 +6,7 @@
 import { ChannelService } from "../../channel/service.ts";
 import type { SocketState } from "../../channel/sockets.ts";
 import { DirectoryService } from "../../directory/service.ts";
-import { IndexService } from "../../index/service.ts";
+import { indexRoom } from "../../index/rooms.ts";
 import type { WorkersEnv } from "./host.ts";
 import { workersFetch, workersParty } from "./server.ts";
 
@@ -14,7 +14,7 @@ import { workersFetch, workersParty } from "./server.ts";
 export const ChannelRoom = workersParty<SocketState>((host, config) => new ChannelService(host, config));
 /** The user directory's parts (binding `Directory`). */
 export const DirectoryRoom = workersParty((host, config) => new DirectoryService(host, config));
-/** The channel index (binding `Index`). */
-export const IndexRoom = workersParty((host, config) => new IndexService(host, config));
+/** The channel index: its root `all` and its shards `s0`… (binding `Index`). */
+export const IndexRoom = workersParty((host, config) => indexRoom(host, config));
 
 export default { fetch: workersFetch } satisfies ExportedHandler<WorkersEnv>;
