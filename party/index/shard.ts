@@ -140,9 +140,8 @@ export class IndexShard implements RoomService<unknown> {
     const changes = this.#table.take();
     if (changes) this.#forwarder.note(changes);
     if (!this.#host.parties.reachable) return;
+    // What changes while the report is on its way reruns the loop when this run ends (TickLoop); the next report is then due after the interval, on the alarm.
     await this.#forwarder.flush(now);
-    // What changed while the report was on its way goes with the next one.
-    this.#ticks.schedule();
   }
 
   /** Drops lapsed leases from the table and storage; the lapsed channels' counters are kept apart (metrics.ts). */
