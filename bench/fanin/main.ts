@@ -11,7 +11,7 @@ import { scenario, table } from "./report.ts";
 import { simulate, type SimOptions } from "./simulation.ts";
 
 const args = process.argv.slice(2);
-const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "heartbeat-timeout", "seed", "write"]);
+const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "shards", "index-root", "heartbeat-timeout", "seed", "write"]);
 const value = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
@@ -27,6 +27,8 @@ const number = (name: string, fallback: number): number => {
 
 const design = todayDesign({
   ...(value("parts") === undefined ? {} : { directoryParts: number("parts", 4) }),
+  // PRESENCE_INDEX_SHARDS: the index shards channels report to.
+  ...(value("shards") === undefined ? {} : { indexShards: number("shards", 16) }),
   // Seconds a socket may be silent (PRESENCE_HEARTBEAT_TIMEOUT_MS): past the run, rooms never wake for their idle check.
   ...(value("heartbeat-timeout") === undefined ? {} : { heartbeatTimeoutMs: number("heartbeat-timeout", 30) * 1000 }),
 });
@@ -43,6 +45,8 @@ const options: SimOptions = {
   latencyMs: number("latency", 5),
   rampMs: number("ramp", 10) * 1000,
   seed: number("seed", 1),
+  // `--index-root on`: the shards' forwarding to the root (index/all) is simulated and counted too.
+  indexRoot: value("index-root") === "on",
 };
 console.log(scenario(options));
 let lastReport = performance.now();

@@ -121,6 +121,22 @@ describe("today's design at a small size", () => {
     }
   });
 
+  it("with the shards' forwarding simulated: the root takes a renewal per shard every lease/3 at rest and at most one report per shard a second under churn", async () => {
+    const design = todayDesign({ heartbeatTimeoutMs: 3_600_000, indexShards: 4 });
+    const rest = await simulate({ design, channels: 300, users: 3_000, httpClients: 0, isolates: 1, churnPerSec: 0, seconds: 360, indexRoot: true });
+    const measured = rest.figures.find((f) => f.party === "index")!.measured;
+    // 240 measured seconds at rest: each of the 4 shards renews at the root every 40 s (6 times), with nothing changed.
+    expect(measured.byName["shard-report"]).toBeCloseTo((4 * 6) / 240, 5);
+    // Every shard's first report is its whole table: one each, at the start.
+    expect(rest.tally.calls("index", "all")).toBe(4 * (1 + 8) + 1);
+    const churn = await simulate({ design, channels: 100, users: 500, httpClients: 0, isolates: 1, churnPerSec: 200, seconds: 40, warmupMs: 10_000, indexRoot: true });
+    const busy = churn.figures.find((f) => f.party === "index")!.measured;
+    // 200 joins and 200 leaves a second move most of 100 channels every second: still at most one report per shard a second into the root.
+    expect(busy.byName["shard-report"]).toBeGreaterThan(3);
+    expect(busy.byName["shard-report"]).toBeLessThanOrEqual(4);
+    expect(busy.hottestPeakObject).not.toBe("all");
+  }, 60_000);
+
   it("renews every channel in the index once per lease/6 to lease/3 at rest, and each isolate reads the bans once per 5 s", async () => {
     const channels = 500;
     const result = await simulate({ design: todayDesign(), channels, users: 5_000, httpClients: 0, isolates: 10, churnPerSec: 100, seconds: 200, rampMs: 10_000 });
