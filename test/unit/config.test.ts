@@ -74,6 +74,11 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ graceMs: 1000, tickMs: 50, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 4000 });
   });
 
+  it("reads the index shards", () => {
+    expect(loadConfig({ PRESENCE_INDEX_SHARDS: "4" }).indexShards).toBe(4);
+    expect(loadConfig({ PRESENCE_INDEX_SHARDS: "1024" }).indexShards).toBe(1024);
+  });
+
   it("accepts numbers as well as strings", () => {
     expect(loadConfig({ PRESENCE_GRACE_MS: 250 }).graceMs).toBe(250);
   });
@@ -102,6 +107,10 @@ describe("loadConfig", () => {
     ["a zero history age", { PRESENCE_HISTORY_MS: "0" }, "PRESENCE_HISTORY_MS"],
     ["a negative history cap", { PRESENCE_HISTORY_MAX: "-1" }, "PRESENCE_HISTORY_MAX"],
     ["a history cap past 100,000", { PRESENCE_HISTORY_MAX: "100001" }, "PRESENCE_HISTORY_MAX"],
+    ["zero index shards", { PRESENCE_INDEX_SHARDS: "0" }, "PRESENCE_INDEX_SHARDS"],
+    ["index shards past 1024", { PRESENCE_INDEX_SHARDS: "1025" }, "PRESENCE_INDEX_SHARDS"],
+    ["fractional index shards", { PRESENCE_INDEX_SHARDS: "2.5" }, "PRESENCE_INDEX_SHARDS"],
+    ["non-numeric index shards", { PRESENCE_INDEX_SHARDS: "many" }, "PRESENCE_INDEX_SHARDS"],
     [
       "a timeout equal to the interval",
       { PRESENCE_HEARTBEAT_INTERVAL_MS: "5000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000" },

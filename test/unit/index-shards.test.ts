@@ -246,6 +246,36 @@ describe("index shards in memory (PRESENCE_INDEX_SHARDS=4)", () => {
     for (const name of onDead) expect(back).toContain(name);
   });
 
+  it("the root restarts from its rows: a live shard's entries are kept without a resend, a shard whose lease lapsed meanwhile is dropped, the old single index's entries go and its retired counters stay", async () => {
+    const [a, b] = ["alpha", "gamma"];
+    expect(indexShardOf(a, 4)).not.toBe(indexShardOf(b, 4));
+    for (const name of [a, b]) await joinThroughEdge(await world.room<SocketState>("main", name), edge, `${name}-1`, "userId=u1");
+    await vi.advanceTimersByTimeAsync(3_000);
+    const root = await world.room("index", "all");
+    expect([...root.storage.rows.keys()].filter((k) => k.startsWith("e:")).sort()).toEqual([`e:${indexShardOf(a, 4)}:${a}`, `e:${indexShardOf(b, 4)}:${b}`].sort());
+    // What the single index of earlier versions left: an entry and a retired total.
+    root.storage.rows.set("c:old-channel", { entry: entry("old-channel", 1), expiresAt: Date.now() + 60_000 });
+    root.storage.rows.set("retired", { ...zeroCounters(), events: { join: 7 } });
+    // b's shard's lease at the root ran out while the root was down (set it in the past).
+    root.storage.rows.set(`s:${indexShardOf(b, 4)}`, Date.now() - 1);
+    const reportsBefore = world.calls.filter((c) => c.call === "shard-report").length;
+    root.service = indexRoom(root, loadConfig(ENV));
+    await root.service.start();
+    const socket = await dashboard();
+    expect((socket.sent[0] as ChannelsMessage).channels.map((e) => e.channel)).toEqual([a]);
+    expect(world.calls.filter((c) => c.call === "shard-report").length).toBe(reportsBefore);
+    expect(root.storage.rows.has("c:old-channel")).toBe(false);
+    expect([...root.storage.rows.keys()].some((k) => k.startsWith(`e:${indexShardOf(b, 4)}:`))).toBe(false);
+    const text = await (await edgeFetch(new Request("http://memory/metrics", { headers: key }), edge)).text();
+    // Two joins now, seven retired by the old index.
+    expect(text).toMatch(/^presence_events_total\{type="join"\} 9$/m);
+    expect(text).toMatch(/^presence_channels_active 2$/m);
+    // b's shard renews within a third of the lease: the root, not holding it, asks for its whole table, and b is back.
+    await vi.advanceTimersByTimeAsync(12_000);
+    const shown = socket.sent.slice(1).flatMap((m) => (m as ChannelsMessage).channels.map((e) => e.channel));
+    expect(shown).toContain(b);
+  });
+
   it("refuses dashboards' sockets to a shard and unknown rooms, and answers a shard's calls only in shards", async () => {
     const refused = await partyHooks.index.beforeConnect(new Request("http://memory/parties/index/s0"), "s0", edge);
     expect(refused).toBeInstanceOf(Response);
