@@ -50,7 +50,12 @@ export class IndexShard implements RoomService<unknown> {
       shard: host.name,
       leaseMs: config.leaseMs,
       table: () => this.#table.all(),
-      send: (report) => host.parties.call(INDEX_PARTY, INDEX_ROOM, "shard-report", report),
+      send: (report) =>
+        host.parties.call(INDEX_PARTY, INDEX_ROOM, "shard-report", report).catch((error: unknown) => {
+          // Sent again after the interval; said here so a root that keeps refusing is seen.
+          console.warn(`presence: index shard ${host.name}'s report to ${INDEX_PARTY}/${INDEX_ROOM} failed: ${(error as Error).message}`);
+          throw error;
+        }),
     });
     this.#ticks = new TickLoop({
       tickMs: () => TICK_MS,
