@@ -46,7 +46,12 @@ export type Design = {
 /** Where the isolates read the ban list: `root` (`index/all`, every isolate every 5 s: the design before replicas), or `replicas` (PRESENCE_BAN_REPLICAS rooms `index/bans-N`, each reading the root at most once a second). */
 export type BanReads = "root" | "replicas";
 
-/** Today's design: one index room (`index/all`) for reports and bans, `PRESENCE_DIRECTORY_PARTS` directory rooms; the isolates read the bans from the root, or (`banReads: "replicas"`) from `PRESENCE_BAN_REPLICAS` ban replicas. */
+/**
+ * The design as the code stands: channel rooms report to `PRESENCE_INDEX_SHARDS` index shards (`index/sN`; with 1, one hot
+ * object as before the shards; their forwarding to the root `index/all` is played by the simulation when asked), and to
+ * `PRESENCE_DIRECTORY_PARTS` directory rooms; the isolates read the bans from the root, or (`banReads: "replicas"`) from
+ * `PRESENCE_BAN_REPLICAS` ban replicas.
+ */
 export function todayDesign(settings: Partial<Config> = {}, options: { banReads?: BanReads } = {}): Design {
   const config: Config = { ...DEFAULT_CONFIG, ...settings };
   const banReads = options.banReads ?? "root";
@@ -56,7 +61,7 @@ export function todayDesign(settings: Partial<Config> = {}, options: { banReads?
     channel(name, out, members) {
       // As ChannelCore wires them (core.ts): the same constructors, the same hooks, the same replies.
       const reporter = new DirectoryReporter({ enabled: config.directory, parts: config.directoryParts, leaseMs: config.leaseMs, channel: name, out });
-      const index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, out });
+      const index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, shards: config.indexShards, out });
       // The room's cumulative counters travel with its index reports (GET /metrics): its start, and its events by type, counted with the tick that announces them.
       const counters = zeroCounters();
       counters.starts = 1;

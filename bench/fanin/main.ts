@@ -1,8 +1,10 @@
 /**
  * `npm run bench:fanin -- [--channels N] [--users N] [--http-clients N] [--isolates N]
  * [--churn N] [--seconds S] [--warmup S] [--latency MS] [--ramp S] [--parts N]
- * [--heartbeat-timeout S] [--ban-replicas N] [--seed N] [--write FILE]`: the fan-in simulation (simulation.ts) at a given size, today's design
- * (the isolates reading the bans from the root, or with `--ban-replicas N` from N ban replicas);
+ * [--shards N] [--index-root on] [--heartbeat-timeout S] [--ban-replicas N] [--seed N] [--write FILE]`: the fan-in
+ * simulation (simulation.ts) at a given size, the design as the code stands with these settings (`--shards 1`: one
+ * index object, as before the shards; `--index-root on`: the shards' forwarding to the root played too; the isolates
+ * reading the bans from the root, or with `--ban-replicas N` from N ban replicas);
  * prints the requests a second into each party's objects. `--write docs/benchmarks.md` puts the
  * table into that file's `fanin` section.
  */
@@ -12,7 +14,7 @@ import { scenario, table } from "./report.ts";
 import { simulate, type SimOptions } from "./simulation.ts";
 
 const args = process.argv.slice(2);
-const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "heartbeat-timeout", "ban-replicas", "seed", "write"]);
+const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "shards", "index-root", "heartbeat-timeout", "ban-replicas", "seed", "write"]);
 const value = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
@@ -29,6 +31,8 @@ const number = (name: string, fallback: number): number => {
 const design = todayDesign(
   {
     ...(value("parts") === undefined ? {} : { directoryParts: number("parts", 4) }),
+    // PRESENCE_INDEX_SHARDS: the index shards channels report to.
+    ...(value("shards") === undefined ? {} : { indexShards: Math.max(1, number("shards", 16)) }),
     // Seconds a socket may be silent (PRESENCE_HEARTBEAT_TIMEOUT_MS): past the run, rooms never wake for their idle check.
     ...(value("heartbeat-timeout") === undefined ? {} : { heartbeatTimeoutMs: number("heartbeat-timeout", 30) * 1000 }),
     ...(value("ban-replicas") === undefined ? {} : { banReplicas: Math.max(1, number("ban-replicas", 8)) }),
@@ -48,6 +52,8 @@ const options: SimOptions = {
   latencyMs: number("latency", 5),
   rampMs: number("ramp", 10) * 1000,
   seed: number("seed", 1),
+  // `--index-root on`: the shards' forwarding to the root (index/all) is simulated and counted too.
+  indexRoot: value("index-root") === "on",
 };
 console.log(scenario(options));
 let lastReport = performance.now();

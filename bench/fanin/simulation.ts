@@ -9,6 +9,10 @@
  * object it names and answered after `latencyMs`. Nothing loops over all rooms: a run with
  * 100,000 rooms costs what its events cost.
  *
+ * With `indexRoot`, each index shard a room reports to runs too: the real `ChannelTable` and
+ * `ShardForwarder` (index/forwarder.ts) on the virtual clock, woken at the forwarder's and the
+ * leases' deadlines, so the root's (`index/all`) `shard-report` calls are counted as well.
+ *
  * What it leaves out, on purpose: storage, sockets' frames and the broadcast (no calls to other
  * objects); the tick loop's hold of an alarm's run within a tick after a send (`sendFrom`: it
  * moves a diff by under a tick, never adds a call); webhooks, history, watchers (off or idle).
@@ -22,7 +26,10 @@ import { PresenceState } from "../../party/channel/presence.ts";
 import type { Tick } from "../../party/channel/tick-hooks.ts";
 import type { Parties } from "../../party/server/calls.ts";
 import { waitForRun } from "../../party/server/tick-loop.ts";
-import { CHANNEL_PARTY } from "../../party/wire/parties.ts";
+import { ShardForwarder } from "../../party/index/forwarder.ts";
+import { ChannelTable } from "../../party/index/table.ts";
+import type { IndexReport } from "../../party/protocol/index.ts";
+import { CHANNEL_PARTY, INDEX_PARTY, INDEX_ROOM } from "../../party/wire/parties.ts";
 import type { ChannelReporting, Design, Isolate } from "./design.ts";
 import { EventQueue } from "./queue.ts";
 import { type PartyFigures, Tally } from "./tally.ts";
@@ -55,6 +62,8 @@ export type SimOptions = {
   placement?: readonly number[];
   /** Tests: changes at given times (besides the churn). */
   script?: readonly Scripted[];
+  /** Run the index shards too, forwarding to the root (`index/all`), and count the root's calls. */
+  indexRoot?: boolean;
   /** Called at each virtual second the run reaches, with the wall time so far. */
   progress?: (second: number) => void;
 };
@@ -88,7 +97,11 @@ type Event =
   | { kind: "timer"; room: number }
   | { kind: "alarm"; room: number; at: number }
   | { kind: "reply"; room: number; ticket: number; name: string }
-  | { kind: "resolve"; resolve: () => void };
+  | { kind: "resolve"; resolve: () => void }
+  | { kind: "shard"; shard: string; at: number };
+
+/** An index shard in the simulation: its table, its forwarder, and when it is next woken. */
+type SimShard = { table: ChannelTable; forwarder: ShardForwarder; wakeAt: number | null };
 
 /** Runs the simulation and returns each party's figures. */
 export async function simulate(options: SimOptions): Promise<SimResult> {
@@ -170,11 +183,58 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     for (const effect of effects) {
       if (effect.kind === "call") {
         tally.count(effect.call.party, effect.call.room, effect.call.name, now);
+        if (options.indexRoot && effect.call.party === INDEX_PARTY && effect.call.name === "report") {
+          const shard = shardOf(effect.call.room);
+          shard.table.apply(effect.call.args as IndexReport, now, config.leaseMs);
+          if (shard.wakeAt === null || shard.wakeAt > now) {
+            shard.wakeAt = now;
+            queue.push(now, { kind: "shard", shard: effect.call.room, at: now });
+          }
+        }
         queue.push(now + latencyMs, { kind: "reply", room: index, ticket: effect.ticket, name: effect.call.name });
       } else if (effect.kind === "tick") {
         schedule(index, room, now);
       }
     }
+  };
+  // Index shards (with `indexRoot`): made on their first report, each forwarding to the root through the counted network.
+  const shards = new Map<string, SimShard>();
+  const wakeShard = (name: string, shard: SimShard, now: number) => {
+    const deadlines = [shard.forwarder.nextDeadline(), shard.table.nextExpiry()].filter((at): at is number => at !== null);
+    if (deadlines.length === 0) return;
+    const at = Math.max(now, Math.min(...deadlines));
+    if (shard.wakeAt !== null && shard.wakeAt <= at && shard.wakeAt >= now) return;
+    shard.wakeAt = at;
+    queue.push(at, { kind: "shard", shard: name, at });
+  };
+  const shardOf = (name: string): SimShard => {
+    let shard = shards.get(name);
+    if (!shard) {
+      const table = new ChannelTable();
+      const forwarder = new ShardForwarder({
+        shard: name,
+        leaseMs: config.leaseMs,
+        table: () => table.all(),
+        send: () => {
+          tally.count(INDEX_PARTY, INDEX_ROOM, "shard-report", queue.now);
+          return new Promise((resolve) => queue.push(queue.now + latencyMs, { kind: "resolve", resolve: () => resolve({ full: false }) }));
+        },
+      });
+      shards.set(name, (shard = { table, forwarder, wakeAt: null }));
+    }
+    return shard;
+  };
+  /** A shard's run (IndexShard's tick): lapsed leases dropped, the changes to the forwarder, a report if one is due. */
+  const runShard = (name: string, shard: SimShard, now: number) => {
+    shard.wakeAt = null;
+    shard.table.expire(now);
+    const changes = shard.table.take();
+    if (changes) shard.forwarder.note(changes);
+    shard.forwarder
+      .flush(now)
+      .then(() => wakeShard(name, shard, queue.now))
+      .catch(() => undefined);
+    wakeShard(name, shard, now);
   };
   const tickMsOf = (room: Room) => (room.members.size > config.announceMax ? config.intervalMs : config.tickMs);
   /** One run of the room's tick (ChannelCore.tick then publish, the parts that reach other objects). */
@@ -310,6 +370,11 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         const room = rooms[event.room]!;
         room.reporting.replied(event.ticket, { reply: replyTo(event.name) }, now);
         apply(event.room, room, room.out.take(), now);
+        break;
+      }
+      case "shard": {
+        const shard = shards.get(event.shard)!;
+        if (shard.wakeAt === event.at) runShard(event.shard, shard, now);
         break;
       }
       case "resolve":

@@ -81,7 +81,7 @@ export class ChannelCore {
     this.#broadcaster = new Broadcaster(channel, watchers);
     this.#pushes = new ChannelPushes(channel);
     this.#reporter = new DirectoryReporter({ enabled: config.directory, parts: config.directoryParts, leaseMs: config.leaseMs, channel: name, out });
-    this.#index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, out });
+    this.#index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, shards: config.indexShards, out });
     this.#webhooks = new WebhookQueue(config.webhook, name, out);
     this.#watching = new Watching(channel, watchers, this.#reporter, this.#broadcaster);
     this.#httpClients = new HttpClientRows(out);

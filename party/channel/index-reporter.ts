@@ -1,5 +1,6 @@
 /**
- * What a channel room tells the channel index: its counts, at most once per `intervalMs`
+ * What a channel room tells the channel index (its shard, `index/sN` by a hash of the channel's
+ * name over PRESENCE_INDEX_SHARDS, server/parts.ts): its counts, at most once per `intervalMs`
  * while they change (the first change after a quiet spell goes at once), again every third
  * of the lease while the channel is active (so a room that dies drops out when the lease
  * lapses), and once `active: false` when its last online member and client are gone. One
@@ -15,7 +16,8 @@
  */
 import type { ChannelMode, IndexReport, RoomCounters } from "../protocol/index.ts";
 import { isZero, LAPSED_KEEP_MS, subtractCounters, zeroCounters } from "../server/counters.ts";
-import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
+import { indexShardOf } from "../server/parts.ts";
+import { INDEX_PARTY } from "../wire/parties.ts";
 import { renewalSlack } from "./directory-reporter.ts";
 import type { Outbox } from "./effects.ts";
 
@@ -23,6 +25,8 @@ import type { Outbox } from "./effects.ts";
 export type IndexReporterOptions = {
   channel: string;
   leaseMs: number;
+  /** The index shards channels are hashed over (PRESENCE_INDEX_SHARDS): the report goes to the channel's (default 1: `s0`). */
+  shards?: number;
   out: Outbox;
   /** Fewest milliseconds between two reports (default 1000). */
   intervalMs?: number;
@@ -146,7 +150,7 @@ export class IndexReporter {
     if (!pending.active && this.#idle(pending.counters)) return;
     this.#sentAt = now;
     const report: IndexReport = { active: pending.active, entry: pending.entry, httpClients: pending.httpClients, counters: subtractCounters(pending.counters, this.#base), gen: this.#gen };
-    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: INDEX_ROOM, name: "report", args: report }), gen: this.#gen, ...pending };
+    this.#inFlight = { ticket: this.#options.out.call({ party: INDEX_PARTY, room: indexShardOf(this.#options.channel, this.#options.shards ?? 1), name: "report", args: report }), gen: this.#gen, ...pending };
   }
 
   /**

@@ -1,16 +1,16 @@
 /**
  * The edge's operator routes: `/dashboard` (to the static page at `/dashboard/`),
  * `GET /admin` (open or not; no credentials needed), `POST /admin/token` (a short-lived admin token for the dashboard) and `GET /channels`
- * (the channel index, most members first). Answers null for any other path.
+ * (the channel index's shards, merged: most members first). Answers null for any other path.
  */
 import { z } from "zod";
 import type { Parties } from "../server/calls.ts";
 import type { Config } from "../server/config.ts";
-import { HttpError, notAllowed, ok, or502 } from "../server/envelope.ts";
+import { HttpError, notAllowed, ok } from "../server/envelope.ts";
 import type { AdminInfo, AdminSession } from "../protocol/index.ts";
-import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
 import { authorizeRequest } from "./access.ts";
 import { adminOpen, mintAdminToken, verifyAdminToken } from "./admin.ts";
+import { listChannels } from "./index-shards.ts";
 
 /** `GET /channels?q=&limit=`: names containing q (default all), at most limit (default 1000). */
 const ChannelsQuery = z.object({
@@ -33,7 +33,7 @@ export async function adminRoute(request: Request, url: URL, config: Config, par
   await authorizeRequest(request, url, { serverKey: true }, config);
   const query = ChannelsQuery.safeParse({ q: url.searchParams.get("q") ?? undefined, limit: url.searchParams.get("limit") ?? undefined });
   if (!query.success) throw new HttpError(400, "bad_request", z.prettifyError(query.error));
-  return ok(await or502("the channel index failed", parties.call(INDEX_PARTY, INDEX_ROOM, "list", query.data)));
+  return ok(await listChannels(parties, config.indexShards, query.data));
 }
 
 /** `POST /admin/token`: open (development), or a fresh admin token for the server key; an admin token gets itself back (no endless renewal). */

@@ -121,7 +121,7 @@ const directoryHooks = hooks({
 
 /**
  * The channel index: dashboards connect to its root (`all`) with an admin token (or freely in
- * development); its other rooms (the ban replicas) take nothing from outside; it is read
+ * development); its other rooms (the shards and the ban replicas) take nothing from outside; it is read
  * through GET /channels.
  */
 const indexHooks = hooks({

@@ -1,14 +1,14 @@
 /**
  * `GET /metrics` (the server key): the service's numbers in Prometheus' text exposition format
- * (0.0.4), from one `metrics` call to the channel index, never a request per channel. Gauges
+ * (0.0.4), from one `metrics` call to each index shard (and the root), added up, never a
+ * request per channel (index-shards.ts). Gauges
  * are the active channels' sums now; counters add up every channel's cumulative counters,
  * those of channels that dropped out of the index included, so they never decrease (see
  * index/metrics.ts). `prometheusText` is the pure rendering.
  */
 import type { Parties } from "../server/calls.ts";
-import { or502 } from "../server/envelope.ts";
 import type { MetricsTotals } from "../protocol/index.ts";
-import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
+import { indexTotals } from "./index-shards.ts";
 
 /** The content type of Prometheus' text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -21,8 +21,8 @@ type Sample = { labels?: Record<string, string>; value: number };
 type Family = { name: string; type: "gauge" | "counter"; help: string; samples: Sample[] };
 
 /** Answers `GET /metrics` (the caller is authorized). */
-export async function metricsResponse(parties: Parties): Promise<Response> {
-  const totals = await or502("the channel index failed", parties.call(INDEX_PARTY, INDEX_ROOM, "metrics", {}));
+export async function metricsResponse(parties: Parties, shards: number): Promise<Response> {
+  const totals = await indexTotals(parties, shards);
   return new Response(prometheusText(totals), { status: 200, headers: { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" } });
 }
 

@@ -51,7 +51,7 @@ async function route(request: Request, url: URL, config: Config, edge: EdgeHost)
   if (url.pathname === "/metrics") {
     if (request.method !== "GET") throw notAllowed(["GET"]);
     await serverKey();
-    return metricsResponse(edge.parties);
+    return metricsResponse(edge.parties, config.indexShards);
   }
   if (url.pathname === "/webhooks" || url.pathname === "/webhooks/resend") {
     const resend = url.pathname === "/webhooks/resend";

@@ -33,6 +33,7 @@ export class BanReplica implements RoomService<unknown> {
     };
     this.#calls = {
       report: rootOnly,
+      "shard-report": rootOnly,
       metrics: rootOnly,
       list: rootOnly,
       ban: rootOnly,

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ChannelHereNow, WebhookReport } from "./http.ts";
-import { ChannelList, ChannelListQuery, IndexReport, MetricsTotals } from "./channel-index.ts";
+import { ChannelList, ChannelListQuery, IndexReport, MetricsTotals, ShardReport, ShardReportReply } from "./channel-index.ts";
 import { DirectoryReport, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
 import { UserId } from "./basics.ts";
 import { Ban, BanLifted, DisconnectResult, PushResult } from "./users.ts";
@@ -84,22 +84,26 @@ export const Calls = {
       what: "put the part's dead letters back in its queue",
     }),
   },
-  /** The channel index and the ban list (the root room `all`); the ban replicas `bans-N` take `bans` alone. */
+  /** The channel index: its shards (`s0`…, the channels hashed over them), its root (`all`: the dashboards' list, and the ban list) and the ban replicas (`bans-N`, `bans` alone). */
   [INDEX_PARTY]: {
     report: call(IndexReport, Nothing, {
-      from: "a channel room",
+      from: "a channel room (to its shard)",
       what: "the channel's counts",
     }),
     metrics: call(Nothing, MetricsTotals, {
-      from: "the edge's `/metrics`",
-      what: "the active channels' sums and every channel's counters, those retired included",
+      from: "the edge's `/metrics` (to every shard, and the root)",
+      what: "the shard's active channels' sums and every counter it holds, those retired included (the root: what the single index of earlier versions had retired)",
     }),
     list: call(ChannelListQuery, ChannelList, {
-      from: "the edge's `/channels`",
-      what: "the active channels, most members first",
+      from: "the edge's `/channels` (to every shard)",
+      what: "the shard's active channels, most members first",
+    }),
+    "shard-report": call(ShardReport, ShardReportReply, {
+      from: "an index shard (to the root)",
+      what: "the shard's changed entries and removals (or its whole table), and its lease at the root",
     }),
     ban: call(Ban, z.object({ accepted: z.boolean() }), {
-      from: "the edge's disconnect with `banSeconds`",
+      from: "the edge's disconnect with `banSeconds` (to the root, as the ban calls below)",
       what: "keep a user out until the ban's time (a later ban replaces an earlier one); not accepted when the list is full",
     }),
     unban: call(z.object({ userId: UserId }), BanLifted, {

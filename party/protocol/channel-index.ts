@@ -63,6 +63,26 @@ export const IndexReport = z.object({
 export type IndexReport = z.infer<typeof IndexReport>;
 
 /**
+ * From an index shard (`index/s0`…) to the root (`index/all`, internal): the shard's channel
+ * entries that changed and the channels it dropped since its last report the root answered,
+ * at most once a second while something changes and every third of the lease at rest (a
+ * renewal of the shard's lease at the root, possibly empty). `full`: `channels` is the shard's
+ * whole table, and the root drops what it held of the shard beyond it (a shard's first report
+ * after its start, or when the root asked for it).
+ */
+export const ShardReport = z.object({
+  shard: z.string().regex(/^s\d{1,4}$/, "must be an index shard's room name, s0…"),
+  full: z.boolean(),
+  channels: z.array(ChannelEntry),
+  removed: z.array(ChannelName),
+});
+export type ShardReport = z.infer<typeof ShardReport>;
+
+/** The root's answer to a shard: `full` asks for the shard's whole table next (the root did not hold the shard: it started anew, or the shard's lease lapsed). */
+export const ShardReportReply = z.object({ full: z.boolean() });
+export type ShardReportReply = z.infer<typeof ShardReportReply>;
+
+/**
  * The index's answer for `GET /metrics`: the sums over active channels (gauges), and the
  * counters of every channel, those that dropped out of the index included (never decreasing).
  */

@@ -61,6 +61,15 @@ export const ConfigEnv = z
       .describe(
         "How many ban replicas (index rooms bans-0…) the edge's isolates read the ban list from, each isolate one at random; about isolates / 500 keeps each under 100 requests a second. At most 256.",
       ),
+    PRESENCE_INDEX_SHARDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(16)
+      .describe(
+        "How many index shards (rooms `index/s0`…) channels report their counts to, by a hash of the channel's name; the root `index/all` hears only the shards. About channels / 20 s / 100 per second (see the README's sizing). Changing it moves channels: their old shard lets their leases lapse.",
+      ),
     PRESENCE_LEASE_MS: ms(120_000, 3000, "How long the directory trusts a room's report that a user is in its channel; rooms renew it every third of that. A room that dies leaves no ghost longer than this."),
     PRESENCE_HISTORY_MS: ms(24 * 3600 * 1000, 1, "How long a channel keeps its presence events for GET ?history. Default 24 hours."),
     PRESENCE_HISTORY_MAX: z.coerce
@@ -168,6 +177,8 @@ export type Config = {
   directoryParts: number;
   /** Ban replicas (`index/bans-N`) the edge's isolates read the ban list from. */
   banReplicas: number;
+  /** Index shards channels are hashed over (`index/s0`…). */
+  indexShards: number;
   leaseMs: number;
   /** How long presence events are kept for the history route. */
   historyMs: number;
@@ -248,6 +259,7 @@ function toConfig(env: z.infer<typeof ConfigEnv>): Config {
     directory: env.PRESENCE_DIRECTORY === "on",
     directoryParts: env.PRESENCE_DIRECTORY_PARTS,
     banReplicas: env.PRESENCE_BAN_REPLICAS,
+    indexShards: env.PRESENCE_INDEX_SHARDS,
     leaseMs: env.PRESENCE_LEASE_MS,
     historyMs: env.PRESENCE_HISTORY_MS,
     historyMax: env.PRESENCE_HISTORY_MAX,

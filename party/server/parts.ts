@@ -1,10 +1,12 @@
 /**
  * Which directory room holds a user: users are hashed over PRESENCE_DIRECTORY_PARTS rooms
  * (`p0`…), or with 0 each has its own. Channel rooms and the edge use it to batch per part.
+ * Which index shard a channel reports to: channels are hashed over PRESENCE_INDEX_SHARDS
+ * rooms of the index party (`s0`…).
  */
 
 /** 32-bit FNV-1a of a string's UTF-16 units: stable everywhere, cheap, well spread. */
-function fnv1a(text: string): number {
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -32,4 +34,14 @@ export function byPart<T>(items: Iterable<T>, userIdOf: (item: T) => string, par
     group.push(item);
   }
   return groups;
+}
+
+/** The index shard a channel reports to (`s0`…`s{shards-1}`). */
+export function indexShardOf(channel: string, shards: number): string {
+  return `s${fnv1a(channel) % shards}`;
+}
+
+/** Every index shard's room name, in order. */
+export function indexShards(shards: number): string[] {
+  return Array.from({ length: shards }, (_, i) => `s${i}`);
 }

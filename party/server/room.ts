@@ -67,7 +67,8 @@ export class NoSuchRoom implements RoomService<never> {
   async start(): Promise<void> {}
 
   connect(socket: HostSocket<never>): void {
-    socket.close(CloseCode.policyViolation, this.#message);
+    // A close reason holds at most 123 bytes; the request's answer has all of it.
+    socket.close(CloseCode.policyViolation, this.#message.slice(0, 120));
   }
 
   message(): void {}

@@ -10,7 +10,7 @@ export const CHANNEL_PARTY = "main";
 /** The user directory's parts: `/parties/directory/PART` (internal). */
 export const DIRECTORY_PARTY = "directory";
 
-/** The channel index and its root room: `/parties/index/all` (dashboards' sockets; the bans, stored). */
+/** The channel index and its root room: `/parties/index/all` (dashboards' sockets; the bans, stored); its shards are `s0`… (internal, see server/parts.ts). */
 export const INDEX_PARTY = "index";
 export const INDEX_ROOM = "all";
 

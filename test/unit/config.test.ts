@@ -21,6 +21,7 @@ describe("loadConfig", () => {
       directory: true,
       directoryParts: 4,
       banReplicas: 8,
+      indexShards: 16,
       leaseMs: 120_000,
       historyMs: 24 * 3600 * 1000,
       historyMax: 10_000,
@@ -76,6 +77,11 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ graceMs: 1000, tickMs: 50, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 4000 });
   });
 
+  it("reads the index shards", () => {
+    expect(loadConfig({ PRESENCE_INDEX_SHARDS: "4" }).indexShards).toBe(4);
+    expect(loadConfig({ PRESENCE_INDEX_SHARDS: "1024" }).indexShards).toBe(1024);
+  });
+
   it("accepts numbers as well as strings", () => {
     expect(loadConfig({ PRESENCE_GRACE_MS: 250 }).graceMs).toBe(250);
   });
@@ -107,6 +113,10 @@ describe("loadConfig", () => {
     ["no ban replica", { PRESENCE_BAN_REPLICAS: "0" }, "PRESENCE_BAN_REPLICAS"],
     ["ban replicas past 256", { PRESENCE_BAN_REPLICAS: "257" }, "PRESENCE_BAN_REPLICAS"],
     ["fractional ban replicas", { PRESENCE_BAN_REPLICAS: "2.5" }, "PRESENCE_BAN_REPLICAS"],
+    ["zero index shards", { PRESENCE_INDEX_SHARDS: "0" }, "PRESENCE_INDEX_SHARDS"],
+    ["index shards past 1024", { PRESENCE_INDEX_SHARDS: "1025" }, "PRESENCE_INDEX_SHARDS"],
+    ["fractional index shards", { PRESENCE_INDEX_SHARDS: "2.5" }, "PRESENCE_INDEX_SHARDS"],
+    ["non-numeric index shards", { PRESENCE_INDEX_SHARDS: "many" }, "PRESENCE_INDEX_SHARDS"],
     [
       "a timeout equal to the interval",
       { PRESENCE_HEARTBEAT_INTERVAL_MS: "5000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "5000" },

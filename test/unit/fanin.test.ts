@@ -8,7 +8,7 @@ import { todayDesign } from "../../bench/fanin/design.ts";
 import { EventQueue } from "../../bench/fanin/queue.ts";
 import { simulate } from "../../bench/fanin/simulation.ts";
 import { Tally } from "../../bench/fanin/tally.ts";
-import { partOf } from "../../party/server/parts.ts";
+import { indexShardOf, partOf } from "../../party/server/parts.ts";
 
 describe("the event queue", () => {
   it("hands events out in time order, ties first queued first, and moves the clock", () => {
@@ -72,7 +72,10 @@ describe("the simulation, by hand: 3 channels of 2 users, 2 directory parts, no 
     // sixth of the lease early is due) and reports u0 offline at 25 s, then renews at 60 s.
     // The ban list: the one isolate reads it at the first connect (0 s) and at u6's (10 s).
     expect(tally.perSecond("index").flatMap((n, second) => (n > 0 ? [[second, n]] : []))).toEqual([[0, 4], [10, 2], [20, 1], [25, 1], [40, 2], [60, 1], [80, 2]]);
-    expect(tally.calls("index", "all")).toBe(13);
+    // Reports go to each channel's shard, the ban list's reads to the root.
+    expect(tally.calls("index", "all")).toBe(2);
+    const reports = [0, 1, 2].map((c) => indexShardOf(`c${c}`, design.config.indexShards));
+    expect([...new Set(reports)].reduce((sum, shard) => sum + tally.calls("index", shard), 0)).toBe(11);
     // The directory, per part: every part a room's users hash to, at each renewal (c0 at 0, 20
     // and 60 s, the last to u0's part too, which held u0 and is told it is empty of this room;
     // c1 at 0, 40, 80 s, with u6's part from 40 s; c2 at 0, 40, 80 s), and each change to its
@@ -106,14 +109,33 @@ describe("today's design at a small size", () => {
       const result = await simulate({ design, channels, users: channels * 10, httpClients: 0, isolates: 1, churnPerSec: 0, seconds: 360 });
       const index = result.figures.find((f) => f.party === "index")!;
       expect(index.measured.totalMean).toBe(channels / (design.config.leaseMs / 3 / 1000));
-      // In step: they all renew in the same second.
-      expect(index.measured.hottestPeak).toBe(channels);
+      // In step: they all renew in the same second, each into its shard: the hottest shard's peak is its channel count, a fraction of them all.
+      const perShard = new Map<string, number>();
+      for (let c = 0; c < channels; c++) perShard.set(indexShardOf(`c${c}`, design.config.indexShards), (perShard.get(indexShardOf(`c${c}`, design.config.indexShards)) ?? 0) + 1);
+      expect(index.measured.hottestPeak).toBe(Math.max(...perShard.values()));
+      expect(index.measured.hottestPeak).toBeLessThan(channels / 8);
       // The directory: one request per part a channel's users hash to, at each renewal.
       const directory = result.figures.find((f) => f.party === "directory")!;
       expect(directory.measured.totalMean).toBeGreaterThan((channels * 3) / 40);
       expect(directory.measured.totalMean).toBeLessThanOrEqual((channels * 4) / 40);
     }
   });
+
+  it("with the shards' forwarding simulated: the root takes a renewal per shard every lease/3 at rest and at most one report per shard a second under churn", async () => {
+    const design = todayDesign({ heartbeatTimeoutMs: 3_600_000, indexShards: 4 });
+    const rest = await simulate({ design, channels: 300, users: 3_000, httpClients: 0, isolates: 1, churnPerSec: 0, seconds: 360, indexRoot: true });
+    const measured = rest.figures.find((f) => f.party === "index")!.measured;
+    // 240 measured seconds at rest: each of the 4 shards renews at the root every 40 s (6 times), with nothing changed.
+    expect(measured.byName["shard-report"]).toBeCloseTo((4 * 6) / 240, 5);
+    // Every shard's first report is its whole table: one each, at the start.
+    expect(rest.tally.calls("index", "all")).toBe(4 * (1 + 8) + 1);
+    const churn = await simulate({ design, channels: 100, users: 500, httpClients: 0, isolates: 1, churnPerSec: 200, seconds: 40, warmupMs: 10_000, indexRoot: true });
+    const busy = churn.figures.find((f) => f.party === "index")!.measured;
+    // 200 joins and 200 leaves a second move most of 100 channels every second: still at most one report per shard a second into the root.
+    expect(busy.byName["shard-report"]).toBeGreaterThan(3);
+    expect(busy.byName["shard-report"]).toBeLessThanOrEqual(4);
+    expect(busy.hottestPeakObject).not.toBe("all");
+  }, 60_000);
 
   it("renews every channel in the index once per lease/6 to lease/3 at rest, and each isolate reads the bans once per 5 s", async () => {
     const channels = 500;

@@ -12,7 +12,7 @@ import type { SocketState } from "../../party/channel/sockets.ts";
 import { prometheusText } from "../../party/edge/metrics.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
 import { MetricsLedger } from "../../party/index/metrics.ts";
-import { IndexService } from "../../party/index/service.ts";
+import { indexRoom } from "../../party/index/rooms.ts";
 import type { IndexReport, MetricsTotals, RoomCounters, RoomStats } from "../../party/protocol/index.ts";
 import { addCounters, LAPSED_KEEP_MS, maxCounters, subtractCounters, zeroCounters } from "../../party/server/counters.ts";
 import { loadConfig } from "../../party/server/config.ts";
@@ -379,10 +379,12 @@ describe("GET /metrics on the in-memory host", () => {
     expect(sample(text, 'presence_events_total{type="offline"}')).toBe(1);
     expect(sample(text, "presence_room_starts_total")).toBe(a.starts + b.starts);
 
-    // The index restarts on its storage: the retired counters are still there.
-    const index = await world.room("index", "all");
-    index.service = new IndexService(index, loadConfig(ENV));
-    await index.service.start();
+    // Every index room (the root and the shards, which hold the counters) restarts on its storage: the retired counters are still there.
+    for (const [key, index] of world.rooms) {
+      if (!key.startsWith("index/")) continue;
+      index.service = indexRoom(index, loadConfig(ENV));
+      await index.service.start();
+    }
     const again = await (await metrics()).text();
     expect(sample(again, 'presence_events_total{type="leave"}')).toBe(1);
     expect(sample(again, 'presence_events_total{type="join"}')).toBe(3);

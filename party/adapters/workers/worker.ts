@@ -14,7 +14,7 @@ import { workersFetch, workersParty } from "./server.ts";
 export const ChannelRoom = workersParty<SocketState>((host, config) => new ChannelService(host, config));
 /** The user directory's parts (binding `Directory`). */
 export const DirectoryRoom = workersParty((host, config) => new DirectoryService(host, config));
-/** The channel index: its root `all` and its ban replicas `bans-N` (binding `Index`; each room's service by its name, index/rooms.ts). */
+/** The channel index: its root `all`, its shards `s0`… and its ban replicas `bans-N` (binding `Index`; each room's service by its name, index/rooms.ts). */
 export const IndexRoom = workersParty(indexRoom);
 
 export default { fetch: workersFetch } satisfies ExportedHandler<WorkersEnv>;
