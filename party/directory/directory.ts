@@ -97,15 +97,21 @@ export class DirectoryState {
   ): DirectoryState {
     const state = new DirectoryState(timing);
     const leaseRows = new Map([...rows.leases].map((lease) => [lease.channel, lease]));
-    const watchRows = [...rows.watches];
+    const watchersOf = new Map<string, Array<{ room: string; expiresAt: number }>>();
+    for (const watch of rows.watches) {
+      for (const userId of watch.users) {
+        let rooms = watchersOf.get(userId);
+        if (!rooms) watchersOf.set(userId, (rooms = []));
+        rooms.push({ room: watch.room, expiresAt: watch.expiresAt });
+      }
+    }
     for (const lease of leaseRows.values()) state.#leases.set(lease.channel, { expiresAt: lease.expiresAt, renewedAt: lease.renewedAt, users: new Set() });
     for (const stored of rows.users) {
       if (!isHere(stored.id)) {
         const leases: HandedUser["leases"] = {};
         // A lease row already gone (its other users left) is not trusted past the next expire, as below.
         for (const channel of Object.keys(stored.channels)) leases[channel] = leaseRows.get(channel) ? { expiresAt: leaseRows.get(channel)!.expiresAt, renewedAt: leaseRows.get(channel)!.renewedAt } : { expiresAt: 0, renewedAt: stored.since };
-        const watchers = watchRows.filter((watch) => watch.users.includes(stored.id)).map((watch) => ({ room: watch.room, expiresAt: watch.expiresAt }));
-        state.#moving.set(stored.id, { ...stored, leases, watchers });
+        state.#moving.set(stored.id, { ...stored, leases, watchers: watchersOf.get(stored.id) ?? [] });
         continue;
       }
       const record: UserRecord = { ...stored, channels: new Map(Object.entries(stored.channels)) };

@@ -28,8 +28,9 @@ import { FIRST_PART, layoutAtStart, type StoredLayout } from "./layout.ts";
 /** How many moved users an old part sends its new part in one `adopt`. */
 const ADOPT_BATCH = 200;
 
-/** How long an old part waits to drain again after a failed `adopt`. */
+/** How long an old part waits to drain again after a failed `adopt`: doubling with each failure in a row, up to 30 s. */
 const DRAIN_RETRY_MS = 1000;
+const DRAIN_RETRY_MAX_MS = 30_000;
 
 /** How long past a push's deadline a room may take to answer before it is named as failed. */
 const DELIVERY_MARGIN_MS = 2000;
@@ -57,6 +58,7 @@ export class DirectoryService implements RoomService<unknown> {
   #draining = false;
   /** After a failed drain, when to try again (null: no retry due). */
   #drainAt: number | null = null;
+  #drainFailures = 0;
 
   constructor(host: Host<unknown>, config: Config) {
     this.#host = host;
@@ -223,11 +225,16 @@ export class DirectoryService implements RoomService<unknown> {
 
   /**
    * An old part's own move: each moved user to its new part, a batch at a time; a batch is
-   * forgotten here only once the new part stored it. A failure waits and tries again.
+   * forgotten here only once the new part stored it. A failure waits (1 s, doubling up to 30 s) and tries again.
    */
   async #drain(): Promise<void> {
     const current = this.#layout?.current;
-    if (this.#draining || !current || this.#state.movingCount() === 0 || !this.#host.parties.reachable) return;
+    if (this.#draining || !current || this.#state.movingCount() === 0) return;
+    // Without the parties (an alarm on PartyKit) it waits for `reachable`, with no deadline of its own that would spin the alarm.
+    if (!this.#host.parties.reachable) {
+      this.#drainAt = null;
+      return;
+    }
     if (this.#drainAt !== null && this.#drainAt > this.#host.now()) return;
     this.#draining = true;
     this.#drainAt = null;
@@ -247,9 +254,11 @@ export class DirectoryService implements RoomService<unknown> {
           await this.#commit(this.#host.now());
         }
       }
+      this.#drainFailures = 0;
     } catch (error) {
+      this.#drainFailures++;
       console.warn(`presence: directory part ${this.#host.name} could not hand its moved users over yet: ${(error as Error).message}`);
-      this.#drainAt = this.#host.now() + DRAIN_RETRY_MS;
+      this.#drainAt = this.#host.now() + Math.min(DRAIN_RETRY_MAX_MS, DRAIN_RETRY_MS * 2 ** (this.#drainFailures - 1));
       this.#ticks.schedule();
     } finally {
       this.#draining = false;

@@ -51,7 +51,7 @@ export const ConfigEnv = z
       .min(0)
       .max(1024)
       .default(4)
-      .describe("How many directory rooms users are hashed over; 0: one room per user. Changing it moves users, whose offline history is then lost."),
+      .describe("How many directory rooms users are hashed over (jump hashing); 0: one room per user. Grow it by a restart with a larger number (users move over, nothing lost); a smaller one is refused."),
     PRESENCE_LEASE_MS: ms(120_000, 3000, "How long the directory trusts a room's report that a user is in its channel; rooms renew it every third of that. A room that dies leaves no ghost longer than this."),
     PRESENCE_HISTORY_MS: ms(24 * 3600 * 1000, 1, "How long a channel keeps its presence events for GET ?history. Default 24 hours."),
     PRESENCE_HISTORY_MAX: z.coerce
