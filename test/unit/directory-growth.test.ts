@@ -316,7 +316,7 @@ describe("directory parts grown from 4 to 16 in a memory world", () => {
     expect(push).toMatchObject({ clients: 1, acked: [{ channel: "c" }] });
   });
 
-  it("loses nothing and keeps one copy when the move is cut off: a hand-over whose `handed` never came, drains that failed, then a restart", async () => {
+  it("loses nothing and keeps one copy when the move is cut off: a hand-over whose `handed` never came, drains that failed, new parts killed before their writes, then a restart", async () => {
     const channelCalls: ChannelCall[] = [];
     const { before, stored } = await grownFrom4(channelCalls);
     const eventsBefore = webhookEvents.length;
@@ -330,6 +330,13 @@ describe("directory parts grown from 4 to 16 in a memory world", () => {
     const both = cut.rows();
     const twice = USERS.filter((id) => [...both.values()].filter((rows) => rows.has(`u:${id}`)).length > 1);
     expect(twice.length).toBeGreaterThan(0);
+    expect(webhookEvents.slice(eventsBefore)).toEqual([]);
+
+    // Killed before the new parts' writes landed: the old parts still hold every user, and hand them over again.
+    const oldOnly = new Map([...both].filter(([part]) => Number(part.slice(1)) < 4));
+    const lost = world(16, channelCalls, oldOnly, (name) => name === "adopt");
+    await lost.open();
+    expect(Object.fromEntries(await statuses(lost))).toEqual(Object.fromEntries(before));
     expect(webhookEvents.slice(eventsBefore)).toEqual([]);
 
     const again = world(16, channelCalls, both);
