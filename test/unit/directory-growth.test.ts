@@ -179,7 +179,7 @@ const ENV = { PRESENCE_GRACE_MS: "1000", PRESENCE_TICK_MS: "50", PRESENCE_LEASE_
 
 type ChannelCall = { room: string; call: string; args: any };
 
-function world(parts: number, channelCalls: ChannelCall[], stored = new Map<string, Map<string, unknown>>(), drop: (call: string, room: string) => boolean = () => false) {
+function world(parts: number, channelCalls: ChannelCall[], stored = new Map<string, Map<string, unknown>>(), drop: (call: string, room: string) => boolean = () => false, reach = { able: true }) {
   const config = loadConfig({ ...ENV, PRESENCE_DIRECTORY_PARTS: String(parts) });
   const w = new MemoryWorld();
   w.serve("directory", (host) => new DirectoryService(host, config));
@@ -202,7 +202,7 @@ function world(parts: number, channelCalls: ChannelCall[], stored = new Map<stri
   const original = parties.call.bind(parties);
   (w as unknown as { parties: () => typeof parties }).parties = () => ({
     get reachable() {
-      return true;
+      return reach.able;
     },
     call: (party: any, room: string, name: any, args: any) => (drop(name, room) ? Promise.reject(new Error(`dropped ${name} to ${room}`)) : original(party, room, name, args)),
   });
@@ -233,7 +233,8 @@ function world(parts: number, channelCalls: ChannelCall[], stored = new Map<stri
   };
   const call = (room: string, name: any, args: any) => w.parties().call("directory", room, name, args) as Promise<any>;
   const rows = () => new Map([...w.rooms].filter(([key]) => key.startsWith("directory/")).map(([key, host]) => [key.slice("directory/".length), new Map(host.storage.rows)]));
-  return { w, open, call, rows, parts };
+  const calls = () => w.calls;
+  return { w, open, call, rows, parts, calls };
 }
 
 describe("directory parts grown from 4 to 16 in a memory world", () => {
@@ -345,6 +346,42 @@ describe("directory parts grown from 4 to 16 in a memory world", () => {
     expect(Object.fromEntries(await statuses(again))).toEqual(Object.fromEntries(before));
     for (const id of USERS) expect([...again.rows()].filter(([, rows]) => rows.has(`u:${id}`)).map(([part]) => part)).toEqual([partOf(id, 16)]);
     expect(webhookEvents.slice(eventsBefore)).toEqual([]);
+  });
+
+  it("drains only when the parties can be reached (an alarm on PartyKit), without spinning its alarm meanwhile", async () => {
+    const { stored } = await grownFrom4([]);
+    const reach = { able: true };
+    let failing = true;
+    const oldOnly = new Map([...stored].filter(([part]) => part === "p1"));
+    const d = world(16, [], oldOnly, (name) => failing && name === "adopt", reach);
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => {});
+    await d.open();
+    // A first drain fails (a retry is due), then the parties are out of reach (an alarm on PartyKit).
+    await vi.advanceTimersByTimeAsync(100);
+    expect(warnings).toHaveBeenCalledWith(expect.stringContaining("could not hand its moved users over yet"));
+    warnings.mockRestore();
+    failing = false;
+    reach.able = false;
+    d.w.calls.length = 0;
+    const p1 = d.w.rooms.get("directory/p1")!;
+    let rings = 0;
+    const ring = p1.storage.ring;
+    p1.storage.ring = () => {
+      rings++;
+      ring();
+    };
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(d.calls().filter((c) => c.call === "adopt")).toEqual([]);
+    expect(rings).toBeLessThan(5);
+    const moving = [...p1.storage.rows.keys()].filter((key) => key.startsWith("u:")).length;
+    expect(moving).toBeGreaterThan(0);
+
+    reach.able = true;
+    p1.service.reachable();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(d.calls().filter((c) => c.call === "adopt").length).toBeGreaterThan(0);
+    const left = [...p1.storage.rows.keys()].filter((key) => key.startsWith("u:")).map((key) => key.slice(2));
+    expect(left.every((id) => partOf(id, 16) === "p1")).toBe(true);
   });
 
   it("refuses every call when started with fewer parts than it ran with, naming both counts", async () => {
