@@ -19,7 +19,7 @@ import type { Host, HostSocket, RoomService } from "../server/host.ts";
 import { mergeDeliveries, type PushLog, storagePushLog } from "../server/pushes.ts";
 import { TickLoop } from "../server/tick-loop.ts";
 import { WebhookDispatch } from "../server/webhooks.ts";
-import { CloseCode, type HandedUser, type Push, type PushDelivery, type PushResult } from "../protocol/index.ts";
+import { CloseCode, type HandedUser, MAX_USERS_PER_REQUEST, type Push, type PushDelivery, type PushResult } from "../protocol/index.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
 import { DirectoryState, type VersionedStatus } from "./directory.ts";
 import { DirectoryStore } from "./store.ts";
@@ -193,24 +193,29 @@ export class DirectoryService implements RoomService<unknown> {
   /**
    * Before a call touches users this part does not know: asks their old part (where the layout
    * before placed them) for them, stores what it hands over, then lets it forget them. An old
-   * part with nothing left to hand over is not asked again. Fails (so the call fails and is
+   * part with nothing left to hand over is not asked again; up to 1,000 users a call. Fails (so the call fails and is
    * tried again) when an old part cannot answer: a user is never taken as new while its row
    * may still be elsewhere.
    */
   async #settle(userIds: Iterable<string>): Promise<void> {
     const { previous } = await this.#knownLayout();
     if (!previous) return;
-    const byOldPart = new Map<string, string[]>();
+    const byOldPart = new Map<string, Set<string>>();
     for (const userId of userIds) {
       if (this.#state.knows(userId)) continue;
       const old = partOf(userId, previous);
       if (old === this.#host.name || this.#drainedFrom.has(old)) continue;
       let ids = byOldPart.get(old);
-      if (!ids) byOldPart.set(old, (ids = []));
-      if (!ids.includes(userId)) ids.push(userId);
+      if (!ids) byOldPart.set(old, (ids = new Set()));
+      ids.add(userId);
+    }
+    const asks: Array<[string, string[]]> = [];
+    for (const [old, ids] of byOldPart) {
+      const list = [...ids];
+      for (let i = 0; i < list.length; i += MAX_USERS_PER_REQUEST) asks.push([old, list.slice(i, i + MAX_USERS_PER_REQUEST)]);
     }
     await Promise.all(
-      [...byOldPart].map(async ([old, ids]) => {
+      asks.map(async ([old, ids]) => {
         const reply = await this.#host.parties.call(DIRECTORY_PARTY, old, "hand-over", { userIds: ids, to: this.#host.name });
         if (reply.users.length > 0) {
           this.#state.adopt(reply.users);

@@ -384,6 +384,23 @@ describe("directory parts grown from 4 to 16 in a memory world", () => {
     expect(left.every((id) => partOf(id, 16) === "p1")).toBe(true);
   });
 
+  it("takes a renewal of more users than one call may name (1,000) from one old part, asking in slices", async () => {
+    const many = Array.from({ length: 2_600 }, (_, i) => `crowd-${i}`);
+    const one = world(1, []);
+    await one.call("p0", "report", report("big", many.map((id) => here(id))));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(webhookEvents.length).toBe(many.length);
+    const two = world(2, [], one.rows());
+    await two.open();
+    const moved = many.filter((id) => partOf(id, 2) === "p1");
+    expect(moved.length).toBeGreaterThan(1_000);
+    await two.call("p1", "report", report("big", moved.map((id) => here(id)), { all: true }));
+    const answered = await two.call("p1", "status", { userIds: moved.slice(0, 1_000) });
+    expect(answered.users.every((entry: { status: UserStatus }) => entry.status.online)).toBe(true);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(webhookEvents.filter((event) => event.startsWith("user.online")).length).toBe(many.length);
+  });
+
   it("refuses every call when started with fewer parts than it ran with, naming both counts", async () => {
     const { stored } = await grownFrom4([]);
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
