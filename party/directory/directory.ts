@@ -6,7 +6,7 @@
  * It knows nothing of requests or storage; every method takes the time.
  */
 import { type JsonValue, jsonEqual } from "../wire/json.ts";
-import type { ClientTypeCounts, DirectoryReport, UserStatus, VersionedStatus } from "../protocol/index.ts";
+import type { ClientTypeCounts, DirectoryReport, HandedUser, UserStatus, VersionedStatus } from "../protocol/index.ts";
 
 /** The timing settings the directory needs. */
 export type DirectoryTiming = {
@@ -71,17 +71,49 @@ export class DirectoryState {
   #before = new Map<string, UserStatus | null>();
   #leasesTouched = new Set<string>();
   #watchesTouched = new Set<string>();
+  /**
+   * Users stored here that the current layout places elsewhere (PRESENCE_DIRECTORY_PARTS
+   * grew): kept, uncounted and unchanged, until their new part has stored them.
+   */
+  readonly #moving = new Map<string, HandedUser>();
+  /** Users handed in this tick (rows to write, no transition) and handed out (rows to delete). */
+  #adopted = new Set<string>();
+  #forgotten = new Set<string>();
   #version = 0;
 
   constructor(timing: DirectoryTiming) {
     this.#timing = timing;
   }
 
-  /** Rebuilds a part from its rows after a restart or a wake. */
-  static restore(timing: DirectoryTiming, rows: { users: Iterable<StoredUser>; leases: Iterable<StoredLease>; watches: Iterable<StoredWatch> }): DirectoryState {
+  /**
+   * Rebuilds a part from its rows after a restart or a wake. Users `isHere` refuses (the
+   * layout moved them to another part) are kept apart as moving, with their channels' leases
+   * and watching rooms, until handed over.
+   */
+  static restore(
+    timing: DirectoryTiming,
+    rows: { users: Iterable<StoredUser>; leases: Iterable<StoredLease>; watches: Iterable<StoredWatch> },
+    isHere: (userId: string) => boolean = () => true,
+  ): DirectoryState {
     const state = new DirectoryState(timing);
-    for (const lease of rows.leases) state.#leases.set(lease.channel, { expiresAt: lease.expiresAt, renewedAt: lease.renewedAt, users: new Set() });
+    const leaseRows = new Map([...rows.leases].map((lease) => [lease.channel, lease]));
+    const watchersOf = new Map<string, Array<{ room: string; expiresAt: number }>>();
+    for (const watch of rows.watches) {
+      for (const userId of watch.users) {
+        let rooms = watchersOf.get(userId);
+        if (!rooms) watchersOf.set(userId, (rooms = []));
+        rooms.push({ room: watch.room, expiresAt: watch.expiresAt });
+      }
+    }
+    for (const lease of leaseRows.values()) state.#leases.set(lease.channel, { expiresAt: lease.expiresAt, renewedAt: lease.renewedAt, users: new Set() });
     for (const stored of rows.users) {
+      if (!isHere(stored.id)) {
+        const leases: HandedUser["leases"] = {};
+        // A lease row already gone (its other users left) is not trusted past the next expire, as below.
+        for (const channel of Object.keys(stored.channels)) leases[channel] = leaseRows.get(channel) ? { expiresAt: leaseRows.get(channel)!.expiresAt, renewedAt: leaseRows.get(channel)!.renewedAt } : { expiresAt: 0, renewedAt: stored.since };
+        state.#moving.set(stored.id, { ...stored, leases, watchers: watchersOf.get(stored.id) ?? [] });
+        continue;
+      }
       const record: UserRecord = { ...stored, channels: new Map(Object.entries(stored.channels)) };
       state.#users.set(stored.id, record);
       for (const channel of record.channels.keys()) {
@@ -166,7 +198,7 @@ export class DirectoryState {
 
   /** Closes the tick: the users whose status changed (and who watches them), the rows to write. */
   takeChanges(now: number): DirectoryChanges | null {
-    if (this.#before.size === 0 && this.#watchesTouched.size === 0 && this.#leasesTouched.size === 0) return null;
+    if (this.#before.size === 0 && this.#watchesTouched.size === 0 && this.#leasesTouched.size === 0 && this.#adopted.size === 0 && this.#forgotten.size === 0) return null;
     const changes: DirectoryChanges = {
       watched: new Map(),
       transitions: [],
@@ -191,6 +223,12 @@ export class DirectoryState {
         list.push(versioned);
       }
     }
+    for (const userId of this.#adopted) {
+      const user = this.#users.get(userId);
+      if (user && !this.#before.has(userId)) changes.upserts.push(toStored(user));
+    }
+    // A user handed out and back in the same tick (never: it is placed at one part) keeps its row.
+    for (const userId of this.#forgotten) if (!this.#users.has(userId)) changes.deletes.push(userId);
     for (const channel of this.#leasesTouched) {
       const lease = this.#leases.get(channel);
       if (lease) changes.leaseUpserts.push({ channel, expiresAt: lease.expiresAt, renewedAt: lease.renewedAt });
@@ -202,9 +240,72 @@ export class DirectoryState {
       else changes.watchDeletes.push(room);
     }
     this.#before = new Map();
+    this.#adopted = new Set();
+    this.#forgotten = new Set();
     this.#leasesTouched = new Set();
     this.#watchesTouched = new Set();
     return changes;
+  }
+
+  /** Whether the part holds this user as its own (moving users are not its own). */
+  knows(userId: string): boolean {
+    return this.#users.has(userId);
+  }
+
+  /** How many users wait to be handed to their new part. */
+  movingCount(): number {
+    return this.#moving.size;
+  }
+
+  /** The moving users among these ids (all of them without ids), as rows to hand over; they stay here until `forget`. */
+  handOut(userIds?: Iterable<string>): HandedUser[] {
+    if (!userIds) return [...this.#moving.values()];
+    const rows: HandedUser[] = [];
+    for (const userId of userIds) {
+      const row = this.#moving.get(userId);
+      if (row) rows.push(row);
+    }
+    return rows;
+  }
+
+  /** Moving users their new part has stored: their rows here go, with no transition and no news. */
+  forget(userIds: Iterable<string>): void {
+    for (const userId of userIds) if (this.#moving.delete(userId)) this.#forgotten.add(userId);
+  }
+
+  /**
+   * Users handed here from their old part, as they were there: status, `since`, `lastSeen`,
+   * data, channels with their leases, watching rooms. A user already known is left as it is
+   * (what happened here since is newer). No transition and no news: nothing anyone sees changed.
+   * Returns how many were taken.
+   */
+  adopt(rows: Iterable<HandedUser>): number {
+    let taken = 0;
+    for (const row of rows) {
+      if (this.#users.has(row.id) || this.#before.has(row.id)) continue;
+      const { leases, watchers, ...stored } = row;
+      const record: UserRecord = { ...stored, channels: new Map(Object.entries(stored.channels)) };
+      this.#users.set(row.id, record);
+      this.#forgotten.delete(row.id);
+      this.#adopted.add(row.id);
+      this.#version = Math.max(this.#version, row.version);
+      for (const channel of record.channels.keys()) {
+        let lease = this.#leases.get(channel);
+        if (!lease) {
+          const handed = leases[channel] ?? { expiresAt: 0, renewedAt: row.since };
+          this.#leases.set(channel, (lease = { expiresAt: handed.expiresAt, renewedAt: handed.renewedAt, users: new Set() }));
+          this.#leasesTouched.add(channel);
+        }
+        lease.users.add(row.id);
+      }
+      for (const { room, expiresAt } of watchers) {
+        const watch = this.#watches.get(room);
+        if (watch?.users.has(row.id)) continue;
+        this.#setWatch(room, [...(watch?.users ?? []), row.id], watch?.expiresAt ?? expiresAt);
+      }
+      taken++;
+    }
+    return taken;
   }
 
   /** How many users, online users, channel leases and watching rooms the part holds. */

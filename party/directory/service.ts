@@ -2,19 +2,35 @@
  * A directory part (the `directory` party) with valid settings: the pure DirectoryState, its
  * store, its tick loop and webhooks, the pushes it coordinates, and the news it owes the
  * channel rooms that watch its users. Only the service's own parts reach it, through calls.
+ *
+ * After PRESENCE_DIRECTORY_PARTS grew, users move between parts (layout.ts): a part that meets
+ * a user it does not know asks the user's old part, which hands the row over and forgets it
+ * once stored here (`hand-over`, `handed`); an old part also drains its moved users to their
+ * new parts on its own (`adopt`). Their rows stay at the old part until the new one stored
+ * them, and are never counted there: nothing is lost if either dies mid-move, and no move is
+ * a transition. A part started with a smaller count refuses every call.
  */
 import { kickEverywhere } from "../server/kicks.ts";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
 import type { Config } from "../server/config.ts";
 import { fail } from "../server/envelope.ts";
+import { partOf } from "../server/parts.ts";
 import type { Host, HostSocket, RoomService } from "../server/host.ts";
 import { mergeDeliveries, type PushLog, storagePushLog } from "../server/pushes.ts";
 import { TickLoop } from "../server/tick-loop.ts";
 import { WebhookDispatch } from "../server/webhooks.ts";
-import { CloseCode, type Push, type PushDelivery, type PushResult } from "../protocol/index.ts";
+import { CloseCode, type HandedUser, MAX_USERS_PER_REQUEST, type Push, type PushDelivery, type PushResult } from "../protocol/index.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY } from "../wire/parties.ts";
 import { DirectoryState, type VersionedStatus } from "./directory.ts";
 import { DirectoryStore } from "./store.ts";
+import { FIRST_PART, layoutAtStart, type StoredLayout } from "./layout.ts";
+
+/** How many moved users an old part sends its new part in one `adopt`. */
+const ADOPT_BATCH = 200;
+
+/** How long an old part waits to drain again after a failed `adopt`: doubling with each failure in a row, up to 30 s. */
+const DRAIN_RETRY_MS = 1000;
+const DRAIN_RETRY_MAX_MS = 30_000;
 
 /** How long past a push's deadline a room may take to answer before it is named as failed. */
 const DELIVERY_MARGIN_MS = 2000;
@@ -33,6 +49,16 @@ export class DirectoryService implements RoomService<unknown> {
   readonly #webhooks: WebhookDispatch;
   readonly #calls: CallHandlers<typeof DIRECTORY_PARTY>;
   #commits: Promise<void> = Promise.resolve();
+  /** The layout the part runs with and the one before; null until learned from p0 (a part that never ran). */
+  #layout: StoredLayout | null = null;
+  /** Set when the part was started with a smaller count than it ran with: every call is refused with it. */
+  #refused: string | null = null;
+  /** Old parts that said they have no moved user left: never asked again. */
+  readonly #drainedFrom = new Set<string>();
+  #draining = false;
+  /** After a failed drain, when to try again (null: no retry due). */
+  #drainAt: number | null = null;
+  #drainFailures = 0;
 
   constructor(host: Host<unknown>, config: Config) {
     this.#host = host;
@@ -51,12 +77,13 @@ export class DirectoryService implements RoomService<unknown> {
         return true;
       },
       nextDeadline: () => {
-        const deadlines = [this.#state.nextDeadline(), this.#pushLog.nextExpiry(), this.#webhooks.nextDeadline()].filter((at): at is number => at !== null);
+        const deadlines = [this.#state.nextDeadline(), this.#pushLog.nextExpiry(), this.#webhooks.nextDeadline(), this.#drainAt].filter((at): at is number => at !== null);
         return deadlines.length > 0 ? Math.min(...deadlines) : null;
       },
     });
     this.#calls = {
       report: async (report) => {
+        await this.#settle(report.presence.map((entry) => entry.userId));
         const now = this.#expire();
         this.#state.apply(report, now);
         // Stored before the room hears it was taken: a report the directory acknowledged survives a crash.
@@ -64,17 +91,20 @@ export class DirectoryService implements RoomService<unknown> {
         this.#ticks.schedule();
         return {};
       },
-      status: ({ userIds }) => {
+      status: async ({ userIds }) => {
+        await this.#settle(userIds);
         this.#expire();
         this.#ticks.schedule();
         return { users: userIds.map((userId) => this.#state.versioned(userId)) };
       },
-      push: (push) => {
+      push: async (push) => {
+        await this.#settle([push.userId]);
         const now = this.#expire();
         this.#ticks.schedule();
         return this.#push(push, now);
       },
-      disconnect: (kick) => {
+      disconnect: async (kick) => {
+        await this.#settle([kick.userId]);
         this.#expire();
         this.#ticks.schedule();
         const channels = (this.#state.status(kick.userId).channels ?? []).map((c) => c.channel).filter((channel) => kick.channel === undefined || channel === kick.channel);
@@ -82,12 +112,43 @@ export class DirectoryService implements RoomService<unknown> {
       },
       webhooks: () => this.#webhooks.report(),
       "resend-webhooks": async () => ({ resent: await this.#webhooks.resend() }),
+      layout: () => this.#knownLayout(),
+      "hand-over": ({ userIds, to }) => {
+        const current = this.#layout?.current;
+        const users = current ? this.#state.handOut(userIds.filter((userId) => partOf(userId, current) === to)) : [];
+        return { users, drained: this.#state.movingCount() === 0 };
+      },
+      handed: async ({ userIds }) => {
+        this.#state.forget(userIds);
+        await this.#commit(this.#host.now());
+        return {};
+      },
+      adopt: async ({ users }) => {
+        const layout = await this.#knownLayout();
+        this.#state.adopt(users.filter((user) => partOf(user.id, layout.current) === this.#host.name));
+        await this.#commit(this.#host.now());
+        this.#ticks.schedule();
+        return {};
+      },
     };
   }
 
   /** Rebuilds the part and settles what came due while it was down (lapsed leases above all). */
   async start(): Promise<void> {
-    this.#state = DirectoryState.restore(this.#config, await this.#store.load());
+    const rows = await this.#store.load();
+    const decided = layoutAtStart(await this.#store.layout(), rows.users.length + rows.leases.length + rows.watches.length > 0, this.#config.directoryParts, this.#host.name);
+    if ("refused" in decided) {
+      this.#refused = decided.refused;
+      console.error(`presence: ${decided.refused}`);
+      return;
+    }
+    if ("layout" in decided) {
+      this.#layout = decided.layout;
+      if (decided.changed) await this.#store.saveLayout(decided.layout);
+    }
+    const current = this.#layout?.current;
+    // A part that never ran holds no rows, so nothing of it is moving.
+    this.#state = DirectoryState.restore(this.#config, rows, (userId) => !current || partOf(userId, current) === this.#host.name);
     await this.#pushLog.load();
     await this.#webhooks.load();
     await this.#ticks.load();
@@ -106,16 +167,107 @@ export class DirectoryService implements RoomService<unknown> {
   /** Calls only: the edge refuses the outside. */
   async request(request: Request): Promise<Response> {
     if (!isCall(request)) return fail(404, "not_found", "the user directory is internal; see GET /users");
+    if (this.#refused !== null) return fail(500, "misconfigured", this.#refused);
     return answerCall(DIRECTORY_PARTY, request, this.#calls);
   }
 
   alarm(): Promise<void> {
+    if (this.#refused !== null) return Promise.resolve();
     return this.#ticks.alarm();
   }
 
-  /** News for watching rooms that waited for the parties goes with the next tick. */
+  /** News for watching rooms, and moved users, that waited for the parties go with the next tick. */
   reachable(): void {
-    if (this.#outbox.size > 0) this.#ticks.schedule();
+    if (this.#outbox.size > 0 || this.#state.movingCount() > 0) this.#ticks.schedule();
+  }
+
+  /** The part's layouts, learned from p0 first by a part that never ran (and then stored). */
+  async #knownLayout(): Promise<StoredLayout> {
+    if (this.#layout) return this.#layout;
+    const { previous } = await this.#host.parties.call(DIRECTORY_PARTY, FIRST_PART, "layout", {});
+    this.#layout ??= { current: { parts: this.#config.directoryParts, hash: "jump" }, previous };
+    await this.#store.saveLayout(this.#layout);
+    return this.#layout;
+  }
+
+  /**
+   * Before a call touches users this part does not know: asks their old part (where the layout
+   * before placed them) for them, stores what it hands over, then lets it forget them. An old
+   * part with nothing left to hand over is not asked again; up to 1,000 users a call. Fails (so the call fails and is
+   * tried again) when an old part cannot answer: a user is never taken as new while its row
+   * may still be elsewhere.
+   */
+  async #settle(userIds: Iterable<string>): Promise<void> {
+    const { previous } = await this.#knownLayout();
+    if (!previous) return;
+    const byOldPart = new Map<string, Set<string>>();
+    for (const userId of userIds) {
+      if (this.#state.knows(userId)) continue;
+      const old = partOf(userId, previous);
+      if (old === this.#host.name || this.#drainedFrom.has(old)) continue;
+      let ids = byOldPart.get(old);
+      if (!ids) byOldPart.set(old, (ids = new Set()));
+      ids.add(userId);
+    }
+    const asks: Array<[string, string[]]> = [];
+    for (const [old, ids] of byOldPart) {
+      const list = [...ids];
+      for (let i = 0; i < list.length; i += MAX_USERS_PER_REQUEST) asks.push([old, list.slice(i, i + MAX_USERS_PER_REQUEST)]);
+    }
+    await Promise.all(
+      asks.map(async ([old, ids]) => {
+        const reply = await this.#host.parties.call(DIRECTORY_PARTY, old, "hand-over", { userIds: ids, to: this.#host.name });
+        if (reply.users.length > 0) {
+          this.#state.adopt(reply.users);
+          await this.#commit(this.#host.now());
+          // Stored here first: if this is lost, the old part offers them again as it drains.
+          this.#host.parties.call(DIRECTORY_PARTY, old, "handed", { userIds: reply.users.map((user) => user.id) }).catch(() => undefined);
+        }
+        if (reply.drained) this.#drainedFrom.add(old);
+      }),
+    );
+  }
+
+  /**
+   * An old part's own move: each moved user to its new part, a batch at a time; a batch is
+   * forgotten here only once the new part stored it. A failure waits (1 s, doubling up to 30 s) and tries again.
+   */
+  async #drain(): Promise<void> {
+    const current = this.#layout?.current;
+    if (this.#draining || !current || this.#state.movingCount() === 0) return;
+    // Without the parties (an alarm on PartyKit) it waits for `reachable`, with no deadline of its own that would spin the alarm.
+    if (!this.#host.parties.reachable) {
+      this.#drainAt = null;
+      return;
+    }
+    if (this.#drainAt !== null && this.#drainAt > this.#host.now()) return;
+    this.#draining = true;
+    this.#drainAt = null;
+    try {
+      const byNewPart = new Map<string, HandedUser[]>();
+      for (const user of this.#state.handOut()) {
+        const part = partOf(user.id, current);
+        let rows = byNewPart.get(part);
+        if (!rows) byNewPart.set(part, (rows = []));
+        rows.push(user);
+      }
+      for (const [part, rows] of byNewPart) {
+        for (let i = 0; i < rows.length; i += ADOPT_BATCH) {
+          const batch = rows.slice(i, i + ADOPT_BATCH);
+          await this.#host.parties.call(DIRECTORY_PARTY, part, "adopt", { users: batch });
+          this.#state.forget(batch.map((user) => user.id));
+          await this.#commit(this.#host.now());
+        }
+      }
+      this.#drainFailures = 0;
+    } catch (error) {
+      this.#drainFailures++;
+      console.warn(`presence: directory part ${this.#host.name} could not hand its moved users over yet: ${(error as Error).message}`);
+      this.#drainAt = this.#host.now() + Math.min(DRAIN_RETRY_MAX_MS, DRAIN_RETRY_MS * 2 ** (this.#drainFailures - 1));
+      this.#ticks.schedule();
+    } finally {
+      this.#draining = false;
+    }
   }
 
   /** Applies the deadlines that passed, so a lapsed lease is never read as current; returns the time. */
@@ -160,6 +312,7 @@ export class DirectoryService implements RoomService<unknown> {
     await this.#commit(now);
     await this.#pushLog.sweep(now);
     this.#tellWatchers();
+    void this.#drain();
     this.#webhooks.dispatch();
   }
 

@@ -1,12 +1,16 @@
 /**
  * A directory part's storage layout: a row per user (`u:ID`), per channel lease (`c:CHANNEL`)
- * and per watching room (`w:ROOM`). Written once per tick, in batches within storage's
+ * per watching room (`w:ROOM`), and the part layout it runs with (`layout`). Written once per tick, in batches within storage's
  * 128-keys-per-call cap.
  */
 import type { HostStorage } from "../server/host.ts";
 import { deleteAll, putAll } from "../server/storage.ts";
 import { isUserId, quotedId } from "../protocol/index.ts";
 import type { DirectoryChanges, StoredLease, StoredUser, StoredWatch } from "./directory.ts";
+import type { StoredLayout } from "./layout.ts";
+
+/** The row of the layout the part runs with (and the one before). */
+const LAYOUT_KEY = "layout";
 
 /** Reads and writes a part's rows. */
 export class DirectoryStore {
@@ -31,6 +35,17 @@ export class DirectoryStore {
       leases,
       watches: watches.map((watch) => ({ ...watch, users: watch.users.filter(isUserId) })),
     };
+  }
+
+  /** The layout the part last ran with, if it stored one. */
+  layout(): Promise<StoredLayout | undefined> {
+    return this.#storage.get<StoredLayout>(LAYOUT_KEY);
+  }
+
+  /** Stores the layout the part runs with now. */
+  async saveLayout(layout: StoredLayout): Promise<void> {
+    await this.#storage.put(LAYOUT_KEY, layout);
+    await this.#storage.sync();
   }
 
   /** Writes what a tick changed. */

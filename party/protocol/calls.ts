@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { ChannelHereNow, WebhookReport } from "./http.ts";
 import { ChannelList, ChannelListQuery, IndexReport, MetricsTotals, ShardReport, ShardReportReply } from "./channel-index.ts";
-import { DirectoryReport, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
+import { Adoption, DirectoryReport, HandedBack, HandOverQuery, HandOverReply, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, PartLayouts, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
 import { UserId } from "./basics.ts";
 import { Ban, BanLifted, DisconnectResult, PushResult } from "./users.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
@@ -74,6 +74,22 @@ export const Calls = {
     disconnect: call(Kick, DisconnectResult, {
       from: "the edge's disconnect",
       what: "disconnect one of this part's users: in every channel it is in (or the one named)",
+    }),
+    layout: call(Nothing, PartLayouts, {
+      from: "a directory part (asked of p0 by a part with no layout of its own)",
+      what: "the layout users are spread by now, and the one before it (where users not moved yet are)",
+    }),
+    "hand-over": call(HandOverQuery, HandOverReply, {
+      from: "a directory part (new place of users it does not know yet)",
+      what: "the rows of these users, which moved to the caller when PRESENCE_DIRECTORY_PARTS grew (kept until `handed`)",
+    }),
+    handed: call(HandedBack, Nothing, {
+      from: "a directory part (after storing users it was handed)",
+      what: "forget these users handed over, without a transition",
+    }),
+    adopt: call(Adoption, Nothing, {
+      from: "a directory part (draining users that moved after PRESENCE_DIRECTORY_PARTS grew)",
+      what: "store these users moved here, unless already known, without a transition",
     }),
     webhooks: call(Nothing, WebhookReport, {
       from: "the edge's `GET /webhooks`",

@@ -49,6 +49,41 @@ export const StatusQuery = z.object({ userIds: UserIds });
 export const StatusReply = z.object({ users: z.array(VersionedStatus) });
 export type StatusReply = z.infer<typeof StatusReply>;
 
+/** How users were spread over the directory parts: a count, and `mod` (fnv1a % parts, before jump hashing) or `jump`. */
+export const PartLayout = z.object({ parts: z.number().int().min(0), hash: z.enum(["mod", "jump"]) });
+
+/** A part's layout now, and the one before it (where users not handed over yet still are), or null. */
+export const PartLayouts = z.object({ current: PartLayout, previous: PartLayout.nullable() });
+
+/**
+ * A user handed from its old directory part to its new one after PRESENCE_DIRECTORY_PARTS grew:
+ * its row as stored, the leases of its channels there, and the rooms that watched it there.
+ */
+export const HandedUser = z.object({
+  id: UserId,
+  data: JsonValue,
+  online: z.boolean(),
+  since: z.number(),
+  lastSeen: z.number(),
+  offlineAt: z.number().nullable(),
+  channels: z.record(ChannelName, z.object({ clients: z.number().int().positive(), clientTypes: ClientTypeCounts })),
+  version: z.number(),
+  leases: z.record(ChannelName, z.object({ expiresAt: z.number(), renewedAt: z.number() })),
+  watchers: z.array(z.object({ room: ChannelName, expiresAt: z.number() })),
+});
+export type HandedUser = z.infer<typeof HandedUser>;
+
+/** A new part asking an old one for some users now placed at `to`. */
+export const HandOverQuery = z.object({ userIds: UserIds, to: z.string().min(1).max(200) });
+/** The users the old part had (it keeps them until `handed`), and whether it has no user left to hand over at all. */
+export const HandOverReply = z.object({ users: z.array(HandedUser), drained: z.boolean() });
+
+/** Users handed over (the new part stored them): the old part forgets them. */
+export const HandedBack = z.object({ userIds: UserIds });
+
+/** An old part's users for this part, sent as it drains: the new part stores those it does not know yet. */
+export const Adoption = z.object({ users: z.array(HandedUser).max(1000) });
+
 /** From a part to a channel room: the users it watches whose status changed in the part's last tick. */
 export const WatchedChanges = z.object({ users: z.array(VersionedStatus) });
 export type WatchedChanges = z.infer<typeof WatchedChanges>;

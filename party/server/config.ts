@@ -51,7 +51,7 @@ export const ConfigEnv = z
       .min(0)
       .max(1024)
       .default(4)
-      .describe("How many directory rooms users are hashed over; 0: one room per user. Changing it moves users, whose offline history is then lost."),
+      .describe("How many directory rooms users are hashed over (jump hashing); 0: one room per user. Grow it by a restart with a larger number (users move over, nothing lost); a smaller one is refused."),
     PRESENCE_BAN_REPLICAS: z.coerce
       .number()
       .int()

@@ -1,6 +1,8 @@
 /**
- * Which directory room holds a user: users are hashed over PRESENCE_DIRECTORY_PARTS rooms
- * (`p0`…), or with 0 each has its own. Channel rooms and the edge use it to batch per part.
+ * Which directory room holds a user: users are spread over PRESENCE_DIRECTORY_PARTS rooms
+ * (`p0`…) by jump consistent hashing, or with 0 each has its own. Channel rooms and the edge
+ * use it to batch per part. Growing the count from N to M moves only ~(M−N)/M of the users,
+ * each to one of the new parts; the directory parts hand them over (directory/service.ts).
  * Which index shard a channel reports to: channels are hashed over PRESENCE_INDEX_SHARDS
  * rooms of the index party (`s0`…).
  */
@@ -15,9 +17,50 @@ export function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-/** The directory room of `userId`. */
-export function partOf(userId: string, parts: number): string {
-  if (parts > 0) return `p${fnv1a(userId) % parts}`;
+/** murmur3's 32-bit finalizer: every bit of the input moves every bit of the output. */
+function mix32(value: number): number {
+  let h = value >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Jump consistent hash (Lamping & Veach, 2014): the bucket in [0, buckets) of a 32-bit key.
+ * With one more bucket a key either stays or moves to the new one, so growing from N to M
+ * buckets moves ~(M−N)/M of the keys, each only to a bucket ≥ N. The key's pseudo-random
+ * sequence here is a 32-bit counter run through mix32 (the paper's 64-bit LCG needs BigInt).
+ */
+export function jumpHash(key: number, buckets: number): number {
+  if (!Number.isInteger(buckets) || buckets < 1) throw new RangeError(`jumpHash needs at least one bucket, not ${buckets}`);
+  let bucket = 0;
+  let next = 0;
+  let state = key >>> 0;
+  while (next < buckets) {
+    bucket = next;
+    state = (state + 0x9e3779b9) >>> 0;
+    // A uniform draw in (0, 1]: the key's next jump lands at (bucket + 1) / draw.
+    const draw = (mix32(state) + 1) / 0x1_0000_0000;
+    next = Math.floor((bucket + 1) / draw);
+  }
+  return bucket;
+}
+
+/** How users were spread over the parts: the count, and `mod` (fnv1a % parts, before jump hashing) or `jump`. */
+export type Layout = { parts: number; hash: "mod" | "jump" };
+
+/** The layout a deployment with `parts` runs with now. */
+export function currentLayout(parts: number): Layout {
+  return { parts, hash: "jump" };
+}
+
+/** The directory room of `userId` under a layout (today's layout when given a count). */
+export function partOf(userId: string, layout: number | Layout): string {
+  const { parts, hash } = typeof layout === "number" ? currentLayout(layout) : layout;
+  if (parts > 0) return `p${hash === "mod" ? fnv1a(userId) % parts : jumpHash(fnv1a(userId), parts)}`;
   // One room per user: the name must be a valid room name whatever the userId holds.
   let hex = "";
   for (const byte of new TextEncoder().encode(userId)) hex += byte.toString(16).padStart(2, "0");
