@@ -5,6 +5,7 @@
  * last seen at the last renewal); which rooms watch which users; and each tick's net changes.
  * It knows nothing of requests or storage; every method takes the time.
  */
+import { Deadlines } from "../server/deadlines.ts";
 import { type JsonValue, jsonEqual } from "../wire/json.ts";
 import type { ClientTypeCounts, DirectoryReport, HandedUser, UserStatus, VersionedStatus } from "../protocol/index.ts";
 
@@ -80,6 +81,10 @@ export class DirectoryState {
   #adopted = new Set<string>();
   #forgotten = new Set<string>();
   #version = 0;
+  /** When each lease (`l:CHANNEL`), user (`u:ID`: its grace or its retention) and watch list (`w:ROOM`) next needs `expire`. */
+  readonly #deadlines = new Deadlines();
+  /** Users changed since their deadline was last worked out (done before the deadlines are read). */
+  #undated = new Set<string>();
 
   constructor(timing: DirectoryTiming) {
     this.#timing = timing;
@@ -105,7 +110,7 @@ export class DirectoryState {
         rooms.push({ room: watch.room, expiresAt: watch.expiresAt });
       }
     }
-    for (const lease of leaseRows.values()) state.#leases.set(lease.channel, { expiresAt: lease.expiresAt, renewedAt: lease.renewedAt, users: new Set() });
+    for (const lease of leaseRows.values()) state.#setLease(lease.channel, { expiresAt: lease.expiresAt, renewedAt: lease.renewedAt, users: new Set() });
     for (const stored of rows.users) {
       if (!isHere(stored.id)) {
         const leases: HandedUser["leases"] = {};
@@ -116,11 +121,12 @@ export class DirectoryState {
       }
       const record: UserRecord = { ...stored, channels: new Map(Object.entries(stored.channels)) };
       state.#users.set(stored.id, record);
+      state.#undated.add(stored.id);
       for (const channel of record.channels.keys()) {
         const lease = state.#leases.get(channel);
         if (lease) lease.users.add(stored.id);
         // A presence whose channel lease row is missing is not trusted: it goes at the next expire.
-        else state.#leases.set(channel, { expiresAt: 0, renewedAt: stored.since, users: new Set([stored.id]) });
+        else state.#setLease(channel, { expiresAt: 0, renewedAt: stored.since, users: new Set([stored.id]) });
       }
       state.#version = Math.max(state.#version, stored.version);
     }
@@ -152,37 +158,24 @@ export class DirectoryState {
    * left, offline users past retention, and watch lists not renewed.
    */
   expire(now: number): void {
-    for (const [channel, lease] of [...this.#leases]) {
-      if (lease.expiresAt > now) continue;
-      for (const userId of [...lease.users]) this.#release(channel, userId, lease.renewedAt, now);
-      this.#dropLease(channel);
-    }
-    for (const user of [...this.#users.values()]) {
-      if (user.online && user.channels.size === 0 && user.offlineAt !== null && user.offlineAt <= now) {
-        this.#touch(user.id);
-        user.online = false;
-        user.since = user.offlineAt;
-        user.offlineAt = null;
-        user.version = this.#nextVersion(now);
-      }
-      if (!user.online && user.lastSeen + this.#timing.retentionMs <= now) {
-        this.#touch(user.id);
-        this.#users.delete(user.id);
+    // Only what is due, earliest first (never a pass over every user); what that changes may fall due now too.
+    for (;;) {
+      this.#dateUsers();
+      const due = this.#deadlines.due(now);
+      if (due.length === 0) return;
+      for (const key of due) {
+        const id = key.slice(2);
+        if (key.startsWith("l:")) this.#expireLease(id, now);
+        else if (key.startsWith("u:")) this.#expireUser(id, now);
+        else this.#expireWatch(id, now);
       }
     }
-    for (const [room, watch] of [...this.#watches]) if (watch.expiresAt <= now) this.#setWatch(room, [], now);
   }
 
   /** The earliest time `expire` has work to do, or null. */
   nextDeadline(): number | null {
-    let next = Infinity;
-    for (const lease of this.#leases.values()) next = Math.min(next, lease.expiresAt);
-    for (const user of this.#users.values()) {
-      if (user.offlineAt !== null) next = Math.min(next, user.offlineAt);
-      if (!user.online) next = Math.min(next, user.lastSeen + this.#timing.retentionMs);
-    }
-    for (const watch of this.#watches.values()) next = Math.min(next, watch.expiresAt);
-    return Number.isFinite(next) ? next : null;
+    this.#dateUsers();
+    return this.#deadlines.next();
   }
 
   /** A user's status now; an unknown user is `{id, online: false, lastSeen: null}`. */
@@ -286,6 +279,7 @@ export class DirectoryState {
       const { leases, watchers, ...stored } = row;
       const record: UserRecord = { ...stored, channels: new Map(Object.entries(stored.channels)) };
       this.#users.set(row.id, record);
+      this.#undated.add(row.id);
       this.#forgotten.delete(row.id);
       this.#adopted.add(row.id);
       this.#version = Math.max(this.#version, row.version);
@@ -293,7 +287,7 @@ export class DirectoryState {
         let lease = this.#leases.get(channel);
         if (!lease) {
           const handed = leases[channel] ?? { expiresAt: 0, renewedAt: row.since };
-          this.#leases.set(channel, (lease = { expiresAt: handed.expiresAt, renewedAt: handed.renewedAt, users: new Set() }));
+          this.#setLease(channel, (lease = { expiresAt: handed.expiresAt, renewedAt: handed.renewedAt, users: new Set() }));
           this.#leasesTouched.add(channel);
         }
         lease.users.add(row.id);
@@ -315,11 +309,60 @@ export class DirectoryState {
     return { users: this.#users.size, online, channels: this.#leases.size, watchingRooms: this.#watches.size };
   }
 
+  /** A channel's lease not renewed in time: its users are gone from it, last seen at the last renewal. */
+  #expireLease(channel: string, now: number): void {
+    const lease = this.#leases.get(channel);
+    if (!lease) return;
+    for (const userId of [...lease.users]) this.#release(channel, userId, lease.renewedAt, now);
+    this.#dropLease(channel);
+  }
+
+  /** A user whose grace ran out with no channel left goes offline; an offline user past retention is forgotten. */
+  #expireUser(userId: string, now: number): void {
+    const user = this.#users.get(userId);
+    if (!user) return;
+    if (user.online && user.channels.size === 0 && user.offlineAt !== null && user.offlineAt <= now) {
+      this.#touch(user.id);
+      user.online = false;
+      user.since = user.offlineAt;
+      user.offlineAt = null;
+      user.version = this.#nextVersion(now);
+    }
+    if (!user.online && user.lastSeen + this.#timing.retentionMs <= now) {
+      this.#touch(user.id);
+      this.#users.delete(user.id);
+    }
+    this.#undated.add(userId);
+  }
+
+  /** A room's watch list not renewed in time is dropped. */
+  #expireWatch(room: string, now: number): void {
+    if (this.#watches.has(room)) this.#setWatch(room, [], now);
+  }
+
+  /** Works out the deadline of every user changed since the last time: its grace's end, or its retention's. */
+  #dateUsers(): void {
+    for (const userId of this.#undated) {
+      const user = this.#users.get(userId);
+      const at = !user ? null : user.online ? (user.channels.size === 0 ? user.offlineAt : null) : user.lastSeen + this.#timing.retentionMs;
+      if (at === null) this.#deadlines.delete(`u:${userId}`);
+      else this.#deadlines.set(`u:${userId}`, at);
+    }
+    this.#undated.clear();
+  }
+
+  /** Holds a channel's lease, due at its `expiresAt`. */
+  #setLease(channel: string, lease: LeaseRecord): void {
+    this.#leases.set(channel, lease);
+    this.#deadlines.set(`l:${channel}`, lease.expiresAt);
+  }
+
   #renew(channel: string, now: number): LeaseRecord {
     let lease = this.#leases.get(channel);
     if (!lease) this.#leases.set(channel, (lease = { expiresAt: 0, renewedAt: now, users: new Set() }));
     lease.expiresAt = now + this.#timing.leaseMs;
     lease.renewedAt = now;
+    this.#deadlines.set(`l:${channel}`, lease.expiresAt);
     this.#leasesTouched.add(channel);
     return lease;
   }
@@ -328,6 +371,7 @@ export class DirectoryState {
     const lease = this.#leases.get(channel);
     if (!lease || lease.users.size > 0) return;
     this.#leases.delete(channel);
+    this.#deadlines.delete(`l:${channel}`);
     this.#leasesTouched.add(channel);
   }
 
@@ -339,6 +383,7 @@ export class DirectoryState {
     const held = user?.channels.get(channel);
     const takesData = !user || !user.online || !renewal;
     if (user?.online && held && held.clients === presence.clients && jsonEqual(held.clientTypes, presence.clientTypes) && (!takesData || jsonEqual(user.data, entry.data))) {
+      if (user.offlineAt !== null) this.#undated.add(userId);
       user.offlineAt = null;
       return; // A plain renewal: the lease moved on, nothing anyone sees changed.
     }
@@ -376,8 +421,13 @@ export class DirectoryState {
     this.#watchesTouched.add(room);
     const old = this.#watches.get(room);
     for (const userId of old?.users ?? []) this.#watchers.get(userId)?.delete(room);
-    if (users.length === 0) this.#watches.delete(room);
-    else this.#watches.set(room, { users: new Set(users), expiresAt });
+    if (users.length === 0) {
+      this.#watches.delete(room);
+      this.#deadlines.delete(`w:${room}`);
+    } else {
+      this.#watches.set(room, { users: new Set(users), expiresAt });
+      this.#deadlines.set(`w:${room}`, expiresAt);
+    }
     for (const userId of users) {
       let rooms = this.#watchers.get(userId);
       if (!rooms) this.#watchers.set(userId, (rooms = new Set()));
@@ -387,6 +437,7 @@ export class DirectoryState {
   }
 
   #touch(userId: string): void {
+    this.#undated.add(userId);
     if (this.#before.has(userId)) return;
     const user = this.#users.get(userId);
     this.#before.set(userId, user ? toStatus(user) : null);
