@@ -26,7 +26,7 @@ import { PresenceState } from "../../party/channel/presence.ts";
 import type { Tick } from "../../party/channel/tick-hooks.ts";
 import type { Parties } from "../../party/server/calls.ts";
 import { waitForRun } from "../../party/server/tick-loop.ts";
-import { ShardForwarder } from "../../party/index/forwarder.ts";
+import { forwardIntervalMs, ShardForwarder } from "../../party/index/forwarder.ts";
 import { ChannelTable } from "../../party/index/table.ts";
 import type { IndexReport } from "../../party/protocol/index.ts";
 import { CHANNEL_PARTY, INDEX_PARTY, INDEX_ROOM } from "../../party/wire/parties.ts";
@@ -214,6 +214,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       const forwarder = new ShardForwarder({
         shard: name,
         leaseMs: config.leaseMs,
+        intervalMs: forwardIntervalMs(config.indexShards),
         table: () => table.all(),
         send: () => {
           tally.count(INDEX_PARTY, INDEX_ROOM, "shard-report", queue.now);

@@ -15,6 +15,14 @@
 import type { ChannelEntry, ShardReport, ShardReportReply } from "../protocol/index.ts";
 import type { TableChanges } from "./table.ts";
 
+/** What the root may take from all the shards together, a second: the forwarding interval grows with the shards past 50. */
+export const ROOT_REPORTS_PER_SECOND = 50;
+
+/** The interval between one shard's reports to the root with `shards` shards: 1 s, or longer so that the root hears at most ROOT_REPORTS_PER_SECOND a second. */
+export function forwardIntervalMs(shards: number): number {
+  return Math.max(1000, Math.ceil((shards * 1000) / ROOT_REPORTS_PER_SECOND));
+}
+
 /** What the forwarder needs from its shard. */
 export type ShardForwarderOptions = {
   /** The shard's room name (`s0`…). */

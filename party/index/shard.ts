@@ -18,7 +18,7 @@ import { deleteAll, putAll } from "../server/storage.ts";
 import { TickLoop } from "../server/tick-loop.ts";
 import { CloseCode, type RoomCounters } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
-import { ShardForwarder } from "./forwarder.ts";
+import { forwardIntervalMs, ShardForwarder } from "./forwarder.ts";
 import { type LapsedChannel, MetricsLedger } from "./metrics.ts";
 import { ChannelTable, type HeldEntry } from "./table.ts";
 
@@ -49,6 +49,7 @@ export class IndexShard implements RoomService<unknown> {
     this.#forwarder = new ShardForwarder({
       shard: host.name,
       leaseMs: config.leaseMs,
+      intervalMs: forwardIntervalMs(config.indexShards),
       table: () => this.#table.all(),
       send: (report) =>
         host.parties.call(INDEX_PARTY, INDEX_ROOM, "shard-report", report).catch((error: unknown) => {

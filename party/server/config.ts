@@ -49,9 +49,9 @@ export const ConfigEnv = z
       .number()
       .int()
       .min(0)
-      .max(1024)
+      .max(4096)
       .default(4)
-      .describe("How many directory rooms users are hashed over (jump hashing); 0: one room per user. Grow it by a restart with a larger number (users move over, nothing lost); a smaller one is refused."),
+      .describe("How many directory rooms users are hashed over (jump hashing); 0: one room per user; at most 4096. Grow it by a restart with a larger number (users move over, nothing lost); a smaller one is refused."),
     PRESENCE_BAN_REPLICAS: z.coerce
       .number()
       .int()

@@ -110,6 +110,7 @@ describe("loadConfig", () => {
     ["a zero history age", { PRESENCE_HISTORY_MS: "0" }, "PRESENCE_HISTORY_MS"],
     ["a negative history cap", { PRESENCE_HISTORY_MAX: "-1" }, "PRESENCE_HISTORY_MAX"],
     ["a history cap past 100,000", { PRESENCE_HISTORY_MAX: "100001" }, "PRESENCE_HISTORY_MAX"],
+    ["directory parts past 4096", { PRESENCE_DIRECTORY_PARTS: "4097" }, "PRESENCE_DIRECTORY_PARTS"],
     ["no ban replica", { PRESENCE_BAN_REPLICAS: "0" }, "PRESENCE_BAN_REPLICAS"],
     ["ban replicas past 256", { PRESENCE_BAN_REPLICAS: "257" }, "PRESENCE_BAN_REPLICAS"],
     ["fractional ban replicas", { PRESENCE_BAN_REPLICAS: "2.5" }, "PRESENCE_BAN_REPLICAS"],

@@ -4,7 +4,7 @@ import type { SocketState } from "../../party/channel/sockets.ts";
 import { partyHooks } from "../../party/edge/before.ts";
 import { addTotals, mergeLists } from "../../party/edge/index-shards.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
-import { ShardForwarder } from "../../party/index/forwarder.ts";
+import { forwardIntervalMs, ROOT_REPORTS_PER_SECOND, ShardForwarder } from "../../party/index/forwarder.ts";
 import { indexRoom, indexRoomKind } from "../../party/index/rooms.ts";
 import { ShardBook } from "../../party/index/shard-book.ts";
 import type { ChannelEntry, ChannelsMessage, MetricsTotals, ShardReport, ShardReportReply } from "../../party/protocol/index.ts";
@@ -286,5 +286,15 @@ describe("index shards in memory (PRESENCE_INDEX_SHARDS=4)", () => {
     await expect(edge.parties.call("index", "s9", "list", { q: "", limit: 10 })).rejects.toThrow(/s0…s3/);
     await expect(edge.parties.call("index", "all", "list", { q: "", limit: 10 })).rejects.toThrow(/404/);
     await expect(edge.parties.call("index", "s1", "bans", {})).rejects.toThrow(/404/);
+  });
+});
+
+describe("forwardIntervalMs", () => {
+  it("keeps a shard's reports a second apart up to 50 shards, then spaces them so the root hears at most 50 a second", () => {
+    expect(forwardIntervalMs(1)).toBe(1000);
+    expect(forwardIntervalMs(50)).toBe(1000);
+    expect(forwardIntervalMs(64)).toBe(1280);
+    expect(forwardIntervalMs(256)).toBe(5120);
+    for (const shards of [16, 64, 256, 1024]) expect(shards / (forwardIntervalMs(shards) / 1000)).toBeLessThanOrEqual(ROOT_REPORTS_PER_SECOND);
   });
 });
