@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * `npm run bench:channels -- [--channels 2500] [--members 2] [--concurrency 200] [--repeat 1]
- * [--engines partykit,workers] [--write FILE]`: many small channels at once, the cost that
+ * [--engines partykit,workers] [--vars NAME=VALUE,…] [--write FILE]`: many small channels at once, the cost that
  * 100,000 channels multiply. `channels × members` raw sockets (one user each) connect, at most
  * `concurrency` in flight, to
  *   - the engine's floor (bench/empty-room.ts: rooms that accept and do nothing): the clock
@@ -11,6 +11,7 @@
  *     socket holds its channel's exact counts and members, and again when the cross-room parts
  *     agree: `GET /channels` lists every channel with its counts and `POST /users` has every
  *     user online.
+ * `--vars` gives our room's server settings (PRESENCE_DIRECTORY=off: what the directory costs).
  * Each kind on a fresh server; figures are medians of `repeat` runs, with workerd's CPU seconds.
  * `--write docs/benchmarks.md` puts the table into that file's `channels` section.
  */
@@ -26,7 +27,7 @@ import { fmt, ratio, sleep, table, UsageError } from "./lib/util.mjs";
 /** @typedef {{ kind: Kind; openMs: number; exactMs: number; crossMs: number; cpuSeconds: number; failed: number }} Run */
 
 const args = process.argv.slice(2);
-const known = new Set(["channels", "members", "concurrency", "repeat", "engines", "write", "timeout-ms"]);
+const known = new Set(["channels", "members", "concurrency", "repeat", "engines", "write", "timeout-ms", "vars"]);
 for (const arg of args) if (arg.startsWith("--") && !known.has(arg.slice(2))) throw new UsageError(`unknown option ${arg} (known: ${[...known].map((k) => `--${k}`).join(" ")})`);
 /** @param {string} name @param {string} fallback */
 const option = (name, fallback) => {
@@ -45,6 +46,17 @@ const concurrency = count("concurrency", 200);
 const repeat = count("repeat", 1);
 const timeoutMs = count("timeout-ms", 180_000);
 const engines = option("engines", "partykit").split(",");
+/** Settings for our room's server only (`--vars PRESENCE_DIRECTORY=off,…`), to see what a part of it costs. */
+const oursVars = Object.fromEntries(
+  option("vars", "")
+    .split(",")
+    .filter((pair) => pair !== "")
+    .map((pair) => {
+      const at = pair.indexOf("=");
+      if (at < 1) throw new UsageError(`--vars takes NAME=VALUE pairs, not ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
 for (const engine of engines) if (engine !== "partykit" && engine !== "workers") throw new UsageError(`--engines takes partykit and workers, not ${engine}`);
 
 /** A socket of the run, and what it holds of its channel. @typedef {{ ws: WebSocket | null; client: import("./lib/clients.mjs").Client; done: boolean }} Member */
@@ -54,7 +66,8 @@ for (const engine of engines) if (engine !== "partykit" && engine !== "workers")
  * @param {string} engine @param {Kind} kind @returns {Promise<Run>}
  */
 async function runOnce(engine, kind) {
-  const server = engine === "workers" ? await startWorkersServer({}) : await startServer({});
+  const vars = kind === "ours" ? oursVars : {};
+  const server = engine === "workers" ? await startWorkersServer(vars) : await startServer(vars);
   try {
     return await storm(server, kind);
   } finally {
@@ -196,7 +209,8 @@ for (const engine of engines) {
   const oursCpu = median(runs.ours.map((r) => r.cpuSeconds));
   rows.push([engine, fmt(floor / 1000, 2), fmt(exact / 1000, 2), fmt(cross / 1000, 2), ratio(exact, floor), ratio(cross, floor), fmt(floorCpu, 1), fmt(oursCpu, 1), ratio(oursCpu, floorCpu)]);
 }
-const text = `${channels.toLocaleString("en-US")} channels × ${members} members (${(channels * members).toLocaleString("en-US")} sockets, ${concurrency} connects in flight), medians of ${repeat} run${repeat === 1 ? "" : "s"} each:\n\n${table(rows)}`;
+const settings = Object.keys(oursVars).length === 0 ? "" : `, ours with ${Object.entries(oursVars).map(([k, v]) => `${k}=${v}`).join(" ")}`;
+const text = `${channels.toLocaleString("en-US")} channels × ${members} members (${(channels * members).toLocaleString("en-US")} sockets, ${concurrency} connects in flight${settings}), medians of ${repeat} run${repeat === 1 ? "" : "s"} each:\n\n${table(rows)}`;
 console.log(`\n${text}\n\n${fmt((performance.now() - startedAt) / 1000, 0)} s in all`);
 const file = option("write", "");
 if (file !== "") {

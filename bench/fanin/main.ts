@@ -1,12 +1,12 @@
 /**
  * `npm run bench:fanin -- [--channels N] [--users N] [--http-clients N] [--isolates N]
  * [--churn N] [--seconds S] [--warmup S] [--latency MS] [--ramp S] [--parts N]
- * [--shards N] [--index-root on] [--heartbeat-timeout S] [--ban-replicas N] [--seed N] [--write FILE]`: the fan-in
+ * [--shards N] [--index-root on] [--heartbeat-timeout S] [--ban-replicas N] [--seed N] [--write FILE [--section NAME]]`: the fan-in
  * simulation (simulation.ts) at a given size, the design as the code stands with these settings (`--shards 1`: one
  * index object, as before the shards; `--index-root on`: the shards' forwarding to the root played too; the isolates
  * reading the bans from the root, or with `--ban-replicas N` from N ban replicas);
  * prints the requests a second into each party's objects. `--write docs/benchmarks.md` puts the
- * table into that file's `fanin` section.
+ * table into that file's `fanin` section (or `--section NAME`'s).
  */
 import { writeSection } from "../../scripts/doc-section.mjs";
 import { todayDesign } from "./design.ts";
@@ -14,7 +14,7 @@ import { scenario, table } from "./report.ts";
 import { simulate, type SimOptions } from "./simulation.ts";
 
 const args = process.argv.slice(2);
-const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "shards", "index-root", "heartbeat-timeout", "ban-replicas", "seed", "write"]);
+const known = new Set(["channels", "users", "http-clients", "isolates", "churn", "seconds", "warmup", "latency", "ramp", "parts", "shards", "index-root", "heartbeat-timeout", "ban-replicas", "seed", "write", "section"]);
 const value = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
@@ -74,6 +74,6 @@ console.log(`${table(result)}\n\n${ran}`);
 const file = value("write");
 if (file !== undefined) {
   const command = `npm run bench:fanin -- ${args.join(" ")}`;
-  writeSection(file, "fanin", command, `${scenario(options)}.\n\n${table(result)}\n\n${ran}.`);
+  writeSection(file, value("section") ?? "fanin", command, `${scenario(options)}.\n\n${table(result)}\n\n${ran}.`);
   console.log(`wrote the figures into ${file}`);
 }
