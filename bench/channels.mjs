@@ -88,6 +88,8 @@ async function storm(server, kind) {
   let done = 0;
   let failed = 0;
   let exactAt = 0;
+  /** Sockets the server closed during the run, by close code. */
+  const closes = new Map();
   const counters = { gaps: 0 };
   const watch = watchWorkerd(server.pgid);
   const t0 = performance.now();
@@ -111,7 +113,7 @@ async function storm(server, kind) {
             if (++done === channels * members) exactAt = performance.now();
           }
         },
-        () => undefined,
+        /** @type {() => void} */ ((/** @type {number} */ code) => void closes.set(code, (closes.get(code) ?? 0) + 1)),
       );
       member.client.ws = member.ws;
     } catch {
@@ -134,6 +136,7 @@ async function storm(server, kind) {
     }
   }
   const workerd = watch.stop();
+  const closed = [...closes].map(([code, n]) => `${n} closed with ${code}`).join(", ");
   for (const member of sockets) {
     if (member.client.ping) clearInterval(member.client.ping);
     member.ws?.terminate();
@@ -144,7 +147,7 @@ async function storm(server, kind) {
     for (const member of sockets) if (!member.done) held.set(`${member.client.userAmount}/${member.client.view.size}`, (held.get(`${member.client.userAmount}/${member.client.view.size}`) ?? 0) + 1);
     const short = [...held].map(([counts, n]) => `${n} holding ${counts}`).join(", ");
     throw new Error(
-      `${kind}: ${failed} connects failed, all open after ${fmt((openAt - t0) / 1000, 1)} s, ${done} of ${channels * members} sockets exact (the others: userAmount/members ${short || "none"}), ` +
+      `${kind}: ${failed} connects failed, ${closed || "none closed"}, all open after ${fmt((openAt - t0) / 1000, 1)} s, ${done} of ${channels * members} sockets exact (the others: userAmount/members ${short || "none"}), ` +
         `cross-room ${crossAt === 0 ? "not agreed" : "agreed"} within ${timeoutMs} ms`,
     );
   }
