@@ -68,7 +68,7 @@ export const ConfigEnv = z
       .max(1024)
       .default(16)
       .describe(
-        "How many index shards (rooms `index/s0`…) channels report their counts to, by a hash of the channel's name; the root `index/all` hears only the shards. About channels / 20 s / 100 per second (see the README's sizing). Changing it moves channels: their old shard lets their leases lapse.",
+        "How many index shards (rooms `index/s0`…) channels report their counts to, by a hash of the channel's name; the root `index/all` hears only the shards. About active channels / 400, so that no shard takes 500 a second when every channel starts at once (see the README's sizing). Changing it moves channels: their old shard lets their leases lapse.",
       ),
     PRESENCE_LEASE_MS: ms(120_000, 3000, "How long the directory trusts a room's report that a user is in its channel; rooms renew it every third of that. A room that dies leaves no ghost longer than this."),
     PRESENCE_HISTORY_MS: ms(24 * 3600 * 1000, 1, "How long a channel keeps its presence events for GET ?history. Default 24 hours."),
