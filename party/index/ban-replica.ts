@@ -14,7 +14,7 @@
  */
 import { BAN_REPLICA_REFRESH_MS, BanCache } from "../server/ban-cache.ts";
 import { answerCall, type CallHandlers, isCall } from "../server/calls.ts";
-import { fail } from "../server/envelope.ts";
+import { fail, HttpError } from "../server/envelope.ts";
 import type { Host, HostSocket, RoomService } from "../server/host.ts";
 import { CloseCode } from "../protocol/index.ts";
 import { INDEX_PARTY, INDEX_ROOM } from "../wire/parties.ts";
@@ -29,7 +29,7 @@ export class BanReplica implements RoomService<unknown> {
     this.#host = host;
     this.#copy = new BanCache({ refreshMs: options.refreshMs ?? BAN_REPLICA_REFRESH_MS, now: () => host.now() });
     const rootOnly = (): never => {
-      throw new ReplicaRefusal();
+      throw new HttpError(404, "not_found", `${INDEX_PARTY}/${host.name} is a ban replica: it answers \`bans\` only; every other call goes to ${INDEX_PARTY}/${INDEX_ROOM} or a shard`);
     };
     this.#calls = {
       report: rootOnly,
@@ -57,12 +57,7 @@ export class BanReplica implements RoomService<unknown> {
   /** Calls only (`bans`); the edge refuses the outside. Any other call belongs to the root and is refused (404). */
   async request(request: Request): Promise<Response> {
     if (!isCall(request)) return fail(404, "not_found", "a ban replica is internal");
-    try {
-      return await answerCall(INDEX_PARTY, request, this.#calls);
-    } catch (error) {
-      if (!(error instanceof ReplicaRefusal)) throw error;
-      return fail(404, "not_found", `${INDEX_PARTY}/${this.#host.name} is a ban replica: it answers \`bans\` only; every other call goes to ${INDEX_PARTY}/${INDEX_ROOM}`);
-    }
+    return answerCall(INDEX_PARTY, request, this.#calls);
   }
 
   /** No alarm is ever set. */
@@ -71,6 +66,3 @@ export class BanReplica implements RoomService<unknown> {
   /** It calls the root only while answering a call, when the root is always reachable. */
   reachable(): void {}
 }
-
-/** A call a replica does not take (thrown by its handlers, answered 404). */
-class ReplicaRefusal extends Error {}

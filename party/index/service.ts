@@ -149,12 +149,7 @@ export class IndexService implements RoomService<unknown> {
   /** Calls only: the edge refuses the outside (GET /channels goes through it). */
   async request(request: Request): Promise<Response> {
     if (!isCall(request)) return fail(404, "not_found", "the channel index is internal; see GET /channels");
-    try {
-      return await answerCall(INDEX_PARTY, request, this.#calls);
-    } catch (error) {
-      if (error instanceof HttpError) return fail(error.status, error.code, error.message);
-      throw error;
-    }
+    return answerCall(INDEX_PARTY, request, this.#calls);
   }
 
   alarm(): Promise<void> {

@@ -7,7 +7,7 @@
  * rooms and the edge.
  */
 import { z } from "zod";
-import { fail, ok } from "./envelope.ts";
+import { fail, HttpError, ok } from "./envelope.ts";
 import { type CallArgs, type CallName, type CallReply, Calls, type CallSpec, type PartyName } from "../protocol/calls.ts";
 
 /** Marks the service's own requests between its parties; the edge answers 403 when a client sends it. */
@@ -83,7 +83,7 @@ export type CallHandlers<P extends PartyName> = {
   [K in CallName<P>]: (args: CallArgs<P, K>) => CallReply<P, K> | Promise<CallReply<P, K>>;
 };
 
-/** Answers a call to a room of `party`: checks it against the table and hands it to its handler; a bad one gets 400. */
+/** Answers a call to a room of `party`: checks it against the table and hands it to its handler; a bad one gets 400, and an `HttpError` the handler throws its status. */
 export async function answerCall<P extends PartyName>(party: P, request: Request, handlers: CallHandlers<P>): Promise<Response> {
   const body = (await request.json().catch(() => null)) as Partial<CallBody> | null;
   const name = typeof body?.call === "string" ? body.call : "";
@@ -92,6 +92,11 @@ export async function answerCall<P extends PartyName>(party: P, request: Request
   const args = spec.args.safeParse(body?.args);
   if (!args.success) return fail(400, "bad_request", `${name}: ${z.prettifyError(args.error)}`);
   const handler = handlers[name as CallName<P>] as (args: unknown) => unknown;
-  // Checked, and handed on as sent (see above); the table's schemas have no defaults or transforms.
-  return ok(await handler(body!.args));
+  try {
+    // Checked, and handed on as sent (see above); the table's schemas have no defaults or transforms.
+    return ok(await handler(body!.args));
+  } catch (error) {
+    if (error instanceof HttpError) return fail(error.status, error.code, error.message);
+    throw error;
+  }
 }
