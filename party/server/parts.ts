@@ -7,7 +7,7 @@
  * rooms of the index party (`s0`…).
  */
 
-/** 32-bit FNV-1a of a string's UTF-16 units: stable everywhere, cheap, well spread. */
+/** 32-bit FNV-1a of a string's UTF-16 units: stable everywhere, cheap; its low bits are weak (see indexShardOf). */
 export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -79,9 +79,13 @@ export function byPart<T>(items: Iterable<T>, userIdOf: (item: T) => string, par
   return groups;
 }
 
-/** The index shard a channel reports to (`s0`…`s{shards-1}`). */
+/**
+ * The index shard a channel reports to (`s0`…`s{shards-1}`). Mixed before the modulo: FNV-1a's
+ * low bits depend only on the low bits of each character, so `% 4` alone sends `room-a`,
+ * `room-e`, `room-i`… to one shard.
+ */
 export function indexShardOf(channel: string, shards: number): string {
-  return `s${fnv1a(channel) % shards}`;
+  return `s${mix32(fnv1a(channel)) % shards}`;
 }
 
 /** Every index shard's room name, in order. */

@@ -30,6 +30,11 @@ describe("routing by hash", () => {
     for (const n of counts.values()) expect(n).toBeGreaterThan(50);
   });
 
+  it("spreads names that differ only in characters with the same low bits (FNV-1a % 4 alone puts them on one shard)", () => {
+    const names = ["a", "e", "i", "m", "q", "u", "y"].map((c) => `room-${c}`);
+    expect(new Set(names.map((name) => indexShardOf(name, 4))).size).toBeGreaterThan(2);
+  });
+
   it("names the root, the shards under PRESENCE_INDEX_SHARDS, and refuses any other room name", () => {
     expect(indexRoomKind("all", 4)).toEqual({ kind: "root" });
     expect(indexRoomKind("s0", 4)).toEqual({ kind: "shard" });
