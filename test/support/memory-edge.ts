@@ -4,6 +4,7 @@
  * checks (party/edge/before.ts) as from outside, then reach the room's service; and what a
  * socket was sent, read back as presence events.
  */
+import { afterEach, beforeEach, vi } from "vitest";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { DirectoryService } from "../../party/directory/service.ts";
@@ -57,4 +58,18 @@ export function memoryService(env: Record<string, string>): { world: MemoryWorld
   world.serve("directory", (host) => new DirectoryService(host, config));
   world.serve("index", (host) => indexRoom(host, config));
   return { world, edge: { env, parties: world.parties(), waitUntil: () => {}, bans: new BanCache(), now: () => Date.now() } };
+}
+
+/**
+ * For the tests of a file or a describe block: a fresh service (`memoryService(env)`) on vitest's
+ * fake timers, from `now`, before each test, handed to `take`; real timers after each.
+ */
+export function memoryServiceEach(env: Record<string, string>, take: (service: { world: MemoryWorld; edge: EdgeHost }) => void, now = 1_000_000): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ now });
+    take(memoryService(env));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 }

@@ -5,13 +5,13 @@
  * integration suite; here each path is seen from inside: what is stored before it is sent,
  * which calls cross parties, what a restart restores.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
-import { eventsSent, joinThroughEdge, memoryService } from "../support/memory-edge.ts";
+import { eventsSent, joinThroughEdge, memoryService, memoryServiceEach } from "../support/memory-edge.ts";
 import { type MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
 
 const ENV = { PRESENCE_GRACE_MS: "1000", PRESENCE_TICK_MS: "50", PRESENCE_HEARTBEAT_TIMEOUT_MS: "60000", PRESENCE_DIRECTORY_PARTS: "2" };
@@ -20,14 +20,7 @@ const config = loadConfig(ENV);
 let world: MemoryWorld;
 let edge: EdgeHost;
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 1_000_000 });
-  ({ world, edge } = memoryService(ENV));
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+memoryServiceEach(ENV, (service) => ({ world, edge } = service));
 
 const join = (room: MemoryHost<SocketState>, id: string, query: string) => joinThroughEdge(room, edge, id, query);
 

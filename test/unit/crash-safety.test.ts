@@ -7,13 +7,13 @@
  * a snapshot, must be in what survived. Without the room's `sync` before it sends, or with a
  * snapshot that shows the tick being stored, this fails.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import type { ServerMessage } from "../../party/protocol/index.ts";
-import { joinThroughEdge, memoryService } from "../support/memory-edge.ts";
+import { joinThroughEdge, memoryServiceEach } from "../support/memory-edge.ts";
 import type { MemorySocket, MemoryWorld } from "../support/memory-host.ts";
 import { WireReader } from "../support/messages.ts";
 
@@ -25,14 +25,7 @@ const SYNC_MS = 40;
 let world: MemoryWorld;
 let edge: EdgeHost;
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 3_000_000 });
-  ({ world, edge } = memoryService(ENV));
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+memoryServiceEach(ENV, (service) => ({ world, edge } = service), 3_000_000);
 
 /** Every member a socket was told is in the channel (online or offline), from its snapshots and diffs. */
 function heardOf(socket: MemorySocket): Set<string> {

@@ -1,5 +1,5 @@
 /** The channel index's shards and root: routing by hash, the shard→root forwarder, the root's per-shard leases, the edge's merge, and the whole in memory. */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { partyHooks } from "../../party/edge/before.ts";
 import { addTotals, mergeLists } from "../../party/edge/index-shards.ts";
@@ -12,7 +12,7 @@ import { loadConfig } from "../../party/server/config.ts";
 import { zeroCounters } from "../../party/server/counters.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import { indexShardOf, indexShards } from "../../party/server/parts.ts";
-import { joinThroughEdge, memoryService } from "../support/memory-edge.ts";
+import { joinThroughEdge, memoryServiceEach } from "../support/memory-edge.ts";
 import { MemorySocket, type MemoryWorld } from "../support/memory-host.ts";
 
 const entry = (channel: string, userAmount: number, updatedAt = 0): ChannelEntry => ({ channel, userAmount, clientAmount: userAmount, members: userAmount, mode: "full", updatedAt });
@@ -193,14 +193,7 @@ describe("index shards in memory (PRESENCE_INDEX_SHARDS=4)", () => {
   let world: MemoryWorld;
   let edge: EdgeHost;
 
-  beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000 });
-    ({ world, edge } = memoryService(ENV));
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  memoryServiceEach(ENV, (service) => ({ world, edge } = service));
 
   const channels = async () => (await (await edgeFetch(new Request("http://memory/channels", { headers: key }), edge)).json()).content;
   const dashboard = async () => {

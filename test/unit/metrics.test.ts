@@ -17,7 +17,7 @@ import type { IndexReport, MetricsTotals, RoomCounters, RoomStats } from "../../
 import { addCounters, LAPSED_KEEP_MS, maxCounters, subtractCounters, zeroCounters } from "../../party/server/counters.ts";
 import { loadConfig } from "../../party/server/config.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
-import { joinThroughEdge, memoryService, requestThroughEdge } from "../support/memory-edge.ts";
+import { joinThroughEdge, memoryService, memoryServiceEach, requestThroughEdge } from "../support/memory-edge.ts";
 import type { MemoryWorld } from "../support/memory-host.ts";
 import { webhookSecret } from "../support/webhook-receiver.ts";
 
@@ -326,14 +326,7 @@ describe("GET /metrics on the in-memory host", () => {
   let world: MemoryWorld;
   let edge: EdgeHost;
 
-  beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000 });
-    ({ world, edge } = memoryService(ENV));
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  memoryServiceEach(ENV, (service) => ({ world, edge } = service));
 
   const metrics = async (headers: Record<string, string> = key) => edgeFetch(new Request("http://memory/metrics", { headers }), edge);
   const sample = (text: string, line: string) => Number(new RegExp(`^${line.replace(/[{}"()]/g, "\\$&")} (\\d+)$`, "m").exec(text)?.[1] ?? NaN);
