@@ -12,7 +12,10 @@
  * or, after a silence of LAPSED_KEEP_MS, what it last heard (its lease lapsed and the index
  * retired it), and `gen`, how many times that happened (index/metrics.ts). They are kept in the
  * room's meta row (`IndexMemory`), so a restart counts nothing twice. A room whose counters
- * change reports them while inactive too.
+ * change reports them while inactive too, but not at once: such a report (the index holds no
+ * entry for the room, only its counters moved, typically its `starts` as it wakes) waits an
+ * interval, so the join that woke the room carries them in its own report instead of following
+ * a report of its own an interval later.
  */
 import type { ChannelMode, IndexReport, RoomCounters } from "../protocol/index.ts";
 import { isZero, LAPSED_KEEP_MS, subtractCounters, zeroCounters } from "../server/counters.ts";
@@ -61,6 +64,8 @@ export class IndexReporter {
   #sentActive = false;
   #sentAt = Number.NEGATIVE_INFINITY;
   #pending: Outgoing | null = null;
+  /** When a waiting report of counters alone (the index holds no entry for the room) may go. */
+  #countersDueAt = Number.NEGATIVE_INFINITY;
   /** The report on its way, by its call's ticket. */
   #inFlight: InFlight | null = null;
   /** The counters the index has already retired: reports carry what the room counted beyond them. */
@@ -117,7 +122,15 @@ export class IndexReporter {
     // Due a sixth of the lease early when the room is awake anyway (see DirectoryReporter.renewalDue).
     const renewal = active && this.#pending === null && now >= this.#sentAt + this.#options.leaseMs / 3 - renewalSlack(this.#options.leaseMs);
     if (keyOf(report) === told && !renewal) return;
+    // Counters alone, for a room the index does not list: held an interval, for a join to carry them.
+    if (!active && !this.#sentActive && (this.#pending === null || this.#pending.active)) this.#countersDueAt = now + this.#intervalMs;
     this.#pending = report;
+  }
+
+  /** When the waiting report may go: an interval after the last, and a report of counters alone an interval after it was queued. */
+  #dueAt(pending: Outgoing): number {
+    const after = this.#sentAt + this.#intervalMs;
+    return pending.active || this.#sentActive ? after : Math.max(after, this.#countersDueAt);
   }
 
   /** Whether an inactive room has nothing to tell: the index holds no entry for it and has retired all it counted. */
@@ -126,12 +139,12 @@ export class IndexReporter {
   }
 
   /**
-   * When the reporter next has work: a waiting report (after the interval), or the next
+   * When the reporter next has work: a waiting report (when due: #dueAt), or the next
    * renewal. Not while the index is unreachable (woken by an alarm): the room ticks again once
    * a request or message brings the parties.
    */
   nextDeadline(): number | null {
-    if (this.#pending) return this.#reachable ? Math.max(0, this.#sentAt + this.#intervalMs) : null;
+    if (this.#pending) return this.#reachable ? Math.max(0, this.#dueAt(this.#pending)) : null;
     return this.#sentActive ? this.#sentAt + this.#options.leaseMs / 3 : null;
   }
 
@@ -144,7 +157,7 @@ export class IndexReporter {
   flush(now: number, reachable: boolean): void {
     this.#reachable = reachable;
     const pending = this.#pending;
-    if (!pending || this.#inFlight || now < this.#sentAt + this.#intervalMs || !reachable) return;
+    if (!pending || this.#inFlight || now < this.#dueAt(pending) || !reachable) return;
     this.#pending = null;
     // An inactive report queued before the index retired these counters (the answer came meanwhile): nothing left to tell.
     if (!pending.active && this.#idle(pending.counters)) return;

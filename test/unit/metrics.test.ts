@@ -189,11 +189,39 @@ describe("IndexReporter's counters", () => {
     r.flush(4000, true);
     answer(4000);
     expect(posts).toHaveLength(2);
-    // A refusal in the empty room: reported inactive, as the count alone.
+    // A refusal in the empty room: reported inactive, as the count alone, an interval later (a join might have carried it).
     r.note(snap(0, counters(1, { join: 1, leave: 1 }, { origin: 1 })), 6000);
     r.flush(6000, true);
     answer(6000);
+    expect(posts).toHaveLength(2);
+    expect(r.nextDeadline()).toBe(7000);
+    r.flush(7000, true);
+    answer(7000);
     expect(posts[2]).toMatchObject({ active: false, gen: 1, counters: { starts: 0, events: {}, refusedConnections: { origin: 1 } } });
+  });
+
+  it("holds a report of counters alone an interval, so the join that woke the room carries its start: one report, at once", () => {
+    const { r, posts, answer } = reporter();
+    // The room's start, before its first join is handled: counted, nobody in it.
+    r.note(snap(0, counters(1)), 0);
+    r.flush(0, true);
+    answer(0);
+    expect(posts).toEqual([]);
+    expect(r.nextDeadline()).toBe(1000);
+    // The join, a moment later: reported at once, with the start.
+    r.note(snap(1, counters(1, { join: 1 })), 5);
+    r.flush(5, true);
+    answer(5);
+    expect(posts.map((p) => [p.active, p.counters?.starts, p.counters?.events])).toEqual([[true, 1, { join: 1 }]]);
+    // A room woken with nobody to join (an HTTP request) still reports its start, an interval later.
+    const idle = reporter();
+    idle.r.note(snap(0, counters(1)), 0);
+    idle.r.flush(999, true);
+    idle.answer(999);
+    expect(idle.posts).toEqual([]);
+    idle.r.flush(1000, true);
+    idle.answer(1000);
+    expect(idle.posts.map((p) => [p.active, p.counters?.starts])).toEqual([[false, 1]]);
   });
 
   it("asks for the meta row to be written when the index retired its counters, and for an active report's answer at most hourly", () => {
@@ -242,14 +270,14 @@ describe("IndexReporter's counters", () => {
     const soon = reporter();
     soon.r.restore(memory, 60_000);
     soon.r.note(snap(0, counters(2, { join: 4 })), 60_000);
-    soon.r.flush(60_000, true);
+    soon.r.flush(61_000, true);
     expect(soon.out.take().find((e) => e.kind === "call")).toMatchObject({ call: { args: { active: false, gen: 0, counters: { starts: 2, events: { join: 4 } } } } });
 
     // Restarted after the index retired it: only what came since.
     const late = reporter();
     late.r.restore(memory, LAPSED_KEEP_MS);
     late.r.note(snap(0, counters(2, { join: 4 })), LAPSED_KEEP_MS);
-    late.r.flush(LAPSED_KEEP_MS, true);
+    late.r.flush(LAPSED_KEEP_MS + 1000, true);
     const call = late.out.take().find((e) => e.kind === "call");
     expect(call).toMatchObject({ call: { args: { active: false, gen: 1, counters: { starts: 1 } } } });
     expect((call as { call: { args: IndexReport } }).call.args.counters?.events).toEqual({});
