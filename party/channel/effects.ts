@@ -63,9 +63,16 @@ export class Outbox {
     this.#effects.push({ kind: "remember", to, instance: state.instance, state });
   }
 
-  /** Rows to write (nothing when both lists are empty). */
+  /**
+   * Rows to write (nothing when both lists are empty). Writes with nothing between them become
+   * one, key by key (the later write wins): a tick's members, history and meta row go to storage
+   * in one put, which is also all or nothing.
+   */
   write(put: ReadonlyArray<readonly [string, unknown]>, deleted: readonly string[] = []): void {
-    if (put.length > 0 || deleted.length > 0) this.#effects.push({ kind: "write", put, delete: deleted });
+    if (put.length === 0 && deleted.length === 0) return;
+    const last = this.#effects.at(-1);
+    if (last?.kind === "write") this.#effects[this.#effects.length - 1] = mergeWrites(last, put, deleted);
+    else this.#effects.push({ kind: "write", put, delete: deleted });
   }
 
   sync(): void {
@@ -103,4 +110,22 @@ export class Outbox {
     this.#effects = [];
     return effects;
   }
+}
+
+type WriteEffect = Extract<Effect, { kind: "write" }>;
+
+/** One write that leaves storage as `first` then these rows and deletions would (a write puts its rows, then deletes). */
+function mergeWrites(first: WriteEffect, put: ReadonlyArray<readonly [string, unknown]>, deleted: readonly string[]): WriteEffect {
+  /** Each key's last word: its row, or null for a deletion. */
+  const rows = new Map<string, { value: unknown } | null>();
+  for (const [key, value] of first.put) rows.set(key, { value });
+  for (const key of first.delete) rows.set(key, null);
+  for (const [key, value] of put) rows.set(key, { value });
+  for (const key of deleted) rows.set(key, null);
+  const merged: WriteEffect = { kind: "write", put: [], delete: [] };
+  for (const [key, row] of rows) {
+    if (row) (merged.put as Array<readonly [string, unknown]>).push([key, row.value]);
+    else (merged.delete as string[]).push(key);
+  }
+  return merged;
 }
