@@ -78,10 +78,11 @@ export class IndexShard implements RoomService<unknown> {
         // The channel's counters as the shard holds them from now on (null: retired with an inactive report).
         const counters = this.#ledger.report(report, this.#table.get(report.entry.channel), now);
         const held = this.#table.apply(counters === null ? report : { ...report, counters }, now, config.leaseMs);
-        // The retired total first: a crash between the two rows then counts the channel twice, never loses it.
-        await this.#storeLedger();
-        if (held === null) await host.storage.delete(key);
-        else if (held !== undefined) await host.storage.put(key, held);
+        // The entry in the same put as the ledger's rows (all or nothing); a removed entry after the retired total: a crash between the two then counts the channel twice, never loses it.
+        const rows = this.#ledgerRows();
+        if (held === null) rows.drop.push(key);
+        else if (held !== undefined) rows.put.push([key, held]);
+        await this.#store(rows);
         this.#ticks.schedule();
         return {};
       },
@@ -150,21 +151,27 @@ export class IndexShard implements RoomService<unknown> {
     const lapsed = this.#table.expireHeld(now);
     this.#ledger.lapse(lapsed.map(({ entry, counters, gen, expiresAt }) => ({ channel: entry.channel, counters, gen, expiresAt })));
     this.#ledger.expire(now);
-    await this.#storeLedger();
-    if (lapsed.length > 0) await deleteAll(this.#host.storage, lapsed.map((held) => PREFIX + held.entry.channel));
+    const rows = this.#ledgerRows();
+    rows.drop.push(...lapsed.map((held) => PREFIX + held.entry.channel));
+    await this.#store(rows);
   }
 
-  /** Writes what the ledger changed: the retired total, and the lapsed channels' rows. */
-  async #storeLedger(): Promise<void> {
+  /** What the ledger changed since last asked, as rows: the retired total and the lapsed channels' rows. */
+  #ledgerRows(): { put: Array<readonly [string, unknown]>; drop: string[] } {
+    const rows: { put: Array<readonly [string, unknown]>; drop: string[] } = { put: [], drop: [] };
     const changes = this.#ledger.take();
-    if (!changes) return;
-    const puts: Array<readonly [string, unknown]> = changes.retired ? [[RETIRED_KEY, changes.retired]] : [];
-    const drops: string[] = [];
+    if (!changes) return rows;
+    if (changes.retired) rows.put.push([RETIRED_KEY, changes.retired]);
     for (const [name, entry] of changes.lapsed) {
-      if (entry) puts.push([LAPSED_PREFIX + name, entry]);
-      else drops.push(LAPSED_PREFIX + name);
+      if (entry) rows.put.push([LAPSED_PREFIX + name, entry]);
+      else rows.drop.push(LAPSED_PREFIX + name);
     }
-    await putAll(this.#host.storage, puts);
-    if (drops.length > 0) await deleteAll(this.#host.storage, drops);
+    return rows;
+  }
+
+  /** Writes rows, then deletes keys (so a total written with a deletion is stored first). */
+  async #store(rows: { put: Array<readonly [string, unknown]>; drop: string[] }): Promise<void> {
+    await putAll(this.#host.storage, rows.put);
+    await deleteAll(this.#host.storage, rows.drop);
   }
 }
