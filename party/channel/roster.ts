@@ -2,7 +2,7 @@
  * The records of one channel's presence, shared by `PresenceState` and its parts: members by
  * userId (their ids kept in order), their clients, the open tick (`TickLedger`, which reads
  * these same records), and the online counts until the next change. The one place where a
- * client is forgotten and its member, left with none, goes offline or leaves. Pure.
+ * member's client is removed and the member, left with none, goes offline or leaves. Pure.
  */
 import type { ClientTypeCounts, Counts } from "../protocol/index.ts";
 import { ClientBook } from "./client-book.ts";
