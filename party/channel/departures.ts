@@ -10,6 +10,7 @@ import { CloseCode, type KickedClient } from "../protocol/index.ts";
 import { type Channel, closeSocket } from "./channel.ts";
 import { httpClientIdOf, type HttpClientRows } from "./http-client-rows.ts";
 import type { ChannelPushes } from "./pushes.ts";
+import { isPlaceholder } from "./restart-hold.ts";
 import type { SocketView } from "./sockets.ts";
 import type { Watching } from "./watching.ts";
 
@@ -89,7 +90,7 @@ export class Departures {
         closeSocket(this.#channel, connectionId, CloseCode.kicked, reason);
       }
       // A placeholder of a restart (restored:USERID) had no client to close: not listed.
-      if (!connectionId.startsWith("restored:")) kicked.push(clientType === undefined ? { connectionId } : { connectionId, clientType });
+      if (!isPlaceholder(connectionId)) kicked.push(clientType === undefined ? { connectionId } : { connectionId, clientType });
     }
     out.tick();
     return kicked;
