@@ -3,13 +3,14 @@
  * (`m:USERID`), per HTTP client (`h:CLIENTID`), per watching socket (`w:CONNECTIONID`), per
  * remembered push (`x:ID`), per kept presence event (`hist:NUMBER`), the webhook outbox
  * (`wq:`, `wd:`, `wgone`), and one meta row (its sequence number, mode, starts, counters and
- * the history's range). The core writes rows as `write` effects; `loadChannel` is the one read.
+ * the history's range). The core writes rows as `write` effects; `loadChannel` is the one read
+ * (two lists: the HTTP clients, and one range for all the rest but the history).
  */
 import type { HostStorage } from "../server/host.ts";
 import type { WebhookSettings } from "../server/config.ts";
 import { type LoggedPush } from "../server/pushes.ts";
 import { deleteAll } from "../server/storage.ts";
-import { loadOutbox, type StoredOutbox } from "../server/webhooks.ts";
+import { outboxFromRows, type StoredOutbox } from "../server/webhooks.ts";
 import { type ChannelMode, type HistoryEvent, isUserId, quotedId } from "../protocol/index.ts";
 import { type HistoryRange, type HistoryWrite, historyKey } from "./history.ts";
 import { HTTP_CLIENT_PREFIX, type HttpClientRow } from "./http-client-rows.ts";
@@ -21,6 +22,14 @@ import { WATCH_PREFIX } from "./watching.ts";
 
 const MEMBER_PREFIX = "m:";
 const META_KEY = "meta";
+/**
+ * The range one read at a start covers: from the members (`m:`) to the push log (`x:`), so the
+ * meta row, the watch lists (`w:`) and the webhook outbox (`wq:`, `wd:`, `wgone`) too; the
+ * HTTP clients (`h:`) and the history (`hist:`) sort before it. A new prefix must fall inside
+ * it, or be read apart (test/unit/channel-store.test.ts checks every prefix).
+ */
+export const ROWS_START = MEMBER_PREFIX;
+export const ROWS_END = "x;";
 
 /** The meta row. */
 export type Meta = { seq: number; mode?: ChannelMode; starts?: number; stats?: Counters; history?: HistoryRange; index?: IndexMemory };
@@ -43,15 +52,21 @@ export type StoredChannel = {
  * refuses are deleted (and named in a warning): one such id would fail every check that names it.
  */
 export async function loadChannel(storage: HostStorage, webhooks: WebhookSettings | null): Promise<StoredChannel> {
-  const [meta, memberRows, clientRows, watchRows, pushRows, outbox] = await Promise.all([
-    storage.get<Meta>(META_KEY),
-    storage.list<StoredMember>({ prefix: MEMBER_PREFIX }),
+  const [clientRows, rows] = await Promise.all([
     storage.list<HttpClientRow>({ prefix: HTTP_CLIENT_PREFIX }),
-    storage.list<string[]>({ prefix: WATCH_PREFIX }),
-    storage.list<LoggedPush>({ prefix: PUSH_LOG_PREFIX }),
-    loadOutbox(storage, webhooks),
+    // Every other row a restart needs, in one read: members, meta, watch lists, the webhook outbox, the push log (ROWS_START..ROWS_END holds them all, and not the history).
+    storage.list<unknown>({ prefix: "", start: ROWS_START, end: ROWS_END }),
   ]);
-  const members = [...memberRows.values()];
+  const meta = rows.get(META_KEY) as Meta | undefined;
+  const members: StoredMember[] = [];
+  const watchRows = new Map<string, string[]>();
+  const pushRows = new Map<string, LoggedPush>();
+  for (const [key, value] of rows) {
+    if (key.startsWith(MEMBER_PREFIX)) members.push(value as StoredMember);
+    else if (key.startsWith(WATCH_PREFIX)) watchRows.set(key, value as string[]);
+    else if (key.startsWith(PUSH_LOG_PREFIX)) pushRows.set(key, value as LoggedPush);
+  }
+  const outbox = outboxFromRows(rows, webhooks);
   const httpClients = [...clientRows.values()];
   const refused = [
     ...members.filter((member) => !isUserId(member.id)).map((member) => ({ key: MEMBER_PREFIX + member.id, id: member.id })),

@@ -22,14 +22,25 @@ const key = (prefix: string, n: number) => `${prefix}${String(n).padStart(12, "0
 /** An outbox as stored: its queue, its dead letters, and whether its URL answered 410 before. */
 export type StoredOutbox = { queue: WebhookBatch[]; dead: WebhookBatch[]; gone: boolean };
 
-/** Reads a room's outbox (null when no webhook URL is set). */
+/**
+ * A room's outbox from its rows (any map of the room's rows that holds all of the outbox's:
+ * the channel reads them in the same list as its other rows); null when no webhook URL is set.
+ */
+export function outboxFromRows(rows: ReadonlyMap<string, unknown>, settings: WebhookSettings | null): StoredOutbox | null {
+  if (!settings) return null;
+  const queue: WebhookBatch[] = [];
+  const dead: WebhookBatch[] = [];
+  for (const [rowKey, value] of rows) {
+    if (rowKey.startsWith(QUEUE)) queue.push(value as WebhookBatch);
+    else if (rowKey.startsWith(DEAD)) dead.push(value as WebhookBatch);
+  }
+  return { queue, dead, gone: rows.get(GONE) === settings.url };
+}
+
+/** Reads a room's outbox on its own (null when no webhook URL is set). */
 export async function loadOutbox(storage: HostStorage, settings: WebhookSettings | null): Promise<StoredOutbox | null> {
   if (!settings) return null;
-  const [queue, dead, gone] = await Promise.all([
-    storage.list<WebhookBatch>({ prefix: QUEUE }),
-    storage.list<WebhookBatch>({ prefix: DEAD }),
-    storage.get<string>(GONE),
-  ]);
+  const [queue, dead, gone] = await Promise.all([storage.list<WebhookBatch>({ prefix: QUEUE }), storage.list<WebhookBatch>({ prefix: DEAD }), storage.get<string>(GONE)]);
   return { queue: [...queue.values()], dead: [...dead.values()], gone: gone === settings.url };
 }
 
