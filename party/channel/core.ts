@@ -68,6 +68,8 @@ export class ChannelCore {
   readonly #httpClients: HttpClientRows;
   /** How many times this room has started (first load, restarts, wakes after eviction). */
   #starts = 0;
+  /** The meta row is to be written with the next tick, diff or not (a room's first start). */
+  #metaDue = false;
   /** Interval mode: a tick came before the interval's end, and its changes wait until then (null: none wait). */
   #waitingUntil: number | null = null;
   /** The tick being stored: its diff goes out on `publish`. */
@@ -122,7 +124,9 @@ export class ChannelCore {
     members.restore(stored.members, live, now);
     this.#broadcaster.restore(meta?.seq ?? 0, meta?.mode);
     this.history.restore(meta?.history, stored.historyEnds);
-    if (this.name) out.write([metaRow(this.#meta())]);
+    // A room that never stored anything writes its meta row with its first tick (run right after, with the join that woke it).
+    if (meta === undefined) this.#metaDue = true;
+    else if (this.name) out.write([metaRow(this.#meta())]);
     this.#watching.restore(stored.watches, new Set(owners.map((owner) => owner.id)));
     this.#pushes.restore(stored.pushLog);
     this.#webhooks.restore(stored.webhooks);
@@ -254,7 +258,10 @@ export class ChannelCore {
       out.write(rows.put, rows.delete);
       for (const hook of this.#hooks) hook.storing?.(tick);
     }
-    if (diff || stats.dirty) out.write([metaRow(this.#meta())]);
+    if (diff || stats.dirty || this.#metaDue) {
+      out.write([metaRow(this.#meta())]);
+      this.#metaDue = false;
+    }
     // Durable, not only written: where the engine confirms writes later, no socket must hear first.
     if (diff) out.sync();
     this.#storing = { diff, prepared, tick };

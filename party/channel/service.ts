@@ -47,7 +47,10 @@ export class ChannelService implements RoomService<SocketState> {
     await effects.apply(core.restore(stored, host.sockets(), host.now()));
     await this.#ticks.load();
     // Grace or retention that ran out while the room was down is settled before anyone is served.
-    await this.#ticks.flush();
+    if (stored.meta !== undefined) await this.#ticks.flush();
+    // A room that never stored anything has nothing to settle: its first tick comes at once, and
+    // usually holds the join that woke it (one tick, one report and one put, not two of each).
+    else this.#ticks.schedule();
   }
 
   connect(socket: Socket, request: Request): void {

@@ -10,6 +10,7 @@ import { ChannelService } from "../../party/channel/service.ts";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import { edgeFetch } from "../../party/edge/routes.ts";
 import { loadConfig } from "../../party/server/config.ts";
+import { indexShardOf } from "../../party/server/parts.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import { eventsSent, joinThroughEdge, memoryService, memoryServiceEach } from "../support/memory-edge.ts";
 import { type MemoryHost, MemorySocket, MemoryWorld } from "../support/memory-host.ts";
@@ -50,6 +51,26 @@ describe("the channel service on the in-memory host", () => {
     expect(reports.length).toBeGreaterThan(0);
     const response = await edgeFetch(new Request("http://memory/users?userId=ann"), edge);
     expect(((await response.json()) as { content: { users: Record<string, { online: boolean }> } }).content.users.ann?.online).toBe(true);
+  });
+
+  it("starts a room that never stored anything with the join that woke it: one tick, one report carrying the start, the meta row in the tick's put", async () => {
+    const room = await world.room<SocketState>("main", "fresh-room");
+    expect(room.storage.writes, "nothing written at the start itself").toBe(0);
+    await join(room, "a1", "userId=ann");
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(room.storage.rows.get("meta")).toMatchObject({ seq: 1, starts: 1 });
+    // The tick's put (member, history, meta), then the meta row with the index's first answer.
+    expect(room.storage.writes).toBe(2);
+    expect(world.calls.filter((call) => call.party === "index" && call.call === "report")).toHaveLength(1);
+    const shard = await world.room("index", indexShardOf("fresh-room", config.indexShards));
+    expect(shard.storage.rows.get("c:fresh-room")).toMatchObject({ entry: { userAmount: 1 }, counters: { starts: 1 } });
+    // No alarm left for a start report that never had to go on its own.
+    expect(room.storage.alarm! - Date.now()).toBeGreaterThan(10_000);
+
+    // Restarted with its rows: the start settles what came due at once, and counts a second start.
+    room.service = new ChannelService(room, config);
+    await room.service.start();
+    expect(room.storage.rows.get("meta")).toMatchObject({ starts: 2 });
   });
 
   it("sends a lone join into a quiet room at once, and coalesces the joins that follow within the tick", async () => {
