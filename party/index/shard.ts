@@ -30,6 +30,9 @@ const LAPSED_PREFIX = "l:";
 /** The counters of every channel that dropped out, added up. */
 const RETIRED_KEY = "retired";
 
+/** Rows to write and keys to delete, in one go. */
+type Rows = { put: Array<readonly [string, unknown]>; drop: string[] };
+
 /** Answers a call a shard does not take (the root's). */
 function rootOnly(): never {
   throw new HttpError(404, "not_found", "an index shard takes report, metrics and list; the ban list and shard reports go to index/all");
@@ -157,8 +160,8 @@ export class IndexShard implements RoomService<unknown> {
   }
 
   /** What the ledger changed since last asked, as rows: the retired total and the lapsed channels' rows. */
-  #ledgerRows(): { put: Array<readonly [string, unknown]>; drop: string[] } {
-    const rows: { put: Array<readonly [string, unknown]>; drop: string[] } = { put: [], drop: [] };
+  #ledgerRows(): Rows {
+    const rows: Rows = { put: [], drop: [] };
     const changes = this.#ledger.take();
     if (!changes) return rows;
     if (changes.retired) rows.put.push([RETIRED_KEY, changes.retired]);
@@ -170,7 +173,7 @@ export class IndexShard implements RoomService<unknown> {
   }
 
   /** Writes rows, then deletes keys (so a total written with a deletion is stored first). */
-  async #store(rows: { put: Array<readonly [string, unknown]>; drop: string[] }): Promise<void> {
+  async #store(rows: Rows): Promise<void> {
     await putAll(this.#host.storage, rows.put);
     await deleteAll(this.#host.storage, rows.drop);
   }

@@ -37,11 +37,10 @@ export function outboxFromRows(rows: ReadonlyMap<string, unknown>, settings: Web
   return { queue, dead, gone: rows.get(GONE) === settings.url };
 }
 
-/** Reads a room's outbox on its own (null when no webhook URL is set). */
+/** Reads a room's outbox on its own, in one list (its rows sort together: `wd:`, `wgone`, `wq:`); null when no webhook URL is set. */
 export async function loadOutbox(storage: HostStorage, settings: WebhookSettings | null): Promise<StoredOutbox | null> {
   if (!settings) return null;
-  const [queue, dead, gone] = await Promise.all([storage.list<WebhookBatch>({ prefix: QUEUE }), storage.list<WebhookBatch>({ prefix: DEAD }), storage.get<string>(GONE)]);
-  return { queue: [...queue.values()], dead: [...dead.values()], gone: gone === settings.url };
+  return outboxFromRows(await storage.list({ prefix: "w", start: DEAD, end: "wq;" }), settings);
 }
 
 /** The rows an outbox's changes write: batches put and deleted, and the URL marked gone once it answered 410. */

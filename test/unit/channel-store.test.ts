@@ -10,7 +10,7 @@ import { PUSH_LOG_PREFIX } from "../../party/channel/pushes.ts";
 import { loadChannel, memberRows, metaRow, ROWS_END, ROWS_START } from "../../party/channel/store.ts";
 import { WATCH_PREFIX } from "../../party/channel/watching.ts";
 import type { WebhookSettings } from "../../party/server/config.ts";
-import { outboxRows } from "../../party/server/webhooks.ts";
+import { loadOutbox, outboxRows } from "../../party/server/webhooks.ts";
 import type { WebhookBatch } from "../../party/server/webhook-outbox.ts";
 import { MemoryStorage } from "../support/memory-host.ts";
 
@@ -56,6 +56,12 @@ describe("loadChannel", () => {
     const { keys } = storedChannel();
     const outside = keys.filter((key) => !(key >= ROWS_START && key < ROWS_END));
     expect(outside.sort()).toEqual([HTTP_CLIENT_PREFIX + "dev-1", historyKey(7)].sort());
+  });
+
+  it("reads a webhook outbox on its own (the directory's) in one list, beside watch rows it must not take", async () => {
+    const { storage, reads } = storedChannel();
+    expect(await loadOutbox(storage, webhook)).toMatchObject({ queue: [{ n: 1 }], dead: [{ n: 2 }], gone: true });
+    expect(reads).toEqual(["list"]);
   });
 
   it("reads no outbox without a webhook URL", async () => {
