@@ -20,26 +20,14 @@ import { writeSection } from "../scripts/doc-section.mjs";
 import { applyOurs, connect } from "./lib/clients.mjs";
 import { startServer, watchWorkerd } from "./lib/server.mjs";
 import { startWorkersServer } from "./lib/workers-server.mjs";
-import { fmt, ratio, sleep, table, UsageError } from "./lib/util.mjs";
+import { cliOptions, fmt, ratio, sleep, table, UsageError } from "./lib/util.mjs";
 
 /** @typedef {import("./lib/server.mjs").Server} Server */
 /** @typedef {"empty" | "ours"} Kind */
 /** @typedef {{ kind: Kind; openMs: number; exactMs: number; crossMs: number; cpuSeconds: number; failed: number }} Run */
 
 const args = process.argv.slice(2);
-const known = new Set(["channels", "members", "concurrency", "repeat", "engines", "write", "timeout-ms", "vars"]);
-for (const arg of args) if (arg.startsWith("--") && !known.has(arg.slice(2))) throw new UsageError(`unknown option ${arg} (known: ${[...known].map((k) => `--${k}`).join(" ")})`);
-/** @param {string} name @param {string} fallback */
-const option = (name, fallback) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 && args[at + 1] !== undefined ? /** @type {string} */ (args[at + 1]) : fallback;
-};
-/** @param {string} name @param {number} fallback */
-const count = (name, fallback) => {
-  const n = Number(option(name, String(fallback)).replace(/_/g, ""));
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} needs a whole number of at least 1`);
-  return n;
-};
+const { option, count } = cliOptions(args, ["channels", "members", "concurrency", "repeat", "engines", "write", "timeout-ms", "vars"]);
 const channels = count("channels", 2500);
 const members = count("members", 2);
 const concurrency = count("concurrency", 200);
