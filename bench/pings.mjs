@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run bench:pings -- [--sockets 5000] [--members 2] [--parties main,naive] [--engines workers]
- * [--write FILE]`: whether every socket of a storm is still heard once all are open. `sockets`
- * raw sockets open (200 in flight) into rooms of `members`, then each sends a ping a second for
- * 8 s, and the bench counts, 5 s later, the sockets that got an answer to each ping. Our room
+ * `npm run bench:pings -- [--sockets 5000] [--members 2] [--concurrency 200] [--parties main,naive]
+ * [--engines workers] [--write FILE]`: whether every socket of a storm is still heard once all are
+ * open. `sockets` raw sockets open (`concurrency` connects in flight) into rooms of `members`,
+ * then each sends a ping a second for 8 s, and the bench counts, 5 s later, the sockets that got an
+ * answer to each ping. Our room
  * (`main`) answers `{"type":"ping"}` (on Workers the engine answers it for the room); the naive
  * floor (`naive`, which hibernates too) is sent an update, which it broadcasts to the room's
  * other member. A socket with no answer at all is one the engine no longer reads: the room hears
@@ -19,16 +20,16 @@ import { startWorkersServer } from "./lib/workers-server.mjs";
 import { cliOptions, fmt, sleep, table, UsageError } from "./lib/util.mjs";
 
 const args = process.argv.slice(2);
-const { option, count } = cliOptions(args, ["sockets", "members", "parties", "engines", "write"]);
+const { option, count } = cliOptions(args, ["sockets", "members", "concurrency", "parties", "engines", "write"]);
 const sockets = count("sockets", 5000);
 const members = count("members", 2);
+const concurrency = count("concurrency", 200);
 const parties = option("parties", "main,naive").split(",");
 const engines = option("engines", "workers").split(",");
 for (const party of parties) if (party !== "main" && party !== "naive") throw new UsageError(`--parties takes main and naive, not ${party}`);
 for (const engine of engines) if (engine !== "partykit" && engine !== "workers") throw new UsageError(`--engines takes partykit and workers, not ${engine}`);
 
 const PINGS = 8;
-const CONCURRENCY = 200;
 
 /** One socket of the run: its place in the opening order, and the answers it got. @typedef {{ ws: WebSocket; answers: number }} Probe */
 
@@ -54,7 +55,7 @@ async function runOnce(engine, party) {
       probe.ws.on("error", () => undefined);
       probes[i] = /** @type {Probe} */ (probe);
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    await Promise.all(Array.from({ length: concurrency }, async () => {
       while (next < sockets) await open(next++);
     }));
     const frame = party === "main" ? '{"type":"ping"}' : '{"type":"update","data":1}';
@@ -82,7 +83,7 @@ for (const engine of engines) {
     rows.push([engine, party === "main" ? "ours" : "naive floor", fmt(sockets), fmt(result.all), fmt(result.some), fmt(result.none), fmt(result.firstDeaf), fmt(result.lastDeaf)]);
   }
 }
-const body = `${sockets.toLocaleString("en-US")} sockets in rooms of ${members}, opened ${CONCURRENCY} at a time; then ${PINGS} pings a socket, one a second; answers counted 5 s after the last:\n\n${table(rows)}`;
+const body = `${sockets.toLocaleString("en-US")} sockets in rooms of ${members}, opened ${concurrency} at a time; then ${PINGS} pings a socket, one a second; answers counted 5 s after the last:\n\n${table(rows)}`;
 console.log(`\n${body}`);
 const write = option("write", "");
 if (write !== "") writeSection(write, "pings", `npm run bench:pings -- ${args.filter((arg, i) => arg !== "--write" && args[i - 1] !== "--write").join(" ")}`.trim(), `\`\`\`\n${body}\n\`\`\``);
