@@ -24,7 +24,7 @@ import { cliOptions, fmt, ratio, sleep, table, UsageError } from "./lib/util.mjs
 
 /** @typedef {import("./lib/server.mjs").Server} Server */
 /** @typedef {"empty" | "ours"} Kind */
-/** @typedef {{ kind: Kind; openMs: number; exactMs: number; crossMs: number; cpuSeconds: number; failed: number }} Run */
+/** @typedef {{ kind: Kind; openMs: number; exactMs: number; crossMs: number; cpuSeconds: number; failed: number; reconnects: number }} Run */
 
 const args = process.argv.slice(2);
 const { option, count } = cliOptions(args, ["channels", "members", "concurrency", "repeat", "engines", "write", "timeout-ms", "vars"]);
@@ -46,6 +46,9 @@ const oursVars = Object.fromEntries(
     }),
 );
 for (const engine of engines) if (engine !== "partykit" && engine !== "workers") throw new UsageError(`--engines takes partykit and workers, not ${engine}`);
+
+/** The room's close code for a socket silent past the heartbeat timeout (`CloseCode.heartbeatTimeout`). */
+const HEARTBEAT_TIMEOUT = 4001;
 
 /** A socket of the run, and what it holds of its channel. @typedef {{ ws: WebSocket | null; client: import("./lib/clients.mjs").Client; done: boolean }} Member */
 
@@ -76,6 +79,9 @@ async function storm(server, kind) {
   let done = 0;
   let failed = 0;
   let exactAt = 0;
+  /** Sockets that came back after the room closed them as idle (4001), as the real client does. */
+  let reconnects = 0;
+  let finished = false;
   /** Sockets the server closed during the run, by close code. */
   const closes = new Map();
   const counters = { gaps: 0 };
@@ -86,11 +92,12 @@ async function storm(server, kind) {
     const c = Math.floor(i / members);
     const m = i % members;
     const party = kind === "ours" ? "main" : "empty";
-    const url = `ws://${server.host}/parties/${party}/${channelOf(c)}?userId=${idOf(c, m)}`;
+    // The connection id a partysocket keeps across reconnects (`_pk`).
+    const url = `ws://${server.host}/parties/${party}/${channelOf(c)}?userId=${idOf(c, m)}&_pk=${idOf(c, m)}`;
     /** @type {Member} */
     const member = { ws: null, client: /** @type {any} */ ({ ws: null, view: new Set(), syncing: false, seq: null, mode: "full", userAmount: 0, ping: null, synced: false }), done: false };
     sockets.push(member);
-    try {
+    const dial = async () => {
       member.ws = await connect(
         url,
         (data) => {
@@ -101,9 +108,20 @@ async function storm(server, kind) {
             if (++done === channels * members) exactAt = performance.now();
           }
         },
-        /** @type {() => void} */ ((/** @type {number} */ code) => void closes.set(code, (closes.get(code) ?? 0) + 1)),
+        /** @type {() => void} */ (
+          (/** @type {number} */ code) => {
+            closes.set(code, (closes.get(code) ?? 0) + 1);
+            // Closed as idle: the real client (partysocket) comes back with the same id, within grace.
+            if (code !== HEARTBEAT_TIMEOUT || finished) return;
+            reconnects++;
+            dial().catch(() => void failed++);
+          }
+        ),
       );
       member.client.ws = member.ws;
+    };
+    try {
+      await dial();
     } catch {
       failed++;
     }
@@ -124,6 +142,7 @@ async function storm(server, kind) {
     }
   }
   const workerd = watch.stop();
+  finished = true;
   const closed = [...closes].map(([code, n]) => `${n} closed with ${code}`).join(", ");
   for (const member of sockets) {
     if (member.client.ping) clearInterval(member.client.ping);
@@ -135,11 +154,11 @@ async function storm(server, kind) {
     for (const member of sockets) if (!member.done) held.set(`${member.client.userAmount}/${member.client.view.size}`, (held.get(`${member.client.userAmount}/${member.client.view.size}`) ?? 0) + 1);
     const short = [...held].map(([counts, n]) => `${n} holding ${counts}`).join(", ");
     throw new Error(
-      `${kind}: ${failed} connects failed, ${closed || "none closed"}, all open after ${fmt((openAt - t0) / 1000, 1)} s, ${done} of ${channels * members} sockets exact (the others: userAmount/members ${short || "none"}), ` +
+      `${kind}: ${failed} connects failed, ${closed || "none closed"}, ${reconnects} reconnects after 4001, all open after ${fmt((openAt - t0) / 1000, 1)} s, ${done} of ${channels * members} sockets exact (the others: userAmount/members ${short || "none"}), ` +
         `cross-room ${crossAt === 0 ? "not agreed" : "agreed"} within ${timeoutMs} ms`,
     );
   }
-  return { kind, openMs: openAt - t0, exactMs: kind === "ours" ? exactAt - t0 : openAt - t0, crossMs: kind === "ours" ? crossAt - t0 : NaN, cpuSeconds: workerd.cpuSeconds, failed };
+  return { kind, openMs: openAt - t0, exactMs: kind === "ours" ? exactAt - t0 : openAt - t0, crossMs: kind === "ours" ? crossAt - t0 : NaN, cpuSeconds: workerd.cpuSeconds, failed, reconnects };
 
   /**
    * Whether `GET /channels` lists every channel of the run with its exact counts.
@@ -192,7 +211,7 @@ for (const engine of engines) {
       process.stdout.write(`${engine}, ${kind}, run ${r + 1}/${repeat}… `);
       const result = await runOnce(engine, kind);
       runs[kind].push(result);
-      console.log(kind === "ours" ? `exact ${fmt(result.exactMs / 1000, 2)} s, agree ${fmt(result.crossMs / 1000, 2)} s, CPU ${fmt(result.cpuSeconds, 1)} s` : `open ${fmt(result.openMs / 1000, 2)} s, CPU ${fmt(result.cpuSeconds, 1)} s`);
+      console.log(kind === "ours" ? `exact ${fmt(result.exactMs / 1000, 2)} s, agree ${fmt(result.crossMs / 1000, 2)} s, CPU ${fmt(result.cpuSeconds, 1)} s${result.reconnects > 0 ? `, ${result.reconnects} reconnects after 4001` : ""}` : `open ${fmt(result.openMs / 1000, 2)} s, CPU ${fmt(result.cpuSeconds, 1)} s`);
     }
   }
   const floor = median(runs.empty.map((r) => r.openMs));
