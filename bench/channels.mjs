@@ -11,6 +11,8 @@
  *     socket holds its channel's exact counts and members, and again when the cross-room parts
  *     agree: `GET /channels` lists every channel with its counts and `POST /users` has every
  *     user online.
+ * Our sockets ping as the real client does, and one the room closes as idle (4001) comes back with
+ * the same id (`_pk`), as partysocket does; such reconnects are counted and printed.
  * `--vars` gives our room's server settings (PRESENCE_DIRECTORY=off: what the directory costs).
  * Each kind on a fresh server; figures are medians of `repeat` runs, with workerd's CPU seconds.
  * `--write docs/benchmarks.md` puts the table into that file's `channels` section.
