@@ -128,16 +128,17 @@ export class PresenceState extends PresenceReads {
 
   /**
    * The operator removed this client (live or in grace): gone at once, without grace; a member
-   * left with no client goes offline now. Returns false for an unknown connectionId.
+   * left with no client goes offline now, last seen at `lastSeen` (now, unless the client was
+   * heard last earlier). Returns false for an unknown connectionId.
    */
-  kick(connectionId: string, now: number): boolean {
+  kick(connectionId: string, now: number, lastSeen = now): boolean {
     const client = this.roster.clients.get(connectionId);
     if (!client) return false;
     if (client.userId === null) {
       this.roster.clients.delete(connectionId);
       return true;
     }
-    this.roster.clients.put({ ...client, lingerUntil: now, droppedAt: client.droppedAt ?? now });
+    this.roster.clients.put({ ...client, lingerUntil: now, droppedAt: client.droppedAt ?? lastSeen });
     this.roster.removeClient(connectionId);
     return true;
   }

@@ -4,7 +4,7 @@
  * protocol/index.ts.)
  */
 import { z } from "zod";
-import { ChannelName, ClientType, ClientTypeCounts, JsonValue, UserId } from "./basics.ts";
+import { ChannelName, ClientType, ClientTypeCounts, ConnectionId, JsonValue, UserId } from "./basics.ts";
 import { KickedClient, PushId, PushMiss, PushTarget, UserIds, UserStatus } from "./users.ts";
 
 /** One user's presence in a channel, as a room reports it to the directory. */
@@ -154,3 +154,37 @@ export const AcceptedHandshake = z.object({
   expiresAt: z.number().nullable(),
 });
 export type AcceptedHandshake = z.infer<typeof AcceptedHandshake>;
+
+/** The most shards one channel spreads over (shard 0, its coordinator, included). */
+export const MAX_CHANNEL_SHARDS = 4096;
+
+/**
+ * What a channel's shard tells its coordinator about one of its clients (members only: an
+ * observer is no one's presence). `connect`: a client joined or came back (or, in a full
+ * report, is there); `update`: its user changed its data; `drop`: it was lost without a leave
+ * (closed, silent, refused its token), so it is still counted for the grace period; `leave`: it
+ * left; `end`: it is gone without grace (kicked, replaced, an HTTP client whose time ran out).
+ * `lastSeen`: when the shard last heard from it.
+ */
+export const ShardClientChange = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("connect"), connectionId: ConnectionId, userId: UserId, clientType: ClientType.optional(), data: JsonValue }),
+  z.object({ op: z.literal("update"), connectionId: ConnectionId, data: JsonValue }),
+  z.object({ op: z.literal("drop"), connectionId: ConnectionId, lastSeen: z.number() }),
+  z.object({ op: z.literal("leave"), connectionId: ConnectionId }),
+  z.object({ op: z.literal("end"), connectionId: ConnectionId, lastSeen: z.number() }),
+]);
+export type ShardClientChange = z.infer<typeof ShardClientChange>;
+
+/**
+ * From a channel's shard (`main/CHANNEL~k`) to its coordinator (`main/CHANNEL`), once a tick
+ * while its clients change and every third of the lease at rest: the changes in order. Each
+ * report renews the shard's lease. `full`: `changes` are a `connect` for every client the shard
+ * has, and whatever else the coordinator held for the shard is dropped (a shard's first report
+ * after its start, or when the coordinator asked for it).
+ */
+export const ChannelShardReport = z.object({
+  shard: z.number().int().min(1).max(MAX_CHANNEL_SHARDS - 1),
+  full: z.boolean(),
+  changes: z.array(ShardClientChange),
+});
+export type ChannelShardReport = z.infer<typeof ChannelShardReport>;

@@ -1,0 +1,121 @@
+/**
+ * The clients a channel's coordinator holds for its other shards (docs/architecture.md, "One
+ * channel over many objects"). The coordinator (shard 0: the room named by the channel) keeps
+ * every shard's clients in its own `PresenceState`, as clients with no socket here, so members,
+ * counts, client types, grace, retention, events once per user and herenow come out as one
+ * room gives them, by the same code. A shard sends what changed for its clients each tick
+ * (`ChannelShardReport`); the report renews the shard's lease, and the clients of a shard whose
+ * lease lapses (it died) are dropped into grace: a user with clients elsewhere stays online, the
+ * others go offline when grace ends, and no ghost stays. Pure: every method takes the time.
+ */
+import type { ChannelShardReport, ShardClientChange } from "../protocol/index.ts";
+import type { PresenceState } from "./presence.ts";
+
+/** The TTL a shard's client is held with here: none of its own (its shard's lease stands for it), so the TTL expiry never takes it and the idle check leaves it to its shard. */
+export const SHARD_CLIENT_EXPIRY = Number.MAX_SAFE_INTEGER;
+
+/** One shard as its coordinator knows it. */
+export type ShardEntry = {
+  shard: number;
+  /** Its clients held here (live ones: a dropped client lingers in the presence state alone). */
+  clients: number;
+  /** When its lease runs out without another report. */
+  leaseUntil: number;
+};
+
+/** A coordinator's view of its shards' clients. */
+export class ShardClients {
+  readonly #presence: PresenceState;
+  readonly #leaseMs: number;
+  /** The shard that holds each connection id kept here for a shard. */
+  readonly #owners = new Map<string, number>();
+  /** Each shard's connection ids, and its lease. */
+  readonly #shards = new Map<number, { ids: Set<string>; leaseUntil: number; renewedAt: number }>();
+
+  constructor(presence: PresenceState, leaseMs: number) {
+    this.#presence = presence;
+    this.#leaseMs = leaseMs;
+  }
+
+  /**
+   * Applies a shard's report: its changes in order, then (a full report) every client held for
+   * the shard that the report did not list is dropped into grace. Renews the shard's lease.
+   */
+  apply(report: ChannelShardReport, now: number): void {
+    let entry = this.#shards.get(report.shard);
+    if (!entry) this.#shards.set(report.shard, (entry = { ids: new Set(), leaseUntil: 0, renewedAt: now }));
+    entry.leaseUntil = now + this.#leaseMs;
+    entry.renewedAt = now;
+    const listed = report.full ? new Set<string>() : null;
+    for (const change of report.changes) {
+      if (listed && change.op === "connect") listed.add(change.connectionId);
+      this.#change(report.shard, change, now);
+    }
+    if (listed) for (const id of [...entry.ids]) if (!listed.has(id)) this.#release(id, () => this.#presence.drop(id, now));
+  }
+
+  /**
+   * Drops into grace the clients of every shard whose lease ran out by `now` (last seen at the
+   * shard's last report), and forgets those shards. Returns them.
+   */
+  lapse(now: number): number[] {
+    const lapsed: number[] = [];
+    for (const [shard, entry] of this.#shards) {
+      if (entry.leaseUntil > now) continue;
+      lapsed.push(shard);
+      for (const id of [...entry.ids]) this.#release(id, () => this.#presence.drop(id, now, entry.renewedAt));
+      this.#shards.delete(shard);
+    }
+    return lapsed;
+  }
+
+  /** The earliest lease to run out, or null with no shard. */
+  nextDeadline(): number | null {
+    let next = Infinity;
+    for (const entry of this.#shards.values()) next = Math.min(next, entry.leaseUntil);
+    return Number.isFinite(next) ? next : null;
+  }
+
+  /** The shard that holds a connection id, or undefined for one that is not a shard's (this room's own, or unknown). */
+  ownerOf(connectionId: string): number | undefined {
+    return this.#owners.get(connectionId);
+  }
+
+  /** The shards heard from, in order. */
+  shards(): ShardEntry[] {
+    return [...this.#shards].sort(([a], [b]) => a - b).map(([shard, entry]) => ({ shard, clients: entry.ids.size, leaseUntil: entry.leaseUntil }));
+  }
+
+  /** One change from `shard`; a change for a client that another shard took since (its id moved) is stale and ignored. */
+  #change(shard: number, change: ShardClientChange, now: number): void {
+    const id = change.connectionId;
+    if (change.op === "connect") {
+      const previous = this.#owners.get(id);
+      if (previous !== undefined && previous !== shard) this.#shards.get(previous)?.ids.delete(id);
+      this.#owners.set(id, shard);
+      this.#shards.get(shard)!.ids.add(id);
+      this.#presence.connect({ connectionId: id, userId: change.userId, clientType: change.clientType, data: change.data, lastActive: now, expiresAt: SHARD_CLIENT_EXPIRY }, now);
+      return;
+    }
+    if (this.#owners.get(id) !== shard) return;
+    switch (change.op) {
+      case "update":
+        this.#presence.update(id, change.data);
+        return;
+      case "drop":
+        return this.#release(id, () => this.#presence.drop(id, now, change.lastSeen));
+      case "leave":
+        return this.#release(id, () => this.#presence.leave(id));
+      case "end":
+        return this.#release(id, () => this.#presence.kick(id, now, change.lastSeen));
+    }
+  }
+
+  /** Stops holding a client for its shard, then lets `settle` decide what the presence state does with it. */
+  #release(id: string, settle: () => void): void {
+    const shard = this.#owners.get(id);
+    if (shard !== undefined) this.#shards.get(shard)?.ids.delete(id);
+    this.#owners.delete(id);
+    settle();
+  }
+}
