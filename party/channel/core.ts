@@ -9,7 +9,7 @@
 import type { Config } from "../server/config.ts";
 import { copyCounters } from "../server/counters.ts";
 import type { Attempt } from "../server/webhook-outbox.ts";
-import type { AcceptedHandshake, ChannelHereNow, ChannelMode, HereNowOptions, KickedClient, MembersPage, Push, RoomStats, VersionedStatus, WebhookReport } from "../protocol/index.ts";
+import type { AcceptedHandshake, ChannelHereNow, ChannelMode, ChannelShardReport, HereNowOptions, KickedClient, MembersPage, Push, RoomStats, VersionedStatus, WebhookReport } from "../protocol/index.ts";
 import { CloseCode } from "../protocol/index.ts";
 import { Admission } from "./admission.ts";
 import { Broadcaster, type PreparedDiff } from "./broadcaster.ts";
@@ -25,6 +25,7 @@ import { Inbox } from "./inbox.ts";
 import { IndexReporter, type IndexSnapshot } from "./index-reporter.ts";
 import { type LiveClient, PresenceState, type TickDiff } from "./presence.ts";
 import { ChannelPushes } from "./pushes.ts";
+import { ShardClients } from "./shard-clients.ts";
 import { SocketBook, type SocketView } from "./sockets.ts";
 import { StatsCounters } from "./stats.ts";
 import { type Meta, memberRows, metaRow, type StoredChannel } from "./store.ts";
@@ -46,7 +47,8 @@ export type ChannelCall =
   | { name: "watched"; args: { users: VersionedStatus[] } }
   | { name: "push"; args: Push }
   | { name: "deliver"; args: Push }
-  | { name: "kick"; args: { userId: string; reason: string } };
+  | { name: "kick"; args: { userId: string; reason: string } }
+  | { name: "shard-report"; args: ChannelShardReport };
 
 /** One channel's presence, as a state machine. */
 export class ChannelCore {
@@ -66,6 +68,8 @@ export class ChannelCore {
   /** The channel's HTTP clients (members kept alive by heartbeats). */
   readonly heartbeats: Heartbeats;
   readonly #httpClients: HttpClientRows;
+  /** The clients this room holds for the channel's other shards, as their coordinator. */
+  readonly #shards: ShardClients;
   /** How many times this room has started (first load, restarts, wakes after eviction). */
   #starts = 0;
   /** The meta row is to be written with the next tick, diff or not (a room's first start). */
@@ -92,6 +96,7 @@ export class ChannelCore {
     this.#inbox = new Inbox(channel, this.#broadcaster, this.#pushes, this.#watching, this.#departures);
     this.heartbeats = new Heartbeats(channel, this.#httpClients, this.#departures, this.#pushes);
     this.history = new HistoryLog(config);
+    this.#shards = new ShardClients(members, config.leaseMs);
     this.#hooks = [historyHook(this.history, out), webhookHook(this.#webhooks), directoryHook(this.#reporter, members), indexHook(this.#index, (mode) => this.#indexSnapshot(mode)), watchersHook(this.#watching)];
   }
 
@@ -189,6 +194,10 @@ export class ChannelCore {
       case "kick":
         outcome = { reply: { clients: this.#departures.kick(call.args.userId, call.args.reason, now) satisfies KickedClient[] } };
         break;
+      case "shard-report":
+        outcome = { reply: this.#shards.apply(call.args, now) };
+        out.tick();
+        break;
     }
     return { outcome, effects: this.#done(now) };
   }
@@ -235,6 +244,7 @@ export class ChannelCore {
    */
   tick(now: number, pingedAt: PingedAt, reachable: boolean, sendFrom: number | null = null): Effect[] {
     const { members, sockets, stats, out } = this.#channel;
+    this.#shards.lapse(now);
     for (const connectionId of members.lapse(now)) this.#departures.lapsed(connectionId, now);
     this.#httpClients.sweep(now);
     for (const connectionId of members.expire(now, pingedAt)) this.#departures.idle(connectionId, now);
@@ -299,7 +309,7 @@ export class ChannelCore {
   /** The earliest time a tick has work to do, or null. */
   nextDeadline(): number | null {
     let next = this.#channel.members.nextDeadline() ?? Infinity;
-    for (const at of [this.#waitingUntil, this.#channel.sockets.nextExpiry(), this.#pushes.nextDeadline(), this.#httpClients.nextDeadline(), ...this.#hooks.map((hook) => hook.nextDeadline())]) {
+    for (const at of [this.#waitingUntil, this.#shards.nextDeadline(), this.#channel.sockets.nextExpiry(), this.#pushes.nextDeadline(), this.#httpClients.nextDeadline(), ...this.#hooks.map((hook) => hook.nextDeadline())]) {
       if (at !== null) next = Math.min(next, at);
     }
     return Number.isFinite(next) ? next : null;

@@ -41,6 +41,7 @@ export class ChannelRoutes {
       push: (args) => take({ name: "push", args }) as never,
       deliver: (args) => take({ name: "deliver", args }) as never,
       kick: (args) => take({ name: "kick", args }) as never,
+      "shard-report": (args) => take({ name: "shard-report", args }) as never,
     };
   }
 

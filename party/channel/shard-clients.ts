@@ -8,7 +8,7 @@
  * lease lapses (it died) are dropped into grace: a user with clients elsewhere stays online, the
  * others go offline when grace ends, and no ghost stays. Pure: every method takes the time.
  */
-import type { ChannelShardReport, ShardClientChange } from "../protocol/index.ts";
+import type { ChannelShardReport, ShardClientChange, ShardReportReply } from "../protocol/index.ts";
 import type { PresenceState } from "./presence.ts";
 
 /** The TTL a shard's client is held with here: none of its own (its shard's lease stands for it), so the TTL expiry never takes it and the idle check leaves it to its shard. */
@@ -40,9 +40,12 @@ export class ShardClients {
   /**
    * Applies a shard's report: its changes in order, then (a full report) every client held for
    * the shard that the report did not list is dropped into grace. Renews the shard's lease.
+   * Returns the answer: `full` asks for every client next, from a shard this coordinator did not
+   * hold (it restarted since, or the shard's lease lapsed).
    */
-  apply(report: ChannelShardReport, now: number): void {
+  apply(report: ChannelShardReport, now: number): ShardReportReply {
     let entry = this.#shards.get(report.shard);
+    const known = entry !== undefined;
     if (!entry) this.#shards.set(report.shard, (entry = { ids: new Set(), leaseUntil: 0, renewedAt: now }));
     entry.leaseUntil = now + this.#leaseMs;
     entry.renewedAt = now;
@@ -52,6 +55,7 @@ export class ShardClients {
       this.#change(report.shard, change, now);
     }
     if (listed) for (const id of [...entry.ids]) if (!listed.has(id)) this.#release(id, () => this.#presence.drop(id, now));
+    return { full: !known && !report.full };
   }
 
   /**
