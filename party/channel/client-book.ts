@@ -3,6 +3,7 @@
  * the live ones (not in grace) counted in all and per user as they change, because the caps
  * are checked on every connect and must not cost a scan.
  */
+import type { JsonValue } from "../wire/json.ts";
 
 /** One client: a socket, live or lingering in grace after it was lost; or an HTTP client, live until it expires. */
 export type ClientRecord = {
@@ -29,6 +30,20 @@ export type LiveClient = {
   lastActive?: number | undefined;
   /** Set for an HTTP client: when it expires without a renewal. */
   expiresAt?: number | undefined;
+};
+
+/**
+ * Told of each change to a member's client as the presence state makes it (a channel's shard
+ * passes them on to its coordinator, shard-reporter.ts): it joined or came back, its user's data
+ * changed, it was lost without a leave (`drop`: grace follows), it left, or it is gone without
+ * grace (`end`: kicked, replaced, an HTTP client whose time ran out). Observers are left out.
+ */
+export type ClientListener = {
+  connect(connectionId: string, userId: string, clientType: string | undefined, data: JsonValue): void;
+  update(connectionId: string, data: JsonValue): void;
+  drop(connectionId: string, lastSeen: number): void;
+  leave(connectionId: string): void;
+  end(connectionId: string, lastSeen: number): void;
 };
 
 /** The record of a socket that just connected or survived a wake. */

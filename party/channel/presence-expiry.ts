@@ -4,6 +4,7 @@
  * when its TTL runs out, an offline member leaves after its retention; and the next time any
  * of that falls due. Pure: every method takes the time.
  */
+import type { ClientListener } from "./client-book.ts";
 import type { RestartHold } from "./restart-hold.ts";
 import type { Roster } from "./roster.ts";
 
@@ -22,11 +23,13 @@ export class PresenceExpiry {
   readonly #roster: Roster;
   readonly #timing: PresenceTiming;
   readonly #hold: RestartHold;
+  readonly #listener: ClientListener | null;
 
-  constructor(roster: Roster, timing: PresenceTiming, hold: RestartHold) {
+  constructor(roster: Roster, timing: PresenceTiming, hold: RestartHold, listener: ClientListener | null = null) {
     this.#roster = roster;
     this.#timing = timing;
     this.#hold = hold;
+    this.#listener = listener;
   }
 
   /**
@@ -42,6 +45,7 @@ export class PresenceExpiry {
       return;
     }
     clients.put({ ...client, lingerUntil: now + this.#timing.graceMs, droppedAt: lastSeen });
+    this.#listener?.drop(connectionId, lastSeen);
   }
 
   /**
@@ -61,6 +65,7 @@ export class PresenceExpiry {
       }
       clients.put({ ...client, lingerUntil: client.expiresAt, droppedAt: client.lastActive });
       this.#roster.removeClient(client.connectionId);
+      this.#listener?.end(client.connectionId, client.lastActive);
     }
     return lapsed;
   }

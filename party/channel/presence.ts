@@ -7,14 +7,14 @@
  * fake clock and never sleep.
  */
 import type { JsonValue } from "../wire/json.ts";
-import { type LiveClient, newClientRecord } from "./client-book.ts";
+import { type ClientListener, type LiveClient, newClientRecord } from "./client-book.ts";
 import type { StoredMember } from "./member-view.ts";
 import { PresenceExpiry, type PresenceTiming } from "./presence-expiry.ts";
 import { PresenceReads } from "./presence-reads.ts";
 import { RestartHold } from "./restart-hold.ts";
 import type { TickDiff } from "./tick-ledger.ts";
 
-export type { LiveClient } from "./client-book.ts";
+export type { ClientListener, LiveClient } from "./client-book.ts";
 export type { StoredMember } from "./member-view.ts";
 export type { PresenceTiming } from "./presence-expiry.ts";
 export { RESTART_HOLD_MAX_MS } from "./restart-hold.ts";
@@ -24,11 +24,14 @@ export type { TickDiff } from "./tick-ledger.ts";
 export class PresenceState extends PresenceReads {
   readonly #hold: RestartHold;
   readonly #expiry: PresenceExpiry;
+  readonly #listener: ClientListener | null;
 
-  constructor(timing: PresenceTiming) {
+  /** `listener` is told of each change to a member's client (a channel's shard passes them on). */
+  constructor(timing: PresenceTiming, listener: ClientListener | null = null) {
     super();
+    this.#listener = listener;
     this.#hold = new RestartHold(this.roster, timing.graceMs);
-    this.#expiry = new PresenceExpiry(this.roster, timing, this.#hold);
+    this.#expiry = new PresenceExpiry(this.roster, timing, this.#hold, listener);
   }
 
   /**
@@ -79,6 +82,7 @@ export class PresenceState extends PresenceReads {
     }
     clients.put(newClientRecord(client, now));
     if (client.userId === null) return;
+    this.#listener?.connect(client.connectionId, client.userId, client.clientType, client.data);
     this.#hold.returned(now);
 
     const member = members.get(client.userId);
@@ -138,8 +142,10 @@ export class PresenceState extends PresenceReads {
       this.roster.clients.delete(connectionId);
       return true;
     }
-    this.roster.clients.put({ ...client, lingerUntil: now, droppedAt: client.droppedAt ?? lastSeen });
+    const droppedAt = client.droppedAt ?? lastSeen;
+    this.roster.clients.put({ ...client, lingerUntil: now, droppedAt });
     this.roster.removeClient(connectionId);
+    this.#listener?.end(connectionId, droppedAt);
     return true;
   }
 
@@ -149,6 +155,7 @@ export class PresenceState extends PresenceReads {
     if (!member) return false;
     this.roster.mark(member.id);
     member.data = data;
+    this.#listener?.update(connectionId, data);
     return true;
   }
 
@@ -161,6 +168,7 @@ export class PresenceState extends PresenceReads {
     const member = roster.memberOf(connectionId);
     if (!member) return false;
     roster.removeClient(connectionId);
+    this.#listener?.leave(connectionId);
     // Clients of this user still in grace are gone tabs, not a reason to stay: the user left.
     const rest = [...member.clients].map((other) => roster.clients.get(other));
     if (rest.length > 0 && rest.every((other) => other?.lingerUntil !== null)) {
@@ -178,8 +186,10 @@ export class PresenceState extends PresenceReads {
   replace(connectionId: string, now: number): void {
     const userId = this.roster.clients.get(connectionId)?.userId;
     const member = userId ? this.roster.members.get(userId) : undefined;
-    if (member && member.clients.size > 1) this.roster.removeClient(connectionId);
-    else this.drop(connectionId, now);
+    if (member && member.clients.size > 1) {
+      this.roster.removeClient(connectionId);
+      this.#listener?.end(connectionId, now);
+    } else this.drop(connectionId, now);
   }
 
   /** The socket is gone without a leave: its client is still counted for the grace period (see `PresenceExpiry.drop`). */

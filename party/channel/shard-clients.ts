@@ -29,6 +29,8 @@ export class ShardClients {
   readonly #leaseMs: number;
   /** The shard that holds each connection id kept here for a shard. */
   readonly #owners = new Map<string, number>();
+  /** The shard each client dropped into grace here was dropped by: only that shard may end it early (a kick of a client in grace). */
+  readonly #dropped = new Map<string, number>();
   /** Each shard's connection ids, and its lease. */
   readonly #shards = new Map<number, { ids: Set<string>; leaseUntil: number; renewedAt: number }>();
 
@@ -54,7 +56,7 @@ export class ShardClients {
       if (listed && change.op === "connect") listed.add(change.connectionId);
       this.#change(report.shard, change, now);
     }
-    if (listed) for (const id of [...entry.ids]) if (!listed.has(id)) this.#release(id, () => this.#presence.drop(id, now));
+    if (listed) for (const id of [...entry.ids]) if (!listed.has(id)) this.#dropInto(id, () => this.#presence.drop(id, now));
     return { full: !known && !report.full };
   }
 
@@ -67,9 +69,11 @@ export class ShardClients {
     for (const [shard, entry] of this.#shards) {
       if (entry.leaseUntil > now) continue;
       lapsed.push(shard);
-      for (const id of [...entry.ids]) this.#release(id, () => this.#presence.drop(id, now, entry.renewedAt));
+      for (const id of [...entry.ids]) this.#dropInto(id, () => this.#presence.drop(id, now, entry.renewedAt));
       this.#shards.delete(shard);
     }
+    // Clients whose grace ran out here are gone: nothing is left to end early.
+    for (const id of [...this.#dropped.keys()]) if (this.#presence.userOf(id) === undefined) this.#dropped.delete(id);
     return lapsed;
   }
 
@@ -94,11 +98,18 @@ export class ShardClients {
   #change(shard: number, change: ShardClientChange, now: number): void {
     const id = change.connectionId;
     if (change.op === "connect") {
+      this.#dropped.delete(id);
       const previous = this.#owners.get(id);
       if (previous !== undefined && previous !== shard) this.#shards.get(previous)?.ids.delete(id);
       this.#owners.set(id, shard);
       this.#shards.get(shard)!.ids.add(id);
       this.#presence.connect({ connectionId: id, userId: change.userId, clientType: change.clientType, data: change.data, lastActive: now, expiresAt: SHARD_CLIENT_EXPIRY }, now);
+      return;
+    }
+    if (change.op === "end" && this.#dropped.get(id) === shard) {
+      // Kicked while in grace: gone now, as in one room.
+      this.#dropped.delete(id);
+      this.#presence.kick(id, now, change.lastSeen);
       return;
     }
     if (this.#owners.get(id) !== shard) return;
@@ -107,12 +118,19 @@ export class ShardClients {
         this.#presence.update(id, change.data);
         return;
       case "drop":
-        return this.#release(id, () => this.#presence.drop(id, now, change.lastSeen));
+        return this.#dropInto(id, () => this.#presence.drop(id, now, change.lastSeen));
       case "leave":
         return this.#release(id, () => this.#presence.leave(id));
       case "end":
         return this.#release(id, () => this.#presence.kick(id, now, change.lastSeen));
     }
+  }
+
+  /** Drops a client into grace (`drop`), remembering which shard it was on. */
+  #dropInto(id: string, drop: () => void): void {
+    const shard = this.#owners.get(id);
+    this.#release(id, drop);
+    if (shard !== undefined) this.#dropped.set(id, shard);
   }
 
   /** Stops holding a client for its shard, then lets `settle` decide what the presence state does with it. */

@@ -173,3 +173,67 @@ describe("ShardReporter with ShardClients", () => {
     );
   });
 });
+
+/** What a shard's own sockets do: join, change their data, close, leave, get kicked or replaced, or fall silent. */
+type LocalStep =
+  | { kind: "act"; client: number; op: "connect" | "update" | "drop" | "leave" | "kick" | "replace" | "alive"; user: number; data: number }
+  | { kind: "tick"; advance: number };
+
+const localStep: fc.Arbitrary<LocalStep> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("act" as const),
+      client: fc.nat(6),
+      op: fc.constantFrom("connect" as const, "connect" as const, "update" as const, "drop" as const, "leave" as const, "kick" as const, "replace" as const, "alive" as const),
+      user: fc.nat(3),
+      data: fc.nat(2),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("tick" as const), advance: fc.integer({ min: 1, max: 2_500 }) }) },
+);
+
+describe("a shard's own presence, reported to its coordinator", () => {
+  it("gives the coordinator the shard's own events and counts, tick by tick", () => {
+    fc.assert(
+      fc.property(fc.array(localStep, { maxLength: 80 }), (steps) => {
+        // A short idle check, so silent sockets are dropped by the shard's own expiry too.
+        const settings: PresenceTiming = { graceMs: 1_000, retentionMs: 5_000, heartbeatTimeoutMs: 3_000 };
+        const out = new Outbox();
+        const reporter = new ShardReporter({ channel: "stage", shard: 1, leaseMs: 1e9, out, live: () => [] });
+        const own = new PresenceState(settings, reporter);
+        const presence = new PresenceState({ ...settings, heartbeatTimeoutMs: 1e12 });
+        const coordinator = new ShardClients(presence, 1e9);
+        let now = 0;
+        const tick = () => {
+          own.expire(now);
+          reporter.flush(now, true);
+          for (const effect of out.take()) {
+            if (effect.kind !== "call") continue;
+            reporter.replied(effect.ticket, coordinator.apply(effect.call.args as ChannelShardReport, now));
+          }
+          presence.expire(now);
+          expect(presence.takeDiff()).toEqual(own.takeDiff());
+          expect(presence.counts()).toEqual(own.counts());
+        };
+        for (const s of steps) {
+          if (s.kind === "tick") {
+            tick();
+            now += s.advance;
+            continue;
+          }
+          const id = `c${s.client}`;
+          if (s.op === "connect") own.connect({ connectionId: id, userId: `u${s.user}`, data: s.data, clientType: s.data === 0 ? undefined : `t${s.data}` }, now);
+          else if (s.op === "update") own.update(id, s.data);
+          else if (s.op === "drop") own.drop(id, now, Math.max(0, now - s.data));
+          else if (s.op === "leave") own.leave(id);
+          else if (s.op === "kick") own.kick(id, now);
+          else if (s.op === "replace") own.replace(id, now);
+          else own.alive(id, now);
+        }
+        tick();
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
