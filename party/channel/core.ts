@@ -25,7 +25,9 @@ import { Inbox } from "./inbox.ts";
 import { IndexReporter, type IndexSnapshot } from "./index-reporter.ts";
 import { type LiveClient, PresenceState, type TickDiff } from "./presence.ts";
 import { ChannelPushes } from "./pushes.ts";
+import { parseShardRoom } from "../server/channel-shards.ts";
 import { ShardClients } from "./shard-clients.ts";
+import { liveClients, ShardReporter, shardHook } from "./shard-reporter.ts";
 import { SocketBook, type SocketView } from "./sockets.ts";
 import { StatsCounters } from "./stats.ts";
 import { type Meta, memberRows, metaRow, type StoredChannel } from "./store.ts";
@@ -70,6 +72,8 @@ export class ChannelCore {
   readonly #httpClients: HttpClientRows;
   /** The clients this room holds for the channel's other shards, as their coordinator. */
   readonly #shards: ShardClients;
+  /** A shard of a channel (`CHANNEL~k`): its reports to the channel's coordinator (null: the channel's own room). */
+  readonly #shard: ShardReporter | null;
   /** How many times this room has started (first load, restarts, wakes after eviction). */
   #starts = 0;
   /** The meta row is to be written with the next tick, diff or not (a room's first start). */
@@ -81,7 +85,10 @@ export class ChannelCore {
 
   constructor(config: Config, name: string) {
     const out = new Outbox();
-    const members = new PresenceState(config);
+    const place = parseShardRoom(name);
+    const shard: ShardReporter | null = (this.#shard =
+      place && place.shard > 0 ? new ShardReporter({ channel: place.channel, shard: place.shard, leaseMs: config.leaseMs, out, live: () => liveClients(members) }) : null);
+    const members: PresenceState = new PresenceState(config, shard);
     const channel: Channel = (this.#channel = { name, config, members, sockets: new SocketBook(config, out), out, stats: new StatsCounters() });
     const watchers = new WatchRegistry();
     this.#broadcaster = new Broadcaster(channel, watchers);
@@ -97,7 +104,10 @@ export class ChannelCore {
     this.heartbeats = new Heartbeats(channel, this.#httpClients, this.#departures, this.#pushes);
     this.history = new HistoryLog(config);
     this.#shards = new ShardClients(members, config.leaseMs);
-    this.#hooks = [historyHook(this.history, out), webhookHook(this.#webhooks), directoryHook(this.#reporter, members), indexHook(this.#index, (mode) => this.#indexSnapshot(mode)), watchersHook(this.#watching)];
+    // A shard leaves history, webhooks, the directory and the index to its coordinator, which speaks for the channel.
+    this.#hooks = shard
+      ? [shardHook(shard), watchersHook(this.#watching)]
+      : [historyHook(this.history, out), webhookHook(this.#webhooks), directoryHook(this.#reporter, members), indexHook(this.#index, (mode) => this.#indexSnapshot(mode)), watchersHook(this.#watching)];
   }
 
   /** The channel's name. */
@@ -204,6 +214,7 @@ export class ChannelCore {
 
   /** A call the channel made came back (`reply`) or failed (`error`). */
   replied(ticket: number, result: { reply: unknown } | { error: string }, now: number, reachable: boolean): Effect[] {
+    this.#shard?.replied(ticket, "reply" in result ? (result.reply as { full: boolean }) : null);
     const heard = this.#reporter.replied(ticket, result, now, reachable);
     if (heard.length > 0) this.#watching.heard(heard);
     // The index's answer may move what the room counts from (IndexMemory), kept in the meta row.

@@ -11,7 +11,10 @@
  */
 import type { ChannelShardReport, JsonValue, ShardClientChange } from "../protocol/index.ts";
 import { CHANNEL_PARTY } from "../wire/parties.ts";
+import type { ClientListener } from "./client-book.ts";
 import type { Outbox } from "./effects.ts";
+import type { PresenceReads } from "./presence-reads.ts";
+import type { TickHook } from "./tick-hooks.ts";
 
 /** What the reporter needs from its shard. */
 export type ShardReporterOptions = {
@@ -25,8 +28,8 @@ export type ShardReporterOptions = {
   live: () => ShardClientChange[];
 };
 
-/** A shard's reports to its coordinator. */
-export class ShardReporter {
+/** A shard's reports to its coordinator; its presence state tells it each client change. */
+export class ShardReporter implements ClientListener {
   readonly #options: ShardReporterOptions;
   /** Changes not sent yet, in order. */
   #queued: ShardClientChange[] = [];
@@ -109,5 +112,26 @@ export class ShardReporter {
 
   #queue(change: ShardClientChange): void {
     this.#queued.push(change);
+    this.#options.out.tick();
   }
+}
+
+/** A `connect` for every live member client a presence state holds (a shard's full report). */
+export function liveClients(presence: PresenceReads): ShardClientChange[] {
+  const changes: ShardClientChange[] = [];
+  for (const member of presence.members()) {
+    for (const { connectionId, clientType, live } of presence.clientsOf(member.id)) {
+      if (!live) continue;
+      changes.push(clientType === undefined ? { op: "connect", connectionId, userId: member.id, data: member.data } : { op: "connect", connectionId, userId: member.id, clientType, data: member.data });
+    }
+  }
+  return changes;
+}
+
+/** A shard's tick: what changed goes to the coordinator once the tick is out, and a renewal when due. */
+export function shardHook(reporter: ShardReporter): TickHook {
+  return {
+    published: ({ now, reachable }) => reporter.flush(now, reachable),
+    nextDeadline: () => reporter.nextDeadline(),
+  };
 }

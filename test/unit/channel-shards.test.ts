@@ -8,7 +8,10 @@ import type { SocketState } from "../../party/channel/sockets.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import type { ChannelShardReport } from "../../party/protocol/index.ts";
 import { eventsSent, joinThroughEdge, memoryServiceEach } from "../support/memory-edge.ts";
-import type { MemorySocket, MemoryWorld } from "../support/memory-host.ts";
+import { MemorySocket, type MemoryWorld } from "../support/memory-host.ts";
+import { forwardHandshake } from "../../party/server/hand-off.ts";
+import { indexShardOf } from "../../party/server/parts.ts";
+import { loadConfig } from "../../party/server/config.ts";
 
 const LEASE = 6_000;
 const GRACE = 1_000;
@@ -74,5 +77,27 @@ describe("a channel room coordinating its shards", () => {
     await vi.advanceTimersByTimeAsync(GRACE);
     expect(events(ann)).toEqual(["join:ann", "join:bob", "offline:bob"]);
     expect(await hereNow("arena")).toMatchObject({ userAmount: 1, clientAmount: 1 });
+  });
+
+  it("runs a room named CHANNEL~k as shard k: its clients are reported to the channel's room, which speaks for the channel", async () => {
+    const coordinator = await world.room<SocketState>("main", "stage");
+    const ann = await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
+    const shard = await world.room<SocketState>("main", "stage~1");
+    // As the edge will forward it: the handshake it accepted, in its header.
+    const request = forwardHandshake(new Request("http://memory/parties/main/stage~1?_pk=b1"), "b1", { userId: "bob", userData: { seat: 2 }, clientType: "ios", window: 0, dataLocked: false, expiresAt: null });
+    const bob = shard.connect(new MemorySocket<SocketState>("b1"), request);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(events(ann)).toEqual(["join:ann", "join:bob"]);
+    expect(await hereNow("stage")).toMatchObject({ clientAmount: 2, userAmount: 2, clientTypes: { ios: 1 }, users: [{ id: "ann", data: null }, { id: "bob", data: { seat: 2 }, clientTypes: { ios: 1 } }] });
+    shard.drop(bob);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await hereNow("stage"), "still counted for the grace period").toMatchObject({ userAmount: 2 });
+    await vi.advanceTimersByTimeAsync(GRACE);
+    expect(events(ann)).toEqual(["join:ann", "join:bob", "offline:bob"]);
+    // The channel is one: the index lists `stage` only, and nothing is kept under the shard's name elsewhere.
+    const index = await world.room("index", indexShardOf("stage", loadConfig(ENV).indexShards));
+    expect([...index.storage.rows.keys()].filter((key) => key.includes("stage"))).toEqual(["c:stage"]);
+    expect(world.calls.filter((call) => call.room === "stage" && call.call === "shard-report").length).toBeGreaterThan(0);
+    expect(world.calls.some((call) => call.party !== "main" && call.room.includes("~"))).toBe(false);
   });
 });
