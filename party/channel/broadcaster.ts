@@ -6,7 +6,7 @@
  * per tick and none when nothing it sees changed. Owns the sequence number and the mode, and
  * announces a change of mode with a fresh snapshot to every socket.
  */
-import type { ChannelMode, Counts } from "../protocol/index.ts";
+import type { ChannelMode, Counts, Member } from "../protocol/index.ts";
 import { type DiffBody } from "../wire/member-wire.ts";
 import type { Channel } from "./channel.ts";
 import { diffFrames, isEmptyBody, type SnapshotHead, SnapshotCache, syncFrames, ViewSnapshotCache } from "./outgoing.ts";
@@ -15,6 +15,20 @@ import type { SocketState } from "./sockets.ts";
 import { tickFor } from "./pacing.ts";
 import type { WatchRegistry } from "./watchers.ts";
 import { modeFor, NOBODY, type Personal, TickChanges, viewBody, WindowBook, windowAloneServes } from "./views.ts";
+
+/**
+ * What the sockets are shown of the channel: a room's own presence, or a shard's mirror of its
+ * coordinator's (mirror.ts). `size` is the channel's member count (it decides the mode).
+ */
+export type ChannelView = {
+  readonly size: number;
+  /** The mode the view is in, where another decides it (a shard follows its coordinator's); else the broadcaster decides by `size`. */
+  readonly mode?: ChannelMode;
+  committed(): { members: Member[]; counts: Counts };
+  committedWindow(limit: number): Member[];
+  committedMember(userId: string): Member | undefined;
+  member(userId: string): Member | undefined;
+};
 
 /** A socket as the broadcaster addresses it. */
 type Target = { id: string; state: Readonly<SocketState> };
@@ -47,15 +61,19 @@ export class Broadcaster {
   /** Sockets whose snapshot waits for the diff being stored, by instance (null: no diff is being stored). */
   #held: Set<string> | null = null;
 
-  constructor(channel: Channel, watchers: WatchRegistry) {
+  /** What the sockets are shown: the room's own presence unless given a shard's mirror. */
+  readonly #view: ChannelView;
+
+  constructor(channel: Channel, watchers: WatchRegistry, view: ChannelView = channel.members) {
     this.#channel = channel;
     this.#watchers = watchers;
+    this.#view = view;
   }
 
   /** Takes up where the stored meta row left off (after a restart, the mode the channel's size asks for). */
   restore(seq: number, mode: ChannelMode | undefined): void {
     this.#seq = seq;
-    this.#mode = modeFor(mode ?? "full", this.#channel.members.size, this.#channel.config.announceMax);
+    this.#mode = this.#view.mode ?? modeFor(mode ?? "full", this.#view.size, this.#channel.config.announceMax);
   }
 
   /** The sequence number of the last diff. */
@@ -85,7 +103,7 @@ export class Broadcaster {
     this.#counts = counts;
     this.#snapshot.invalidate();
     this.#viewSnapshot.invalidate();
-    const next = modeFor(this.#mode, this.#channel.members.size, this.#channel.config.announceMax);
+    const next = this.#view.mode ?? modeFor(this.#mode, this.#view.size, this.#channel.config.announceMax);
     const switched = next !== this.#mode;
     if (switched) {
       this.#mode = next;
@@ -124,7 +142,7 @@ export class Broadcaster {
       self: { connectionId, userId: found.userId },
       settings: { heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, retentionMs },
     };
-    const state = this.#channel.members;
+    const state = this.#view;
     let frames: string[];
     if (this.#mode === "full") frames = this.#snapshot.frames(() => state.committed(), this.#seq, now, head);
     else {
@@ -134,6 +152,16 @@ export class Broadcaster {
       frames = syncFrames({ type: "sync", ...head, seq: this.#seq, mode: "interval", window: limit, ...this.committedCounts(), now: view.now }, view.chunks);
     }
     for (const text of frames) this.#channel.out.sendText(connectionId, text, found.instance);
+  }
+
+  /** The view was replaced (a shard took a fresh copy of its channel): every socket gets a fresh snapshot, in the view's mode. */
+  resync(now: number): void {
+    this.#mode = this.#view.mode ?? modeFor(this.#mode, this.#view.size, this.#channel.config.announceMax);
+    this.#counts = null;
+    this.#snapshot.invalidate();
+    this.#viewSnapshot.invalidate();
+    this.#windows.clear();
+    for (const socket of this.#channel.sockets.all()) this.snapshot(socket.id, now);
   }
 
   /** A socket's view changed (its window or its watch list): in interval mode it gets a fresh snapshot. */
@@ -158,7 +186,7 @@ export class Broadcaster {
    * over the engine's sockets as in full mode, not a frame addressed to each socket.
    */
   #intervalPlan(diff: TickDiff, counts: Counts, now: number): (held: ReadonlySet<string>) => void {
-    const state = this.#channel.members;
+    const state = this.#view;
     const sockets = [...this.#channel.sockets.all()];
     const steps = this.#windows.advance(new Set(sockets.map(windowOf)), (limit) => state.committedWindow(limit));
     const changes = new TickChanges(diff);
@@ -217,7 +245,7 @@ export class Broadcaster {
   /** The counts as of the last diff (what every client holds): read before the next diff is taken. */
   committedCounts(): Counts {
     // Until a diff goes out after a start, from the state, once.
-    return (this.#counts ??= this.#channel.members.committed().counts);
+    return (this.#counts ??= this.#view.committed().counts);
   }
 
   /** The users a socket follows besides its window: its own, and those it watches. */

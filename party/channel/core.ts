@@ -9,7 +9,7 @@
 import type { Config } from "../server/config.ts";
 import { copyCounters } from "../server/counters.ts";
 import type { Attempt } from "../server/webhook-outbox.ts";
-import type { AcceptedHandshake, ChannelHereNow, ChannelMode, ChannelShardReport, HereNowOptions, KickedClient, MembersPage, Push, RoomStats, VersionedStatus, WebhookReport } from "../protocol/index.ts";
+import type { AcceptedHandshake, ChannelHereNow, ChannelMode, ChannelShardReport, HereNowOptions, MirrorDiff, KickedClient, MembersPage, Push, RoomStats, VersionedStatus, WebhookReport } from "../protocol/index.ts";
 import { CloseCode } from "../protocol/index.ts";
 import { Admission } from "./admission.ts";
 import { Broadcaster, type PreparedDiff } from "./broadcaster.ts";
@@ -25,9 +25,7 @@ import { Inbox } from "./inbox.ts";
 import { IndexReporter, type IndexSnapshot } from "./index-reporter.ts";
 import { type LiveClient, PresenceState, type TickDiff } from "./presence.ts";
 import { ChannelPushes } from "./pushes.ts";
-import { parseShardRoom } from "../server/channel-shards.ts";
-import { ShardClients } from "./shard-clients.ts";
-import { liveClients, ShardReporter, shardHook } from "./shard-reporter.ts";
+import { ChannelSharding, type Stamping } from "./sharding.ts";
 import { SocketBook, type SocketView } from "./sockets.ts";
 import { StatsCounters } from "./stats.ts";
 import { type Meta, memberRows, metaRow, type StoredChannel } from "./store.ts";
@@ -50,7 +48,8 @@ export type ChannelCall =
   | { name: "push"; args: Push }
   | { name: "deliver"; args: Push }
   | { name: "kick"; args: { userId: string; reason: string } }
-  | { name: "shard-report"; args: ChannelShardReport };
+  | { name: "shard-report"; args: ChannelShardReport }
+  | { name: "shard-diff"; args: MirrorDiff };
 
 /** One channel's presence, as a state machine. */
 export class ChannelCore {
@@ -70,10 +69,8 @@ export class ChannelCore {
   /** The channel's HTTP clients (members kept alive by heartbeats). */
   readonly heartbeats: Heartbeats;
   readonly #httpClients: HttpClientRows;
-  /** The clients this room holds for the channel's other shards, as their coordinator. */
-  readonly #shards: ShardClients;
-  /** A shard of a channel (`CHANNEL~k`): its reports to the channel's coordinator (null: the channel's own room). */
-  readonly #shard: ShardReporter | null;
+  /** The room's part in a channel spread over several objects: its coordinator, or one of its shards. */
+  readonly #sharding: ChannelSharding;
   /** How many times this room has started (first load, restarts, wakes after eviction). */
   #starts = 0;
   /** The meta row is to be written with the next tick, diff or not (a room's first start). */
@@ -85,13 +82,12 @@ export class ChannelCore {
 
   constructor(config: Config, name: string) {
     const out = new Outbox();
-    const place = parseShardRoom(name);
-    const shard: ShardReporter | null = (this.#shard =
-      place && place.shard > 0 ? new ShardReporter({ channel: place.channel, shard: place.shard, leaseMs: config.leaseMs, out, live: () => liveClients(members) }) : null);
-    const members: PresenceState = new PresenceState(config, shard);
+    const sharding = (this.#sharding = new ChannelSharding(name, config, out, () => members));
+    const members: PresenceState = new PresenceState(config, sharding.reporter);
     const channel: Channel = (this.#channel = { name, config, members, sockets: new SocketBook(config, out), out, stats: new StatsCounters() });
     const watchers = new WatchRegistry();
-    this.#broadcaster = new Broadcaster(channel, watchers);
+    // A shard's sockets are shown its mirror of the channel; a room's, its own presence.
+    this.#broadcaster = new Broadcaster(channel, watchers, sharding.mirror ?? members);
     this.#pushes = new ChannelPushes(channel);
     this.#reporter = new DirectoryReporter({ enabled: config.directory, parts: config.directoryParts, leaseMs: config.leaseMs, channel: name, out });
     this.#index = new IndexReporter({ channel: name, leaseMs: config.leaseMs, shards: config.indexShards, out });
@@ -103,11 +99,11 @@ export class ChannelCore {
     this.#inbox = new Inbox(channel, this.#broadcaster, this.#pushes, this.#watching, this.#departures);
     this.heartbeats = new Heartbeats(channel, this.#httpClients, this.#departures, this.#pushes);
     this.history = new HistoryLog(config);
-    this.#shards = new ShardClients(members, config.leaseMs);
     // A shard leaves history, webhooks, the directory and the index to its coordinator, which speaks for the channel.
-    this.#hooks = shard
-      ? [shardHook(shard), watchersHook(this.#watching)]
+    const own = sharding.reporter
+      ? [watchersHook(this.#watching)]
       : [historyHook(this.history, out), webhookHook(this.#webhooks), directoryHook(this.#reporter, members), indexHook(this.#index, (mode) => this.#indexSnapshot(mode)), watchersHook(this.#watching)];
+    this.#hooks = sharding.hooks(own, this.#stamping);
   }
 
   /** The channel's name. */
@@ -205,16 +201,23 @@ export class ChannelCore {
         outcome = { reply: { clients: this.#departures.kick(call.args.userId, call.args.reason, now) satisfies KickedClient[] } };
         break;
       case "shard-report":
-        outcome = { reply: this.#shards.apply(call.args, now) };
+        outcome = { reply: this.#sharding.report(call.args, now, this.#stamping) };
         out.tick();
         break;
+      case "shard-diff": {
+        // Nothing to store here (the coordinator stored it): it goes out at once.
+        const diff = this.#sharding.heard(call.args);
+        if (diff) this.#broadcaster.prepare(diff, now).send(now);
+        outcome = { reply: {} };
+        break;
+      }
     }
     return { outcome, effects: this.#done(now) };
   }
 
   /** A call the channel made came back (`reply`) or failed (`error`). */
   replied(ticket: number, result: { reply: unknown } | { error: string }, now: number, reachable: boolean): Effect[] {
-    this.#shard?.replied(ticket, "reply" in result ? (result.reply as { full: boolean }) : null);
+    if (this.#sharding.replied(ticket, result)) this.#broadcaster.resync(now);
     const heard = this.#reporter.replied(ticket, result, now, reachable);
     if (heard.length > 0) this.#watching.heard(heard);
     // The index's answer may move what the room counts from (IndexMemory), kept in the meta row.
@@ -255,7 +258,7 @@ export class ChannelCore {
    */
   tick(now: number, pingedAt: PingedAt, reachable: boolean, sendFrom: number | null = null): Effect[] {
     const { members, sockets, stats, out } = this.#channel;
-    this.#shards.lapse(now);
+    this.#sharding.lapse(now);
     for (const connectionId of members.lapse(now)) this.#departures.lapsed(connectionId, now);
     this.#httpClients.sweep(now);
     for (const connectionId of members.expire(now, pingedAt)) this.#departures.idle(connectionId, now);
@@ -270,7 +273,8 @@ export class ChannelCore {
     // Occupied as clients last heard it (after a restart: as stored, members and webhook batches being written together).
     const wasOccupied = due && this.#broadcaster.committedCounts().userAmount > 0;
     const diff = due ? members.takeDiff() : null;
-    const prepared = diff ? this.#broadcaster.prepare(diff, now) : null;
+    // A shard's sockets hear the coordinator's diffs (`shard-diff`), not their own room's.
+    const prepared = diff && !this.#sharding.mirror ? this.#broadcaster.prepare(diff, now) : null;
     const tick: Tick = { now, diff, seq: prepared?.seq ?? this.#broadcaster.seq, wasOccupied, mode: this.#broadcaster.mode, reachable };
     // Counted with the tick that announces them, so the meta row below stores them with it.
     for (const event of diff?.events ?? []) stats.count("events", event.action);
@@ -320,7 +324,7 @@ export class ChannelCore {
   /** The earliest time a tick has work to do, or null. */
   nextDeadline(): number | null {
     let next = this.#channel.members.nextDeadline() ?? Infinity;
-    for (const at of [this.#waitingUntil, this.#shards.nextDeadline(), this.#channel.sockets.nextExpiry(), this.#pushes.nextDeadline(), this.#httpClients.nextDeadline(), ...this.#hooks.map((hook) => hook.nextDeadline())]) {
+    for (const at of [this.#waitingUntil, this.#sharding.nextDeadline(), this.#channel.sockets.nextExpiry(), this.#pushes.nextDeadline(), this.#httpClients.nextDeadline(), ...this.#hooks.map((hook) => hook.nextDeadline())]) {
       if (at !== null) next = Math.min(next, at);
     }
     return Number.isFinite(next) ? next : null;
@@ -379,6 +383,9 @@ export class ChannelCore {
     if (drops.length > 0) this.#channel.out.write([metaRow(this.#meta())], drops);
     return this.#done(now);
   }
+
+  /** What the coordinator stamps its shards' diffs and copies with: its run, and its mode. */
+  readonly #stamping: Stamping = { epoch: () => this.#starts, mode: () => this.#broadcaster.mode };
 
   #meta(): Meta {
     return { seq: this.#broadcaster.seq, mode: this.#broadcaster.mode, starts: this.#starts, stats: this.#channel.stats.saved(), history: this.history.range, index: this.#index.memory() };

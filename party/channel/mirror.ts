@@ -3,37 +3,21 @@
  * (docs/architecture.md, "One channel over many objects"): the members its sockets may see (in
  * full mode every member), the counts, the mode, the channel's size, and the number of the
  * coordinator's diff it is current at. The coordinator sends each shard its part of every diff
- * (`mirrorDiffOf`); a diff that does not follow the last one means one was missed, and the
+ * (`MirrorDiff`, from `mirrorDiffOf`); a diff that does not follow the last one means one was missed, and the
  * shard asks for a fresh copy. A shard's broadcaster reads it where a room reads its own
  * presence. Pure.
  */
-import type { ChannelMode, Counts, Member, PresenceEvent } from "../protocol/index.ts";
+import type { ChannelMode, Counts, Member, MirrorCopy, MirrorDiff } from "../protocol/index.ts";
+import type { ChannelView } from "./broadcaster.ts";
 import { SortedIds } from "./sorted-ids.ts";
 import type { TickDiff } from "./tick-ledger.ts";
 
-/** The coordinator's news for one shard: one diff's changes among the members the shard may show. */
-export type MirrorDiff = Counts & {
-  /** The coordinator's diff number: the shard's last plus one. */
-  seq: number;
-  mode: ChannelMode;
-  /** How many members the channel has (online and offline). */
-  size: number;
-  /** The diff's events, in order. */
-  events: PresenceEvent[];
-  /** Members that changed without an event, or came into what the shard may show. */
-  quiet: Member[];
-  /** Members the shard no longer shows (they left its view, not the channel). */
-  out: string[];
-};
-
-/** A whole copy: what a shard starts from, and takes again after a missed diff. */
-export type MirrorCopy = Counts & { seq: number; mode: ChannelMode; size: number; members: Member[] };
-
 /** A shard's copy of what it may show of its channel. */
-export class ChannelMirror {
+export class ChannelMirror implements ChannelView {
   readonly #members = new Map<string, Member>();
   readonly #ids = new SortedIds();
   #counts: Counts = { clientAmount: 0, userAmount: 0 };
+  #epoch = -1;
   #seq = 0;
   #mode: ChannelMode = "full";
   #size = 0;
@@ -46,9 +30,9 @@ export class ChannelMirror {
     this.#take(copy);
   }
 
-  /** Applies the coordinator's next diff. False (and nothing applied) when it does not follow the last one: ask for a copy. */
+  /** Applies the coordinator's next diff. False (and nothing applied) when it does not follow the last one (or comes from another run of the coordinator): ask for a copy. */
   apply(diff: MirrorDiff): boolean {
-    if (diff.seq !== this.#seq + 1) return false;
+    if (diff.epoch !== this.#epoch || diff.seq !== this.#seq + 1) return false;
     for (const member of diff.quiet) this.#put(member);
     for (const event of diff.events) {
       if (event.action === "leave") this.#remove(event.member.id);
@@ -83,6 +67,11 @@ export class ChannelMirror {
     return this.#members.get(userId);
   }
 
+  /** One member as it is now: in a mirror, as committed. */
+  member(userId: string): Member | undefined {
+    return this.#members.get(userId);
+  }
+
   /** The first `limit` members by userId (an interval-mode window; the coordinator keeps the first 100 here). */
   committedWindow(limit: number): Member[] {
     const window: Member[] = [];
@@ -104,15 +93,24 @@ export class ChannelMirror {
     this.#ids.delete(id);
   }
 
-  #take(head: Counts & { seq: number; mode: ChannelMode; size: number }): void {
+  #take(head: Counts & { epoch: number; seq: number; mode: ChannelMode; size: number }): void {
     this.#counts = { clientAmount: head.clientAmount, userAmount: head.userAmount };
+    this.#epoch = head.epoch;
     this.#seq = head.seq;
     this.#mode = head.mode;
     this.#size = head.size;
   }
 }
 
-/** A full-mode shard's part of a coordinator's tick: the whole diff (every member is shown). */
-export function mirrorDiffOf(diff: TickDiff, seq: number, mode: ChannelMode, size: number): MirrorDiff {
-  return { seq, mode, size, clientAmount: diff.clientAmount, userAmount: diff.userAmount, events: diff.events, quiet: diff.quiet, out: [] };
+/** The coordinator's run and numbering, and the channel's mode and size, as a mirror's diffs and copies carry them. */
+export type MirrorStamp = { epoch: number; seq: number; mode: ChannelMode; size: number };
+
+/** A shard's part of a coordinator's tick: the whole diff (every shard mirrors every member). */
+export function mirrorDiffOf(diff: TickDiff, stamp: MirrorStamp): MirrorDiff {
+  return { ...stamp, clientAmount: diff.clientAmount, userAmount: diff.userAmount, events: diff.events, quiet: diff.quiet, out: [] };
+}
+
+/** A diff a shard heard, as its broadcaster takes a tick's (nothing to store: rows are the coordinator's). */
+export function tickDiffOf(diff: MirrorDiff): TickDiff {
+  return { clientAmount: diff.clientAmount, userAmount: diff.userAmount, events: diff.events, quiet: diff.quiet, upserts: [], deletes: [] };
 }

@@ -42,6 +42,7 @@ export class ChannelRoutes {
       deliver: (args) => take({ name: "deliver", args }) as never,
       kick: (args) => take({ name: "kick", args }) as never,
       "shard-report": (args) => take({ name: "shard-report", args }) as never,
+      "shard-diff": (args) => take({ name: "shard-diff", args }) as Promise<Record<string, never>>,
     };
   }
 

@@ -73,10 +73,13 @@ export class ShardReporter implements ClientListener {
     return this.#full || this.#queued.length > 0;
   }
 
-  /** When the reporter next has work: now while a report waits, else the next renewal. */
-  nextDeadline(): number | null {
-    if (this.#inFlight) return null;
-    return this.pending ? 0 : this.#sentAt + this.#options.leaseMs / 3;
+  /**
+   * When the reporter next has work: now while a report waits (and none is on its way: its answer
+   * asks for a tick), else the next renewal, which stays due while a report is on its way, so a
+   * room that sleeps in between still renews.
+   */
+  nextDeadline(): number {
+    return this.pending && !this.#inFlight ? 0 : this.#sentAt + this.#options.leaseMs / 3;
   }
 
   /** Sends what waits (or a renewal when one is due), one report at a time, when the coordinator can be reached. */
@@ -93,12 +96,19 @@ export class ShardReporter implements ClientListener {
     this.#inFlight = { ticket: this.#options.out.call({ party: CHANNEL_PARTY, room: this.#options.channel, name: "shard-report", args }), changes, full };
   }
 
+  /** The next report lists every client, and its answer brings a copy of the channel (the shard's mirror missed a diff). */
+  requestFull(): void {
+    this.#full = true;
+    this.#options.out.tick();
+  }
+
   /**
    * The coordinator answered the report of `ticket` (`full`: it asks for every client next), or
-   * the call failed: the report goes again, ahead of what came since.
+   * the call failed: the report goes again, ahead of what came since. Returns the answer when
+   * the ticket was this reporter's and the call succeeded.
    */
-  replied(ticket: number, reply: { full: boolean } | null): void {
-    if (this.#inFlight?.ticket !== ticket) return;
+  replied<Reply extends { full: boolean }>(ticket: number, reply: Reply | null): Reply | null {
+    if (this.#inFlight?.ticket !== ticket) return null;
     const sent = this.#inFlight;
     this.#inFlight = null;
     if (reply === null) {
@@ -108,6 +118,7 @@ export class ShardReporter implements ClientListener {
       this.#full = true;
     }
     if (this.pending) this.#options.out.tick();
+    return reply;
   }
 
   #queue(change: ShardClientChange): void {

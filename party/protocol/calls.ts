@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { ChannelHereNow, WebhookReport } from "./http.ts";
 import { ChannelList, ChannelListQuery, IndexReport, MetricsTotals, ShardReport, ShardReportReply } from "./channel-index.ts";
-import { Adoption, ChannelShardReport, DirectoryReport, HandedBack, HandOverQuery, HandOverReply, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, PartLayouts, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
+import { Adoption, ChannelShardReply, ChannelShardReport, DirectoryReport, MirrorDiff, HandedBack, HandOverQuery, HandOverReply, HereNowArgs, Kick, KickedClients, Push, PushDelivery, RefusalCount, PartLayouts, StatusQuery, StatusReply, WatchedChanges } from "./internal.ts";
 import { UserId } from "./basics.ts";
 import { Ban, BanLifted, DisconnectResult, PushResult } from "./users.ts";
 import { CHANNEL_PARTY, DIRECTORY_PARTY, INDEX_PARTY } from "../wire/parties.ts";
@@ -56,9 +56,13 @@ export const Calls = {
       from: "a directory part, the edge's disconnect (directory off)",
       what: "close (sockets) or remove (HTTP clients) every client of the user here, at once, without grace",
     }),
-    "shard-report": call(ChannelShardReport, ShardReportReply, {
+    "shard-report": call(ChannelShardReport, ChannelShardReply, {
       from: "one of the channel's shards (`main/CHANNEL~k`)",
-      what: "the shard's client changes and lease renewal, for the channel's coordinator",
+      what: "the shard's client changes and lease renewal, for the channel's coordinator (a full one is answered with the mirror to start from)",
+    }),
+    "shard-diff": call(MirrorDiff, Nothing, {
+      from: "the channel's coordinator (`main/CHANNEL`)",
+      what: "a tick's changes, for this shard's mirror of what its sockets may see",
     }),
   },
   /** The user directory's parts. */

@@ -78,7 +78,7 @@ export const ShardReport = z.object({
 });
 export type ShardReport = z.infer<typeof ShardReport>;
 
-/** The answer to a shard's report (an index shard's to the root, a channel shard's to its coordinator): `full` asks for the shard's whole table next (the receiver did not hold the shard: it started anew, or the shard's lease lapsed). */
+/** The root's answer to a shard: `full` asks for the shard's whole table next (the root did not hold the shard: it started anew, or the shard's lease lapsed). */
 export const ShardReportReply = z.object({ full: z.boolean() });
 export type ShardReportReply = z.infer<typeof ShardReportReply>;
 

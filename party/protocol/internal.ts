@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ChannelName, ClientType, ClientTypeCounts, ConnectionId, JsonValue, UserId } from "./basics.ts";
 import { KickedClient, PushId, PushMiss, PushTarget, UserIds, UserStatus } from "./users.ts";
+import { ChannelMode, Counts, Member, PresenceEvent } from "./members.ts";
 
 /** One user's presence in a channel, as a room reports it to the directory. */
 export const PresenceReport = z.discriminatedUnion("present", [
@@ -188,3 +189,37 @@ export const ChannelShardReport = z.object({
   changes: z.array(ShardClientChange),
 });
 export type ChannelShardReport = z.infer<typeof ChannelShardReport>;
+
+/** What a coordinator tells a shard of its channel with each diff or copy: the counts, the mode, the channel's size, and the number of its diff. */
+const MirrorHead = Counts.extend({
+  /** Which run of the coordinator numbered it (its count of starts): numbers from another run do not follow on. */
+  epoch: z.number().int().nonnegative(),
+  /** The coordinator's diff number: each diff to a shard is the last one plus one. */
+  seq: z.number().int().nonnegative(),
+  mode: ChannelMode,
+  /** How many members the channel has (online and offline). */
+  size: z.number().int().nonnegative(),
+});
+
+/**
+ * From a channel's coordinator to each of its shards, once a tick with a diff: its changes,
+ * for the shard's mirror of what its sockets may see. A shard that finds a diff missing asks for
+ * a copy (its next report is full, and the answer carries one).
+ */
+export const MirrorDiff = MirrorHead.extend({
+  /** The diff's events, in order. */
+  events: z.array(PresenceEvent),
+  /** Members that changed without an event, or came into what the shard may show. */
+  quiet: z.array(Member),
+  /** Members the shard no longer shows (they left its view, not the channel). */
+  out: z.array(UserId),
+});
+export type MirrorDiff = z.infer<typeof MirrorDiff>;
+
+/** A whole copy of what a shard may show: what it starts from, and takes again after a missed diff. */
+export const MirrorCopy = MirrorHead.extend({ members: z.array(Member) });
+export type MirrorCopy = z.infer<typeof MirrorCopy>;
+
+/** The coordinator's answer to a shard's report: `full` asks for every client next; `copy`, with the answer to a full report, is the mirror to start from. */
+export const ChannelShardReply = z.object({ full: z.boolean(), copy: MirrorCopy.optional() });
+export type ChannelShardReply = z.infer<typeof ChannelShardReply>;

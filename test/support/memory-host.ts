@@ -84,6 +84,13 @@ export class MemoryStorage implements HostStorage {
     this.rows = new Map(this.#durable);
   }
 
+  /** The engine is gone: the alarm never rings again. */
+  stop(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.ring = () => undefined;
+  }
+
   async getAlarm(): Promise<number | null> {
     return this.alarm;
   }
@@ -152,7 +159,7 @@ export class MemoryWorld {
     if (!host) {
       const make = this.#makers.get(party);
       if (!make) throw new Error(`no service for party ${party}`);
-      host = new MemoryHost(this, name);
+      host = new MemoryHost(this, name, party);
       host.service = make(host);
       this.rooms.set(key, host);
       await host.service.start();
@@ -160,12 +167,25 @@ export class MemoryWorld {
     return host as MemoryHost<State>;
   }
 
-  /** Parties that reach this world's rooms. */
-  parties(): Parties {
+  /** Rooms killed (`kill`): gone, with their timers; calls to them fail. */
+  readonly #killed = new Set<string>();
+
+  /** Kills a room as `kill -9` would: no more alarms or answers, and calls to it fail from now on. */
+  kill(party: PartyName, name: string): void {
+    const key = `${party}/${name}`;
+    this.#killed.add(key);
+    this.rooms.get(key)?.storage.stop();
+    this.rooms.delete(key);
+  }
+
+  /** Parties that reach this world's rooms (`from`: the calling room's `party/name`; a killed room reaches nothing). */
+  parties(from?: string): Parties {
     return partiesOver((party, name, init) => {
+      if (from !== undefined && this.#killed.has(from)) return Promise.reject(new Error(`${from} was killed`));
       const body = JSON.parse(init.body as string) as { call: string };
       this.calls.push({ party, room: name, call: body.call });
       if (!this.#makers.has(party)) return Promise.resolve(new Response("no such party", { status: 404 }));
+      if (this.#killed.has(`${party}/${name}`)) return Promise.reject(new Error(`${party}/${name} was killed`));
       return this.room(party, name).then((host) => host.service.request(new Request(`http://memory/parties/${party}/${name}`, init)));
     });
   }
@@ -181,8 +201,9 @@ export class MemoryHost<State> implements Host<State> {
   constructor(
     world: MemoryWorld,
     readonly name: string,
+    party?: PartyName,
   ) {
-    this.parties = world.parties();
+    this.parties = world.parties(party === undefined ? undefined : `${party}/${name}`);
     this.storage.ring = () =>
       void this.service.alarm().catch((error: unknown) => {
         alarmFailures.push({ room: name, error });

@@ -1,14 +1,16 @@
 /**
- * A channel room as its shards' coordinator, on the in-memory host: the clients its shards
- * report (the `shard-report` call) are counted, announced and listed with its own sockets', as
- * one channel; a shard that stops reporting loses its clients to grace, then offline.
+ * A channel spread over rooms, on the in-memory host: `CHANNEL` coordinates, `CHANNEL~k` are its
+ * shards. The clients the shards report (`shard-report`) are counted, announced and listed with
+ * the coordinator's own, as one channel; every socket, on any shard, is shown the whole channel
+ * (the coordinator's diffs, `shard-diff`, kept in each shard's mirror); a shard that dies loses
+ * its clients to grace, then offline.
  */
 import { describe, expect, it, vi } from "vitest";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
 import type { ChannelShardReport } from "../../party/protocol/index.ts";
 import { eventsSent, joinThroughEdge, memoryServiceEach } from "../support/memory-edge.ts";
-import { MemorySocket, type MemoryWorld } from "../support/memory-host.ts";
+import { type MemoryHost, MemorySocket, type MemoryWorld } from "../support/memory-host.ts";
 import { forwardHandshake } from "../../party/server/hand-off.ts";
 import { indexShardOf } from "../../party/server/parts.ts";
 import { loadConfig } from "../../party/server/config.ts";
@@ -32,21 +34,21 @@ async function hereNow(channel: string) {
   return world.parties().call("main", channel, "herenow", { includeUsers: true, distinct: true, limit: 100 });
 }
 
-describe("a channel room coordinating its shards", () => {
-  it("counts, announces and lists its shards' clients as its own: a user on two objects once", async () => {
-    const room = await world.room<SocketState>("main", "stage");
-    const ann = await joinThroughEdge(room, edge, "a0", "userId=ann&clientType=web");
+describe("a channel spread over rooms", () => {
+  /** A socket opened on a shard's room, as the edge will forward it (the handshake it accepted, in its header). */
+  function joinShard(room: MemoryHost<SocketState>, id: string, userId: string, clientType?: string, userData: unknown = null): MemorySocket<SocketState> {
+    const request = forwardHandshake(new Request(`http://memory/parties/main/${room.name}?_pk=${id}`), id, { userId, userData: userData as never, clientType, window: 0, dataLocked: false, expiresAt: null });
+    return room.connect(new MemorySocket<SocketState>(id), request);
+  }
+
+  it("counts, announces and lists every shard's clients as one channel, a user on two rooms once, and shows every socket the whole channel", async () => {
+    const coordinator = await world.room<SocketState>("main", "stage");
+    const ann = await joinThroughEdge(coordinator, edge, "a0", "userId=ann&clientType=web");
     await vi.advanceTimersByTimeAsync(60);
-    const reply = await report("stage", {
-      shard: 1,
-      full: true,
-      changes: [
-        { op: "connect", connectionId: "a1", userId: "ann", clientType: "ios", data: null },
-        { op: "connect", connectionId: "b1", userId: "bob", data: { seat: 7 } },
-      ],
-    });
-    expect(reply).toEqual({ full: false });
-    await vi.advanceTimersByTimeAsync(60);
+    const shard = await world.room<SocketState>("main", "stage~1");
+    const ann1 = joinShard(shard, "a1", "ann", "ios");
+    const bob = joinShard(shard, "b1", "bob", undefined, { seat: 7 });
+    await vi.advanceTimersByTimeAsync(300);
     expect(events(ann)).toEqual(["join:ann", "join:bob"]);
     const now = await hereNow("stage");
     expect(now).toMatchObject({ clientAmount: 3, userAmount: 2, clientTypes: { web: 1, ios: 1 } });
@@ -54,47 +56,57 @@ describe("a channel room coordinating its shards", () => {
       { id: "ann", data: null, clientTypes: { web: 1, ios: 1 } },
       { id: "bob", data: { seat: 7 } },
     ]);
+    // The shard's sockets hold the channel as the coordinator's own sockets do.
+    const cat = await joinThroughEdge(coordinator, edge, "c0", "userId=cat");
+    await vi.advanceTimersByTimeAsync(300);
+    expect(events(cat)).toContain("join:cat");
+    for (const socket of [ann1, bob]) {
+      const heard = new Set(events(socket).map((event) => event.split(":")[1]));
+      const shown = new Set([...socket.of("sync").flatMap((sync: { members: unknown[][] }) => sync.members.map((member) => member[0]))]);
+      for (const user of ["ann", "bob", "cat"]) expect(heard.has(user) || shown.has(user), `${socket.id} knows ${user}`).toBe(true);
+    }
+    const lastCounts = (socket: MemorySocket<SocketState>) => eventsSent(socket).at(-1);
+    expect(lastCounts(bob)).toMatchObject({ clientAmount: 4, userAmount: 3 });
   });
 
-  it("asks a shard it does not know for a full report", async () => {
-    await world.room<SocketState>("main", "hall");
+  it("asks a shard it does not know for a full report, and answers a full one with a copy of the channel", async () => {
+    const coordinator = await world.room<SocketState>("main", "hall");
+    await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
+    await vi.advanceTimersByTimeAsync(60);
     expect(await report("hall", { shard: 2, full: false, changes: [] })).toEqual({ full: true });
-    expect(await report("hall", { shard: 2, full: false, changes: [] })).toEqual({ full: false });
+    const full = await report("hall", { shard: 2, full: true, changes: [] });
+    expect(full).toMatchObject({ full: false, copy: { clientAmount: 1, userAmount: 1, size: 1, mode: "full", members: [{ id: "ann", status: "online" }] } });
   });
 
-  it("drops a silent shard's clients into grace when its lease lapses, then takes them offline", async () => {
-    const room = await world.room<SocketState>("main", "arena");
-    const ann = await joinThroughEdge(room, edge, "a0", "userId=ann");
+  it("drops a dead shard's clients into grace when its lease lapses, then takes them offline; the living stay", async () => {
+    const coordinator = await world.room<SocketState>("main", "arena");
+    const ann = await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
     // Off the beat of the room's own renewals (every third of the lease), so the lapse needs its own deadline.
     await vi.advanceTimersByTimeAsync(LEASE / 6);
-    await report("arena", { shard: 1, full: true, changes: [{ op: "connect", connectionId: "b1", userId: "bob", data: null }] });
-    await vi.advanceTimersByTimeAsync(LEASE - 100);
-    expect(await hereNow("arena")).toMatchObject({ userAmount: 2 });
-    expect(events(ann)).toEqual(["join:ann", "join:bob"]);
-    // The lease lapses (no renewal came): bob is still counted for the grace period, then goes offline.
+    joinShard(await world.room<SocketState>("main", "arena~1"), "b1", "bob");
+    joinShard(await world.room<SocketState>("main", "arena~2"), "c2", "cat");
     await vi.advanceTimersByTimeAsync(200);
-    expect(await hereNow("arena")).toMatchObject({ userAmount: 2, clientAmount: 2 });
+    expect(events(ann)).toEqual(["join:ann", "join:bob", "join:cat"]);
+    world.kill("main", "arena~1");
+    await vi.advanceTimersByTimeAsync(LEASE - 400);
+    expect(await hereNow("arena")).toMatchObject({ userAmount: 3 });
+    // The lease lapses (no renewal came): bob is still counted for the grace period, then goes offline.
+    await vi.advanceTimersByTimeAsync(300);
+    expect(await hereNow("arena")).toMatchObject({ userAmount: 3, clientAmount: 3 });
     await vi.advanceTimersByTimeAsync(GRACE);
-    expect(events(ann)).toEqual(["join:ann", "join:bob", "offline:bob"]);
-    expect(await hereNow("arena")).toMatchObject({ userAmount: 1, clientAmount: 1 });
+    expect(events(ann)).toEqual(["join:ann", "join:bob", "join:cat", "offline:bob"]);
+    expect(await hereNow("arena")).toMatchObject({ userAmount: 2, clientAmount: 2 });
   });
 
-  it("runs a room named CHANNEL~k as shard k: its clients are reported to the channel's room, which speaks for the channel", async () => {
+  it("keeps the channel one outside: its shards report nothing of their own to the index, the directory or webhooks", async () => {
     const coordinator = await world.room<SocketState>("main", "stage");
-    const ann = await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
+    await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
     const shard = await world.room<SocketState>("main", "stage~1");
-    // As the edge will forward it: the handshake it accepted, in its header.
-    const request = forwardHandshake(new Request("http://memory/parties/main/stage~1?_pk=b1"), "b1", { userId: "bob", userData: { seat: 2 }, clientType: "ios", window: 0, dataLocked: false, expiresAt: null });
-    const bob = shard.connect(new MemorySocket<SocketState>("b1"), request);
-    await vi.advanceTimersByTimeAsync(200);
-    expect(events(ann)).toEqual(["join:ann", "join:bob"]);
-    expect(await hereNow("stage")).toMatchObject({ clientAmount: 2, userAmount: 2, clientTypes: { ios: 1 }, users: [{ id: "ann", data: null }, { id: "bob", data: { seat: 2 }, clientTypes: { ios: 1 } }] });
+    const bob = joinShard(shard, "b1", "bob");
+    await vi.advanceTimersByTimeAsync(300);
     shard.drop(bob);
-    await vi.advanceTimersByTimeAsync(200);
-    expect(await hereNow("stage"), "still counted for the grace period").toMatchObject({ userAmount: 2 });
-    await vi.advanceTimersByTimeAsync(GRACE);
-    expect(events(ann)).toEqual(["join:ann", "join:bob", "offline:bob"]);
-    // The channel is one: the index lists `stage` only, and nothing is kept under the shard's name elsewhere.
+    await vi.advanceTimersByTimeAsync(300 + GRACE);
+    expect(await hereNow("stage")).toMatchObject({ userAmount: 1 });
     const index = await world.room("index", indexShardOf("stage", loadConfig(ENV).indexShards));
     expect([...index.storage.rows.keys()].filter((key) => key.includes("stage"))).toEqual(["c:stage"]);
     expect(world.calls.filter((call) => call.room === "stage" && call.call === "shard-report").length).toBeGreaterThan(0);

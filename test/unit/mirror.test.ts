@@ -12,9 +12,10 @@ const sorted = (members: Member[]) => [...members].sort((a, b) => (a.id < b.id ?
 describe("ChannelMirror: what a shard may show of its channel", () => {
   it("starts from a copy, then follows the coordinator's diffs in order", () => {
     const mirror = new ChannelMirror();
-    mirror.reset({ seq: 4, mode: "full", size: 2, clientAmount: 2, userAmount: 2, members: [member("bob"), member("ann")] });
+    mirror.reset({ epoch: 1, seq: 4, mode: "full", size: 2, clientAmount: 2, userAmount: 2, members: [member("bob"), member("ann")] });
     expect(mirror.committedWindow(1)).toEqual([member("ann")]);
     const applied = mirror.apply({
+      epoch: 1,
       seq: 5,
       mode: "full",
       size: 2,
@@ -34,18 +35,25 @@ describe("ChannelMirror: what a shard may show of its channel", () => {
     expect(mirror.committedWindow(5).map((m) => m.id)).toEqual(["bob", "cat"]);
   });
 
+  it("refuses a diff from another run of the coordinator", () => {
+    const mirror = new ChannelMirror();
+    mirror.reset({ epoch: 1, seq: 7, mode: "full", size: 0, clientAmount: 0, userAmount: 0, members: [] });
+    expect(mirror.apply({ epoch: 2, seq: 8, mode: "full", size: 1, clientAmount: 1, userAmount: 1, events: [], quiet: [member("a")], out: [] })).toBe(false);
+    expect(mirror.apply({ epoch: 1, seq: 8, mode: "full", size: 1, clientAmount: 1, userAmount: 1, events: [], quiet: [member("a")], out: [] })).toBe(true);
+  });
+
   it("refuses a diff that does not follow the last one, and changes nothing", () => {
     const mirror = new ChannelMirror();
-    mirror.reset({ seq: 1, mode: "interval", size: 5_000, clientAmount: 1, userAmount: 1, members: [member("ann")] });
-    expect(mirror.apply({ seq: 3, mode: "interval", size: 5_001, clientAmount: 9, userAmount: 9, events: [], quiet: [member("zed")], out: ["ann"] })).toBe(false);
+    mirror.reset({ epoch: 1, seq: 1, mode: "interval", size: 5_000, clientAmount: 1, userAmount: 1, members: [member("ann")] });
+    expect(mirror.apply({ epoch: 1, seq: 3, mode: "interval", size: 5_001, clientAmount: 9, userAmount: 9, events: [], quiet: [member("zed")], out: ["ann"] })).toBe(false);
     expect(mirror.committed()).toEqual({ members: [member("ann")], counts: { clientAmount: 1, userAmount: 1 } });
     expect([mirror.seq, mirror.size, mirror.mode]).toEqual([1, 5_000, "interval"]);
   });
 
   it("drops the members the coordinator says are out of its view", () => {
     const mirror = new ChannelMirror();
-    mirror.reset({ seq: 0, mode: "interval", size: 3, clientAmount: 3, userAmount: 3, members: [member("a"), member("b")] });
-    mirror.apply({ seq: 1, mode: "interval", size: 3, clientAmount: 3, userAmount: 3, events: [], quiet: [], out: ["a"] });
+    mirror.reset({ epoch: 1, seq: 0, mode: "interval", size: 3, clientAmount: 3, userAmount: 3, members: [member("a"), member("b")] });
+    mirror.apply({ epoch: 1, seq: 1, mode: "interval", size: 3, clientAmount: 3, userAmount: 3, events: [], quiet: [], out: ["a"] });
     expect(mirror.committedWindow(100).map((m) => m.id)).toEqual(["b"]);
   });
 });
@@ -57,13 +65,13 @@ describe("ChannelMirror in full mode, fed by a coordinator's ticks", () => {
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const presence = new PresenceState(timing);
         const mirror = new ChannelMirror();
-        mirror.reset({ seq: 0, mode: "full", size: 0, clientAmount: 0, userAmount: 0, members: [] });
+        mirror.reset({ epoch: 1, seq: 0, mode: "full", size: 0, clientAmount: 0, userAmount: 0, members: [] });
         let now = 0;
         let seq = 0;
         const tick = () => {
           presence.expire(now);
           const diff = presence.takeDiff();
-          if (diff) expect(mirror.apply(mirrorDiffOf(diff, ++seq, "full", presence.size))).toBe(true);
+          if (diff) expect(mirror.apply(mirrorDiffOf(diff, { epoch: 1, seq: ++seq, mode: "full", size: presence.size }))).toBe(true);
           const committed = presence.committed();
           expect(sorted(mirror.committed().members)).toEqual(sorted(committed.members));
           expect(mirror.committed().counts).toEqual(committed.counts);

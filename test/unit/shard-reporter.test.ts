@@ -237,3 +237,17 @@ describe("a shard's own presence, reported to its coordinator", () => {
     );
   });
 });
+
+describe("ShardReporter's deadline", () => {
+  it("keeps the renewal due while a report is on its way, so a room that sleeps until then still renews", () => {
+    const { reporter, sent } = shard();
+    expect(reporter.nextDeadline()).toBe(0);
+    reporter.flush(1_000, true);
+    const [first] = sent();
+    expect(reporter.nextDeadline()).toBe(1_000 + LEASE / 3);
+    reporter.connect("a", "ann", undefined, null);
+    expect(reporter.nextDeadline(), "the answer asks for a tick; until then the renewal stands").toBe(1_000 + LEASE / 3);
+    reporter.replied(first!.ticket, { full: false });
+    expect(reporter.nextDeadline()).toBe(0);
+  });
+});
