@@ -348,9 +348,11 @@ export class ChannelCore {
   /** The channel's counters (`?stats`): `sockets` is what the engine holds open. */
   stats(sockets: number): RoomStats {
     const { members, stats } = this.#channel;
+    const counts = members.counts();
     return {
       channel: this.name,
-      ...members.counts(),
+      ...counts,
+      shards: this.#sharding.objects(counts.clientAmount),
       members: members.size,
       mode: this.mode,
       sockets,

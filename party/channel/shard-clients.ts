@@ -17,7 +17,7 @@ export const SHARD_CLIENT_EXPIRY = Number.MAX_SAFE_INTEGER;
 /** One shard as its coordinator knows it. */
 export type ShardEntry = {
   shard: number;
-  /** Its clients held here (live ones: a dropped client lingers in the presence state alone). */
+  /** Its clients counted here: live, or dropped and still in grace. */
   clients: number;
   /** When its lease runs out without another report. */
   leaseUntil: number;
@@ -89,9 +89,11 @@ export class ShardClients {
     return this.#owners.get(connectionId);
   }
 
-  /** The shards heard from, in order. */
+  /** The shards heard from, in order, each with its clients counted here (live, or dropped and still in grace). */
   shards(): ShardEntry[] {
-    return [...this.#shards].sort(([a], [b]) => a - b).map(([shard, entry]) => ({ shard, clients: entry.ids.size, leaseUntil: entry.leaseUntil }));
+    const lingering = new Map<number, number>();
+    for (const [id, shard] of this.#dropped) if (this.#presence.userOf(id) !== undefined) lingering.set(shard, (lingering.get(shard) ?? 0) + 1);
+    return [...this.#shards].sort(([a], [b]) => a - b).map(([shard, entry]) => ({ shard, clients: entry.ids.size + (lingering.get(shard) ?? 0), leaseUntil: entry.leaseUntil }));
   }
 
   /** One change from `shard`; a change for a client that another shard took since (its id moved) is stale and ignored. */

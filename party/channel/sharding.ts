@@ -78,6 +78,13 @@ export class ChannelSharding {
     return true;
   }
 
+  /** The channel's objects and the clients each counts, for `?stats`: this room's own are what the shards' do not account for. */
+  objects(clientAmount: number): Array<{ shard: number; clientAmount: number }> {
+    const shards = (this.#clients?.shards() ?? []).map(({ shard, clients }) => ({ shard, clientAmount: clients }));
+    const elsewhere = shards.reduce((sum, entry) => sum + entry.clientAmount, 0);
+    return [{ shard: 0, clientAmount: Math.max(0, clientAmount - elsewhere) }, ...shards];
+  }
+
   /** The coordinator drops into grace the clients of shards whose lease lapsed. */
   lapse(now: number): void {
     this.#clients?.lapse(now);

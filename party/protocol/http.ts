@@ -226,6 +226,12 @@ export const RoomStats = z.object({
   refusedRequests: z.record(z.string(), z.number().int()),
   /** Sockets replaced by a newer client of their user, by PRESENCE_CLIENT_POLICY. */
   replacedClients: z.record(z.string(), z.number().int()),
+  /**
+   * The channel's objects: one entry for a channel in one object; for a channel spread over
+   * several, one per object (0: this room, its coordinator; k: `CHANNEL~k`), each with the
+   * clients it counts (live, or in grace).
+   */
+  shards: z.array(z.object({ shard: z.number().int().nonnegative(), clientAmount: z.number().int().nonnegative() })),
   /** Webhook delivery from this room. */
   webhooks: WebhookStats,
   /** Messages rejected by error code. */

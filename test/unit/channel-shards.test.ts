@@ -8,7 +8,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { SocketState } from "../../party/channel/sockets.ts";
 import type { EdgeHost } from "../../party/server/host.ts";
-import type { ChannelShardReport } from "../../party/protocol/index.ts";
+import type { ChannelShardReport, RoomStats } from "../../party/protocol/index.ts";
 import { eventsSent, joinThroughEdge, memoryServiceEach } from "../support/memory-edge.ts";
 import { type MemoryHost, MemorySocket, type MemoryWorld } from "../support/memory-host.ts";
 import { forwardHandshake } from "../../party/server/hand-off.ts";
@@ -28,6 +28,12 @@ const events = (socket: MemorySocket) => eventsSent(socket).map((event) => `${ev
 
 /** A shard's report to the channel's coordinator, as a shard's room sends it. */
 const report = (channel: string, args: ChannelShardReport) => world.parties().call("main", channel, "shard-report", args);
+
+/** The room's `?stats`, straight from the room (past the edge's credentials). */
+async function stats(room: MemoryHost<SocketState>): Promise<RoomStats> {
+  const response = await room.service.request(new Request(`http://memory/parties/main/${room.name}?stats`));
+  return ((await response.json()) as { content: RoomStats }).content;
+}
 
 /** The room's herenow, straight from the room (past the edge's credentials). */
 async function hereNow(channel: string) {
@@ -67,12 +73,17 @@ describe("a channel spread over rooms", () => {
     }
     const lastCounts = (socket: MemorySocket<SocketState>) => eventsSent(socket).at(-1);
     expect(lastCounts(bob)).toMatchObject({ clientAmount: 4, userAmount: 3 });
+    expect((await stats(coordinator)).shards).toEqual([
+      { shard: 0, clientAmount: 2 },
+      { shard: 1, clientAmount: 2 },
+    ]);
   });
 
   it("asks a shard it does not know for a full report, and answers a full one with a copy of the channel", async () => {
     const coordinator = await world.room<SocketState>("main", "hall");
     await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
     await vi.advanceTimersByTimeAsync(60);
+    expect((await stats(coordinator)).shards, "a channel in one room: one entry").toEqual([{ shard: 0, clientAmount: 1 }]);
     expect(await report("hall", { shard: 2, full: false, changes: [] })).toEqual({ full: true });
     const full = await report("hall", { shard: 2, full: true, changes: [] });
     expect(full).toMatchObject({ full: false, copy: { clientAmount: 1, userAmount: 1, size: 1, mode: "full", members: [{ id: "ann", status: "online" }] } });
@@ -93,6 +104,10 @@ describe("a channel spread over rooms", () => {
     // The lease lapses (no renewal came): bob is still counted for the grace period, then goes offline.
     await vi.advanceTimersByTimeAsync(300);
     expect(await hereNow("arena")).toMatchObject({ userAmount: 3, clientAmount: 3 });
+    expect((await stats(coordinator)).shards, "the dead shard is forgotten; its client, in grace, counts with the room's own").toEqual([
+      { shard: 0, clientAmount: 2 },
+      { shard: 2, clientAmount: 1 },
+    ]);
     await vi.advanceTimersByTimeAsync(GRACE);
     expect(events(ann)).toEqual(["join:ann", "join:bob", "join:cat", "offline:bob"]);
     expect(await hereNow("arena")).toMatchObject({ userAmount: 2, clientAmount: 2 });

@@ -98,6 +98,7 @@ const VALID: Record<keyof typeof protocol & string, unknown[]> = {
         httpClients: 0,
         starts: 1,
         historyEvents: 3,
+        shards: [{ shard: 0, clientAmount: 0 }],
         refusedConnections: {},
         refusedRequests: { unauthorized: 1 },
         rejectedMessages: { bad_message: 2 },
