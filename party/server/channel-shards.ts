@@ -5,7 +5,8 @@
  * and the edge refuses such names from outside). A connection id (or an HTTP client's id) goes
  * to shard `jumpHash(fnv1a(id), n)` of the channel's `n` shards: when `n` grows, an id stays or
  * moves to a new shard, so a reconnect with the same id finds its client in grace where it left
- * it, unless it had to move. The edge keeps `n` per channel for a while (`ShardCounts`): an
+ * it, unless it had to move; an object near its cap is closed to new clients (`Spread`,
+ * `spreadFor`). The edge keeps each spread channel's routing for a while (`ShardCounts`): an
  * unknown channel has one shard, so a small channel's connect goes to its room as it always did.
  */
 import { MAX_CHANNEL_SHARDS } from "../protocol/index.ts";
@@ -29,44 +30,66 @@ export function parseShardRoom(room: string): { channel: string; shard: number }
   return { channel: room.slice(0, at), shard };
 }
 
-/** The shard of `shards` that an id (a connection id, an HTTP client's id) belongs to. */
-export function shardOf(id: string, shards: number): number {
-  return shards <= 1 ? 0 : jumpHash(fnv1a(id), shards);
+/**
+ * How a channel's connects are routed: over how many objects, and which of them are closed to
+ * new clients (they hold SPREAD_AT of the cap or more). A channel in one object is `{ shards: 1,
+ * closed: [] }`, or just `1`.
+ */
+export type Spread = { shards: number; closed: readonly number[] };
+
+/** Draws after the first before an id falls back to the first open object. */
+const REDRAWS = 16;
+
+/**
+ * The object an id (a connection id, an HTTP client's id) goes to: by jump hashing over the
+ * count, drawing again (the id salted with the draw's number) while the object drawn is closed,
+ * then the first open one. The same id lands on the same object while the spread stands; a
+ * client that lands elsewhere after a change is taken over there (`ShardClients`).
+ */
+export function shardOf(id: string, spread: number | Spread): number {
+  const { shards, closed } = typeof spread === "number" ? { shards: spread, closed: [] } : spread;
+  if (shards <= 1) return 0;
+  const shut = new Set(closed);
+  for (let draw = 0; draw <= REDRAWS; draw++) {
+    const shard = jumpHash(fnv1a(draw === 0 ? id : `${id}#${draw}`), shards);
+    if (!shut.has(shard)) return shard;
+  }
+  for (let shard = 0; shard < shards; shard++) if (!shut.has(shard)) return shard;
+  return jumpHash(fnv1a(id), shards);
 }
 
-/** How long an edge trusts what it learnt of a channel's shard count. */
+/** How long an edge trusts what it learnt of a channel's spread. */
 export const SHARD_COUNT_TTL_MS = 60_000;
 
-/** The most channels an edge remembers the shard count of (the oldest learnt goes first). */
+/** The most channels an edge remembers the spread of (the oldest learnt goes first). */
 export const SHARD_COUNT_ENTRIES = 10_000;
 
 /**
- * An edge isolate's memory of how many shards each channel has: learnt from a refusal (a shard
- * that is not where an id belongs answers with the count), trusted for SHARD_COUNT_TTL_MS. A
- * channel it knows nothing of has one shard. Only channels with more than one are kept.
+ * An edge isolate's memory of how each spread channel's connects are routed (`Spread`), as the
+ * spread list that comes with the ban list told it, trusted for SHARD_COUNT_TTL_MS. A channel it
+ * knows nothing of is in one object. Only spread channels are kept.
  */
 export class ShardCounts {
-  readonly #entries = new Map<string, { shards: number; until: number }>();
+  readonly #entries = new Map<string, { spread: Spread; until: number }>();
   readonly #limit: number;
 
   constructor(limit = SHARD_COUNT_ENTRIES) {
     this.#limit = limit;
   }
 
-  /** The channel's shard count as far as this edge knows (1 when unknown or stale). */
-  get(channel: string, now: number): number {
+  /** The channel's spread as far as this edge knows (one object when unknown or stale). */
+  get(channel: string, now: number): Spread {
     const entry = this.#entries.get(channel);
-    if (!entry) return 1;
-    if (entry.until > now) return entry.shards;
+    if (entry && entry.until > now) return entry.spread;
     this.#entries.delete(channel);
-    return 1;
+    return ONE_OBJECT;
   }
 
-  /** What a room said the channel's shard count is now. */
-  learn(channel: string, shards: number, now: number): void {
+  /** What the spread list said of a channel now. */
+  learn(channel: string, spread: Spread, now: number): void {
     this.#entries.delete(channel);
-    if (shards <= 1) return;
-    this.#entries.set(channel, { shards, until: now + SHARD_COUNT_TTL_MS });
+    if (spread.shards <= 1) return;
+    this.#entries.set(channel, { spread, until: now + SHARD_COUNT_TTL_MS });
     if (this.#entries.size > this.#limit) this.#entries.delete(this.#entries.keys().next().value!);
   }
 
@@ -74,4 +97,29 @@ export class ShardCounts {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/** A channel in one object. */
+const ONE_OBJECT: Spread = { shards: 1, closed: [] };
+
+/** The share of the cap at which a channel spreads further: the rest covers the time a new count takes to reach every edge. */
+export const SPREAD_AT = 0.8;
+
+/**
+ * A channel's spread, from the clients each of its objects holds now (and `cap`,
+ * PRESENCE_SHARD_MAX_CLIENTS): the objects holding SPREAD_AT of the cap or more are closed to new
+ * clients (they reopen below it), and once any is, the count grows to hold every client at half
+ * the cap, with at least one object open. Never fewer objects than now: moving live sockets back
+ * would cost each a reconnect.
+ */
+export function spreadFor(clients: readonly number[], shards: number, cap: number): Spread {
+  const closed: number[] = [];
+  let total = 0;
+  clients.forEach((count, shard) => {
+    total += count;
+    if (count >= SPREAD_AT * cap) closed.push(shard);
+  });
+  if (closed.length === 0) return { shards, closed };
+  const grown = Math.max(shards, Math.ceil(total / (cap / 2)), closed.length + 1);
+  return { shards: Math.min(MAX_CHANNEL_SHARDS, grown), closed };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseShardRoom, SHARD_COUNT_TTL_MS, ShardCounts, shardOf, shardRoom } from "../../party/server/channel-shards.ts";
+import { parseShardRoom, SHARD_COUNT_TTL_MS, ShardCounts, shardOf, shardRoom, SPREAD_AT, spreadFor } from "../../party/server/channel-shards.ts";
 import { ChannelName, MAX_CHANNEL_SHARDS } from "../../party/protocol/index.ts";
 
 describe("a channel's shard rooms", () => {
@@ -35,25 +35,72 @@ describe("shardOf", () => {
   });
 });
 
-describe("ShardCounts: an edge's memory of shard counts", () => {
-  it("takes a channel it does not know for one shard, and one it learnt for its count until the memory is stale", () => {
+describe("ShardCounts: an edge's memory of spread channels", () => {
+  const spread = (shards: number, closed: number[] = []) => ({ shards, closed });
+
+  it("takes a channel it does not know for one object, and one it learnt for its spread until the memory is stale", () => {
     const counts = new ShardCounts();
-    expect(counts.get("stage", 0)).toBe(1);
-    counts.learn("stage", 4, 1_000);
-    expect(counts.get("stage", 1_000 + SHARD_COUNT_TTL_MS - 1)).toBe(4);
-    expect(counts.get("stage", 1_000 + SHARD_COUNT_TTL_MS)).toBe(1);
+    expect(counts.get("stage", 0)).toEqual(spread(1));
+    counts.learn("stage", spread(4, [0]), 1_000);
+    expect(counts.get("stage", 1_000 + SHARD_COUNT_TTL_MS - 1)).toEqual(spread(4, [0]));
+    expect(counts.get("stage", 1_000 + SHARD_COUNT_TTL_MS)).toEqual(spread(1));
     expect(counts.size).toBe(0);
   });
 
-  it("forgets a channel back to one shard, and the oldest learnt past its limit", () => {
+  it("forgets a channel back in one object, and the oldest learnt past its limit", () => {
     const counts = new ShardCounts(2);
-    counts.learn("a", 2, 0);
-    counts.learn("b", 3, 0);
-    counts.learn("a", 2, 1);
-    counts.learn("c", 4, 2);
-    expect([counts.get("a", 3), counts.get("b", 3), counts.get("c", 3)]).toEqual([2, 1, 4]);
-    counts.learn("a", 1, 4);
-    expect(counts.get("a", 5)).toBe(1);
+    counts.learn("a", spread(2), 0);
+    counts.learn("b", spread(3), 0);
+    counts.learn("a", spread(2), 1);
+    counts.learn("c", spread(4), 2);
+    expect([counts.get("a", 3).shards, counts.get("b", 3).shards, counts.get("c", 3).shards]).toEqual([2, 1, 4]);
+    counts.learn("a", spread(1), 4);
+    expect(counts.get("a", 5)).toEqual(spread(1));
     expect(counts.size).toBe(1);
+  });
+});
+
+describe("spreadFor and shardOf: a channel spreading through a storm", () => {
+  it("keeps one object while it is under the threshold, and never lowers the count", () => {
+    expect(spreadFor([79], 1, 100)).toEqual({ shards: 1, closed: [] });
+    expect(spreadFor([10, 5, 0], 3, 100)).toEqual({ shards: 3, closed: [] });
+  });
+
+  it("closes the objects past the threshold and grows to hold every client at half the cap, with one open at least", () => {
+    expect(spreadFor([SPREAD_AT * 100], 1, 100)).toEqual({ shards: 2, closed: [0] });
+    expect(spreadFor([80, 80, 80], 3, 100)).toEqual({ shards: 5, closed: [0, 1, 2] });
+    expect(spreadFor([90, 10], 2, 100)).toEqual({ shards: 2, closed: [0] });
+    expect(spreadFor([1_000_000], 1, 10).shards).toBe(MAX_CHANNEL_SHARDS);
+  });
+
+  it("sends no id to a closed object, and an id to the same object while the spread stands", () => {
+    const spread = { shards: 8, closed: [0, 3, 5] };
+    for (let i = 0; i < 2_000; i++) {
+      const shard = shardOf(`id-${i}`, spread);
+      expect(spread.closed).not.toContain(shard);
+      expect(shardOf(`id-${i}`, spread)).toBe(shard);
+    }
+    expect(shardOf("x", { shards: 3, closed: [0, 1, 2] })).toBe(shardOf("x", 3));
+  });
+
+  it("keeps every object under its cap through a storm, with the spread seen a step late", () => {
+    const cap = 100;
+    const ids = Array.from({ length: 5_000 }, (_, i) => `storm-${i}`);
+    const clients = [0];
+    let spread = { shards: 1, closed: [] as readonly number[] };
+    // The edges route by the spread decided one step earlier: the delay of the spread list.
+    const step = 10;
+    for (let i = 0; i < ids.length; i += step) {
+      const routedWith = spread;
+      for (const id of ids.slice(i, i + step)) {
+        const shard = shardOf(id, routedWith);
+        clients[shard] = (clients[shard] ?? 0) + 1;
+      }
+      spread = spreadFor(clients, spread.shards, cap);
+      for (let k = clients.length; k < spread.shards; k++) clients[k] = 0;
+    }
+    expect(Math.max(...clients)).toBeLessThanOrEqual(cap);
+    expect(clients.reduce((a, b) => a + b, 0)).toBe(ids.length);
+    expect(spread.shards, "about every client at half the cap to four fifths of it").toBeLessThanOrEqual(ids.length / (cap / 2));
   });
 });
