@@ -132,6 +132,7 @@ export class ChannelCore {
     for (const row of this.#httpClients.restore(stored.httpClients)) {
       live.push({ connectionId: httpConnectionId(row.clientId), userId: row.userId, clientType: row.clientType, lastActive: row.renewedAt, expiresAt: row.expiresAt });
     }
+    live.push(...this.#sharding.restore(stored.shardClients, now));
     members.restore(stored.members, live, now);
     this.#broadcaster.restore(meta?.seq ?? 0, meta?.mode);
     this.history.restore(meta?.history, stored.historyEnds);
@@ -278,6 +279,9 @@ export class ChannelCore {
     const tick: Tick = { now, diff, seq: prepared?.seq ?? this.#broadcaster.seq, wasOccupied, mode: this.#broadcaster.mode, reachable };
     // Counted with the tick that announces them, so the meta row below stores them with it.
     for (const event of diff?.events ?? []) stats.count("events", event.action);
+    // The shards' clients as the reports left them, stored with the tick that announces them.
+    const shardRows = this.#sharding.takeRows();
+    if (shardRows.put.length > 0 || shardRows.delete.length > 0) out.write(shardRows.put, shardRows.delete);
     if (diff) {
       const rows = memberRows(diff.upserts, diff.deletes, { rows: [], drops: [] });
       out.write(rows.put, rows.delete);

@@ -9,10 +9,16 @@
  * others go offline when grace ends, and no ghost stays. Pure: every method takes the time.
  */
 import type { ChannelShardReport, ShardClientChange, ShardReportReply } from "../protocol/index.ts";
-import type { PresenceState } from "./presence.ts";
+import type { LiveClient, PresenceState } from "./presence.ts";
 
 /** The TTL a shard's client is held with here: none of its own (its shard's lease stands for it), so the TTL expiry never takes it and the idle check leaves it to its shard. */
 export const SHARD_CLIENT_EXPIRY = Number.MAX_SAFE_INTEGER;
+
+/** Where a coordinator keeps each of its shards' live clients (`s:CONNECTIONID`), so a restart or a wake from hibernation finds them again. */
+export const SHARD_CLIENT_PREFIX = "s:";
+
+/** A shard's live client as the coordinator stores it (its user's data is in the member's row). */
+export type ShardClientRow = { connectionId: string; shard: number; userId: string; clientType?: string };
 
 /** One shard as its coordinator knows it. */
 export type ShardEntry = {
@@ -33,10 +39,42 @@ export class ShardClients {
   readonly #dropped = new Map<string, number>();
   /** Each shard's connection ids, and its lease. */
   readonly #shards = new Map<number, { ids: Set<string>; leaseUntil: number; renewedAt: number }>();
+  /** Rows to write with the next tick (null: delete), by connection id. */
+  #rows = new Map<string, ShardClientRow | null>();
 
   constructor(presence: PresenceState, leaseMs: number) {
     this.#presence = presence;
     this.#leaseMs = leaseMs;
+  }
+
+  /**
+   * Takes back the shards' live clients a restart found in storage: each shard holds them under
+   * a fresh lease (a shard that died meanwhile loses them to grace when it lapses). Returns them
+   * as live clients for the presence state's restore: no placeholder, no event.
+   */
+  restore(rows: readonly ShardClientRow[], now: number): LiveClient[] {
+    this.#owners.clear();
+    this.#shards.clear();
+    this.#dropped.clear();
+    this.#rows.clear();
+    for (const row of rows) {
+      let entry = this.#shards.get(row.shard);
+      if (!entry) this.#shards.set(row.shard, (entry = { ids: new Set(), leaseUntil: now + this.#leaseMs, renewedAt: now }));
+      entry.ids.add(row.connectionId);
+      this.#owners.set(row.connectionId, row.shard);
+    }
+    return rows.map((row) => ({ connectionId: row.connectionId, userId: row.userId, clientType: row.clientType, lastActive: now, expiresAt: SHARD_CLIENT_EXPIRY }));
+  }
+
+  /** The rows to write with the tick (its puts and deletes), since the last call. */
+  takeRows(): { put: Array<readonly [string, ShardClientRow]>; delete: string[] } {
+    const rows = { put: [] as Array<readonly [string, ShardClientRow]>, delete: [] as string[] };
+    for (const [id, row] of this.#rows) {
+      if (row) rows.put.push([SHARD_CLIENT_PREFIX + id, row]);
+      else rows.delete.push(SHARD_CLIENT_PREFIX + id);
+    }
+    this.#rows = new Map();
+    return rows;
   }
 
   /**
@@ -105,6 +143,7 @@ export class ShardClients {
       if (previous !== undefined && previous !== shard) this.#shards.get(previous)?.ids.delete(id);
       this.#owners.set(id, shard);
       this.#shards.get(shard)!.ids.add(id);
+      this.#rows.set(id, change.clientType === undefined ? { connectionId: id, shard, userId: change.userId } : { connectionId: id, shard, userId: change.userId, clientType: change.clientType });
       this.#presence.connect({ connectionId: id, userId: change.userId, clientType: change.clientType, data: change.data, lastActive: now, expiresAt: SHARD_CLIENT_EXPIRY }, now);
       return;
     }
@@ -138,7 +177,10 @@ export class ShardClients {
   /** Stops holding a client for its shard, then lets `settle` decide what the presence state does with it. */
   #release(id: string, settle: () => void): void {
     const shard = this.#owners.get(id);
-    if (shard !== undefined) this.#shards.get(shard)?.ids.delete(id);
+    if (shard !== undefined) {
+      this.#shards.get(shard)?.ids.delete(id);
+      this.#rows.set(id, null);
+    }
     this.#owners.delete(id);
     settle();
   }

@@ -14,7 +14,8 @@ import { CHANNEL_PARTY } from "../wire/parties.ts";
 import type { Outbox } from "./effects.ts";
 import { ChannelMirror, mirrorDiffOf, tickDiffOf } from "./mirror.ts";
 import type { PresenceState, TickDiff } from "./presence.ts";
-import { ShardClients } from "./shard-clients.ts";
+import type { LiveClient } from "./presence.ts";
+import { type ShardClientRow, ShardClients } from "./shard-clients.ts";
 import { liveClients, ShardReporter, shardHook } from "./shard-reporter.ts";
 import type { TickHook } from "./tick-hooks.ts";
 
@@ -83,6 +84,16 @@ export class ChannelSharding {
     const shards = (this.#clients?.shards() ?? []).map(({ shard, clients }) => ({ shard, clientAmount: clients }));
     const elsewhere = shards.reduce((sum, entry) => sum + entry.clientAmount, 0);
     return [{ shard: 0, clientAmount: Math.max(0, clientAmount - elsewhere) }, ...shards];
+  }
+
+  /** A restart: the shards' live clients from storage, as live clients for the presence state (none in a shard). */
+  restore(rows: readonly ShardClientRow[], now: number): LiveClient[] {
+    return this.reporter || rows.length === 0 ? [] : this.#shards.restore(rows, now);
+  }
+
+  /** The coordinator's rows of its shards' clients to write with the tick. */
+  takeRows(): { put: Array<readonly [string, unknown]>; delete: string[] } {
+    return this.#clients?.takeRows() ?? { put: [], delete: [] };
   }
 
   /** The coordinator drops into grace the clients of shards whose lease lapsed. */

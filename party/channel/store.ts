@@ -1,6 +1,7 @@
 /**
  * The channel's storage layout, and what a restart reads back: one row per member
- * (`m:USERID`), per HTTP client (`h:CLIENTID`), per watching socket (`w:CONNECTIONID`), per
+ * (`m:USERID`), per HTTP client (`h:CLIENTID`), per shard's client a coordinator holds
+ * (`s:CONNECTIONID`), per watching socket (`w:CONNECTIONID`), per
  * remembered push (`x:ID`), per kept presence event (`hist:NUMBER`), the webhook outbox
  * (`wq:`, `wd:`, `wgone`), and one meta row (its sequence number, mode, starts, counters and
  * the history's range). The core writes rows as `write` effects; `loadChannel` is the one read
@@ -15,6 +16,7 @@ import { type ChannelMode, type HistoryEvent, isUserId, quotedId } from "../prot
 import { type HistoryRange, type HistoryWrite, historyKey } from "./history.ts";
 import { HTTP_CLIENT_PREFIX, type HttpClientRow } from "./http-client-rows.ts";
 import type { StoredMember } from "./presence.ts";
+import { SHARD_CLIENT_PREFIX, type ShardClientRow } from "./shard-clients.ts";
 import { PUSH_LOG_PREFIX } from "./pushes.ts";
 import type { IndexMemory } from "./index-reporter.ts";
 import type { Counters } from "./stats.ts";
@@ -24,7 +26,8 @@ const MEMBER_PREFIX = "m:";
 const META_KEY = "meta";
 /**
  * The range one read at a start covers: from the members (`m:`) to the push log (`x:`), so the
- * meta row, the watch lists (`w:`) and the webhook outbox (`wq:`, `wd:`, `wgone`) too; the
+ * meta row, the shards' clients (`s:`), the watch lists (`w:`) and the webhook outbox (`wq:`,
+ * `wd:`, `wgone`) too; the
  * HTTP clients (`h:`) and the history (`hist:`) sort before it. A new prefix must fall inside
  * it, or be read apart (test/unit/channel-store.test.ts checks every prefix).
  */
@@ -39,6 +42,8 @@ export type StoredChannel = {
   meta: Meta | undefined;
   members: StoredMember[];
   httpClients: HttpClientRow[];
+  /** A coordinator's shards' live clients. */
+  shardClients: ShardClientRow[];
   /** Watch lists by connection id. */
   watches: Map<string, string[]>;
   pushLog: Map<string, LoggedPush>;
@@ -61,8 +66,10 @@ export async function loadChannel(storage: HostStorage, webhooks: WebhookSetting
   const members: StoredMember[] = [];
   const watchRows = new Map<string, string[]>();
   const pushRows = new Map<string, LoggedPush>();
+  const shardClients: ShardClientRow[] = [];
   for (const [key, value] of rows) {
     if (key.startsWith(MEMBER_PREFIX)) members.push(value as StoredMember);
+    else if (key.startsWith(SHARD_CLIENT_PREFIX)) shardClients.push(value as ShardClientRow);
     else if (key.startsWith(WATCH_PREFIX)) watchRows.set(key, value as string[]);
     else if (key.startsWith(PUSH_LOG_PREFIX)) pushRows.set(key, value as LoggedPush);
   }
@@ -83,6 +90,7 @@ export async function loadChannel(storage: HostStorage, webhooks: WebhookSetting
     meta,
     members: members.filter((member) => isUserId(member.id)),
     httpClients: httpClients.filter((row) => isUserId(row.userId)),
+    shardClients: shardClients.filter((row) => isUserId(row.userId)),
     // Ids stored before the userId rule are left out (no status could be asked or sent for them).
     watches: new Map([...watchRows].map(([key, userIds]) => [key.slice(WATCH_PREFIX.length), userIds.filter(isUserId)])),
     pushLog: new Map([...pushRows].map(([key, entry]) => [key.slice(PUSH_LOG_PREFIX.length), entry])),

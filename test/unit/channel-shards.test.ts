@@ -14,6 +14,7 @@ import { type MemoryHost, MemorySocket, type MemoryWorld } from "../support/memo
 import { forwardHandshake } from "../../party/server/hand-off.ts";
 import { indexShardOf } from "../../party/server/parts.ts";
 import { loadConfig } from "../../party/server/config.ts";
+import { ChannelService } from "../../party/channel/service.ts";
 
 const LEASE = 6_000;
 const GRACE = 1_000;
@@ -126,5 +127,23 @@ describe("a channel spread over rooms", () => {
     expect([...index.storage.rows.keys()].filter((key) => key.includes("stage"))).toEqual(["c:stage"]);
     expect(world.calls.filter((call) => call.room === "stage" && call.call === "shard-report").length).toBeGreaterThan(0);
     expect(world.calls.some((call) => call.party !== "main" && call.room.includes("~"))).toBe(false);
+  });
+
+  it("keeps its shards' clients across its own restart: no placeholder, no event, and still no ghost when a shard dies", async () => {
+    const coordinator = await world.room<SocketState>("main", "keep");
+    const ann = await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
+    joinShard(await world.room<SocketState>("main", "keep~1"), "b1", "bob", "ios");
+    await vi.advanceTimersByTimeAsync(300);
+    expect(coordinator.storage.rows.get("s:b1")).toEqual({ connectionId: "b1", shard: 1, userId: "bob", clientType: "ios" });
+    // Evicted, or restarted: the coordinator is rebuilt from its rows and the sockets that survived.
+    coordinator.service = new ChannelService(coordinator, loadConfig(ENV));
+    await coordinator.service.start();
+    await vi.advanceTimersByTimeAsync(3 * GRACE);
+    expect(events(ann)).toEqual(["join:ann", "join:bob"]);
+    expect(await hereNow("keep")).toMatchObject({ userAmount: 2, clientAmount: 2, clientTypes: { ios: 1 } });
+    world.kill("main", "keep~1");
+    await vi.advanceTimersByTimeAsync(LEASE + GRACE + 500);
+    expect(events(ann)).toEqual(["join:ann", "join:bob", "offline:bob"]);
+    expect(coordinator.storage.rows.has("s:b1"), "the row goes with the client").toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import { HTTP_CLIENT_PREFIX } from "../../party/channel/http-client-rows.ts";
 import { PUSH_LOG_PREFIX } from "../../party/channel/pushes.ts";
 import { loadChannel, memberRows, metaRow, ROWS_END, ROWS_START } from "../../party/channel/store.ts";
 import { WATCH_PREFIX } from "../../party/channel/watching.ts";
+import { SHARD_CLIENT_PREFIX } from "../../party/channel/shard-clients.ts";
 import type { WebhookSettings } from "../../party/server/config.ts";
 import { loadOutbox, outboxRows } from "../../party/server/webhooks.ts";
 import type { WebhookBatch } from "../../party/server/webhook-outbox.ts";
@@ -26,6 +27,7 @@ function storedChannel() {
     metaRow({ seq: 3, history: { first: 7, next: 8 } }),
     [HTTP_CLIENT_PREFIX + "dev-1", { clientId: "dev-1", userId: "bob", clientType: "device", ttlMs: 60_000, renewedAt: 1, expiresAt: 60_001 }],
     [WATCH_PREFIX + "conn-1", ["cat"]],
+    [SHARD_CLIENT_PREFIX + "s1-a", { connectionId: "s1-a", shard: 1, userId: "dan", clientType: "ios" }],
     [PUSH_LOG_PREFIX + "push-1", { result: { delivered: 1 }, expiresAt: 9 }],
     ...outboxRows({ put: [batch(1)], delete: [], deadPut: [batch(2)], deadDelete: [] }, webhook.url).put,
   ];
@@ -46,6 +48,7 @@ describe("loadChannel", () => {
     expect(stored.members.map((m) => m.id)).toEqual(["ann"]);
     expect(stored.httpClients.map((row) => row.clientId)).toEqual(["dev-1"]);
     expect([...stored.watches]).toEqual([["conn-1", ["cat"]]]);
+    expect(stored.shardClients).toEqual([{ connectionId: "s1-a", shard: 1, userId: "dan", clientType: "ios" }]);
     expect([...stored.pushLog.keys()]).toEqual(["push-1"]);
     expect(stored.webhooks).toMatchObject({ queue: [{ n: 1 }], dead: [{ n: 2 }], gone: true });
     expect(stored.historyEnds).toEqual({ oldestAt: 5, lastAt: 5 });
