@@ -198,9 +198,12 @@ export class ChannelCore {
         outcome = { ticket };
         break;
       }
-      case "kick":
-        outcome = { reply: { clients: this.#departures.kick(call.args.userId, call.args.reason, now) satisfies KickedClient[] } };
+      case "kick": {
+        // A coordinator's shards close their own clients: the kick goes on to them, and the answer waits for theirs.
+        const clients: KickedClient[] = this.#departures.kick(call.args.userId, call.args.reason, now, (id) => this.#sharding.heldForShard(id));
+        outcome = this.#sharding.passKick(call.args, clients, () => out.ticket()) ?? { reply: { clients } };
         break;
+      }
       case "shard-report":
         outcome = { reply: this.#sharding.report(call.args, now, this.#stamping) };
         out.tick();

@@ -74,12 +74,14 @@ export class Departures {
   /**
    * The operator disconnected the user: each of its clients here, live or in grace, is gone at
    * once without grace (its member goes offline now); sockets are told why (`kicked`) and
-   * closed with 4004, HTTP clients removed. Returns what was closed.
+   * closed with 4004, HTTP clients removed. Returns what was closed. `elsewhere`: clients held
+   * for another object of the channel (a coordinator's shards'), which that object closes.
    */
-  kick(userId: string, reason: string, now: number): KickedClient[] {
+  kick(userId: string, reason: string, now: number, elsewhere: (connectionId: string) => boolean = () => false): KickedClient[] {
     const { members, out } = this.#channel;
     const kicked: KickedClient[] = [];
     for (const { connectionId, clientType } of members.clientsOf(userId)) {
+      if (elsewhere(connectionId)) continue;
       const socket = this.#channel.sockets.stateOf(connectionId);
       this.forget(connectionId, now);
       members.kick(connectionId, now);

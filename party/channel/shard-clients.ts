@@ -122,6 +122,11 @@ export class ShardClients {
     return Number.isFinite(next) ? next : null;
   }
 
+  /** Whether a connection id is a shard's client held here (live, or dropped and in grace): its shard, not this room, closes it. */
+  holds(connectionId: string): boolean {
+    return this.#owners.has(connectionId) || this.#dropped.has(connectionId);
+  }
+
   /** The shard that holds a connection id, or undefined for one that is not a shard's (this room's own, or unknown). */
   ownerOf(connectionId: string): number | undefined {
     return this.#owners.get(connectionId);

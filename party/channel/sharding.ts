@@ -7,7 +7,7 @@
  * its mirror of the channel (`ChannelMirror`), kept by the coordinator's diffs, with a fresh copy
  * asked for when one is missed. Pure: the core applies what it returns.
  */
-import type { ChannelMode, ChannelShardReply, ChannelShardReport, MirrorCopy, MirrorDiff } from "../protocol/index.ts";
+import type { ChannelMode, ChannelShardReply, ChannelShardReport, Kick, KickedClient, MirrorCopy, MirrorDiff } from "../protocol/index.ts";
 import { parseShardRoom, shardRoom } from "../server/channel-shards.ts";
 import type { Config } from "../server/config.ts";
 import { CHANNEL_PARTY } from "../wire/parties.ts";
@@ -35,6 +35,10 @@ export class ChannelSharding {
   #clients: ShardClients | null = null;
   /** The coordinator's last diff number sent to its shards. */
   #seq = 0;
+  /** Kicks passed on to the shards, by the ticket of the call they answer: the shards not back yet, and the clients closed so far. */
+  readonly #kicks = new Map<number, { waiting: Set<number>; clients: KickedClient[] }>();
+  /** The answer ticket of each kick passed on, by the ticket of its call to a shard. */
+  readonly #kickCalls = new Map<number, number>();
 
   /** `members`: the room's presence state (made after this, since it tells a shard's reporter of its changes). */
   constructor(name: string, config: Config, out: Outbox, members: () => PresenceState) {
@@ -71,8 +75,25 @@ export class ChannelSharding {
     return null;
   }
 
-  /** A call came back: a shard's report's answer, with the copy it carried, if any, taken into the mirror. True when the mirror was replaced. */
+  /**
+   * A call came back: a shard's answer to a kick passed on (the kick's answer goes once every
+   * shard's is back; a shard that cannot be reached closes nothing, and its clients go when its
+   * lease lapses), or a shard's report's answer, with the copy it carried, if any, taken into
+   * the mirror. True when the mirror was replaced.
+   */
   replied(ticket: number, result: { reply: unknown } | { error: string }): boolean {
+    const kick = this.#kickCalls.get(ticket);
+    if (kick !== undefined) {
+      this.#kickCalls.delete(ticket);
+      const pending = this.#kicks.get(kick)!;
+      pending.waiting.delete(ticket);
+      if ("reply" in result) pending.clients.push(...(result.reply as { clients: KickedClient[] }).clients);
+      if (pending.waiting.size === 0) {
+        this.#kicks.delete(kick);
+        this.#out.answer(kick, { clients: pending.clients });
+      }
+      return false;
+    }
     const reply = this.reporter?.replied(ticket, "reply" in result ? (result.reply as ChannelShardReply) : null);
     if (!reply?.copy || !this.mirror) return false;
     this.mirror.reset(reply.copy);
@@ -84,6 +105,30 @@ export class ChannelSharding {
     const shards = (this.#clients?.shards() ?? []).map(({ shard, clients }) => ({ shard, clientAmount: clients }));
     const elsewhere = shards.reduce((sum, entry) => sum + entry.clientAmount, 0);
     return [{ shard: 0, clientAmount: Math.max(0, clientAmount - elsewhere) }, ...shards];
+  }
+
+  /** Whether a connection id is a client this coordinator holds for one of its shards (the shard closes it, not this room). */
+  heldForShard(connectionId: string): boolean {
+    return this.#clients?.holds(connectionId) ?? false;
+  }
+
+  /**
+   * The coordinator disconnects a user: `own` are the clients it closed itself; the kick goes on
+   * to every shard, and the answer (`ticket`, from `answerTicket`) waits for theirs. Null when
+   * there is no shard: answer at once.
+   */
+  passKick(kick: Kick, own: KickedClient[], answerTicket: () => number): { ticket: number } | null {
+    const shards = this.#clients?.shards() ?? [];
+    if (shards.length === 0) return null;
+    const ticket = answerTicket();
+    const waiting = new Set<number>();
+    for (const { shard } of shards) {
+      const call = this.#out.call({ party: CHANNEL_PARTY, room: shardRoom(this.#channel, shard), name: "kick", args: { userId: kick.userId, reason: kick.reason } });
+      waiting.add(call);
+      this.#kickCalls.set(call, ticket);
+    }
+    this.#kicks.set(ticket, { waiting, clients: [...own] });
+    return { ticket };
   }
 
   /** A restart: the shards' live clients from storage, as live clients for the presence state (none in a shard). */

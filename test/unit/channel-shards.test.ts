@@ -146,4 +146,31 @@ describe("a channel spread over rooms", () => {
     expect(events(ann)).toEqual(["join:ann", "join:bob", "offline:bob"]);
     expect(coordinator.storage.rows.has("s:b1"), "the row goes with the client").toBe(false);
   });
+
+  it("disconnects a user on every object of the channel: each object closes its own, and the answer lists them all once", async () => {
+    const coordinator = await world.room<SocketState>("main", "kicks");
+    const watcher = await joinThroughEdge(coordinator, edge, "w0", "userId=wes");
+    const ann0 = await joinThroughEdge(coordinator, edge, "a0", "userId=ann&clientType=web");
+    const shard = await world.room<SocketState>("main", "kicks~1");
+    const ann1 = joinShard(shard, "a1", "ann", "ios");
+    await vi.advanceTimersByTimeAsync(300);
+    expect(await hereNow("kicks")).toMatchObject({ userAmount: 2, clientAmount: 3 });
+    const reply = await world.parties().call("main", "kicks", "kick", { userId: "ann", reason: "bye" });
+    expect(reply.clients.map((client) => client.connectionId).sort()).toEqual(["a0", "a1"]);
+    expect([ann0.closed, ann1.closed]).toMatchObject([{ code: 4004 }, { code: 4004 }]);
+    await vi.advanceTimersByTimeAsync(300);
+    // Gone at once, without grace, on both objects.
+    expect(await hereNow("kicks")).toMatchObject({ userAmount: 1, clientAmount: 1 });
+    expect(events(watcher)).toEqual(["join:wes", "join:ann", "offline:ann"]);
+  });
+
+  it("answers a disconnect when a shard cannot be reached, with what the others closed", async () => {
+    const coordinator = await world.room<SocketState>("main", "kicks-down");
+    await joinThroughEdge(coordinator, edge, "a0", "userId=ann");
+    joinShard(await world.room<SocketState>("main", "kicks-down~1"), "a1", "ann");
+    await vi.advanceTimersByTimeAsync(300);
+    world.kill("main", "kicks-down~1");
+    const reply = await world.parties().call("main", "kicks-down", "kick", { userId: "ann", reason: "bye" });
+    expect(reply.clients.map((client) => client.connectionId)).toEqual(["a0"]);
+  });
 });
