@@ -132,6 +132,11 @@ export class ShardClients {
     return this.#owners.get(connectionId);
   }
 
+  /** The numbers of the shards heard from (what each tick's diff and each kick go to: no count made). */
+  numbers(): number[] {
+    return [...this.#shards.keys()];
+  }
+
   /** The shards heard from, in order, each with its clients counted here (live, or dropped and still in grace). */
   shards(): ShardEntry[] {
     const lingering = new Map<number, number>();

@@ -118,11 +118,11 @@ export class ChannelSharding {
    * there is no shard: answer at once.
    */
   passKick(kick: Kick, own: KickedClient[], answerTicket: () => number): { ticket: number } | null {
-    const shards = this.#clients?.shards() ?? [];
+    const shards = this.#clients?.numbers() ?? [];
     if (shards.length === 0) return null;
     const ticket = answerTicket();
     const waiting = new Set<number>();
-    for (const { shard } of shards) {
+    for (const shard of shards) {
       const call = this.#out.call({ party: CHANNEL_PARTY, room: shardRoom(this.#channel, shard), name: "kick", args: { userId: kick.userId, reason: kick.reason } });
       waiting.add(call);
       this.#kickCalls.set(call, ticket);
@@ -161,10 +161,10 @@ export class ChannelSharding {
   #diffsHook(stamping: Stamping): TickHook {
     return {
       published: ({ diff }) => {
-        const shards = this.#clients?.shards() ?? [];
+        const shards = this.#clients?.numbers() ?? [];
         if (!diff || shards.length === 0) return;
         const args = mirrorDiffOf(diff, { epoch: stamping.epoch(), seq: ++this.#seq, mode: stamping.mode(), size: this.#members().size });
-        for (const { shard } of shards) this.#out.call({ party: CHANNEL_PARTY, room: shardRoom(this.#channel, shard), name: "shard-diff", args });
+        for (const shard of shards) this.#out.call({ party: CHANNEL_PARTY, room: shardRoom(this.#channel, shard), name: "shard-diff", args });
       },
       nextDeadline: () => null,
     };

@@ -6,7 +6,7 @@
  * to shard `jumpHash(fnv1a(id), n)` of the channel's `n` shards: when `n` grows, an id stays or
  * moves to a new shard, so a reconnect with the same id finds its client in grace where it left
  * it, unless it had to move; an object near its cap is closed to new clients (`Spread`,
- * `spreadFor`). The edge keeps each spread channel's routing for a while (`ShardCounts`): an
+ * `spreadFor`). The edge keeps each spread channel's routing for a while (`KnownSpreads`): an
  * unknown channel has one shard, so a small channel's connect goes to its room as it always did.
  */
 import { MAX_CHANNEL_SHARDS } from "../protocol/index.ts";
@@ -59,21 +59,21 @@ export function shardOf(id: string, spread: number | Spread): number {
 }
 
 /** How long an edge trusts what it learnt of a channel's spread. */
-export const SHARD_COUNT_TTL_MS = 60_000;
+export const SPREAD_TTL_MS = 60_000;
 
 /** The most channels an edge remembers the spread of (the oldest learnt goes first). */
-export const SHARD_COUNT_ENTRIES = 10_000;
+export const SPREAD_ENTRIES = 10_000;
 
 /**
  * An edge isolate's memory of how each spread channel's connects are routed (`Spread`), as the
- * spread list that comes with the ban list told it, trusted for SHARD_COUNT_TTL_MS. A channel it
+ * spread list that comes with the ban list told it, trusted for SPREAD_TTL_MS. A channel it
  * knows nothing of is in one object. Only spread channels are kept.
  */
-export class ShardCounts {
+export class KnownSpreads {
   readonly #entries = new Map<string, { spread: Spread; until: number }>();
   readonly #limit: number;
 
-  constructor(limit = SHARD_COUNT_ENTRIES) {
+  constructor(limit = SPREAD_ENTRIES) {
     this.#limit = limit;
   }
 
@@ -89,7 +89,7 @@ export class ShardCounts {
   learn(channel: string, spread: Spread, now: number): void {
     this.#entries.delete(channel);
     if (spread.shards <= 1) return;
-    this.#entries.set(channel, { spread, until: now + SHARD_COUNT_TTL_MS });
+    this.#entries.set(channel, { spread, until: now + SPREAD_TTL_MS });
     if (this.#entries.size > this.#limit) this.#entries.delete(this.#entries.keys().next().value!);
   }
 

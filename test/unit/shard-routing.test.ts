@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseShardRoom, SHARD_COUNT_TTL_MS, ShardCounts, shardOf, shardRoom, SPREAD_AT, spreadFor } from "../../party/server/channel-shards.ts";
+import { parseShardRoom, SPREAD_TTL_MS, KnownSpreads, shardOf, shardRoom, SPREAD_AT, spreadFor } from "../../party/server/channel-shards.ts";
 import { ChannelName, MAX_CHANNEL_SHARDS } from "../../party/protocol/index.ts";
 
 describe("a channel's shard rooms", () => {
@@ -35,20 +35,20 @@ describe("shardOf", () => {
   });
 });
 
-describe("ShardCounts: an edge's memory of spread channels", () => {
+describe("KnownSpreads: an edge's memory of spread channels", () => {
   const spread = (shards: number, closed: number[] = []) => ({ shards, closed });
 
   it("takes a channel it does not know for one object, and one it learnt for its spread until the memory is stale", () => {
-    const counts = new ShardCounts();
+    const counts = new KnownSpreads();
     expect(counts.get("stage", 0)).toEqual(spread(1));
     counts.learn("stage", spread(4, [0]), 1_000);
-    expect(counts.get("stage", 1_000 + SHARD_COUNT_TTL_MS - 1)).toEqual(spread(4, [0]));
-    expect(counts.get("stage", 1_000 + SHARD_COUNT_TTL_MS)).toEqual(spread(1));
+    expect(counts.get("stage", 1_000 + SPREAD_TTL_MS - 1)).toEqual(spread(4, [0]));
+    expect(counts.get("stage", 1_000 + SPREAD_TTL_MS)).toEqual(spread(1));
     expect(counts.size).toBe(0);
   });
 
   it("forgets a channel back in one object, and the oldest learnt past its limit", () => {
-    const counts = new ShardCounts(2);
+    const counts = new KnownSpreads(2);
     counts.learn("a", spread(2), 0);
     counts.learn("b", spread(3), 0);
     counts.learn("a", spread(2), 1);
