@@ -136,7 +136,8 @@ describe("the connect query (?userId=, checked at the edge and by the client)", 
     await quietUntil(shared, channel, watcher, Date.now());
     expect(seen).toEqual([]);
     expect(watcher.members.map((m) => m.id)).toEqual(["Watcher"]);
-    expect(await stats(shared, channel)).toMatchObject({ clientAmount: 1, userAmount: 1, sockets: 1 });
+    // A channel in one room: `shards` has that room alone, with every client.
+    expect(await stats(shared, channel)).toMatchObject({ clientAmount: 1, userAmount: 1, sockets: 1, shards: [{ shard: 0, clientAmount: 1 }] });
   });
 
   it("admits ids in any script, with spaces, right-to-left text and emoji, under exactly that id", async () => {
